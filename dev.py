@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""One entry point for the project's setup, run, test and lint commands.
+
+    python3 dev.py setup     virtualenv with Odoo 18's and the project's dependencies
+    python3 dev.py run       database with demo data and the three addons, web client on :8069
+    python3 dev.py test      the pytest-odoo suite against a throwaway database
+    python3 dev.py lint      ruff and pylint-odoo
+    python3 dev.py pot       regenerate every addon's i18n/<addon>.pot
+
+Only the standard library is used here: `setup` runs before the virtualenv exists, and
+the other commands re-execute themselves with the virtualenv's interpreter.
+See README.md for the settings (environment variables) each command reads.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STATE = ROOT / ".local"  # cluster, configuration, filestore, logs: all ignored by git
+PG_DATA = STATE / "pgdata"
+ODOO_CONF = STATE / "odoo.conf"
+ODOO_SRC_RECORD = VENV / "odoo-src"
+
+ADDONS = ("crm_ror", "crm_scorecard", "crm_loyalty")
+MIN_PYTHON = (3, 11)
+
+# Where an Odoo 18.0 source folder is looked for, in this order, when ODOO_SRC is not set.
+ODOO_SRC_CANDIDATES = (
+    ROOT.parent / "odoo-18.0",
+    ROOT.parent / "odoo",
+    Path("/opt/odoo/18.0"),
+    Path("/opt/odoo"),
+    Path.home() / ".cache" / "odoo-src" / "18.0",
+    Path("/usr/lib/python3/dist-packages"),  # Debian's odoo package
+)
+ODOO_ARCHIVE_URL = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
+ODOO_ARCHIVE_DEST = Path.home() / ".cache" / "odoo-src" / "18.0"
+
+DEFAULT_PG_PORT = 5433  # the project-local cluster; 5432 stays free for a system server
+DEFAULT_DB_USER = "odoo"
+
+
+class DevError(Exception):
+    """A failure with a message for the user; printed without a traceback."""
+
+
+def say(msg):
+    print(f"[dev] {msg}", flush=True)
+
+
+def run_cmd(cmd, check=True, **kwargs):
+    result = subprocess.run([str(c) for c in cmd], check=False, **kwargs)
+    if check and result.returncode:
+        raise DevError(f"command failed ({result.returncode}): {' '.join(map(str, cmd))}")
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Odoo source
+# --------------------------------------------------------------------------------------
+
+
+def is_odoo18_source(path):
+    release = Path(path) / "odoo" / "release.py"
+    base = Path(path) / "odoo" / "addons" / "base" / "__manifest__.py"
+    if not (release.is_file() and base.is_file()):
+        return False
+    return re.search(r"^version_info = \(18, 0,", release.read_text(), re.M) is not None
+
+
+def odoo_addons_paths(src):
+    """Odoo's git layout keeps most addons in addons/, its release archives in odoo/addons/."""
+    paths = []
+    if (src / "addons" / "crm" / "__manifest__.py").is_file():
+        paths.append(src / "addons")
+    paths.append(src / "odoo" / "addons")
+    return paths
+
+
+def download_odoo_source():
+    say(f"no Odoo 18.0 source found; downloading the official archive {ODOO_ARCHIVE_URL}")
+    ODOO_ARCHIVE_DEST.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ODOO_ARCHIVE_DEST.parent) as tmp:
+        archive = Path(tmp) / "odoo.tar.gz"
+        try:
+            with urllib.request.urlopen(ODOO_ARCHIVE_URL, timeout=60) as resp, open(archive, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except OSError as exc:
+            return None, str(exc)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        tops = [p for p in Path(tmp).iterdir() if p.is_dir() and is_odoo18_source(p)]
+        if not tops:
+            return None, "the archive holds no Odoo 18.0 source"
+        shutil.rmtree(ODOO_ARCHIVE_DEST, ignore_errors=True)
+        tops[0].rename(ODOO_ARCHIVE_DEST)
+    return ODOO_ARCHIVE_DEST, None
+
+
+def find_odoo_source():
+    env_src = os.environ.get("ODOO_SRC")
+    if env_src:
+        if is_odoo18_source(env_src):
+            return Path(env_src).resolve()
+        raise DevError(f"ODOO_SRC={env_src} is not an Odoo 18.0 source folder (no odoo/release.py of 18.0).")
+    for candidate in ODOO_SRC_CANDIDATES:
+        if is_odoo18_source(candidate):
+            return candidate.resolve()
+    src, why = download_odoo_source()
+    if src:
+        return src
+    places = "\n  ".join(str(c) for c in ODOO_SRC_CANDIDATES)
+    raise DevError(
+        "Odoo 18.0 source not found, and the official archive could not be fetched "
+        f"({why}).\nPut an Odoo 18.0 Community source folder (the one holding odoo-bin) at one of:\n"
+        f"  {places}\nor set ODOO_SRC=/path/to/odoo-18.0, then run setup again."
+    )
+
+
+# --------------------------------------------------------------------------------------
+# setup
+# --------------------------------------------------------------------------------------
+
+
+def python_version(exe):
+    try:
+        out = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return tuple(int(x) for x in out.split("."))
+
+
+def find_python():
+    names = (
+        [os.environ["PYTHON"]]
+        if os.environ.get("PYTHON")
+        else ["python3.12", "python3.11", "python3", sys.executable]
+    )
+    for name in names:
+        exe = shutil.which(name) or (name if Path(name).is_file() else None)
+        version = exe and python_version(exe)
+        if version and version >= MIN_PYTHON:
+            return exe, version
+    raise DevError(
+        "Python 3.11 or newer is needed: install python3.11 or python3.12, or set PYTHON=/path/to/python3."
+    )
+
+
+def ensure_libpq():
+    """psycopg2 builds against libpq: install its headers on Debian when we may."""
+    if shutil.which("pg_config"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing libpq-dev (psycopg2 builds against it)")
+        run_cmd(["apt-get", "update", "-qq"])
+        run_cmd(
+            ["apt-get", "install", "-y", "-qq", "libpq-dev"],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return
+    raise DevError(
+        "pg_config is missing: install libpq-dev (sudo apt-get install libpq-dev), then run setup again."
+    )
+
+
+def venv_python():
+    return VENV / "bin" / "python"
+
+
+def cmd_setup(args):
+    src = find_odoo_source()
+    say(f"Odoo source: {src}")
+    exe, version = find_python()
+    if venv_python().exists() and python_version(str(venv_python())) is None:
+        shutil.rmtree(VENV)
+    if not venv_python().exists():
+        say(f"creating {VENV} with Python {version[0]}.{version[1]} ({exe})")
+        run_cmd([exe, "-m", "venv", VENV])
+    ensure_libpq()
+    pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    run_cmd([*pip, "--upgrade", "pip", "setuptools", "wheel"])
+    say("installing Odoo 18's and the project's Python dependencies (requirements.txt)")
+    run_cmd([*pip, "-r", ROOT / "requirements.txt"])
+    # Odoo becomes importable through a .pth file: its source stays where it is, untouched.
+    site = subprocess.run(
+        [venv_python(), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "odoo18-source.pth").write_text(f"{src}\n")
+    ODOO_SRC_RECORD.write_text(f"{src}\n")
+    check = subprocess.run(
+        [venv_python(), "-c", "import odoo.release as r; print(r.version)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode or not check.stdout.startswith("18.0"):
+        raise DevError(f"Odoo is not importable from the virtualenv:\n{check.stderr.strip()}")
+    say(f"ready: Odoo {check.stdout.strip()} in {VENV}")
+
+
+# --------------------------------------------------------------------------------------
+# PostgreSQL: a reachable server (ODOO_DB_HOST) or the project-local cluster
+# --------------------------------------------------------------------------------------
+
+
+def db_settings():
+    if os.environ.get("ODOO_DB_HOST"):
+        return {
+            "host": os.environ["ODOO_DB_HOST"],
+            "port": int(os.environ.get("ODOO_DB_PORT", "5432")),
+            "user": os.environ.get("ODOO_DB_USER", DEFAULT_DB_USER),
+            "password": os.environ.get("ODOO_DB_PASSWORD", ""),
+            "local": False,
+        }
+    return {
+        "host": "127.0.0.1",
+        "port": int(os.environ.get("ODOO_DB_PORT", DEFAULT_PG_PORT)),
+        "user": DEFAULT_DB_USER,
+        "password": "",
+        "local": True,
+    }
+
+
+def pg_bindir():
+    dirs = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    for d in reversed(dirs):
+        if (d / "initdb").is_file():
+            return d
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    raise DevError(
+        "PostgreSQL's server programs (initdb, pg_ctl) are missing: install them "
+        "(sudo apt-get install postgresql), or point ODOO_DB_HOST/ODOO_DB_PORT/ODOO_DB_USER at a server."
+    )
+
+
+def cluster_owner():
+    """PostgreSQL refuses to run as root: as root, the cluster belongs to the 'postgres' user."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    for owner in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(owner)
+        except KeyError:
+            continue
+        return owner
+    raise DevError("running as root with no 'postgres' user to own the project-local cluster.")
+
+
+def as_cluster_owner(cmd):
+    owner = cluster_owner()
+    return [*(["runuser", "-u", owner, "--"] if owner else []), *map(str, cmd)]
+
+
+def port_open(host, port):
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_postgres():
+    settings = db_settings()
+    if not settings["local"]:
+        if not port_open(settings["host"], settings["port"]):
+            raise DevError(f"no PostgreSQL answers at {settings['host']}:{settings['port']} (ODOO_DB_HOST).")
+        return settings
+    bindir = pg_bindir()
+    STATE.mkdir(exist_ok=True)
+    if not (PG_DATA / "PG_VERSION").is_file():
+        say(f"creating the project-local PostgreSQL cluster in {PG_DATA}")
+        PG_DATA.mkdir(parents=True, exist_ok=True)
+        if cluster_owner():
+            shutil.chown(PG_DATA, user=cluster_owner())
+        run_cmd(
+            as_cluster_owner(
+                [
+                    bindir / "initdb",
+                    "-D",
+                    PG_DATA,
+                    "-U",
+                    settings["user"],
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+        )
+        # A development and test cluster: loopback only, no durability cost.
+        with open(PG_DATA / "postgresql.conf", "a") as conf:
+            conf.write(
+                "\n# crm-addons project-local cluster\n"
+                "listen_addresses = '127.0.0.1'\n"
+                "unix_socket_directories = ''\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "max_connections = 200\n"
+            )
+    status = run_cmd(
+        as_cluster_owner([bindir / "pg_ctl", "-D", PG_DATA, "status"]), check=False, stdout=subprocess.DEVNULL
+    )
+    if status.returncode != 0:
+        if port_open(settings["host"], settings["port"]):
+            raise DevError(
+                f"port {settings['port']} is taken by another server: set ODOO_DB_PORT to a free port, "
+                "or ODOO_DB_HOST to use that server."
+            )
+        say(f"starting the project-local PostgreSQL on {settings['host']}:{settings['port']}")
+        run_cmd(
+            as_cluster_owner(
+                [
+                    bindir / "pg_ctl",
+                    "-D",
+                    PG_DATA,
+                    "-l",
+                    PG_DATA / "server.log",
+                    "-w",
+                    "-o",
+                    f"-p {settings['port']}",
+                    "start",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+        )
+    return settings
+
+
+def write_odoo_conf(settings, src, http_port=8069):
+    addons = [str(p) for p in odoo_addons_paths(src)] + [str(ROOT)]
+    lines = [
+        "[options]",
+        f"addons_path = {','.join(addons)}",
+        f"db_host = {settings['host']}",
+        f"db_port = {settings['port']}",
+        f"db_user = {settings['user']}",
+        f"db_password = {settings['password']}",
+        f"data_dir = {STATE / 'data'}",
+        f"http_port = {http_port}",
+        "admin_passwd = admin",
+        "max_cron_threads = 1",
+    ]
+    ODOO_CONF.write_text("\n".join(lines) + "\n")
+    return ODOO_CONF
+
+
+def connect(settings, dbname="postgres"):
+    import psycopg2
+
+    return psycopg2.connect(
+        host=settings["host"],
+        port=settings["port"],
+        user=settings["user"],
+        password=settings["password"] or None,
+        dbname=dbname,
+    )
+
+
+def database_exists(settings, name):
+    with connect(settings) as conn, conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return cr.fetchone() is not None
+
+
+def drop_database(settings, name):
+    conn = connect(settings)
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cr.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    conn.close()
+
+
+def installed_addons(settings, name):
+    with connect(settings, name) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)", (list(ADDONS),)
+        )
+        return {row[0] for row in cr.fetchall()}
+
+
+def odoo_cmd(*args):
+    return [str(venv_python()), "-m", "odoo", "-c", str(ODOO_CONF), *map(str, args)]
+
+
+# --------------------------------------------------------------------------------------
+# run / test / lint / pot (inside the virtualenv)
+# --------------------------------------------------------------------------------------
+
+
+def require_venv():
+    if not venv_python().exists() or not ODOO_SRC_RECORD.is_file():
+        raise DevError("the virtualenv is missing: run `python3 dev.py setup` first.")
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        os.execv(str(venv_python()), [str(venv_python()), str(Path(__file__).resolve()), *sys.argv[1:]])
+    return Path(ODOO_SRC_RECORD.read_text().strip())
+
+
+def prepare(http_port=8069):
+    src = require_venv()
+    settings = ensure_postgres()
+    write_odoo_conf(settings, src, http_port)
+    return settings
+
+
+def cmd_run(args):
+    settings = prepare(args.port)
+    db = args.db
+    if not database_exists(settings, db):
+        say(f"creating database {db} with demo data and {', '.join(ADDONS)} (a few minutes)")
+        run_cmd(odoo_cmd("-d", db, "-i", ",".join(ADDONS), "--stop-after-init"))
+    else:
+        missing = set(ADDONS) - installed_addons(settings, db)
+        if missing:
+            say(f"installing {', '.join(sorted(missing))} in {db}")
+            run_cmd(odoo_cmd("-d", db, "-i", ",".join(sorted(missing)), "--stop-after-init"))
+        else:
+            say(f"reusing database {db}")
+    say(
+        f"Odoo serves http://localhost:{args.port}  (database {db}, login admin, password admin); Ctrl+C stops it"
+    )
+    os.execv(
+        str(venv_python()), odoo_cmd("-d", db, "--db-filter", f"^{re.escape(db)}$", "--http-port", args.port)
+    )
+
+
+def cmd_test(args):
+    settings = prepare()
+    db = args.db or f"crm_test_{uuid.uuid4().hex[:8]}"
+    keep = args.keep or bool(args.db)
+    try:
+        if database_exists(settings, db):
+            installed = installed_addons(settings, db)
+            missing = sorted(set(ADDONS) - installed)
+            say(f"reusing test database {db}")
+            if missing:
+                run_cmd(odoo_cmd("-d", db, "-i", ",".join(missing), "--stop-after-init", "--log-level=warn"))
+            if installed:
+                run_cmd(
+                    odoo_cmd(
+                        "-d", db, "-u", ",".join(sorted(installed)), "--stop-after-init", "--log-level=warn"
+                    )
+                )
+        else:
+            say(f"creating test database {db} (without demo data) with {', '.join(ADDONS)}")
+            run_cmd(
+                odoo_cmd(
+                    "-d",
+                    db,
+                    "-i",
+                    ",".join(ADDONS),
+                    "--without-demo=all",
+                    "--stop-after-init",
+                    "--log-level=warn",
+                )
+            )
+        pytest_args = args.pytest_args or ["tests"]
+        if pytest_args and pytest_args[0] == "--":
+            pytest_args = pytest_args[1:]
+        result = run_cmd(
+            [venv_python(), "-m", "pytest", "--odoo-config", ODOO_CONF, "--odoo-database", db, *pytest_args],
+            check=False,
+            cwd=ROOT,
+        )
+    finally:
+        if not keep:
+            drop_database(settings, db)
+    if result.returncode == 5:
+        raise DevError("pytest collected no test")
+    return result.returncode
+
+
+def cmd_lint(args):
+    require_venv()
+    targets = [*ADDONS, "tests", "dev.py"]
+    failed = 0
+    try:
+        cmd_readme(argparse.Namespace(check=True))
+    except DevError as exc:
+        say(str(exc))
+        failed = 1
+    failed |= run_cmd([venv_python(), "-m", "ruff", "check", *targets], check=False, cwd=ROOT).returncode
+    failed |= run_cmd(
+        [venv_python(), "-m", "ruff", "format", "--check", *targets], check=False, cwd=ROOT
+    ).returncode
+    failed |= run_cmd(
+        [venv_python(), "-m", "pylint", "--rcfile", ROOT / "setup.cfg", *ADDONS], check=False, cwd=ROOT
+    ).returncode
+    return 1 if failed else 0
+
+
+def cmd_pot(args):
+    settings = prepare()
+    db = f"crm_pot_{uuid.uuid4().hex[:8]}"
+    try:
+        run_cmd(
+            odoo_cmd(
+                "-d",
+                db,
+                "-i",
+                ",".join(ADDONS),
+                "--without-demo=all",
+                "--stop-after-init",
+                "--log-level=warn",
+            )
+        )
+        for addon in ADDONS:
+            pot = ROOT / addon / "i18n" / f"{addon}.pot"
+            run_cmd(
+                odoo_cmd(
+                    "-d",
+                    db,
+                    "--i18n-export",
+                    pot,
+                    "--modules",
+                    addon,
+                    "--stop-after-init",
+                    "--log-level=warn",
+                )
+            )
+            say(f"wrote {pot.relative_to(ROOT)}")
+    finally:
+        drop_database(settings, db)
+
+
+README_SECTIONS = (
+    ("DESCRIPTION", None),
+    ("INSTALL", "Installation"),
+    ("CONFIGURE", "Configuration"),
+    ("USAGE", "Usage"),
+    ("ROADMAP", "Known issues / Roadmap"),
+    ("HISTORY", "Changelog"),
+    ("CONTRIBUTORS", "Contributors"),
+)
+
+
+def addon_readme(addon):
+    """README.rst of an addon, made from its readme/ fragments (OCA style)."""
+    import ast
+
+    manifest = ast.literal_eval((ROOT / addon / "__manifest__.py").read_text())
+    title = manifest["name"]
+    parts = [f"{'=' * len(title)}\n{title}\n{'=' * len(title)}\n", f"{manifest['summary']}\n"]
+    for fragment, heading in README_SECTIONS:
+        path = ROOT / addon / "readme" / f"{fragment}.md"
+        if not path.is_file():
+            continue
+        if heading:
+            parts.append(f"{heading}\n{'=' * len(heading)}\n")
+        parts.append(path.read_text().strip() + "\n")
+    return "\n".join(parts)
+
+
+def cmd_readme(args):
+    stale = []
+    for addon in ADDONS:
+        target = ROOT / addon / "README.rst"
+        text = addon_readme(addon)
+        if args.check:
+            if not target.is_file() or target.read_text() != text:
+                stale.append(str(target.relative_to(ROOT)))
+        else:
+            target.write_text(text)
+    if stale:
+        raise DevError(f"out of date, run `python3 dev.py readme`: {', '.join(stale)}")
+
+
+def cmd_stop(args):
+    if (PG_DATA / "PG_VERSION").is_file():
+        run_cmd(as_cluster_owner([pg_bindir() / "pg_ctl", "-D", PG_DATA, "-m", "fast", "stop"]), check=False)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="dev.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="virtualenv with Odoo 18 and the project's dependencies")
+    p_run = sub.add_parser("run", help="serve the web client with demo data and the three addons")
+    p_run.add_argument(
+        "--db", default=os.environ.get("ODOO_DB", "crm_demo"), help="database name (default crm_demo)"
+    )
+    p_run.add_argument("--port", type=int, default=8069, help="HTTP port (default 8069)")
+    p_test = sub.add_parser("test", help="run the pytest-odoo suite on a throwaway database")
+    p_test.add_argument("--db", help="reuse (or create) and keep this database instead of a throwaway one")
+    p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
+    sub.add_parser("lint", help="ruff and pylint-odoo")
+    sub.add_parser("pot", help="regenerate i18n/<addon>.pot of every addon")
+    p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
+    p_readme.add_argument("--check", action="store_true", help="fail if a README.rst is out of date")
+    sub.add_parser("stop", help="stop the project-local PostgreSQL cluster")
+    args = parser.parse_args(argv)
+    handler = {
+        "setup": cmd_setup,
+        "run": cmd_run,
+        "test": cmd_test,
+        "lint": cmd_lint,
+        "pot": cmd_pot,
+        "readme": cmd_readme,
+        "stop": cmd_stop,
+    }[args.command]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return handler(args) or 0
+    except DevError as exc:
+        print(f"[dev] error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
