@@ -352,6 +352,7 @@ def ensure_postgres():
 
 
 def write_odoo_conf(settings, src, http_port=8069):
+    STATE.mkdir(exist_ok=True)
     addons = [str(p) for p in odoo_addons_paths(src)] + [str(ROOT)]
     lines = [
         "[options]",
