@@ -496,6 +496,49 @@ def cmd_test(args):
     return result.returncode
 
 
+STOCK_TEST_TAGS = "/crm,/sale_crm,/loyalty,/sale_loyalty"
+STOCK_MODULES = ("sale_management", "sale_crm", "sale_loyalty")
+STOCK_RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+
+
+def cmd_stock_tests(args):
+    """Odoo's own suites of the modules we extend, with the three addons installed beside them."""
+    settings = prepare()
+    db = f"crm_stock_{uuid.uuid4().hex[:8]}"
+    log = STATE / "stock-tests.log"
+    say(f"running Odoo's {STOCK_TEST_TAGS} suites with {', '.join(ADDONS)} installed (log: {log})")
+    try:
+        with open(log, "w") as out:
+            result = run_cmd(
+                odoo_cmd(
+                    "-d",
+                    db,
+                    "-i",
+                    ",".join((*STOCK_MODULES, *ADDONS)),
+                    "--test-tags",
+                    STOCK_TEST_TAGS,
+                    "--stop-after-init",
+                    "--no-http",
+                ),
+                check=False,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+    finally:
+        drop_database(settings, db)
+    text = log.read_text()
+    for line in text.splitlines():
+        if re.search(r" (ERROR|CRITICAL) .*(FAIL|ERROR):", line):
+            print(line)
+    totals = STOCK_RESULT.findall(text)
+    if not totals:
+        print(text[-4000:])
+        raise DevError("Odoo's stock suites did not report a result")
+    failed, errors, ran = (int(x) for x in totals[-1])
+    print(f"stock-tests: {ran - failed - errors} passed, {failed + errors} failed")
+    return 1 if (failed or errors or result.returncode) else 0
+
+
 def cmd_lint(args):
     require_venv()
     targets = [*ADDONS, "tests", "dev.py"]
@@ -610,6 +653,9 @@ def main(argv=None):
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
     sub.add_parser("lint", help="ruff and pylint-odoo")
+    sub.add_parser(
+        "stock-tests", help="Odoo's own crm/sale_crm/loyalty/sale_loyalty suites with the addons installed"
+    )
     sub.add_parser("pot", help="regenerate i18n/<addon>.pot of every addon")
     p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
     p_readme.add_argument("--check", action="store_true", help="fail if a README.rst is out of date")
@@ -622,6 +668,7 @@ def main(argv=None):
         "lint": cmd_lint,
         "pot": cmd_pot,
         "readme": cmd_readme,
+        "stock-tests": cmd_stock_tests,
         "stop": cmd_stop,
     }[args.command]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
