@@ -10,6 +10,32 @@ from .crm_scorecard_kpi import PERSPECTIVES
 
 STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+# What a scorecard's evaluation reads, for the dependencies of the computed figures.
+EVALUATION_DEPENDS = (
+    "period_type",
+    "date_reference",
+    "user_id.tz",
+    "company_id",
+    "team_id",
+    "score_basis",
+    "threshold_yellow",
+    "threshold_green",
+    "perspective_ids.weight",
+    "line_ids.perspective_id",
+    "line_ids.kpi_id",
+    "line_ids.weight",
+    "line_ids.direction",
+    "line_ids.baseline",
+    "line_ids.target",
+    "line_ids.target_high",
+    "line_ids.min_value",
+    "line_ids.max_value",
+    "line_ids.threshold_yellow",
+    "line_ids.threshold_green",
+    "manual_value_ids.value",
+    "manual_value_ids.date_from",
+    "manual_value_ids.kpi_id",
+)
 STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA"}
 
 
@@ -202,6 +228,7 @@ class CrmScorecard(models.Model):
         last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
         return self._evaluate(period, last_year_values=last_year)
 
+    @api.depends(*EVALUATION_DEPENDS)
     @api.depends_context("scorecard_date")
     def _compute_scores(self):
         for scorecard in self:

@@ -113,12 +113,13 @@ class CrmScorecardCatalog(models.AbstractModel):
         return condition
 
     def _fetch_one(self, query):
+        # Raw SQL reads several tables (orders, partners, leads): flush every pending write.
+        self.env.flush_all()
         self.env.cr.execute(query)
         return self.env.cr.fetchone()
 
     @api.model
     def _kpi_conversion_rate(self, period):
-        self.env["crm.lead"].flush_model()
         created, won = self._fetch_one(
             SQL(
                 """
@@ -138,7 +139,6 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_win_rate(self, period):
-        self.env["crm.lead"].flush_model()
         won, lost = self._fetch_one(
             SQL(
                 """
@@ -157,7 +157,6 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_new_customers(self, period):
-        self.env["sale.order"].flush_model()
         team = period.get("team")
         (count,) = self._fetch_one(
             SQL(
@@ -183,7 +182,6 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_pipeline_value(self, period):
-        self.env["crm.lead"].flush_model()
         (total,) = self._fetch_one(
             SQL(
                 """
@@ -201,7 +199,6 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_lead_lifetime(self, period):
-        self.env["crm.lead"].flush_model()
         (days,) = self._fetch_one(
             SQL(
                 """
@@ -219,7 +216,6 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_revenue_per_salesperson(self, period):
-        self.env["sale.order"].flush_model()
         team = period.get("team")
         total, sellers = self._fetch_one(
             SQL(

@@ -241,7 +241,13 @@ class CrmScorecardKpi(models.Model):
             return
         all_kpis = self.with_context(active_test=False).search([])
         codes = set(all_kpis.mapped("code"))
-        formulas = {k.code: k.formula or "" for k in all_kpis if k.source == "formula"}
+        formulas = {}
+        for other in all_kpis.filtered(lambda k: k.source == "formula"):
+            try:
+                formula_engine.names_in(other.formula, other.code)
+            except formula_engine.FormulaError:
+                continue  # reported on its own record; it cannot take part in a cycle check
+            formulas[other.code] = other.formula or ""
         by_code = {k.code: k for k in all_kpis}
         for kpi in self.filtered(lambda k: k.source == "formula"):
             try:

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .crm_scorecard import STOPLIGHTS, TRENDS
+from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS, TRENDS
 from .crm_scorecard_kpi import DIRECTIONS
 
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
@@ -96,6 +96,7 @@ class CrmScorecardLine(models.Model):
                     )
                 )
 
+    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
     @api.depends_context("scorecard_date")
     def _compute_figures(self):
         for line in self:

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .crm_scorecard import STOPLIGHTS
+from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS
 from .crm_scorecard_kpi import PERSPECTIVES
 
 
@@ -26,6 +26,7 @@ class CrmScorecardPerspective(models.Model):
         ("weight_positive", "CHECK(weight >= 0)", "A perspective's weight cannot be negative."),
     ]
 
+    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
     @api.depends_context("scorecard_date")
     def _compute_score(self):
         self.score, self.score_defined, self.stoplight = 0.0, False, False
