@@ -27,6 +27,9 @@
         "views/crm_scorecard_template_views.xml",
         "views/crm_scorecard_menus.xml",
     ],
+    "demo": [
+        "demo/crm_scorecard_demo.xml",
+    ],
     "application": True,
     "installable": True,
 }

@@ -426,7 +426,7 @@ class CrmScorecard(models.Model):
             cells = [
                 line.perspective_id.name,
                 line.kpi_id.name,
-                line.unit or "",
+                line.unit_label or "",
                 line.weight,
                 line.baseline,
                 line.target,

@@ -273,6 +273,45 @@ class CrmScorecardKpi(models.Model):
                 self.env._("Circular reference between formula KPIs: %(cycle)s", cycle=" -> ".join(names))
             ) from exc
 
+    def _formulas_naming(self, codes):
+        """Formula KPIs (other than these) whose expression names one of ``codes``."""
+        codes = set(codes)
+        formulas = self.with_context(active_test=False).search([("source", "=", "formula")]) - self
+
+        def names(kpi):
+            try:
+                return formula_engine.names_in(kpi.formula, kpi.code)
+            except formula_engine.FormulaError:
+                return set()
+
+        return formulas.filtered(lambda kpi: names(kpi) & codes)
+
+    def write(self, vals):
+        if "code" in vals:
+            renamed = self.filtered(lambda kpi: kpi.code != vals["code"])
+            users = renamed._formulas_naming(renamed.mapped("code"))
+            if users:
+                raise UserError(
+                    self.env._(
+                        "KPI %(kpi)s: its code is used by the formula of %(users)s; change those first.",
+                        kpi=", ".join(renamed.mapped("name")),
+                        users=", ".join(users.mapped("name")),
+                    )
+                )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used_in_formula(self):
+        users = self._formulas_naming(self.mapped("code"))
+        if users:
+            raise UserError(
+                self.env._(
+                    "KPI %(kpi)s is used by the formula of %(users)s: it cannot be deleted.",
+                    kpi=", ".join(self.mapped("name")),
+                    users=", ".join(users.mapped("name")),
+                )
+            )
+
     # ------------------------------------------------------------------------------------
     # Values
     # ------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class CrmScorecardLine(models.Model):
         DIRECTIONS, required=True, compute="_compute_from_kpi", store=True, readonly=False, precompute=True
     )
     unit = fields.Char(compute="_compute_from_kpi", store=True, readonly=False, precompute=True)
+    unit_label = fields.Char(compute="_compute_unit_label", string="Unit shown")
     baseline = fields.Float()
     target = fields.Float(help="The goal; for a band, the low end of the best band.")
     target_high = fields.Float(string="Target (high end)", help="For a band: the high end of the best band.")
@@ -73,6 +74,12 @@ class CrmScorecardLine(models.Model):
         for line in self:
             line.direction = line.kpi_id.direction or line.direction or "max"
             line.unit = line.kpi_id.unit
+
+    @api.depends("unit", "scorecard_id.company_id.currency_id")
+    def _compute_unit_label(self):
+        for line in self:
+            # The catalog contract's "currency" unit means the company's currency.
+            line.unit_label = line.currency_id.name if line.unit == "currency" else line.unit
 
     @api.constrains("perspective_id", "scorecard_id")
     def _check_perspective(self):

@@ -258,6 +258,11 @@ class TestQueryKpi(ScorecardCase):
         )
         with self.assertRaisesNamed(ValidationError, "Cycle one.*Cycle two|Cycle two.*Cycle one"):
             first.formula = "test_cycle_two + 1"
+        # A KPI named by a formula can be neither renamed nor deleted.
+        with self.assertRaisesNamed(UserError, "Cycle one"):
+            self.kpi_leads.code = "test_leads_renamed"
+        with self.assertRaisesNamed(UserError, "Cycle one"):
+            self.kpi_leads.unlink()
         # A runtime error (not a division by zero) is reported with the KPI's name.
         bad = Kpi.create(
             {
