@@ -3,6 +3,7 @@ import io
 import xlsxwriter
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..engine import periods as period_engine
 from ..engine import scoring
@@ -303,8 +304,15 @@ class CrmScorecard(models.Model):
         touched._send_alerts(today)
         return touched
 
+    def _check_history_rights(self):
+        if not (self.env.su or self.env.user.has_group("crm_scorecard.group_crm_scorecard_manager")):
+            raise AccessError(
+                self.env._("Only scorecard administrators can record or recompute the history.")
+            )
+
     def action_record_history(self):
         """Store the figures of the period shown (on demand)."""
+        self._check_history_rights()
         self._record_history({scorecard: [scorecard._current_period()] for scorecard in self})
         return True
 

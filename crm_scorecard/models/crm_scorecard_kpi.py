@@ -341,7 +341,8 @@ class CrmScorecardKpi(models.Model):
         a KPI id to its manual value for the period.
         """
         manual_values = manual_values or {}
-        kpis = self._with_dependencies()
+        # Definitions read models and fields (ir.model): technical records users cannot read.
+        kpis = self.sudo()._with_dependencies()
         values, messages = {}, {}
         catalog = self.env["crm.scorecard.catalog"]._collect_catalog()
         for kpi in kpis:

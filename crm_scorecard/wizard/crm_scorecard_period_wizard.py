@@ -33,6 +33,7 @@ class CrmScorecardPeriodWizard(models.TransientModel):
     def action_record_history(self):
         self.ensure_one()
         scorecard = self.scorecard_id
+        scorecard._check_history_rights()
         until = self.date_until or self.date
         if until < self.date:
             raise UserError(self.env._("The last date of the recomputation is before its first date."))

@@ -2,6 +2,7 @@
 
 import datetime
 
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time
 
 from .common import JAN, ScorecardCase
@@ -203,3 +204,29 @@ class TestTemplates(ScorecardCase):
         kpis = self.env["crm.scorecard.kpi"].search_count([])
         template._create_scorecard(team=self.team_a2)
         self.assertEqual(self.env["crm.scorecard.kpi"].search_count([]), kpis)
+
+
+class TestAccess(ScorecardCase):
+    def test_salesman_reads_live_figures_of_his_company_only(self):
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
+        scorecard_a = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
+        scorecard_b = self._scorecard(self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Scorecard Salesman",
+                "login": "scorecard_salesman",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, [self.company_a.id])],
+                "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        as_salesman = self.env["crm.scorecard"].with_user(salesman).with_context(scorecard_date=JAN)
+        visible = as_salesman.search([("id", "in", (scorecard_a | scorecard_b).ids)])
+        self.assertEqual(visible, scorecard_a)
+        # Figures come from every lead of the team, whatever the salesman's own lead rules.
+        self.assertAlmostEqual(visible.score, 50.0)
+        self.assertEqual(visible.line_ids.value, 1.0)
+        with self.assertRaises(AccessError):
+            visible.line_ids.target = 1
+        with self.assertRaises(AccessError):
+            visible.action_record_history()
