@@ -156,7 +156,7 @@ class CrmScorecard(models.Model):
     # Evaluation
     # ------------------------------------------------------------------------------------
 
-    def _kpi_values(self, period):
+    def _kpi_values(self, period, prefetched=None):
         """``({kpi id: value or None}, {kpi id: message})`` of the scorecard's KPIs for ``period``."""
         self.ensure_one()
         manual = {
@@ -165,23 +165,23 @@ class CrmScorecard(models.Model):
             if mv.date_from == period.date_from and mv.period_type == self.period_type
         }
         kpis = self.line_ids.kpi_id
-        values, messages = kpis._compute_values(self._period_dict(period), manual)
+        values, messages = kpis._compute_values(self._period_dict(period), manual, prefetched)
         by_code = {kpi.code: kpi.id for kpi in kpis}
         return (
             {kpi_id: values.get(code) for code, kpi_id in by_code.items()},
             {kpi_id: messages.get(code) for code, kpi_id in by_code.items()},
         )
 
-    def _evaluate(self, period, previous_values=None, last_year_values=None):
+    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None):
         """Every figure of the scorecard for ``period``.
 
         Returns ``{"lines": {line id: figures}, "perspectives": {id: (score, stoplight)},
         "score": float or None, "stoplight": ...}``; scores are fractions 0-1.
         """
         self.ensure_one()
-        values, messages = self._kpi_values(period)
+        values, messages = self._kpi_values(period, prefetched)
         if previous_values is None:
-            previous_values = self._kpi_values(period_engine.previous_period(period))[0]
+            previous_values = self._kpi_values(period_engine.previous_period(period), prefetched)[0]
         last_year_values = last_year_values or {}
         lines = {}
         for line in self.line_ids:
@@ -232,20 +232,29 @@ class CrmScorecard(models.Model):
     @api.depends(*EVALUATION_DEPENDS)
     @api.depends_context("scorecard_date")
     def _compute_scores(self):
-        for scorecard in self:
-            if not scorecard.id:
-                scorecard.score, scorecard.score_defined, scorecard.stoplight, scorecard.red_count = (
-                    0,
-                    False,
-                    False,
-                    0,
-                )
-                continue
-            evaluation = scorecard._evaluate(scorecard._current_period(), previous_values={})
+        saved = self.filtered("id")
+        (self - saved).update({"score": 0.0, "score_defined": False, "stoplight": False, "red_count": 0})
+        # The dashboard shows many scorecards: their query KPIs are gathered together.
+        prefetched = saved._prefetch_query_values({s: [s._current_period()] for s in saved})
+        for scorecard in saved:
+            evaluation = scorecard._evaluate(
+                scorecard._current_period(), previous_values={}, prefetched=prefetched
+            )
             scorecard.score = (evaluation["score"] or 0.0) * 100.0
             scorecard.score_defined = evaluation["score"] is not None
             scorecard.stoplight = evaluation["stoplight"]
             scorecard.red_count = sum(1 for fig in evaluation["lines"].values() if fig["stoplight"] == "red")
+
+    def _prefetch_query_values(self, periods_by_scorecard):
+        """Query KPI values of the scorecards' lines for the given periods, one grouped query per
+        KPI and period (see ``crm.scorecard.kpi._batch_query_values``)."""
+        requests = [
+            scorecard._period_dict(period)
+            for scorecard, periods in periods_by_scorecard.items()
+            for period in periods
+        ]
+        kpis = self.env["crm.scorecard.kpi"].union(*(s.line_ids.kpi_id for s in periods_by_scorecard))
+        return kpis._with_dependencies()._batch_query_values(requests)
 
     # ------------------------------------------------------------------------------------
     # History and alerts
@@ -266,12 +275,19 @@ class CrmScorecard(models.Model):
             ]
         )
         existing_map = {(v.line_id.id, v.date_from): v for v in existing}
+        # Query KPIs of every scorecard and period, and of the previous periods for the trend.
+        prefetched = self._prefetch_query_values(
+            {
+                scorecard: [p for period in periods for p in (period, period_engine.previous_period(period))]
+                for scorecard, periods in periods_by_scorecard.items()
+            }
+        )
         to_create = []
         touched = Value.browse()
         today = fields.Date.context_today(self)
         for scorecard, periods in periods_by_scorecard.items():
             for period in periods:
-                evaluation = scorecard._evaluate(period)
+                evaluation = scorecard._evaluate(period, prefetched=prefetched)
                 closed = period.date_to < period_engine.local_today(scorecard._tz())
                 for line in scorecard.line_ids:
                     figures = evaluation["lines"][line.id]

@@ -334,12 +334,14 @@ class CrmScorecardKpi(models.Model):
             kpis |= pending
         return kpis
 
-    def _compute_values(self, period, manual_values=None):
+    def _compute_values(self, period, manual_values=None, prefetched=None):
         """``({code: value or None}, {code: message})`` of these KPIs and their dependencies.
 
         ``period`` follows the catalog contract (company, team, dates); ``manual_values`` maps
-        a KPI id to its manual value for the period.
+        a KPI id to its manual value for the period; ``prefetched`` holds query values already
+        gathered by :meth:`_batch_query_values`.
         """
+        prefetched = prefetched or {}
         manual_values = manual_values or {}
         # Definitions read models and fields (ir.model): technical records users cannot read.
         kpis = self.sudo()._with_dependencies()
@@ -347,7 +349,8 @@ class CrmScorecardKpi(models.Model):
         catalog = self.env["crm.scorecard.catalog"]._collect_catalog()
         for kpi in kpis:
             if kpi.source == "query":
-                values[kpi.code] = kpi._query_value(period)
+                key = _batch_key(kpi, period)
+                values[kpi.code] = prefetched[key] if key in prefetched else kpi._query_value(period)
             elif kpi.source == "catalog":
                 entry = catalog.get(kpi.catalog_code)
                 if not entry:
@@ -383,6 +386,81 @@ class CrmScorecardKpi(models.Model):
     def _safe_eval_formula(self, expr, context):
         return safe_eval(expr, context)
 
+    def _batch_query_values(self, periods):
+        """Values of these query KPIs for many period dicts (scorecards of several companies
+        and teams) with one ``_read_group`` per KPI, query part and period, grouped by company
+        and team. Only additive aggregates (count, sum) are gathered this way; the others are
+        left to :meth:`_query_value`. Returns ``{_batch_key(kpi, period): value or None}``.
+        """
+        result = {}
+        for kpi in self.sudo().filtered(lambda k: k.source == "query"):
+            parts = [(kpi.model_id, kpi.domain, kpi.date_field_id, kpi.aggregate, kpi.field_id)]
+            if kpi.is_ratio:
+                parts.append(
+                    (
+                        kpi.denominator_model_id,
+                        kpi.denominator_domain,
+                        kpi.denominator_date_field_id,
+                        kpi.denominator_aggregate,
+                        kpi.denominator_field_id,
+                    )
+                )
+            if any(part[3] not in ("count", "sum") or part[0].model not in self.env for part in parts):
+                continue
+            gathered = [kpi._batch_query_part(periods, *part) for part in parts]
+            for period in periods:
+                value = gathered[0][_bounds(period)](period)
+                if kpi.is_ratio:
+                    denominator = gathered[1][_bounds(period)](period)
+                    value = (
+                        None if value is None or not denominator else value / denominator * kpi.ratio_factor
+                    )
+                result[_batch_key(kpi, period)] = value
+        return result
+
+    def _batch_query_part(self, periods, model, domain, date_field, aggregate, field):
+        """``{period bounds: function(period) -> value}``: one grouped query per distinct period."""
+        records = self.env[model.model].sudo()
+        parsed = self._parse_domain(model.model, domain)
+        has_company = "company_id" in records._fields
+        has_team = "team_id" in records._fields
+        spec = "__count" if aggregate == "count" else f"{field.name}:{aggregate}"
+        by_bounds = {}
+        for period in periods:
+            by_bounds.setdefault(_bounds(period), []).append(period)
+        readers = {}
+        for bounds, group in by_bounds.items():
+            filters = [parsed]
+            groupby = []
+            if has_company:
+                filters.append([("company_id", "in", [*{p["company"].id for p in group}, False])])
+                groupby.append("company_id")
+            if has_team and any(p.get("team") for p in group):
+                groupby.append("team_id")
+            if date_field:
+                filters.append(self._date_bounds_domain(date_field, group[0]))
+            try:
+                rows = records._read_group(expression.AND(filters), groupby, [spec])
+            except Exception as exc:
+                raise UserError(
+                    self.env._(
+                        "KPI %(kpi)s: the query on %(model)s failed: %(error)s",
+                        kpi=self.name,
+                        model=model.model,
+                        error=exc,
+                    )
+                ) from exc
+            readers[bounds] = _additive_reader(rows, has_company, "team_id" in groupby, aggregate)
+        return readers
+
+    def _date_bounds_domain(self, date_field, period):
+        if date_field.ttype == "date":
+            return [(date_field.name, ">=", period["date_from"]), (date_field.name, "<=", period["date_to"])]
+        return [
+            (date_field.name, ">=", period["datetime_from"]),
+            (date_field.name, "<", period["datetime_to"]),
+        ]
+
     def _query_value(self, period):
         numerator = self._query_part(
             period, self.model_id, self.domain, self.date_field_id, self.aggregate, self.field_id
@@ -415,17 +493,7 @@ class CrmScorecardKpi(models.Model):
         if period.get("team") and "team_id" in records._fields:
             filters.append([("team_id", "=", period["team"].id)])
         if date_field:
-            if date_field.ttype == "date":
-                bounds = [
-                    (date_field.name, ">=", period["date_from"]),
-                    (date_field.name, "<=", period["date_to"]),
-                ]
-            else:
-                bounds = [
-                    (date_field.name, ">=", period["datetime_from"]),
-                    (date_field.name, "<", period["datetime_to"]),
-                ]
-            filters.append(bounds)
+            filters.append(self._date_bounds_domain(date_field, period))
         full_domain = expression.AND([parsed, *filters])
         spec = "__count" if aggregate == "count" else f"{field.name}:{aggregate}"
         try:
@@ -442,3 +510,41 @@ class CrmScorecardKpi(models.Model):
         if value is None or value is False:
             return None
         return float(value)
+
+
+def _bounds(period):
+    return (period["date_from"], period["date_to"], period["datetime_from"], period["datetime_to"])
+
+
+def _batch_key(kpi, period):
+    team = period.get("team")
+    return (kpi.id, period["company"].id, team.id if team else 0, *_bounds(period))
+
+
+def _additive_reader(rows, by_company, by_team, aggregate):
+    """A function giving a period's value from rows grouped by company (records without a
+    company count for every company) and team (no team asked: every team)."""
+
+    def read(period):
+        total, found = 0.0, False
+        team = period.get("team")
+        for row in rows:
+            index = 0
+            if by_company:
+                company = row[index]
+                index += 1
+                if company and company.id != period["company"].id:
+                    continue
+            if by_team:
+                row_team = row[index]
+                index += 1
+                if team and row_team != team:
+                    continue
+            if row[index] is not None and row[index] is not False:
+                total += row[index]
+                found = True
+        if aggregate == "count":
+            return total
+        return total if found else None
+
+    return read

@@ -275,3 +275,88 @@ class TestQueryKpi(ScorecardCase):
         scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": bad.id, "target": 1}])
         with self.assertRaisesNamed(UserError, "Runtime KPI"):
             scorecard._evaluate(scorecard.with_context(scorecard_date=JAN)._current_period())
+
+
+class TestBatchedQueries(ScorecardCase):
+    def test_batched_values_equal_single_queries(self):
+        Kpi = self.env["crm.scorecard.kpi"]
+        lead_model = self.env.ref("crm.model_crm_lead")
+        created = self.env.ref("crm.field_crm_lead__create_date")
+        revenue = Kpi.create(
+            {
+                "name": "Expected revenue",
+                "code": "test_expected_revenue",
+                "source": "query",
+                "model_id": lead_model.id,
+                "date_field_id": created.id,
+                "aggregate": "sum",
+                "field_id": self.env.ref("crm.field_crm_lead__expected_revenue").id,
+            }
+        )
+        ratio = Kpi.create(
+            {
+                "name": "Revenue per lead",
+                "code": "test_revenue_per_lead",
+                "source": "query",
+                "model_id": lead_model.id,
+                "date_field_id": created.id,
+                "aggregate": "sum",
+                "field_id": self.env.ref("crm.field_crm_lead__expected_revenue").id,
+                "is_ratio": True,
+                "denominator_model_id": lead_model.id,
+                "denominator_date_field_id": created.id,
+                "denominator_aggregate": "count",
+                "ratio_factor": 1,
+            }
+        )
+        average = Kpi.create(
+            {
+                "name": "Average revenue",
+                "code": "test_avg_revenue",
+                "source": "query",
+                "model_id": lead_model.id,
+                "date_field_id": created.id,
+                "aggregate": "avg",
+                "field_id": self.env.ref("crm.field_crm_lead__expected_revenue").id,
+            }
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 3), expected_revenue=100)
+        self._lead(self.company_a, self.team_a2, DT(2025, 1, 4), expected_revenue=50)
+        self._lead(self.company_b, self.team_b, DT(2025, 1, 5), expected_revenue=70)
+        shared = self._lead(self.company_a, self.team_a, DT(2025, 1, 6), expected_revenue=5)
+        shared.write({"company_id": False, "team_id": False})
+        self._lead(self.company_a, self.team_a, DT(2025, 2, 6), expected_revenue=1000)
+        periods = []
+        for company, team in (
+            (self.company_a, self.team_a),
+            (self.company_a, self.env["crm.team"]),
+            (self.company_a, self.team_a2),
+            (self.company_b, self.env["crm.team"]),
+            (self.company_b, self.team_b),
+        ):
+            for start, stop in ((DT(2025, 1, 1), DT(2025, 2, 1)), (DT(2025, 2, 1), DT(2025, 3, 1))):
+                periods.append(
+                    {
+                        "company": company,
+                        "team": team,
+                        "date_from": start.date(),
+                        "date_to": stop.date() - datetime.timedelta(days=1),
+                        "datetime_from": start,
+                        "datetime_to": stop,
+                    }
+                )
+        kpis = self.kpi_leads | revenue | ratio | average
+        batched = kpis._batch_query_values(periods)
+        self.assertEqual(len(batched), 3 * len(periods))  # the average is left to single queries
+        for kpi in self.kpi_leads | revenue | ratio:
+            for period in periods:
+                key = (kpi.id, period["company"].id, period["team"].id or 0, *list(self._bounds(period)))
+                with self.subTest(kpi=kpi.name, company=period["company"].name, team=period["team"].name):
+                    self.assertEqual(batched[key], kpi._query_value(period))
+        january_a = periods[2]
+        key = (revenue.id, self.company_a.id, 0, *self._bounds(january_a))
+        self.assertEqual(batched[key], 155.0)  # 100 + 50 + the lead without company
+
+    @staticmethod
+    def _bounds(period):
+        return (period["date_from"], period["date_to"], period["datetime_from"], period["datetime_to"])
