@@ -94,6 +94,9 @@ class CrmScorecard(models.Model):
     score_defined = fields.Boolean(compute="_compute_scores")
     stoplight = fields.Selection(STOPLIGHTS, compute="_compute_scores")
     red_count = fields.Integer(compute="_compute_scores", string="Red KPIs")
+    score_previous = fields.Float(compute="_compute_scores", string="Previous score (%)")
+    score_previous_defined = fields.Boolean(compute="_compute_scores")
+    score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
 
     _sql_constraints = [
         (
@@ -233,17 +236,35 @@ class CrmScorecard(models.Model):
     @api.depends_context("scorecard_date")
     def _compute_scores(self):
         saved = self.filtered("id")
-        (self - saved).update({"score": 0.0, "score_defined": False, "stoplight": False, "red_count": 0})
+        (self - saved).update(
+            {
+                "score": 0.0,
+                "score_defined": False,
+                "stoplight": False,
+                "red_count": 0,
+                "score_previous": 0.0,
+                "score_previous_defined": False,
+                "score_trend": False,
+            }
+        )
         # The dashboard shows many scorecards: their query KPIs are gathered together.
-        prefetched = saved._prefetch_query_values({s: [s._current_period()] for s in saved})
+        periods = {s: s._current_period() for s in saved}
+        prefetched = saved._prefetch_query_values(
+            {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
+        )
         for scorecard in saved:
-            evaluation = scorecard._evaluate(
-                scorecard._current_period(), previous_values={}, prefetched=prefetched
+            period = periods[scorecard]
+            evaluation = scorecard._evaluate(period, previous_values={}, prefetched=prefetched)
+            previous = scorecard._evaluate(
+                period_engine.previous_period(period), previous_values={}, prefetched=prefetched
             )
             scorecard.score = (evaluation["score"] or 0.0) * 100.0
             scorecard.score_defined = evaluation["score"] is not None
             scorecard.stoplight = evaluation["stoplight"]
             scorecard.red_count = sum(1 for fig in evaluation["lines"].values() if fig["stoplight"] == "red")
+            scorecard.score_previous = (previous["score"] or 0.0) * 100.0
+            scorecard.score_previous_defined = previous["score"] is not None
+            scorecard.score_trend = scoring.trend(evaluation["score"], previous["score"])[0] or False
 
     def _prefetch_query_values(self, periods_by_scorecard):
         """Query KPI values of the scorecards' lines for the given periods, one grouped query per

@@ -63,6 +63,24 @@ class TestScorecardScores(ScorecardCase):
         perspectives["customer"].weight = 3
         self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, (80 * 3 + 75) / 4)
 
+    def test_previous_period_score_and_trend(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {
+                "scorecard_id": self.scorecard.id,
+                "kpi_id": self.kpi_hours.id,
+                "date": D(2024, 12, 2),
+                "value": 2.0,
+            }
+        )
+        scorecard = self.scorecard.with_context(scorecard_date=JAN)
+        # December: only the hours line is defined, 2 of 8 = 25 %.
+        self.assertTrue(scorecard.score_previous_defined)
+        self.assertAlmostEqual(scorecard.score_previous, 25.0)
+        self.assertEqual(scorecard.score_trend, "up")
+        hours = scorecard.line_ids.filtered(lambda rec: rec.kpi_id == self.kpi_hours)
+        self.assertEqual((hours.value_previous, hours.trend, hours.trend_arrow), (2.0, "up", "↑"))
+        self.assertTrue(hours.improved)
+
     def test_formula_after_its_inputs(self):
         for _ in range(3):
             self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
