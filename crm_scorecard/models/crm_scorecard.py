@@ -1,9 +1,10 @@
 import io
+import logging
 
 import xlsxwriter
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine import periods as period_engine
 from ..engine import scoring
@@ -11,6 +12,8 @@ from .crm_scorecard_kpi import PERSPECTIVES
 
 STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+_logger = logging.getLogger(__name__)
+
 # What a scorecard's evaluation reads, for the dependencies of the computed figures.
 EVALUATION_DEPENDS = (
     "period_type",
@@ -97,6 +100,7 @@ class CrmScorecard(models.Model):
     score_previous = fields.Float(compute="_compute_scores", string="Previous score (%)")
     score_previous_defined = fields.Boolean(compute="_compute_scores")
     score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
+    evaluation_error = fields.Char(compute="_compute_scores")
 
     _sql_constraints = [
         (
@@ -245,19 +249,33 @@ class CrmScorecard(models.Model):
                 "score_previous": 0.0,
                 "score_previous_defined": False,
                 "score_trend": False,
+                "evaluation_error": False,
             }
         )
         # The dashboard shows many scorecards: their query KPIs are gathered together.
         periods = {s: s._current_period() for s in saved}
-        prefetched = saved._prefetch_query_values(
-            {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
+        prefetched, _error = self._evaluation_or_error(
+            lambda: saved._prefetch_query_values(
+                {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
+            )
         )
         for scorecard in saved:
             period = periods[scorecard]
-            evaluation = scorecard._evaluate(period, previous_values={}, prefetched=prefetched)
-            previous = scorecard._evaluate(
-                period_engine.previous_period(period), previous_values={}, prefetched=prefetched
+            both, error = scorecard._evaluation_or_error(
+                lambda s=scorecard, p=period: (
+                    s._evaluate(p, previous_values={}, prefetched=prefetched),
+                    s._evaluate(period_engine.previous_period(p), previous_values={}, prefetched=prefetched),
+                )
             )
+            if error:
+                scorecard.update(
+                    dict.fromkeys(("score_defined", "stoplight", "score_previous_defined"), False)
+                )
+                scorecard.update({"score": 0.0, "red_count": 0, "score_previous": 0.0, "score_trend": False})
+                scorecard.evaluation_error = error
+                continue
+            evaluation, previous = both
+            scorecard.evaluation_error = False
             scorecard.score = (evaluation["score"] or 0.0) * 100.0
             scorecard.score_defined = evaluation["score"] is not None
             scorecard.stoplight = evaluation["stoplight"]
@@ -265,6 +283,18 @@ class CrmScorecard(models.Model):
             scorecard.score_previous = (previous["score"] or 0.0) * 100.0
             scorecard.score_previous_defined = previous["score"] is not None
             scorecard.score_trend = scoring.trend(evaluation["score"], previous["score"])[0] or False
+
+    def _evaluation_or_error(self, evaluate):
+        """``(evaluate(), False)``, or ``(None, message)`` when a KPI cannot be evaluated, so
+        that the screens show the message instead of failing as a whole."""
+        # Nothing is written while evaluating: flush before, and keep the cache on rollback
+        # (a flushing savepoint would drop the figures other records already computed).
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                return evaluate(), False
+        except UserError as exc:
+            return None, str(exc)
 
     def _prefetch_query_values(self, periods_by_scorecard):
         """Query KPI values of the scorecards' lines for the given periods, one grouped query per
@@ -281,11 +311,13 @@ class CrmScorecard(models.Model):
     # History and alerts
     # ------------------------------------------------------------------------------------
 
-    def _record_history(self, periods_by_scorecard):
+    def _record_history(self, periods_by_scorecard, raise_errors=True):
         """Store the figures of the given periods (``{scorecard: [Period]}``); idempotent.
 
         Existing rows (line x period start) are updated, missing ones created in one batch;
-        red KPIs schedule their owner's activity once per period.
+        red KPIs schedule their owner's activity once per period. With ``raise_errors`` off
+        (cron), a scorecard whose KPIs cannot be evaluated is logged, noted in its chatter and
+        skipped, and the others are recorded.
         """
         Value = self.env["crm.scorecard.value"].sudo()
         all_periods = {p.date_from for periods in periods_by_scorecard.values() for p in periods}
@@ -297,18 +329,42 @@ class CrmScorecard(models.Model):
         )
         existing_map = {(v.line_id.id, v.date_from): v for v in existing}
         # Query KPIs of every scorecard and period, and of the previous periods for the trend.
-        prefetched = self._prefetch_query_values(
-            {
-                scorecard: [p for period in periods for p in (period, period_engine.previous_period(period))]
-                for scorecard, periods in periods_by_scorecard.items()
-            }
-        )
+        try:
+            with self.env.cr.savepoint():
+                prefetched = self._prefetch_query_values(
+                    {
+                        scorecard: [
+                            p for period in periods for p in (period, period_engine.previous_period(period))
+                        ]
+                        for scorecard, periods in periods_by_scorecard.items()
+                    }
+                )
+        except UserError:
+            if raise_errors:
+                raise
+            prefetched = {}  # the faulty KPI is reported below, scorecard by scorecard
         to_create = []
         touched = Value.browse()
         today = fields.Date.context_today(self)
         for scorecard, periods in periods_by_scorecard.items():
             for period in periods:
-                evaluation = scorecard._evaluate(period, prefetched=prefetched)
+                try:
+                    with self.env.cr.savepoint():
+                        evaluation = scorecard._evaluate(period, prefetched=prefetched)
+                except UserError as exc:
+                    if raise_errors:
+                        raise
+                    _logger.warning(
+                        "Scorecard %s, period %s not recorded: %s", scorecard.id, period.label, exc
+                    )
+                    scorecard.sudo().message_post(
+                        body=self.env._(
+                            "The history of %(period)s could not be recorded: %(error)s",
+                            period=period.label,
+                            error=str(exc),
+                        )
+                    )
+                    continue
                 closed = period.date_to < period_engine.local_today(scorecard._tz())
                 for line in scorecard.line_ids:
                     figures = evaluation["lines"][line.id]
@@ -374,7 +430,7 @@ class CrmScorecard(models.Model):
         done = {(scorecard.id, day) for scorecard, day in closed}
         for scorecard, periods in plan.items():
             plan[scorecard] = [p for p in periods if (scorecard.id, p.date_from) not in done]
-        self._record_history({s: p for s, p in plan.items() if p})
+        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False)
 
     # ------------------------------------------------------------------------------------
     # Actions

@@ -127,7 +127,10 @@ class CrmScorecardLine(models.Model):
                 }
             )
         for scorecard in self.scorecard_id.filtered("id"):
-            evaluation = scorecard._evaluation()
+            evaluation, error = scorecard._evaluation_or_error(scorecard._evaluation)
+            if error:
+                self.filtered(lambda rec, s=scorecard: rec.scorecard_id == s).message = error
+                continue
             for line in self.filtered(lambda rec, s=scorecard: rec.scorecard_id == s and rec.id):
                 figures = evaluation["lines"].get(line.id)
                 if not figures:

@@ -31,7 +31,11 @@ class CrmScorecardPerspective(models.Model):
     def _compute_score(self):
         self.score, self.score_defined, self.stoplight = 0.0, False, False
         for scorecard in self.scorecard_id.filtered("id"):
-            evaluation = scorecard._evaluate(scorecard._current_period(), previous_values={})
+            evaluation, error = scorecard._evaluation_or_error(
+                lambda s=scorecard: s._evaluate(s._current_period(), previous_values={})
+            )
+            if error:
+                continue
             for perspective in self.filtered(lambda p, s=scorecard: p.scorecard_id == s):
                 score, light = evaluation["perspectives"].get(perspective.id, (None, None))
                 perspective.score = (score or 0.0) * 100.0

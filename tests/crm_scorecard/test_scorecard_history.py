@@ -166,6 +166,28 @@ class TestScorecardScores(ScorecardCase):
             self.env["crm.scorecard"]._cron_record_history()
             self.assertEqual(len(self.scorecard.value_ids), count)
 
+    def test_cron_skips_a_broken_scorecard(self):
+        broken_kpi = self.env["crm.scorecard.kpi"].create(
+            {
+                "name": "Broken at run time",
+                "code": "test_broken_run",
+                "source": "formula",
+                "formula": "1 + 'a'",
+            }
+        )
+        broken = self._scorecard(self.company_b, lines=[{"kpi_id": broken_kpi.id, "target": 1}])
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertTrue(self.scorecard.value_ids)
+        self.assertFalse(broken.value_ids)
+        self.assertIn("Broken at run time", broken.message_ids[0].body)
+        # The screens show the error instead of failing.
+        broken = broken.with_context(scorecard_date=JAN)
+        self.assertIn("Broken at run time", broken.evaluation_error)
+        self.assertFalse(broken.score_defined)
+        self.assertIn("Broken at run time", broken.line_ids.message)
+        self.assertFalse(broken.perspective_ids.filtered("score_defined"))
+
     def test_report_and_xlsx(self):
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(
             "crm_scorecard.report_scorecard", self.scorecard.ids, data={"scorecard_date": "2025-01-15"}
