@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .crm_scorecard_kpi import DIRECTIONS, PERSPECTIVES
@@ -112,6 +112,7 @@ class CrmScorecardTemplateLine(models.Model):
     threshold_yellow = fields.Float(string="Yellow from (%)", default=50.0)
     threshold_green = fields.Float(string="Green from (%)", default=80.0)
 
+    @api.depends("kpi_id.name", "catalog_code")
     def _compute_name(self):
         for line in self:
             line.name = line.kpi_id.name or line.catalog_code
