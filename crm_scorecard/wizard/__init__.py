@@ -1,0 +1,1 @@
+from . import crm_scorecard_period_wizard, crm_scorecard_template_wizard

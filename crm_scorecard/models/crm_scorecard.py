@@ -1,0 +1,557 @@
+import io
+import logging
+
+import xlsxwriter
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..engine import periods as period_engine
+from ..engine import scoring
+from .crm_scorecard_kpi import PERSPECTIVES
+
+STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
+TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+_logger = logging.getLogger(__name__)
+
+# What a scorecard's evaluation reads, for the dependencies of the computed figures.
+EVALUATION_DEPENDS = (
+    "period_type",
+    "date_reference",
+    "user_id.tz",
+    "company_id",
+    "team_id",
+    "score_basis",
+    "threshold_yellow",
+    "threshold_green",
+    "perspective_ids.weight",
+    "line_ids.perspective_id",
+    "line_ids.kpi_id",
+    "line_ids.weight",
+    "line_ids.direction",
+    "line_ids.baseline",
+    "line_ids.target",
+    "line_ids.target_high",
+    "line_ids.min_value",
+    "line_ids.max_value",
+    "line_ids.threshold_yellow",
+    "line_ids.threshold_green",
+    "manual_value_ids.value",
+    "manual_value_ids.date_from",
+    "manual_value_ids.kpi_id",
+)
+STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA"}
+
+
+class CrmScorecard(models.Model):
+    _name = "crm.scorecard"
+    _description = "CRM Balanced Scorecard"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales team",
+        check_company=True,
+        help="The department measured. Empty: every team of the company.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        default=lambda self: self.env.user,
+        help="Responsible of the scorecard; periods follow the owner's timezone.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    period_type = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], required=True, default="month"
+    )
+    score_basis = fields.Selection(
+        [("progress", "Progress (baseline to target)"), ("performance", "Performance (min to max)")],
+        required=True,
+        default="progress",
+        help="Which ratio of each KPI is its score, averaged into perspectives and scorecard.",
+    )
+    threshold_yellow = fields.Float(
+        string="Yellow from (%)", default=50.0, help="Perspective and scorecard scores below it are red."
+    )
+    threshold_green = fields.Float(string="Green from (%)", default=80.0)
+    date_reference = fields.Date(
+        string="Showing period of", help="Any day of the period shown. Empty: the current period."
+    )
+    description = fields.Html()
+    perspective_ids = fields.One2many(
+        "crm.scorecard.perspective", "scorecard_id", string="Perspectives", copy=True
+    )
+    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", string="KPIs", copy=True)
+    value_ids = fields.One2many("crm.scorecard.value", "scorecard_id", string="History")
+    manual_value_ids = fields.One2many("crm.scorecard.manual.value", "scorecard_id", string="Manual values")
+
+    period_label = fields.Char(compute="_compute_period")
+    period_date_from = fields.Date(compute="_compute_period")
+    period_date_to = fields.Date(compute="_compute_period")
+    score = fields.Float(compute="_compute_scores", string="Score (%)")
+    score_defined = fields.Boolean(compute="_compute_scores")
+    stoplight = fields.Selection(STOPLIGHTS, compute="_compute_scores")
+    red_count = fields.Integer(compute="_compute_scores", string="Red KPIs")
+    score_previous = fields.Float(compute="_compute_scores", string="Previous score (%)")
+    score_previous_defined = fields.Boolean(compute="_compute_scores")
+    score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
+    evaluation_error = fields.Char(compute="_compute_scores")
+
+    _sql_constraints = [
+        (
+            "thresholds",
+            "CHECK(threshold_yellow <= threshold_green)",
+            "The yellow threshold must not be above the green one.",
+        ),
+    ]
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if "perspective_ids" in fields_list and not values.get("perspective_ids"):
+            values["perspective_ids"] = [
+                fields.Command.create({"name": label, "kind": kind, "sequence": index * 10})
+                for index, (kind, label) in enumerate(PERSPECTIVES, start=1)
+            ]
+        return values
+
+    # ------------------------------------------------------------------------------------
+    # Periods
+    # ------------------------------------------------------------------------------------
+
+    def _tz(self):
+        self.ensure_one()
+        return self.user_id.tz or self.env.user.tz or "UTC"
+
+    def _current_period(self):
+        """The period shown: the one of ``scorecard_date`` in context, else of date_reference/today."""
+        self.ensure_one()
+        day = self.env.context.get("scorecard_date") or self.date_reference
+        if day:
+            day = fields.Date.to_date(day)
+        else:
+            day = period_engine.local_today(self._tz())
+        return period_engine.period_of(self.period_type, day, self._tz())
+
+    def _period_dict(self, period):
+        """The period as the catalog contract gives it to providers."""
+        self.ensure_one()
+        return {
+            "company": self.company_id,
+            "team": self.team_id,
+            "date_from": period.date_from,
+            "date_to": period.date_to,
+            "datetime_from": period.datetime_from,
+            "datetime_to": period.datetime_to,
+        }
+
+    @api.depends("period_type", "date_reference", "user_id.tz")
+    @api.depends_context("scorecard_date")
+    def _compute_period(self):
+        for scorecard in self:
+            period = scorecard._current_period()
+            scorecard.period_label = period.label
+            scorecard.period_date_from = period.date_from
+            scorecard.period_date_to = period.date_to
+
+    # ------------------------------------------------------------------------------------
+    # Evaluation
+    # ------------------------------------------------------------------------------------
+
+    def _kpi_values(self, period, prefetched=None):
+        """``({kpi id: value or None}, {kpi id: message})`` of the scorecard's KPIs for ``period``."""
+        self.ensure_one()
+        manual = {
+            mv.kpi_id.id: mv.value
+            for mv in self.manual_value_ids
+            if mv.date_from == period.date_from and mv.period_type == self.period_type
+        }
+        kpis = self.line_ids.kpi_id
+        values, messages = kpis._compute_values(self._period_dict(period), manual, prefetched)
+        by_code = {kpi.code: kpi.id for kpi in kpis}
+        return (
+            {kpi_id: values.get(code) for code, kpi_id in by_code.items()},
+            {kpi_id: messages.get(code) for code, kpi_id in by_code.items()},
+        )
+
+    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None):
+        """Every figure of the scorecard for ``period``.
+
+        Returns ``{"lines": {line id: figures}, "perspectives": {id: (score, stoplight)},
+        "score": float or None, "stoplight": ...}``; scores are fractions 0-1.
+        """
+        self.ensure_one()
+        values, messages = self._kpi_values(period, prefetched)
+        if previous_values is None:
+            previous_values = self._kpi_values(period_engine.previous_period(period), prefetched)[0]
+        last_year_values = last_year_values or {}
+        lines = {}
+        for line in self.line_ids:
+            figures = scoring.score_kpi(
+                values.get(line.kpi_id.id),
+                direction=line.direction,
+                baseline=line.baseline,
+                target=line.target,
+                target_high=line.target_high,
+                minimum=line.min_value,
+                maximum=line.max_value,
+                yellow_from=line.threshold_yellow / 100.0,
+                green_from=line.threshold_green / 100.0,
+                basis=self.score_basis,
+                previous=previous_values.get(line.kpi_id.id),
+            )
+            figures["previous"] = previous_values.get(line.kpi_id.id)
+            figures["last_year"] = last_year_values.get(line.kpi_id.id)
+            figures["message"] = messages.get(line.kpi_id.id) if figures["value"] is None else False
+            lines[line.id] = figures
+        yellow, green = self.threshold_yellow / 100.0, self.threshold_green / 100.0
+        perspectives = {}
+        for perspective in self.perspective_ids:
+            score = scoring.weighted_average(
+                (lines[line.id]["score"], line.weight)
+                for line in self.line_ids
+                if line.perspective_id == perspective
+            )
+            perspectives[perspective.id] = (score, scoring.stoplight(score, yellow, green))
+        total = scoring.weighted_average(
+            (perspectives[perspective.id][0], perspective.weight) for perspective in self.perspective_ids
+        )
+        return {
+            "period": period,
+            "lines": lines,
+            "perspectives": perspectives,
+            "score": total,
+            "stoplight": scoring.stoplight(total, yellow, green),
+        }
+
+    def _evaluation(self):
+        """Evaluation of the period shown, with the same period last year for comparison."""
+        self.ensure_one()
+        period = self._current_period()
+        last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
+        return self._evaluate(period, last_year_values=last_year)
+
+    @api.depends(*EVALUATION_DEPENDS)
+    @api.depends_context("scorecard_date")
+    def _compute_scores(self):
+        saved = self.filtered("id")
+        (self - saved).update(
+            {
+                "score": 0.0,
+                "score_defined": False,
+                "stoplight": False,
+                "red_count": 0,
+                "score_previous": 0.0,
+                "score_previous_defined": False,
+                "score_trend": False,
+                "evaluation_error": False,
+            }
+        )
+        # The dashboard shows many scorecards: their query KPIs are gathered together.
+        periods = {s: s._current_period() for s in saved}
+        prefetched, _error = self._evaluation_or_error(
+            lambda: saved._prefetch_query_values(
+                {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
+            )
+        )
+        for scorecard in saved:
+            period = periods[scorecard]
+            both, error = scorecard._evaluation_or_error(
+                lambda s=scorecard, p=period: (
+                    s._evaluate(p, previous_values={}, prefetched=prefetched),
+                    s._evaluate(period_engine.previous_period(p), previous_values={}, prefetched=prefetched),
+                )
+            )
+            if error:
+                scorecard.update(
+                    dict.fromkeys(("score_defined", "stoplight", "score_previous_defined"), False)
+                )
+                scorecard.update({"score": 0.0, "red_count": 0, "score_previous": 0.0, "score_trend": False})
+                scorecard.evaluation_error = error
+                continue
+            evaluation, previous = both
+            scorecard.evaluation_error = False
+            scorecard.score = (evaluation["score"] or 0.0) * 100.0
+            scorecard.score_defined = evaluation["score"] is not None
+            scorecard.stoplight = evaluation["stoplight"]
+            scorecard.red_count = sum(1 for fig in evaluation["lines"].values() if fig["stoplight"] == "red")
+            scorecard.score_previous = (previous["score"] or 0.0) * 100.0
+            scorecard.score_previous_defined = previous["score"] is not None
+            scorecard.score_trend = scoring.trend(evaluation["score"], previous["score"])[0] or False
+
+    def _evaluation_or_error(self, evaluate):
+        """``(evaluate(), False)``, or ``(None, message)`` when a KPI cannot be evaluated, so
+        that the screens show the message instead of failing as a whole."""
+        # Nothing is written while evaluating: flush before, and keep the cache on rollback
+        # (a flushing savepoint would drop the figures other records already computed).
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                return evaluate(), False
+        except UserError as exc:
+            return None, str(exc)
+
+    def _prefetch_query_values(self, periods_by_scorecard):
+        """Query KPI values of the scorecards' lines for the given periods, one grouped query per
+        KPI and period (see ``crm.scorecard.kpi._batch_query_values``)."""
+        requests = [
+            scorecard._period_dict(period)
+            for scorecard, periods in periods_by_scorecard.items()
+            for period in periods
+        ]
+        kpis = self.env["crm.scorecard.kpi"].union(*(s.line_ids.kpi_id for s in periods_by_scorecard))
+        return kpis._with_dependencies()._batch_query_values(requests)
+
+    # ------------------------------------------------------------------------------------
+    # History and alerts
+    # ------------------------------------------------------------------------------------
+
+    def _record_history(self, periods_by_scorecard, raise_errors=True):
+        """Store the figures of the given periods (``{scorecard: [Period]}``); idempotent.
+
+        Existing rows (line x period start) are updated, missing ones created in one batch;
+        red KPIs schedule their owner's activity once per period. With ``raise_errors`` off
+        (cron), a scorecard whose KPIs cannot be evaluated is logged, noted in its chatter and
+        skipped, and the others are recorded.
+        """
+        Value = self.env["crm.scorecard.value"].sudo()
+        all_periods = {p.date_from for periods in periods_by_scorecard.values() for p in periods}
+        existing = Value.search(
+            [
+                ("scorecard_id", "in", [s.id for s in periods_by_scorecard]),
+                ("date_from", "in", list(all_periods)),
+            ]
+        )
+        existing_map = {(v.line_id.id, v.date_from): v for v in existing}
+        # Query KPIs of every scorecard and period, and of the previous periods for the trend.
+        try:
+            with self.env.cr.savepoint():
+                prefetched = self._prefetch_query_values(
+                    {
+                        scorecard: [
+                            p for period in periods for p in (period, period_engine.previous_period(period))
+                        ]
+                        for scorecard, periods in periods_by_scorecard.items()
+                    }
+                )
+        except UserError:
+            if raise_errors:
+                raise
+            prefetched = {}  # the faulty KPI is reported below, scorecard by scorecard
+        to_create = []
+        touched = Value.browse()
+        today = fields.Date.context_today(self)
+        for scorecard, periods in periods_by_scorecard.items():
+            for period in periods:
+                try:
+                    with self.env.cr.savepoint():
+                        evaluation = scorecard._evaluate(period, prefetched=prefetched)
+                except UserError as exc:
+                    if raise_errors:
+                        raise
+                    _logger.warning(
+                        "Scorecard %s, period %s not recorded: %s", scorecard.id, period.label, exc
+                    )
+                    scorecard.sudo().message_post(
+                        body=self.env._(
+                            "The history of %(period)s could not be recorded: %(error)s",
+                            period=period.label,
+                            error=str(exc),
+                        )
+                    )
+                    continue
+                closed = period.date_to < period_engine.local_today(scorecard._tz())
+                for line in scorecard.line_ids:
+                    figures = evaluation["lines"][line.id]
+                    vals = {
+                        "value": figures["value"] if figures["value"] is not None else False,
+                        "value_defined": figures["value"] is not None,
+                        "previous_value": figures["previous"] if figures["previous"] is not None else False,
+                        "performance": _percent(figures["performance"]),
+                        "progress": _percent(figures["progress"]),
+                        "score": _percent(figures["score"]),
+                        "stoplight": figures["stoplight"] or False,
+                        "trend": figures["trend"] or False,
+                        "is_closed": closed,
+                        "date_computed": fields.Datetime.now(),
+                        "message": figures["message"] or False,
+                    }
+                    value = existing_map.get((line.id, period.date_from))
+                    if value:
+                        value.write(vals)
+                        touched |= value
+                    else:
+                        vals.update(
+                            line_id=line.id,
+                            period_type=period.period_type,
+                            date_from=period.date_from,
+                            date_to=period.date_to,
+                        )
+                        to_create.append(vals)
+        touched |= Value.create(to_create)
+        touched._send_alerts(today)
+        return touched
+
+    def _check_history_rights(self):
+        if not (self.env.su or self.env.user.has_group("crm_scorecard.group_crm_scorecard_manager")):
+            raise AccessError(
+                self.env._("Only scorecard administrators can record or recompute the history.")
+            )
+
+    def action_record_history(self):
+        """Store the figures of the period shown (on demand)."""
+        self._check_history_rights()
+        self._record_history({scorecard: [scorecard._current_period()] for scorecard in self})
+        return True
+
+    @api.model
+    def _cron_record_history(self):
+        """Daily: store the last ended period (final figures) and the running one of every scorecard."""
+        scorecards = self.search([])
+        plan = {}
+        for scorecard in scorecards:
+            tz = scorecard._tz()
+            current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
+            plan[scorecard] = [period_engine.previous_period(current), current]
+        # Ended periods already stored as closed are final: skip them.
+        closed = (
+            self.env["crm.scorecard.value"]
+            .sudo()
+            ._read_group(
+                [("scorecard_id", "in", scorecards.ids), ("is_closed", "=", True)],
+                ["scorecard_id", "date_from:day"],
+            )
+        )
+        done = {(scorecard.id, day) for scorecard, day in closed}
+        for scorecard, periods in plan.items():
+            plan[scorecard] = [p for p in periods if (scorecard.id, p.date_from) not in done]
+        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False)
+
+    # ------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------
+
+    def _open_period(self, period):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.scorecard",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": dict(self.env.context, scorecard_date=fields.Date.to_string(period.date_from)),
+        }
+
+    def action_previous_period(self):
+        """Show the previous period (through the context: no write, so any user may browse)."""
+        return self._open_period(period_engine.previous_period(self._current_period()))
+
+    def action_next_period(self):
+        return self._open_period(period_engine.next_period(self._current_period()))
+
+    def action_current_period(self):
+        self.ensure_one()
+        day = period_engine.local_today(self._tz())
+        return self._open_period(period_engine.period_of(self.period_type, day, self._tz()))
+
+    def action_open_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_scorecard.crm_scorecard_value_action")
+        action["domain"] = [("scorecard_id", "=", self.id)]
+        action["context"] = {"search_default_group_line": 1}
+        return action
+
+    def action_open_period_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Report and history"),
+            "res_model": "crm.scorecard.period.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_scorecard_id": self.id, "default_date": self._current_period().date_from},
+        }
+
+    def _export_xlsx(self, period):
+        """The scorecard's figures for ``period`` as an XLSX workbook (bytes)."""
+        self.ensure_one()
+        evaluation = self._evaluate(period)
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        sheet = workbook.add_worksheet(period.label)
+        bold = workbook.add_format({"bold": True})
+        title = workbook.add_format({"bold": True, "font_size": 14})
+        number = workbook.add_format({"num_format": "#,##0.00"})
+        colours = {
+            key: workbook.add_format({"bg_color": colour, "num_format": "0.0"})
+            for key, colour in STOPLIGHT_COLOURS.items()
+        }
+        plain_percent = workbook.add_format({"num_format": "0.0"})
+        sheet.write(0, 0, self.name, title)
+        sheet.write(1, 0, self.env._("Period"), bold)
+        sheet.write(1, 1, f"{period.label} ({period.date_from} - {period.date_to})")
+        sheet.write(2, 0, self.env._("Score (%)"), bold)
+        if evaluation["score"] is not None:
+            sheet.write_number(
+                2, 1, evaluation["score"] * 100, colours.get(evaluation["stoplight"], plain_percent)
+            )
+        else:
+            sheet.write(2, 1, self.env._("undefined"))
+        headers = [
+            self.env._("Perspective"),
+            self.env._("KPI"),
+            self.env._("Unit"),
+            self.env._("Weight"),
+            self.env._("Baseline"),
+            self.env._("Target"),
+            self.env._("Value"),
+            self.env._("Previous period"),
+            self.env._("Performance (%)"),
+            self.env._("Progress (%)"),
+            self.env._("Score (%)"),
+            self.env._("Stoplight"),
+            self.env._("Trend"),
+        ]
+        row = 4
+        for col, header in enumerate(headers):
+            sheet.write(row, col, header, bold)
+        for line in self.line_ids:
+            row += 1
+            figures = evaluation["lines"][line.id]
+            cells = [
+                line.perspective_id.name,
+                line.kpi_id.name,
+                line.unit_label or "",
+                line.weight,
+                line.baseline,
+                line.target,
+                figures["value"],
+                figures["previous"],
+                None if figures["performance"] is None else figures["performance"] * 100,
+                None if figures["progress"] is None else figures["progress"] * 100,
+                None if figures["score"] is None else figures["score"] * 100,
+                figures["stoplight"] or "",
+                figures["trend"] or "",
+            ]
+            for col, cell in enumerate(cells):
+                if cell is None:
+                    sheet.write(row, col, self.env._("undefined"))
+                elif isinstance(cell, float | int):
+                    fmt = colours.get(figures["stoplight"], plain_percent) if col == 10 else number
+                    sheet.write_number(row, col, cell, fmt)
+                else:
+                    sheet.write(row, col, cell)
+        sheet.set_column(0, 1, 28)
+        sheet.set_column(2, len(headers), 14)
+        workbook.close()
+        return output.getvalue()
+
+
+def _percent(ratio):
+    return False if ratio is None else ratio * 100.0

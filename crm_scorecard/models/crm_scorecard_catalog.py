@@ -1,0 +1,235 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+
+class CrmScorecardCatalog(models.AbstractModel):
+    """Collects the catalog KPIs of every addon, and provides crm_scorecard's own.
+
+    Contract: any model class of the registry defining ``_crm_scorecard_kpi_catalog`` returns
+    a list of dicts (code, name, perspective, unit, direction, description, method); the value
+    of a KPI is ``env[model].<method>(period)`` -> float, or None when undefined.
+    """
+
+    _name = "crm.scorecard.catalog"
+    _description = "CRM Scorecard KPI catalog"
+
+    @api.model
+    def _collect_catalog(self):
+        """``{code: dict(entry, model=model name)}`` of every provider in the registry."""
+        catalog = {}
+        for model_name, model_class in self.env.registry.items():
+            if not callable(getattr(model_class, "_crm_scorecard_kpi_catalog", None)):
+                continue
+            for entry in self.env[model_name]._crm_scorecard_kpi_catalog():
+                catalog.setdefault(entry["code"], dict(entry, model=model_name))
+        return catalog
+
+    @api.model
+    def _compute_catalog_value(self, code, period):
+        """Value of the catalog KPI ``code`` for ``period``; raises KeyError if unknown."""
+        entry = self._collect_catalog()[code]
+        return getattr(self.env[entry["model"]], entry["method"])(period)
+
+    # ------------------------------------------------------------------------------------
+    # Built-in KPIs (crm_scorecard's side of the contract)
+    # ------------------------------------------------------------------------------------
+
+    @api.model
+    def _crm_scorecard_kpi_catalog(self):
+        return [
+            {
+                "code": "crm_scorecard.conversion_rate",
+                "name": self.env._("Conversion rate"),
+                "perspective": "customer",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._(
+                    "Opportunities won in the period per lead or opportunity created in the period."
+                ),
+                "method": "_kpi_conversion_rate",
+            },
+            {
+                "code": "crm_scorecard.win_rate",
+                "name": self.env._("Win rate"),
+                "perspective": "process",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._("Won opportunities among those won or lost in the period."),
+                "method": "_kpi_win_rate",
+            },
+            {
+                "code": "crm_scorecard.new_customers",
+                "name": self.env._("New customers"),
+                "perspective": "customer",
+                "unit": "customers",
+                "direction": "max",
+                "description": self.env._(
+                    "Customers whose first confirmed sales order of the company falls in the period."
+                ),
+                "method": "_kpi_new_customers",
+            },
+            {
+                "code": "crm_scorecard.pipeline_value",
+                "name": self.env._("Pipeline value"),
+                "perspective": "financial",
+                "unit": "currency",
+                "direction": "max",
+                "description": self.env._(
+                    "Expected revenue of the opportunities open at the end of the period "
+                    "(created before it, neither won nor lost by then)."
+                ),
+                "method": "_kpi_pipeline_value",
+            },
+            {
+                "code": "crm_scorecard.lead_lifetime",
+                "name": self.env._("Average lead lifetime"),
+                "perspective": "process",
+                "unit": "days",
+                "direction": "min",
+                "description": self.env._(
+                    "Average days from creation to closing of the opportunities won in the period."
+                ),
+                "method": "_kpi_lead_lifetime",
+            },
+            {
+                "code": "crm_scorecard.revenue_per_salesperson",
+                "name": self.env._("Average revenue per salesperson"),
+                "perspective": "financial",
+                "unit": "currency",
+                "direction": "max",
+                "description": self.env._(
+                    "Untaxed amount of the sales orders confirmed in the period, in company currency, "
+                    "divided by the number of salespersons who sold."
+                ),
+                "method": "_kpi_revenue_per_salesperson",
+            },
+        ]
+
+    def _lead_filter(self, period, alias="lead"):
+        """SQL condition on crm_lead for the period's company and team."""
+        condition = SQL("%s = %s", SQL.identifier(alias, "company_id"), period["company"].id)
+        if period.get("team"):
+            condition = SQL("%s AND %s = %s", condition, SQL.identifier(alias, "team_id"), period["team"].id)
+        return condition
+
+    def _fetch_one(self, query):
+        # Raw SQL reads several tables (orders, partners, leads): flush every pending write.
+        self.env.flush_all()
+        self.env.cr.execute(query)
+        return self.env.cr.fetchone()
+
+    @api.model
+    def _kpi_conversion_rate(self, period):
+        created, won = self._fetch_one(
+            SQL(
+                """
+                SELECT
+                    (SELECT COUNT(*) FROM crm_lead lead
+                      WHERE %(filter)s AND lead.create_date >= %(start)s AND lead.create_date < %(stop)s),
+                    (SELECT COUNT(*) FROM crm_lead lead
+                      WHERE %(filter)s AND lead.active AND lead.probability >= 100
+                        AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s)
+                """,
+                filter=self._lead_filter(period),
+                start=period["datetime_from"],
+                stop=period["datetime_to"],
+            )
+        )
+        return 100.0 * won / created if created else None
+
+    @api.model
+    def _kpi_win_rate(self, period):
+        won, lost = self._fetch_one(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE lead.active AND lead.probability >= 100),
+                       COUNT(*) FILTER (WHERE NOT lead.active AND lead.probability = 0)
+                  FROM crm_lead lead
+                 WHERE %(filter)s AND lead.type = 'opportunity'
+                   AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s
+                """,
+                filter=self._lead_filter(period),
+                start=period["datetime_from"],
+                stop=period["datetime_to"],
+            )
+        )
+        return 100.0 * won / (won + lost) if won + lost else None
+
+    @api.model
+    def _kpi_new_customers(self, period):
+        team = period.get("team")
+        (count,) = self._fetch_one(
+            SQL(
+                """
+                WITH firsts AS (
+                    SELECT DISTINCT ON (partner.commercial_partner_id)
+                           partner.commercial_partner_id, so.date_order, so.team_id
+                      FROM sale_order so
+                      JOIN res_partner partner ON partner.id = so.partner_id
+                     WHERE so.state = 'sale' AND so.company_id = %(company)s
+                  ORDER BY partner.commercial_partner_id, so.date_order, so.id
+                )
+                SELECT COUNT(*) FROM firsts
+                 WHERE date_order >= %(start)s AND date_order < %(stop)s %(team)s
+                """,
+                company=period["company"].id,
+                start=period["datetime_from"],
+                stop=period["datetime_to"],
+                team=SQL("AND team_id = %s", team.id) if team else SQL(""),
+            )
+        )
+        return float(count)
+
+    @api.model
+    def _kpi_pipeline_value(self, period):
+        (total,) = self._fetch_one(
+            SQL(
+                """
+                SELECT SUM(lead.expected_revenue)
+                  FROM crm_lead lead
+                 WHERE %(filter)s AND lead.type = 'opportunity'
+                   AND lead.create_date < %(stop)s
+                   AND (lead.date_closed >= %(stop)s OR (lead.active AND lead.date_closed IS NULL))
+                """,
+                filter=self._lead_filter(period),
+                stop=period["datetime_to"],
+            )
+        )
+        return float(total or 0.0)
+
+    @api.model
+    def _kpi_lead_lifetime(self, period):
+        (days,) = self._fetch_one(
+            SQL(
+                """
+                SELECT AVG(EXTRACT(EPOCH FROM (lead.date_closed - lead.create_date)) / 86400.0)
+                  FROM crm_lead lead
+                 WHERE %(filter)s AND lead.active AND lead.probability >= 100
+                   AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s
+                """,
+                filter=self._lead_filter(period),
+                start=period["datetime_from"],
+                stop=period["datetime_to"],
+            )
+        )
+        return None if days is None else float(days)
+
+    @api.model
+    def _kpi_revenue_per_salesperson(self, period):
+        team = period.get("team")
+        total, sellers = self._fetch_one(
+            SQL(
+                """
+                SELECT SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)),
+                       COUNT(DISTINCT so.user_id)
+                  FROM sale_order so
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s
+                   AND so.date_order >= %(start)s AND so.date_order < %(stop)s %(team)s
+                """,
+                company=period["company"].id,
+                start=period["datetime_from"],
+                stop=period["datetime_to"],
+                team=SQL("AND so.team_id = %s", team.id) if team else SQL(""),
+            )
+        )
+        return float(total) / sellers if sellers else None

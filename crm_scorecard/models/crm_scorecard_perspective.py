@@ -1,0 +1,43 @@
+from odoo import api, fields, models
+
+from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS
+from .crm_scorecard_kpi import PERSPECTIVES
+
+
+class CrmScorecardPerspective(models.Model):
+    """A perspective of one scorecard (financial, customer, ...), weighted in its total."""
+
+    _name = "crm.scorecard.perspective"
+    _description = "CRM Scorecard perspective"
+    _order = "scorecard_id, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    kind = fields.Selection(PERSPECTIVES, required=True, default="customer")
+    sequence = fields.Integer(default=10)
+    weight = fields.Float(default=1.0, help="Weight of the perspective in the scorecard's score.")
+    scorecard_id = fields.Many2one("crm.scorecard", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="scorecard_id.company_id", store=True)
+    line_ids = fields.One2many("crm.scorecard.line", "perspective_id", string="KPIs")
+    score = fields.Float(compute="_compute_score", string="Score (%)")
+    score_defined = fields.Boolean(compute="_compute_score")
+    stoplight = fields.Selection(STOPLIGHTS, compute="_compute_score")
+
+    _sql_constraints = [
+        ("weight_positive", "CHECK(weight >= 0)", "A perspective's weight cannot be negative."),
+    ]
+
+    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
+    @api.depends_context("scorecard_date")
+    def _compute_score(self):
+        self.score, self.score_defined, self.stoplight = 0.0, False, False
+        for scorecard in self.scorecard_id.filtered("id"):
+            evaluation, error = scorecard._evaluation_or_error(
+                lambda s=scorecard: s._evaluate(s._current_period(), previous_values={})
+            )
+            if error:
+                continue
+            for perspective in self.filtered(lambda p, s=scorecard: p.scorecard_id == s):
+                score, light = evaluation["perspectives"].get(perspective.id, (None, None))
+                perspective.score = (score or 0.0) * 100.0
+                perspective.score_defined = score is not None
+                perspective.stoplight = light or False

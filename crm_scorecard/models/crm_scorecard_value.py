@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+
+from .crm_scorecard import STOPLIGHTS, TRENDS
+
+
+class CrmScorecardValue(models.Model):
+    """Stored figures of a KPI line for one period (history); one row per line and period."""
+
+    _name = "crm.scorecard.value"
+    _description = "CRM Scorecard KPI history"
+    _order = "date_from desc, scorecard_id, line_id"
+    _rec_name = "line_id"
+
+    line_id = fields.Many2one(
+        "crm.scorecard.line", string="KPI line", required=True, ondelete="cascade", index=True
+    )
+    scorecard_id = fields.Many2one(related="line_id.scorecard_id", store=True, index=True)
+    perspective_id = fields.Many2one(related="line_id.perspective_id", store=True)
+    kpi_id = fields.Many2one(related="line_id.kpi_id", store=True)
+    company_id = fields.Many2one(related="line_id.scorecard_id.company_id", store=True)
+    team_id = fields.Many2one(related="line_id.scorecard_id.team_id", store=True)
+    user_id = fields.Many2one(related="line_id.user_id", string="Owner")
+    period_type = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], required=True
+    )
+    date_from = fields.Date(string="Period start", required=True)
+    date_to = fields.Date(string="Period end", required=True)
+    value = fields.Float(aggregator="avg", digits=(16, 2), help="Empty when undefined.")
+    value_defined = fields.Boolean()
+    previous_value = fields.Float(aggregator="avg", digits=(16, 2))
+    last_year_value = fields.Float(compute="_compute_last_year_value", digits=(16, 2))
+    performance = fields.Float(string="Performance (%)", aggregator="avg")
+    progress = fields.Float(string="Progress (%)", aggregator="avg")
+    score = fields.Float(string="Score (%)", aggregator="avg")
+    stoplight = fields.Selection(STOPLIGHTS)
+    trend = fields.Selection(TRENDS)
+    message = fields.Char()
+    is_closed = fields.Boolean(string="Period ended", help="Computed after the end of the period: final.")
+    date_computed = fields.Datetime(string="Computed on")
+    alert_activity_id = fields.Many2one("mail.activity", string="Alert", ondelete="set null")
+    alert_sent = fields.Boolean(help="The owner was alerted of the red KPI for this period.")
+
+    _sql_constraints = [
+        ("line_period_unique", "unique(line_id, date_from)", "A KPI line has one stored value per period."),
+    ]
+
+    @api.depends("line_id", "date_from")
+    def _compute_last_year_value(self):
+        keys = {(v.line_id.id, v.date_from.replace(year=v.date_from.year - 1)) for v in self if v.date_from}
+        found = self.search(
+            [("line_id", "in", list({k[0] for k in keys})), ("date_from", "in", list({k[1] for k in keys}))]
+        )
+        by_key = {(v.line_id.id, v.date_from): v for v in found}
+        for record in self:
+            other = record.date_from and by_key.get(
+                (record.line_id.id, record.date_from.replace(year=record.date_from.year - 1))
+            )
+            record.last_year_value = other.value if other and other.value_defined else 0.0
+
+    def _send_alerts(self, deadline):
+        """Schedule one activity per red KPI and period for its owner (line owner, else scorecard's)."""
+        for value in self.filtered(lambda v: v.stoplight == "red" and not v.alert_sent):
+            line = value.line_id
+            owner = line.user_id or line.scorecard_id.user_id
+            if not owner:
+                continue
+            activity = line.scorecard_id.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=deadline,
+                user_id=owner.id,
+                summary=self.env._("KPI %(kpi)s is red", kpi=line.kpi_id.name),
+                note=self.env._(
+                    "%(kpi)s scored %(score).0f %% for the period %(start)s - %(end)s.",
+                    kpi=line.kpi_id.name,
+                    score=value.score,
+                    start=value.date_from,
+                    end=value.date_to,
+                ),
+            )
+            value.write({"alert_sent": True, "alert_activity_id": activity.id})

@@ -1,0 +1,62 @@
+import base64
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..engine import periods as period_engine
+
+
+class CrmScorecardPeriodWizard(models.TransientModel):
+    """A chosen period of a scorecard: PDF report, XLSX export, history (re)computation."""
+
+    _name = "crm.scorecard.period.wizard"
+    _description = "Scorecard period: report, export, history"
+
+    scorecard_id = fields.Many2one("crm.scorecard", required=True)
+    date = fields.Date(string="Period of", required=True, default=fields.Date.context_today)
+    date_until = fields.Date(
+        string="Recompute until", help="For the history: every period from the first date to this one."
+    )
+
+    def _period(self):
+        return period_engine.period_of(self.scorecard_id.period_type, self.date, self.scorecard_id._tz())
+
+    def action_print(self):
+        self.ensure_one()
+        scorecard = self.scorecard_id.with_context(scorecard_date=self.date)
+        return (
+            self.env.ref("crm_scorecard.action_report_crm_scorecard")
+            .with_context(scorecard_date=self.date)
+            .report_action(scorecard, data={"scorecard_date": fields.Date.to_string(self.date)})
+        )
+
+    def action_record_history(self):
+        self.ensure_one()
+        scorecard = self.scorecard_id
+        scorecard._check_history_rights()
+        until = self.date_until or self.date
+        if until < self.date:
+            raise UserError(self.env._("The last date of the recomputation is before its first date."))
+        periods = period_engine.periods_between(scorecard.period_type, self.date, until, scorecard._tz())
+        scorecard._record_history({scorecard: periods})
+        return scorecard.action_open_history()
+
+    def action_export_xlsx(self):
+        self.ensure_one()
+        scorecard = self.scorecard_id
+        content = scorecard._export_xlsx(self._period())
+        filename = f"{scorecard.name} {self._period().label}.xlsx"
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": filename,
+                "datas": base64.b64encode(content),
+                "res_model": "crm.scorecard",
+                "res_id": scorecard.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }

@@ -1,0 +1,272 @@
+"""Scores end to end, history (idempotent), alerts (once), cron, templates, report and export."""
+
+import datetime
+
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time
+
+from .common import JAN, ScorecardCase
+
+D = datetime.date
+DT = datetime.datetime
+
+
+class TestScorecardScores(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Kpi = cls.env["crm.scorecard.kpi"]
+        cls.kpi_hours = Kpi.create(
+            {"name": "Hours", "code": "test_hours", "source": "manual", "direction": "max"}
+        )
+        cls.kpi_csat = Kpi.create(
+            {"name": "CSAT", "code": "test_csat", "source": "manual", "direction": "max"}
+        )
+        cls.kpi_per_lead = Kpi.create(
+            {
+                "name": "Hours per lead",
+                "code": "test_hours_per_lead",
+                "source": "formula",
+                "formula": "test_hours / test_leads_created",
+            }
+        )
+        cls.scorecard = cls._scorecard(
+            cls.company_a,
+            cls.team_a,
+            lines=[
+                # progress (6 - 0) / (8 - 0) = 75 %
+                {"kind": "learning", "kpi_id": cls.kpi_hours.id, "baseline": 0, "target": 8, "weight": 1},
+                # progress (9 - 5) / (10 - 5) = 80 %, weight 3
+                {"kind": "customer", "kpi_id": cls.kpi_csat.id, "baseline": 5, "target": 10, "weight": 3},
+                # undefined while no lead: left out of the averages
+                {"kind": "customer", "kpi_id": cls.kpi_per_lead.id, "baseline": 0, "target": 1, "weight": 5},
+            ],
+        )
+        for kpi, value in ((cls.kpi_hours, 6.0), (cls.kpi_csat, 9.0)):
+            cls.env["crm.scorecard.manual.value"].create(
+                {"scorecard_id": cls.scorecard.id, "kpi_id": kpi.id, "date": D(2025, 1, 20), "value": value}
+            )
+
+    def test_weighted_scores_skip_undefined(self):
+        scorecard = self.scorecard.with_context(scorecard_date=JAN)
+        lines = {line.kpi_id: line for line in scorecard.line_ids}
+        self.assertAlmostEqual(lines[self.kpi_hours].score, 75.0)
+        self.assertAlmostEqual(lines[self.kpi_csat].score, 80.0)
+        self.assertFalse(lines[self.kpi_per_lead].value_defined)
+        perspectives = {p.kind: p for p in scorecard.perspective_ids}
+        self.assertAlmostEqual(perspectives["customer"].score, 80.0)
+        self.assertAlmostEqual(perspectives["learning"].score, 75.0)
+        self.assertFalse(perspectives["financial"].score_defined)
+        # Perspectives of equal weight: (80 + 75) / 2; empty ones left out.
+        self.assertAlmostEqual(scorecard.score, 77.5)
+        self.assertEqual(scorecard.stoplight, "yellow")
+        perspectives["customer"].weight = 3
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, (80 * 3 + 75) / 4)
+
+    def test_previous_period_score_and_trend(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {
+                "scorecard_id": self.scorecard.id,
+                "kpi_id": self.kpi_hours.id,
+                "date": D(2024, 12, 2),
+                "value": 2.0,
+            }
+        )
+        scorecard = self.scorecard.with_context(scorecard_date=JAN)
+        # December: only the hours line is defined, 2 of 8 = 25 %.
+        self.assertTrue(scorecard.score_previous_defined)
+        self.assertAlmostEqual(scorecard.score_previous, 25.0)
+        self.assertEqual(scorecard.score_trend, "up")
+        hours = scorecard.line_ids.filtered(lambda rec: rec.kpi_id == self.kpi_hours)
+        self.assertEqual((hours.value_previous, hours.trend, hours.trend_arrow), (2.0, "up", "↑"))
+        self.assertTrue(hours.improved)
+
+    def test_formula_after_its_inputs(self):
+        for _ in range(3):
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
+        line = self.scorecard.line_ids.filtered(lambda rec: rec.kpi_id == self.kpi_per_lead)
+        line = line.with_context(scorecard_date=JAN)
+        self.assertTrue(line.value_defined)
+        self.assertAlmostEqual(line.value, 2.0)
+
+    def test_zero_total_weight_is_undefined(self):
+        self.scorecard.perspective_ids.weight = 0
+        self.assertFalse(self.scorecard.with_context(scorecard_date=JAN).score_defined)
+
+    def test_history_idempotent_and_recompute(self):
+        period = self.scorecard.with_context(scorecard_date=JAN)._current_period()
+        self.scorecard._record_history({self.scorecard: [period]})
+        values = self.scorecard.value_ids
+        self.assertEqual(len(values), 3)
+        hours = values.filtered(lambda v: v.kpi_id == self.kpi_hours)
+        self.assertEqual((hours.date_from, hours.date_to), (D(2025, 1, 1), D(2025, 1, 31)))
+        self.assertAlmostEqual(hours.value, 6.0)
+        self.assertTrue(hours.is_closed)
+        undefined = values.filtered(lambda v: v.kpi_id == self.kpi_per_lead)
+        self.assertFalse(undefined.value_defined)
+        # The same period again, after a correction: same rows, new figures.
+        self.scorecard.manual_value_ids.filtered(lambda m: m.kpi_id == self.kpi_hours).value = 8.0
+        self.scorecard._record_history({self.scorecard: [period]})
+        self.assertEqual(self.scorecard.value_ids, values)
+        self.assertAlmostEqual(hours.value, 8.0)
+        self.assertAlmostEqual(hours.score, 100.0)
+        self.assertAlmostEqual(hours.previous_value, 0.0)
+
+    def test_history_wizard_range_and_last_year(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {
+                "scorecard_id": self.scorecard.id,
+                "kpi_id": self.kpi_hours.id,
+                "date": D(2024, 1, 3),
+                "value": 2.0,
+            }
+        )
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": D(2024, 1, 1), "date_until": D(2025, 1, 31)}
+        )
+        wizard.action_record_history()
+        hours = self.scorecard.value_ids.filtered(lambda v: v.kpi_id == self.kpi_hours)
+        self.assertEqual(len(hours), 13)
+        january = hours.filtered(lambda v: v.date_from == D(2025, 1, 1))
+        self.assertAlmostEqual(january.last_year_value, 2.0)
+
+    def test_red_kpi_alerts_once_per_period(self):
+        period = self.scorecard.with_context(scorecard_date=JAN)._current_period()
+        line = self.scorecard.line_ids.filtered(lambda rec: rec.kpi_id == self.kpi_hours)
+        line.write({"target": 100, "user_id": self.owner.id})  # 6 of 100: red
+        Activity = self.env["mail.activity"]
+        domain = [("res_model", "=", "crm.scorecard"), ("res_id", "=", self.scorecard.id)]
+        self.scorecard._record_history({self.scorecard: [period]})
+        self.scorecard._record_history({self.scorecard: [period]})
+        activities = Activity.search(domain)
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.user_id, self.owner)
+        self.assertIn("Hours", activities.summary)
+        # Another period that is red too: its own alert.
+        february = self.scorecard.with_context(scorecard_date=D(2025, 2, 3))._current_period()
+        self.env["crm.scorecard.manual.value"].create(
+            {
+                "scorecard_id": self.scorecard.id,
+                "kpi_id": self.kpi_hours.id,
+                "date": D(2025, 2, 3),
+                "value": 1.0,
+            }
+        )
+        self.scorecard._record_history({self.scorecard: [february]})
+        self.assertEqual(len(Activity.search(domain)), 2)
+
+    def test_cron_records_ended_and_running_periods(self):
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+            values = self.scorecard.value_ids
+            self.assertEqual(set(values.mapped("date_from")), {D(2025, 1, 1), D(2025, 2, 1)})
+            self.assertTrue(all(values.filtered(lambda v: v.date_from == D(2025, 1, 1)).mapped("is_closed")))
+            self.assertFalse(any(values.filtered(lambda v: v.date_from == D(2025, 2, 1)).mapped("is_closed")))
+            count = len(values)
+            self.env["crm.scorecard"]._cron_record_history()
+            self.assertEqual(len(self.scorecard.value_ids), count)
+
+    def test_cron_skips_a_broken_scorecard(self):
+        broken_kpi = self.env["crm.scorecard.kpi"].create(
+            {
+                "name": "Broken at run time",
+                "code": "test_broken_run",
+                "source": "formula",
+                "formula": "1 + 'a'",
+            }
+        )
+        broken = self._scorecard(self.company_b, lines=[{"kpi_id": broken_kpi.id, "target": 1}])
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertTrue(self.scorecard.value_ids)
+        self.assertFalse(broken.value_ids)
+        self.assertIn("Broken at run time", broken.message_ids[0].body)
+        # The screens show the error instead of failing.
+        broken = broken.with_context(scorecard_date=JAN)
+        self.assertIn("Broken at run time", broken.evaluation_error)
+        self.assertFalse(broken.score_defined)
+        self.assertIn("Broken at run time", broken.line_ids.message)
+        self.assertFalse(broken.perspective_ids.filtered("score_defined"))
+
+    def test_report_and_xlsx(self):
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "crm_scorecard.report_scorecard", self.scorecard.ids, data={"scorecard_date": "2025-01-15"}
+        )
+        self.assertIn(b"2025-01", html)
+        self.assertIn(b"78 %", html)
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": JAN}
+        )
+        action = wizard.action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertTrue(attachment.raw.startswith(b"PK"))
+        self.assertTrue(attachment.name.endswith(".xlsx"))
+
+    def test_period_navigation(self):
+        action = self.scorecard.with_context(scorecard_date=JAN).action_previous_period()
+        self.assertEqual(action["context"]["scorecard_date"], "2024-12-01")
+        action = self.scorecard.with_context(scorecard_date=JAN).action_next_period()
+        self.assertEqual(action["context"]["scorecard_date"], "2025-02-01")
+
+
+class TestTemplates(ScorecardCase):
+    def test_customer_conversion_template(self):
+        template = self.env.ref("crm_scorecard.template_customer_conversion")
+        wizard = self.env["crm.scorecard.template.wizard"].create(
+            {"template_id": template.id, "team_id": self.team_b.id, "company_id": self.company_b.id}
+        )
+        action = wizard.action_create()
+        scorecard = self.env["crm.scorecard"].browse(action["res_id"])
+        self.assertEqual(scorecard.team_id, self.team_b)
+        self.assertEqual(scorecard.company_id, self.company_b)
+        self.assertEqual(scorecard.period_type, "month")
+        self.assertEqual(len(scorecard.perspective_ids), 4)
+        self.assertEqual(
+            {p.kind: p.weight for p in scorecard.perspective_ids},
+            {"financial": 1, "customer": 2, "process": 2, "learning": 1},
+        )
+        self.assertEqual(len(scorecard.line_ids), len(template.line_ids))
+        lifetime = scorecard.line_ids.filtered(lambda rec: rec.kpi_id.code == "lead_lifetime")
+        self.assertEqual((lifetime.direction, lifetime.baseline, lifetime.target), ("min", 60, 20))
+        # Live evaluation of every built-in KPI on an empty company: no crash, undefined or 0.
+        scorecard.with_context(scorecard_date=JAN).line_ids.mapped("score")
+
+    def test_retention_template_skips_missing_providers(self):
+        template = self.env.ref("crm_scorecard.template_customer_retention")
+        catalog = self.env["crm.scorecard.catalog"]._collect_catalog()
+        expected = template.line_ids.filtered(lambda rec: rec.kpi_id or rec.catalog_code in catalog)
+        scorecard = template._create_scorecard(team=self.team_a)
+        self.assertEqual(len(scorecard.line_ids), len(expected))
+        self.assertEqual(scorecard.company_id, self.company_a)
+        if len(expected) < len(template.line_ids):
+            self.assertIn("Left out", scorecard.message_ids[:1].body)
+        # A second scorecard reuses the catalog KPI definitions created for the first one.
+        kpis = self.env["crm.scorecard.kpi"].search_count([])
+        template._create_scorecard(team=self.team_a2)
+        self.assertEqual(self.env["crm.scorecard.kpi"].search_count([]), kpis)
+
+
+class TestAccess(ScorecardCase):
+    def test_salesman_reads_live_figures_of_his_company_only(self):
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
+        scorecard_a = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
+        scorecard_b = self._scorecard(self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Scorecard Salesman",
+                "login": "scorecard_salesman",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, [self.company_a.id])],
+                "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        as_salesman = self.env["crm.scorecard"].with_user(salesman).with_context(scorecard_date=JAN)
+        visible = as_salesman.search([("id", "in", (scorecard_a | scorecard_b).ids)])
+        self.assertEqual(visible, scorecard_a)
+        # Figures come from every lead of the team, whatever the salesman's own lead rules.
+        self.assertAlmostEqual(visible.score, 50.0)
+        self.assertEqual(visible.line_ids.value, 1.0)
+        with self.assertRaises(AccessError):
+            visible.line_ids.target = 1
+        with self.assertRaises(AccessError):
+            visible.action_record_history()
