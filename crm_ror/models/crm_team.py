@@ -34,7 +34,12 @@ class CrmTeam(models.Model):
         "changed the probability by hand. Otherwise the lead's probability is used.",
     )
 
-    @api.constrains("temperature_hot_threshold", "temperature_warm_threshold", "temperature_decay_days")
+    @api.constrains(
+        "temperature_hot_threshold",
+        "temperature_warm_threshold",
+        "temperature_decay_days",
+        "black_hole_idle_days",
+    )
     def _check_temperature_thresholds(self):
         for team in self:
             if not 0 <= team.temperature_warm_threshold < team.temperature_hot_threshold <= 100:
