@@ -216,7 +216,6 @@ class CrmLead(models.Model):
                 self.env.add_to_compute(self._fields[fname], leads)
             # the ORM flushes the recomputed values with batched UPDATEs; changes are tracked
             leads.flush_recordset(fnames)
-            self.env["mail.thread"].flush_model()
             self.env.invalidate_all()
 
     # ------------------------------------------------------------------
