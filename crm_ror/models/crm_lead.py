@@ -40,7 +40,7 @@ class CrmLead(models.Model):
         "Neglected",
         compute="_compute_temperature",
         store=True,
-        help="Open lead idle at least the sales team's 'Neglected After' days.",
+        help="Open lead idle at least the sales team's 'Neglected After' days (when set).",
     )
     temperature_manual = fields.Selection(
         TEMPERATURES,
@@ -125,7 +125,8 @@ class CrmLead(models.Model):
             lead.temperature = level
             lead.temperature_score = value
             lead.idle_days = idle
-            lead.is_neglected = idle >= (team.black_hole_idle_days if team else DEFAULT_BLACK_HOLE_DAYS)
+            limit = team.black_hole_idle_days if team else DEFAULT_BLACK_HOLE_DAYS
+            lead.is_neglected = bool(limit) and idle >= limit
 
     def _open_leads_domain(self):
         return [("active", "=", True), ("probability", "<", 100), ("stage_id.is_won", "=", False)]

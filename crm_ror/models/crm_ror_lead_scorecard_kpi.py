@@ -94,7 +94,8 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
     @api.model
     def _kpi_lead_black_hole_rate(self, period):
         total, neglected = self._open_leads_sql(
-            period, SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.idle_at >= lead.idle_limit)")
+            period,
+            SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.idle_limit > 0 AND lead.idle_at >= lead.idle_limit)"),
         )
         return self._ratio(neglected, total)
 

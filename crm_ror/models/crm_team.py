@@ -26,7 +26,7 @@ class CrmTeam(models.Model):
     black_hole_idle_days = fields.Integer(
         "Neglected After (Days)",
         default=30,
-        help="Open leads idle at least this many days count as neglected (the black hole).",
+        help="Open leads idle at least this many days count as neglected (the black hole). 0 disables.",
     )
     temperature_use_automated_probability = fields.Boolean(
         "Score on Automated Probability",

@@ -41,11 +41,11 @@ class CrmRorLeadReassignWizard(models.TransientModel):
             values["lead_ids"] = [fields.Command.set(self.env.context["active_ids"])]
         elif "from_user_ids" in fields_list:
             # suggest the archived users who still own open leads
-            leads = self.env["crm.lead"].search(
-                [*self.env["crm.lead"]._open_leads_domain(), ("user_id", "!=", False)]
+            leads = self.env["crm.lead"].with_context(active_test=False)
+            groups = leads._read_group(
+                [*leads._open_leads_domain(), ("user_id.active", "=", False)], ["user_id"]
             )
-            departed = leads.user_id.with_context(active_test=False).filtered(lambda user: not user.active)
-            values["from_user_ids"] = [fields.Command.set(departed.ids)]
+            values["from_user_ids"] = [fields.Command.set([user.id for (user,) in groups])]
         return values
 
     def _leads(self):

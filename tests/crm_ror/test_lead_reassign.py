@@ -34,6 +34,15 @@ class TestLeadReassign(LeadsCase):
         )
         self.assertEqual((tracked.old_value_char, tracked.new_value_char), ("Cid Seller", "Lena Leader"))
 
+    def test_wizard_suggests_departed_owners(self):
+        self._lead("left behind", user_id=self.seller_c.id)
+        self._lead("still here", user_id=self.seller_b.id)
+        self.seller_c.action_archive()
+        wizard = self.env["crm.ror.lead.reassign.wizard"].create({"to_user_ids": [(6, 0, self.seller_a.ids)]})
+        self.assertEqual(wizard.from_user_ids, self.seller_c)
+        wizard.action_reassign()
+        self.assertFalse(self.env["crm.lead"].search_count([("user_id", "=", self.seller_c.id)]))
+
     def test_wizard_round_robin_biggest_first(self):
         leads = [
             self._lead(f"deal {amount}", expected_revenue=amount) for amount in (100, 500, 300, 400, 200)
