@@ -199,18 +199,17 @@ class CrmLead(models.Model):
             )
         )
         ids.update(row[0] for row in self.env.cr.fetchall())
-        leads = self.browse(sorted(ids))
-        leads.invalidate_recordset(["date_last_activity_done", "date_last_customer_message"])
-        self.env.add_to_compute(self._fields["date_last_engagement"], leads)
-        return leads
+        self.browse(sorted(ids)).invalidate_recordset(
+            ["date_last_activity_done", "date_last_customer_message"]
+        )
 
     @api.model
     def _cron_update_temperature(self, batch_size=2000):
         """Daily: catch up engagement dates, then recompute idle days, decay and expired overrides."""
         self._refresh_engagement_dates()
-        self.flush_model(["date_last_engagement"])
         lead_ids = self.search(self._open_leads_domain()).ids
-        fnames = ["temperature", "temperature_score", "idle_days", "is_neglected"]
+        # the engagement date too: dates imported or fixed in SQL bypass the ORM's triggers
+        fnames = ["date_last_engagement", "temperature", "temperature_score", "idle_days", "is_neglected"]
         for batch_ids in split_every(batch_size, lead_ids):
             leads = self.browse(batch_ids)
             for fname in fnames:
