@@ -61,6 +61,12 @@ class TestForecastWizard(LeadsCase):
         action = wizard.action_open_lines()
         self.assertEqual(self.env["crm.ror.forecast.line"].search_count(action["domain"]), 12)
 
+    def test_menu_action_opens_a_computed_forecast(self):
+        action = self.env.ref("crm_ror.crm_ror_forecast_wizard_action").run()
+        self.assertEqual(action["res_model"], "crm.ror.forecast.wizard")
+        wizard = self.env["crm.ror.forecast.wizard"].browse(action["res_id"])
+        self.assertEqual(len(wizard.line_ids.filtered("is_total")), 6)
+
 
 class TestLeadsNeededWizard(LeadsCase):
     def _closed(self, name, source, won, amount, closed):
