@@ -15,6 +15,18 @@
     "data": [
         "security/crm_ror_security.xml",
         "security/ir.model.access.csv",
+        "security/crm_ror_lead_security.xml",
+        "data/crm_ror_lead_cron_data.xml",
+        "views/crm_lead_views.xml",
+        "views/crm_team_views.xml",
+        "views/crm_ror_nurture_rule_views.xml",
+        "report/crm_ror_pipeline_report_views.xml",
+        "wizard/crm_ror_forecast_wizard_views.xml",
+        "wizard/crm_ror_leads_needed_wizard_views.xml",
+        "wizard/crm_ror_lead_reassign_wizard_views.xml",
+    ],
+    "demo": [
+        "demo/crm_ror_nurture_rule_demo.xml",
     ],
     "application": True,
     "installable": True,

@@ -1,0 +1,127 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+from .crm_lead import DEFAULT_BLACK_HOLE_DAYS
+
+
+class CrmRorLeadScorecardKpi(models.AbstractModel):
+    """Lead KPIs for crm_scorecard's catalog (contract 1).
+
+    Lead snapshots (black-hole rate, hot share, idle days) look at the leads open now and created
+    before the period end; idle days are counted at the period end (or now, if earlier)."""
+
+    _name = "crm.ror.lead.scorecard.kpi"
+    _description = "Return on Relationship: Lead Scorecard KPIs"
+
+    @api.model
+    def _crm_scorecard_kpi_catalog(self):
+        return [
+            {
+                "code": "crm_ror.lead_black_hole_rate",
+                "name": self.env._("Black-hole rate"),
+                "perspective": "process",
+                "unit": "%",
+                "direction": "min",
+                "description": self.env._(
+                    "Share of open leads idle at least their sales team's 'Neglected After' days."
+                ),
+                "method": "_kpi_lead_black_hole_rate",
+            },
+            {
+                "code": "crm_ror.lead_hot_share",
+                "name": self.env._("Hot-lead share"),
+                "perspective": "customer",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._("Share of open leads whose temperature is HOT."),
+                "method": "_kpi_lead_hot_share",
+            },
+            {
+                "code": "crm_ror.lead_avg_idle_days",
+                "name": self.env._("Average idle days of open leads"),
+                "perspective": "process",
+                "unit": "days",
+                "direction": "min",
+                "description": self.env._("Days since the last engagement, averaged over open leads."),
+                "method": "_kpi_lead_avg_idle_days",
+            },
+            {
+                "code": "crm_ror.lead_win_rate",
+                "name": self.env._("Win rate"),
+                "perspective": "financial",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._(
+                    "Won out of the leads and opportunities closed (won or lost) in the period."
+                ),
+                "method": "_kpi_lead_win_rate",
+            },
+        ]
+
+    def _open_leads_sql(self, period, select):
+        """Aggregate ``select`` over the open leads of the period's company and team."""
+        at = min(period["datetime_to"], self.env.cr.now().replace(tzinfo=None))
+        conditions = [
+            SQL("lead.active AND lead.probability < 100 AND NOT COALESCE(stage.is_won, FALSE)"),
+            SQL("lead.company_id = %s", period["company"].id),
+            SQL("lead.create_date < %s", period["datetime_to"]),
+        ]
+        if period.get("team"):
+            conditions.append(SQL("lead.team_id IN %s", tuple(period["team"].ids)))
+        self.env["crm.lead"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT %s
+                  FROM (SELECT lead.*, GREATEST(DATE_PART('day', %s::timestamp - lead.date_last_engagement), 0) AS idle_at,
+                               COALESCE(team.black_hole_idle_days, %s) AS idle_limit
+                          FROM crm_lead lead
+                     LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                     LEFT JOIN crm_team team ON team.id = lead.team_id
+                         WHERE %s) AS lead
+                """,
+                select,
+                at,
+                DEFAULT_BLACK_HOLE_DAYS,
+                SQL(" AND ").join(conditions),
+            )
+        )
+        return self.env.cr.fetchone()
+
+    def _ratio(self, part, total):
+        return None if not total else 100.0 * part / total
+
+    @api.model
+    def _kpi_lead_black_hole_rate(self, period):
+        total, neglected = self._open_leads_sql(
+            period,
+            SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.idle_limit > 0 AND lead.idle_at >= lead.idle_limit)"),
+        )
+        return self._ratio(neglected, total)
+
+    @api.model
+    def _kpi_lead_hot_share(self, period):
+        total, hot = self._open_leads_sql(
+            period, SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.temperature = 'hot')")
+        )
+        return self._ratio(hot, total)
+
+    @api.model
+    def _kpi_lead_avg_idle_days(self, period):
+        (value,) = self._open_leads_sql(period, SQL("AVG(lead.idle_at)"))
+        return None if value is None else float(value)
+
+    @api.model
+    def _kpi_lead_win_rate(self, period):
+        domain = [
+            ("company_id", "=", period["company"].id),
+            ("state", "in", ("won", "lost")),
+            ("date_closed", ">=", period["datetime_from"]),
+            ("date_closed", "<", period["datetime_to"]),
+        ]
+        if period.get("team"):
+            domain.append(("team_id", "in", period["team"].ids))
+        [(won, closed)] = (
+            self.env["crm.ror.pipeline.report"].sudo()._read_group(domain, [], ["nb_won:sum", "nb_leads:sum"])
+        )
+        return self._ratio(won or 0, closed or 0)
