@@ -1,0 +1,1 @@
+"""Pure-Python computations of the addon (no ORM): tiers, coupon product picking."""

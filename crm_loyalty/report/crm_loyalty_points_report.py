@@ -1,0 +1,60 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class CrmLoyaltyPointsReport(models.Model):
+    """One row per loyalty history line of a loyalty program: points issued, redeemed, expired."""
+
+    _name = "crm.loyalty.points.report"
+    _description = "Loyalty Points Analysis"
+    _auto = False
+    _order = "date desc"
+
+    date = fields.Date(readonly=True)
+    card_id = fields.Many2one("loyalty.card", readonly=True)
+    partner_id = fields.Many2one("res.partner", readonly=True)
+    program_id = fields.Many2one("loyalty.program", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    tier_id = fields.Many2one("loyalty.tier", "Current Tier", readonly=True)
+    points_issued = fields.Float(readonly=True)
+    points_redeemed = fields.Float(readonly=True)
+    points_expired = fields.Float(readonly=True)
+    value_issued = fields.Float(readonly=True, help="Points issued x point value.")
+    value_redeemed = fields.Float(readonly=True, help="Points redeemed x point value.")
+
+    def _select_moves(self):
+        return SQL(
+            """
+            SELECT id, card_id, create_date::date AS date, issued, used AS redeemed, 0.0 AS expired
+              FROM loyalty_history
+            """
+        )
+
+    def _query(self):
+        return SQL(
+            """
+            SELECT move.id AS id,
+                   move.date,
+                   move.card_id,
+                   card.partner_id,
+                   card.program_id,
+                   program.company_id,
+                   card.crm_tier_id AS tier_id,
+                   move.issued AS points_issued,
+                   move.redeemed AS points_redeemed,
+                   move.expired AS points_expired,
+                   move.issued * COALESCE(program.crm_point_value, 0) AS value_issued,
+                   move.redeemed * COALESCE(program.crm_point_value, 0) AS value_redeemed
+              FROM (%(moves)s) move
+              JOIN loyalty_card card ON card.id = move.card_id
+              JOIN loyalty_program program ON program.id = card.program_id
+             WHERE program.program_type = 'loyalty'
+            """,
+            moves=self._select_moves(),
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
