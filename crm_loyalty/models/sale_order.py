@@ -1,5 +1,4 @@
 from odoo import models
-from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
@@ -17,11 +16,11 @@ class SaleOrder(models.Model):
 
     def _apply_program_reward(self, reward, coupon, **kwargs):
         if coupon.crm_coupon_reward_ids and reward not in coupon.crm_coupon_reward_ids:
-            raise UserError(
-                self.env._(
+            return {
+                "error": self.env._(
                     "Coupon %(code)s cannot claim the reward %(reward)s: it is personalised for other products.",
                     code=coupon.code,
                     reward=reward.description,
                 )
-            )
+            }
         return super()._apply_program_reward(reward, coupon, **kwargs)
