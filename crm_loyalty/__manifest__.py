@@ -13,6 +13,13 @@
     "data": [
         "security/crm_loyalty_security.xml",
         "security/ir.model.access.csv",
+        "security/crm_loyalty_ledger_security.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/loyalty_history_views.xml",
+        "views/loyalty_card_views.xml",
+        "views/loyalty_program_views.xml",
+        "wizard/crm_loyalty_adjust_wizard_views.xml",
     ],
     "application": True,
     "installable": True,
