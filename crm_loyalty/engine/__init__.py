@@ -1,1 +1,1 @@
-"""Pure-Python computations of the addon (no ORM): tiers, coupon product picking."""
+"""Pure-Python helpers of crm_loyalty: no ORM, no database."""

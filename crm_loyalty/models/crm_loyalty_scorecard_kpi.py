@@ -2,6 +2,7 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from ..engine import coupons as coupon_engine
+from ..report.crm_loyalty_points_report import moves_sql
 
 
 class CrmLoyaltyScorecardKpi(models.AbstractModel):
@@ -72,17 +73,18 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
         issued, redeemed = self._query_one(
             SQL(
                 """
-                SELECT COALESCE(SUM(history.issued), 0), COALESCE(SUM(history.used), 0)
-                  FROM loyalty_history history
-                  JOIN loyalty_card card ON card.id = history.card_id
+                SELECT COALESCE(SUM(move.issued), 0), COALESCE(SUM(move.redeemed), 0)
+                  FROM (%(moves)s) move
+                  JOIN loyalty_card card ON card.id = move.card_id
                   JOIN loyalty_program program ON program.id = card.program_id
                  WHERE program.program_type = 'loyalty'
                    AND (program.company_id = %(company)s OR program.company_id IS NULL)
-                   AND history.create_date >= %(start)s AND history.create_date < %(stop)s
+                   AND move.date BETWEEN %(date_from)s AND %(date_to)s
                 """,
+                moves=moves_sql(),
                 company=period["company"].id,
-                start=period["datetime_from"],
-                stop=period["datetime_to"],
+                date_from=period["date_from"],
+                date_to=period["date_to"],
             )
         )
         return 100.0 * redeemed / issued if issued else None

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -45,7 +47,7 @@ class LoyaltyCard(models.Model):
             return {}
         date_from = tier_engine.window_start(today, program.crm_tier_window_months)
         if program.crm_tier_basis == "points":
-            query = self._crm_qualifying_points_query(date_from, today)
+            query = self._crm_qualifying_points_query(program, date_from, today)
         else:
             query = self._crm_qualifying_spend_query(program, date_from, today)
         self.env.flush_all()
@@ -76,7 +78,29 @@ class LoyaltyCard(models.Model):
             company_filter=company_filter,
         )
 
-    def _crm_qualifying_points_query(self, date_from, date_to):
+    def _crm_qualifying_points_query(self, program, date_from, date_to):
+        """Points earned over the window, before tier multipliers (so that a tier does not feed
+        its own qualification). On a ledger program: earn lines net of their reversals, by ledger
+        date; otherwise the stock history's issued points, by creation date."""
+        if program.ledger_enabled:
+            return SQL(
+                """
+                SELECT line.card_id,
+                       SUM(line.points / COALESCE(NULLIF(earn.earn_multiplier, 0), 1))
+                  FROM loyalty_history line
+                  JOIN loyalty_history earn
+                    ON earn.id = CASE WHEN line.move_type = 'earn' THEN line.id
+                                      ELSE line.reversed_line_id END
+                 WHERE line.card_id = ANY(%(card_ids)s)
+                   AND line.move_type IN ('earn', 'reverse')
+                   AND earn.move_type = 'earn'
+                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
+              GROUP BY line.card_id
+                """,
+                card_ids=self.ids,
+                date_from=date_from,
+                date_to=date_to + timedelta(days=1),
+            )
         return SQL(
             """
             SELECT history.card_id, SUM(history.issued)
@@ -90,6 +114,23 @@ class LoyaltyCard(models.Model):
             date_from=date_from,
             date_to=date_to,
         )
+
+    def _get_earn_multiplier(self):
+        """The tier's earning multiplier on top of any other multiplier."""
+        return super()._get_earn_multiplier() * (self.crm_tier_id.multiplier or 1.0)
+
+    def _ledger_post(self, move_type, points, consume_from=None, **vals):
+        line = super()._ledger_post(move_type, points, consume_from=consume_from, **vals)
+        # Real-time qualification on points: earned points (or their reversal) move the tier.
+        program = self.program_id
+        if (
+            move_type in ("earn", "reverse")
+            and program.crm_tier_basis == "points"
+            and program.crm_tier_ids
+            and not self.env.context.get("crm_loyalty_tier_evaluating")
+        ):
+            self.sudo().with_context(crm_loyalty_tier_evaluating=True)._crm_tier_evaluate()
+        return line
 
     def _crm_tier_evaluate(self, today=None):
         """Re-qualify these cards' tiers on ``today``: upgrade, downgrade per policy, record the

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 
 class LoyaltyProgram(models.Model):
-    _inherit = "loyalty.program"
+    _inherit = "loyalty.program"  # pylint: disable=consider-merging-classes-inherited
 
     crm_tier_ids = fields.One2many("loyalty.tier", "program_id", string="Tiers", copy=True)
     crm_tier_basis = fields.Selection(

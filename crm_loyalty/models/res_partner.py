@@ -58,14 +58,24 @@ class ResPartner(models.Model):
             partner.crm_loyalty_expiring_points = expiring.get(card.id, 0.0)
 
     def _crm_loyalty_expiring_points(self, cards):
-        """``{card id: points expiring within EXPIRING_SOON_DAYS}``: a card reaching its expiration
-        date loses its whole balance."""
-        limit = fields.Date.context_today(self) + timedelta(days=EXPIRING_SOON_DAYS)
-        return {
-            card.id: card.points
-            for card in cards.sudo()
-            if card.expiration_date and card.expiration_date <= limit
-        }
+        """``{card id: points expiring within EXPIRING_SOON_DAYS}``: the ledger's earned lots
+        still holding points whose expiry date falls in the coming days."""
+        today = fields.Date.context_today(self)
+        groups = (
+            self.env["loyalty.history"]
+            .sudo()
+            ._read_group(
+                [
+                    ("card_id", "in", cards.ids),
+                    ("remaining_points", ">", 0),
+                    ("expiry_date", ">=", today),
+                    ("expiry_date", "<=", today + timedelta(days=EXPIRING_SOON_DAYS)),
+                ],
+                ["card_id"],
+                ["remaining_points:sum"],
+            )
+        )
+        return {card.id: points for card, points in groups}
 
     def action_crm_view_loyalty_card(self):
         self.ensure_one()

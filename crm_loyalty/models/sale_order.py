@@ -1,26 +1,78 @@
+from collections import defaultdict
+
 from odoo import models
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    def _get_claimable_rewards(self, forced_coupons=None):
-        # A personalised coupon only claims the rewards of the products chosen for its holder.
-        result = super()._get_claimable_rewards(forced_coupons=forced_coupons)
-        for coupon in list(result):
-            if coupon.crm_coupon_reward_ids:
-                result[coupon] &= coupon.crm_coupon_reward_ids
-                if not result[coupon]:
-                    del result[coupon]
-        return result
+    def _crm_loyalty_ledger_cards(self):
+        """Ledger cards the orders earn on, redeem from, or already posted lines on."""
+        cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(
+            "program_id.ledger_enabled"
+        )
+        posted = (
+            self.env["loyalty.history"]
+            .sudo()
+            ._read_group([("sale_order_id", "in", self.ids), ("source_type", "=", "sale_order")], ["card_id"])
+        )
+        return cards | self.env["loyalty.card"].union(*(card for (card,) in posted))
 
-    def _apply_program_reward(self, reward, coupon, **kwargs):
-        if coupon.crm_coupon_reward_ids and reward not in coupon.crm_coupon_reward_ids:
-            return {
-                "error": self.env._(
-                    "Coupon %(code)s cannot claim the reward %(reward)s: it is personalised for other products.",
-                    code=coupon.code,
-                    reward=reward.description,
-                )
+    def _crm_loyalty_sync_ledger(self):
+        """Post on ledger cards what the orders' state implies: earn and redeem when confirmed,
+        reverse both otherwise. Idempotent: calling it again posts nothing."""
+        for order in self:
+            cards = order._crm_loyalty_ledger_cards().sorted("id")
+            if not cards:
+                continue
+            cards._ledger_lock()
+            confirmed = order.state == "sale"
+            earned = defaultdict(float)
+            for coupon_point in order.coupon_point_ids:
+                earned[coupon_point.coupon_id] += coupon_point.points
+            cost = defaultdict(float)
+            for line in order.order_line.filtered(lambda line: line.reward_id and line.coupon_id):
+                cost[line.coupon_id] += line.points_cost
+            vals = {
+                "sale_order_id": order.id,
+                "source_type": "sale_order",
+                "description": order.display_name,
             }
-        return super()._apply_program_reward(reward, coupon, **kwargs)
+            for card in cards:
+                earn_key = f"sale.order:{order.id}:earn"
+                redeem_key = f"sale.order:{order.id}:redeem"
+                if confirmed:
+                    if card.program_id.earn_trigger == "order":
+                        card._ledger_earn(earn_key, earned[card], **vals)
+                    card._ledger_sync(redeem_key, -cost[card], "redeem", **vals)
+                else:
+                    # give back the redeemed points before taking back the earned ones
+                    card._ledger_sync(redeem_key, 0.0, "redeem", **vals)
+                    card._ledger_sync(earn_key, 0.0, "earn", **vals)
+
+    def action_confirm(self):
+        to_post = self.filtered(lambda order: order.state != "sale")
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True)).action_confirm()
+        to_post.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
+        return res
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._action_cancel()
+        confirmed._crm_loyalty_sync_ledger()
+        return res
+
+    def _add_points_for_coupon(self, coupon_points):
+        if self.state != "sale" or not any(coupon.program_id.ledger_enabled for coupon in coupon_points):
+            return super()._add_points_for_coupon(coupon_points)
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._add_points_for_coupon(
+            coupon_points
+        )
+        self._crm_loyalty_sync_ledger()
+        return res
+
+    def _update_loyalty_history(self, coupon_id, points):
+        if coupon_id.program_id.ledger_enabled:
+            # the reward line's redemption is posted by _crm_loyalty_sync_ledger
+            return None
+        return super()._update_loyalty_history(coupon_id, points)

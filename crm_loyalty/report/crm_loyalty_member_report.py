@@ -1,6 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .crm_loyalty_points_report import moves_sql
+
 
 class CrmLoyaltyMemberReport(models.Model):
     """One row per loyalty card: tier, activity, balance, liability and breakage."""
@@ -33,13 +35,14 @@ class CrmLoyaltyMemberReport(models.Model):
     breakage = fields.Float(readonly=True, help="Expired points x the program's point value.")
 
     def _select_points(self):
-        """Issued, redeemed and expired points per card (the stock history has no expiry)."""
+        """Issued, redeemed and expired points per card."""
         return SQL(
             """
-            SELECT card_id, SUM(issued) AS issued, SUM(used) AS redeemed, 0.0 AS expired
-              FROM loyalty_history
+            SELECT card_id, SUM(issued) AS issued, SUM(redeemed) AS redeemed, SUM(expired) AS expired
+              FROM (%s) moves
           GROUP BY card_id
-            """
+            """,
+            moves_sql(),
         )
 
     def _query(self):

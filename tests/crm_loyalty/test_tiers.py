@@ -2,7 +2,7 @@
 
 from odoo.tests import freeze_time
 
-from .common import LoyaltyCase
+from .tiers_common import LoyaltyCase
 
 
 class TestTiers(LoyaltyCase):
