@@ -32,7 +32,7 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
                 "unit": "%",
                 "direction": "max",
                 "description": self.env._(
-                    "Share of loyalty members (customers holding a loyalty card at the end of the "
+                    "Share of loyalty members (customers who joined by the end of the "
                     "period) with a confirmed order in the period."
                 ),
                 "method": "_kpi_active_member_rate",
@@ -90,7 +90,8 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
         return 100.0 * redeemed / issued if issued else None
 
     def _members_sql(self, company, until):
-        """Commercial partners holding a loyalty card (of the company) created before ``until``."""
+        """Commercial partners holding a loyalty card (of the company) they joined by ``until``
+        (a date, inclusive)."""
         return SQL(
             """
             SELECT DISTINCT partner.commercial_partner_id AS id
@@ -99,7 +100,7 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
               JOIN res_partner partner ON partner.id = card.partner_id
              WHERE program.program_type = 'loyalty'
                AND (program.company_id = %(company)s OR program.company_id IS NULL)
-               AND card.create_date < %(until)s
+               AND COALESCE(card.crm_tier_start_date, card.create_date::date) <= %(until)s
             """,
             company=company.id,
             until=until,
@@ -133,7 +134,7 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
                   FROM (%(members)s) member
              LEFT JOIN (%(buyers)s) buyer ON buyer.id = member.id
                 """,
-                members=self._members_sql(period["company"], stop),
+                members=self._members_sql(period["company"], period["date_to"]),
                 buyers=self._buyers_sql(period, start, stop),
             )
         )
@@ -151,7 +152,7 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
                   JOIN (%(before)s) before ON before.id = member.id
              LEFT JOIN (%(again)s) again ON again.id = member.id
                 """,
-                members=self._members_sql(period["company"], start),
+                members=self._members_sql(period["company"], period["date_to"]),
                 before=self._buyers_sql(period, previous_start, start),
                 again=self._buyers_sql(period, start, stop),
             )

@@ -101,3 +101,18 @@ class TestCouponCampaign(LoyaltyCase):
         self.assertEqual((self.campaign.issued_count, self.campaign.used_count), (2, 1))
         self.assertEqual(self.campaign.response_rate, 50.0)
         self.assertEqual(self.campaign.revenue, 100.0)
+        # The analysis view and the scorecard KPI give the same response.
+        self.env.flush_all()
+        [(issued, used, rate, revenue)] = self.env["crm.loyalty.coupon.report"]._read_group(
+            [("campaign_id", "=", self.campaign.id)],
+            [],
+            ["issued_count:sum", "used_count:sum", "response_rate:avg", "revenue:sum"],
+        )
+        self.assertEqual((issued, used, rate, revenue), (2, 1, 50.0, 100.0))
+        period = {
+            "company": self.company,
+            "team": self.env["crm.team"],
+            "date_from": self._today("2024-06-01"),
+            "date_to": self._today("2024-06-30"),
+        }
+        self.assertEqual(self.env["crm.loyalty.scorecard.kpi"]._kpi_coupon_response_rate(period), 50.0)

@@ -7,6 +7,8 @@ from ..common import CrmTransactionCase
 
 
 class LoyaltyCase(CrmTransactionCase):
+    ledger = False  # whether the fixture's loyalty program keeps the points ledger
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -18,6 +20,7 @@ class LoyaltyCase(CrmTransactionCase):
                 "name": "Club Card",
                 "program_type": "loyalty",
                 "company_id": cls.company.id,
+                "ledger_enabled": cls.ledger,
                 "crm_tier_window_months": 12,
                 "crm_point_value": 0.01,
                 "crm_tier_ids": [
