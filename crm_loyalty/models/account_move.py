@@ -74,8 +74,18 @@ class AccountMove(models.Model):
                             ("source_key", "!=", key),
                         ]
                     )
+                    # points earned on the order, net of cancellations and resets (not of credit notes)
+                    earned = sum(
+                        line.points
+                        + sum(
+                            reversal._net_points()
+                            for reversal in line.reversal_line_ids
+                            if reversal.source_type != "credit_note"
+                        )
+                        for line in card_earns
+                    )
                     target = -ledger.proportional_reversal(
-                        sum(card_earns.mapped("points")),
+                        earned,
                         order.amount_untaxed,
                         refunded,
                         already_reversed=-sum(other_refunds.mapped("points")),

@@ -91,7 +91,9 @@ class LoyaltyProgram(models.Model):
             opening = self.browse()
         res = super().write(vals)
         if opening:
-            opening.coupon_ids._ledger_open()
+            opening.coupon_ids._ledger_open(
+                self.env._("Opening balance: points held when the ledger was enabled")
+            )
         return res
 
     def _ledger_expiry_date(self, day):
