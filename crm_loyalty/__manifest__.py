@@ -34,6 +34,9 @@
         "report/crm_loyalty_retention_report_views.xml",
         "report/crm_loyalty_coupon_report_views.xml",
     ],
+    "demo": [
+        "demo/crm_loyalty_tier_demo.xml",
+    ],
     "application": True,
     "installable": True,
 }
