@@ -17,3 +17,4 @@ from . import sale_order_coupon
 from . import crm_loyalty_coupon_campaign
 from . import crm_loyalty_coupon_issue
 from . import crm_loyalty_scorecard_kpi
+from . import loyalty_reward_coupon

@@ -34,7 +34,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
         required=True,
         domain="[('program_type', '=', 'coupons'), ('company_id', 'in', [company_id, False])]",
         help="Coupons are cards of this program; one free-product reward per picked product is "
-        "added to it when missing.",
+        "added to it when missing, claimable only through the coupons personalised with it.",
     )
     date_start = fields.Date(
         string="First Period", required=True, default=fields.Date.context_today, tracking=True
@@ -264,7 +264,8 @@ class CrmLoyaltyCouponCampaign(models.Model):
         rewards = {}
         for reward in program.reward_ids:
             if (
-                reward.reward_type == "product"
+                reward.crm_campaign_reward
+                and reward.reward_type == "product"
                 and reward.reward_product_id.id in product_ids
                 and reward.required_points <= 1
             ):
@@ -278,6 +279,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
                     "reward_product_id": product_id,
                     "reward_product_qty": 1,
                     "required_points": 1,
+                    "crm_campaign_reward": True,
                 }
                 for product_id in missing
             ]

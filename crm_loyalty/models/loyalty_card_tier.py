@@ -48,6 +48,8 @@ class LoyaltyCard(models.Model):
         date_from = tier_engine.window_start(today, program.crm_tier_window_months)
         if program.crm_tier_basis == "points":
             query = self._crm_qualifying_points_query(program, date_from, today)
+        elif program.crm_tier_basis == "orders":
+            query = self._crm_qualifying_orders_query(program, date_from, today)
         else:
             query = self._crm_qualifying_spend_query(program, date_from, today)
         self.env.flush_all()
@@ -75,6 +77,27 @@ class LoyaltyCard(models.Model):
             types=INVOICE_TYPES,
             date_from=date_from,
             date_to=date_to,
+            company_filter=company_filter,
+        )
+
+    def _crm_qualifying_orders_query(self, program, date_from, date_to):
+        company_filter = SQL("AND so.company_id = %s", program.company_id.id) if program.company_id else SQL()
+        return SQL(
+            """
+            SELECT card.id, SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+              FROM loyalty_card card
+              JOIN res_partner partner ON partner.id = card.partner_id
+              JOIN res_partner buyer ON buyer.commercial_partner_id = partner.commercial_partner_id
+              JOIN sale_order so ON so.partner_id = buyer.id
+             WHERE card.id = ANY(%(card_ids)s)
+               AND so.state = 'sale'
+               AND so.date_order >= %(date_from)s AND so.date_order < %(date_to)s
+               %(company_filter)s
+          GROUP BY card.id
+            """,
+            card_ids=self.ids,
+            date_from=date_from,
+            date_to=date_to + timedelta(days=1),
             company_filter=company_filter,
         )
 

@@ -6,12 +6,13 @@ class LoyaltyProgram(models.Model):
 
     crm_tier_ids = fields.One2many("loyalty.tier", "program_id", string="Tiers", copy=True)
     crm_tier_basis = fields.Selection(
-        [("spend", "Spend"), ("points", "Points earned")],
+        [("spend", "Invoiced spend"), ("orders", "Ordered spend"), ("points", "Points earned")],
         string="Qualification Basis",
         default="spend",
         required=True,
-        help="Spend: posted customer invoices net of credit notes, untaxed, in company currency. "
-        "Points earned: points the member earned on this program.",
+        help="Invoiced spend: posted customer invoices net of credit notes, untaxed, in company "
+        "currency. Ordered spend: confirmed sales orders, untaxed, in company currency. "
+        "Points earned: points the member earned on this program, before tier multipliers.",
     )
     crm_tier_window_months = fields.Integer(
         string="Qualification Window (months)",

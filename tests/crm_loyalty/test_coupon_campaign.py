@@ -63,6 +63,21 @@ class TestCouponCampaign(LoyaltyCase):
         rewards = self.coupon_program.reward_ids.filtered(lambda r: r.reward_type == "product")
         self.assertEqual(rewards.reward_product_id, self.product_a | self.product_b | self.product_d)
 
+    def test_campaign_rewards_stay_personal(self):
+        self._issue("2024-06-10")
+        plain = self.env["loyalty.card"].create(
+            {"program_id": self.coupon_program.id, "partner_id": self.cid.id, "points": 1}
+        )
+        with freeze_time("2024-06-15"):
+            order = self.env["sale.order"].create(
+                {"partner_id": self.cid.id, "order_line": [(0, 0, {"product_id": self.product_a.id})]}
+            )
+            claimable = order._get_claimable_rewards(forced_coupons=plain)
+        campaign_rewards = self.coupon_program.reward_ids.filtered("crm_campaign_reward")
+        self.assertEqual(len(campaign_rewards), 3)
+        self.assertFalse(claimable.get(plain, self.env["loyalty.reward"]) & campaign_rewards)
+        self.assertIn("error", order._apply_program_reward(campaign_rewards[0], plain))
+
     def test_one_coupon_per_member_and_period(self):
         first = self._issue("2024-06-10")
         self.assertEqual(len(first), 2)

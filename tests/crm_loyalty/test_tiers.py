@@ -117,6 +117,15 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
         self.assertEqual(len(self._mails(card_bob)), 1)
 
+    def test_ordered_spend_basis(self):
+        self.program.crm_tier_basis = "orders"
+        # 25 Coffees at 50: 1250 ordered, Silver at confirmation; no invoice needed.
+        order = self._order(self.ann, [(self.product_b, 25)], "2024-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        with freeze_time("2024-03-02"):
+            order._action_cancel()
+        self.assertEqual(self.card.crm_tier_id, self.bronze)
+
     def test_partner_form_fields(self):
         with freeze_time("2024-03-01"):
             self._invoice(self.ann, 1200.0, "2024-03-01")
