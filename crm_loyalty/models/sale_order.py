@@ -71,6 +71,20 @@ class SaleOrder(models.Model):
         self._crm_loyalty_sync_ledger()
         return res
 
+    def _get_real_points_for_coupon(self, coupon, post_confirm=False):
+        points = super()._get_real_points_for_coupon(coupon, post_confirm=post_confirm)
+        program = coupon.program_id
+        if (
+            program.ledger_enabled
+            and program.earn_trigger == "invoice"
+            and program.applies_on != "future"
+            and self.state not in ("sale", "done")
+        ):
+            # points of this order are earned when it is invoiced: they cannot pay its own rewards
+            points -= sum(self.coupon_point_ids.filtered(lambda p: p.coupon_id == coupon).mapped("points"))
+            points = coupon.currency_id.round(points)
+        return points
+
     def _update_loyalty_history(self, coupon_id, points):
         if coupon_id.program_id.ledger_enabled:
             # the reward line's redemption is posted by _crm_loyalty_sync_ledger
