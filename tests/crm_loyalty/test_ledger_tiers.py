@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 
 from .tiers_common import LoyaltyCase
 
@@ -13,7 +13,15 @@ class TestLedgerTiers(LoyaltyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.program.crm_tier_basis = "points"
+        cls.program.write(
+            {
+                "crm_tier_basis": "points",
+                "trigger": "auto",
+                "applies_on": "both",
+                # 1 point per currency unit spent
+                "rule_ids": [Command.create({"reward_point_mode": "money", "reward_point_amount": 1})],
+            }
+        )
         cls.ann = cls._partner("Ann")
         cls.card = cls._card(cls.ann)
 
@@ -22,6 +30,22 @@ class TestLedgerTiers(LoyaltyCase):
         self.assertEqual(self.card._get_earn_multiplier(), 2.0)
         line = self.card._ledger_earn("test:gold", 100.0, description="Order")
         self.assertEqual((line.points, line.base_points, line.earn_multiplier), (200.0, 100.0, 2.0))
+        self.assertEqual(self.card.points, 200.0)
+
+    def test_tier_multiplier_on_a_confirmed_order(self):
+        self.program.crm_tier_downgrade_policy = "never"
+        self.card.crm_tier_id = self.gold
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.ann.id,
+                "order_line": [(0, 0, {"product_id": self.product_b.id, "product_uom_qty": 2})],
+            }
+        )
+        order._update_programs_and_rewards()
+        order.action_confirm()
+        # 100 untaxed at 1 point per unit spent, doubled by Gold.
+        earn = self.card.ledger_line_ids.filtered(lambda line: line.move_type == "earn")
+        self.assertEqual((earn.base_points, earn.earn_multiplier, earn.points), (100.0, 2.0, 200.0))
         self.assertEqual(self.card.points, 200.0)
 
     def test_realtime_qualification_on_points(self):
