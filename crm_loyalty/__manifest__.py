@@ -21,6 +21,9 @@
         "views/loyalty_program_views.xml",
         "wizard/crm_loyalty_adjust_wizard_views.xml",
     ],
+    "demo": [
+        "demo/loyalty_ledger_demo.xml",
+    ],
     "application": True,
     "installable": True,
 }
