@@ -86,7 +86,7 @@ class LoyaltyHistory(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # open lots of a card, by expiry: FIFO redemption and the nightly expiry cron
         create_index(
             self.env.cr,
@@ -95,6 +95,7 @@ class LoyaltyHistory(models.Model):
             ["card_id", "expiry_date"],
             where="remaining_points > 0",
         )
+        return res
 
     @api.depends("issued", "used")
     def _compute_points(self):
