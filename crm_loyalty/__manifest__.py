@@ -35,6 +35,7 @@
         "report/crm_loyalty_coupon_report_views.xml",
     ],
     "demo": [
+        "demo/loyalty_ledger_demo.xml",
         "demo/crm_loyalty_tier_demo.xml",
     ],
     "application": True,

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.sql import create_index
 
 # Context keys of the ledger (see loyalty_card.py):
 # - crm_loyalty_posting: set by loyalty.card._ledger_post only; the one way ledger lines and
@@ -26,6 +27,7 @@ SOURCE_TYPES = [
 class LoyaltyHistory(models.Model):
     _inherit = "loyalty.history"
 
+    card_id = fields.Many2one(index=True)
     move_type = fields.Selection(
         MOVE_TYPES,
         readonly=True,
@@ -82,6 +84,18 @@ class LoyaltyHistory(models.Model):
             "This movement is already posted on the card (same idempotency key).",
         ),
     ]
+
+    def init(self):
+        res = super().init()
+        # open lots of a card, by expiry: FIFO redemption and the nightly expiry cron
+        create_index(
+            self.env.cr,
+            "loyalty_history_crm_open_lots_idx",
+            self._table,
+            ["card_id", "expiry_date"],
+            where="remaining_points > 0",
+        )
+        return res
 
     @api.depends("issued", "used")
     def _compute_points(self):
