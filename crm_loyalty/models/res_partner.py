@@ -23,7 +23,8 @@ class ResPartner(models.Model):
 
     def _compute_crm_loyalty(self):
         """The partner's main loyalty card: the card of a loyalty program of the current company
-        (or of no company) held by the partner, the one with the highest tier then balance."""
+        (or of no company) held by the partner, or else by its company, the one with the highest
+        tier then balance."""
         self.crm_loyalty_card_id = False
         self.crm_loyalty_tier_id = False
         self.crm_loyalty_points = 0.0
@@ -36,7 +37,7 @@ class ResPartner(models.Model):
             .sudo()
             .search(
                 [
-                    ("partner_id", "in", partners.ids),
+                    ("partner_id", "in", (partners | partners.commercial_partner_id).ids),
                     ("program_id.program_type", "=", "loyalty"),
                     ("company_id", "in", [self.env.company.id, False]),
                 ]
@@ -45,11 +46,9 @@ class ResPartner(models.Model):
         best = {}
         for card in cards.sorted(lambda c: (c.crm_tier_id.min_amount, c.points), reverse=True):
             best.setdefault(card.partner_id.id, card)
-        expiring = self._crm_loyalty_expiring_points(
-            self.env["loyalty.card"].browse([card.id for card in best.values()])
-        )
+        expiring = self._crm_loyalty_expiring_points(cards.browse([card.id for card in best.values()]))
         for partner in partners:
-            card = best.get(partner.id)
+            card = best.get(partner.id) or best.get(partner.commercial_partner_id.id)
             if not card:
                 continue
             partner.crm_loyalty_card_id = card.id

@@ -134,3 +134,5 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(self.ann.crm_loyalty_card_id, self.card)
         self.assertEqual(self.ann.crm_loyalty_tier_id, self.silver)
         self.assertEqual(self.ann.crm_loyalty_points, 250)
+        contact = self.env["res.partner"].create({"name": "Ann's assistant", "parent_id": self.ann.id})
+        self.assertEqual(contact.crm_loyalty_card_id, self.card, "a contact shows its company's card")
