@@ -9,6 +9,11 @@ from ..engine import tiers as tier_engine
 INVOICE_TYPES = ("out_invoice", "out_refund")
 
 
+def _tier_key(tier):
+    """Order of tiers within a program; no tier comes first."""
+    return (tier.min_amount, tier.sequence, tier.id) if tier else (float("-inf"), 0, 0)
+
+
 class LoyaltyCard(models.Model):
     _inherit = "loyalty.card"  # pylint: disable=consider-merging-classes-inherited
 
@@ -209,12 +214,42 @@ class LoyaltyCard(models.Model):
                 }
             )
         for rank, card_ids in changed.items():
-            self.browse(card_ids).write(
+            self.browse(card_ids).with_context(crm_loyalty_tier_evaluating=True).write(
                 {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
             )
         histories = self.env["loyalty.tier.history"].create(history_vals)
         histories._send_tier_mails()
         return histories
+
+    def write(self, vals):
+        if "crm_tier_id" not in vals or self.env.context.get("crm_loyalty_tier_evaluating"):
+            return super().write(vals)
+        # A tier set by hand is recorded (and mailed) like an automatic change.
+        old_tiers = {card.id: card.crm_tier_id for card in self}
+        res = super().write(vals)
+        changed = self.filtered(lambda card: card.crm_tier_id != old_tiers[card.id])
+        if changed:
+            if "crm_tier_date" not in vals:
+                changed.with_context(crm_loyalty_tier_evaluating=True).write(
+                    {"crm_tier_date": fields.Date.context_today(self)}
+                )
+            self.env["loyalty.tier.history"].create(
+                [
+                    {
+                        "card_id": card.id,
+                        "date": fields.Date.context_today(self),
+                        "old_tier_id": old_tiers[card.id].id,
+                        "new_tier_id": card.crm_tier_id.id,
+                        "change": "upgrade"
+                        if _tier_key(card.crm_tier_id) > _tier_key(old_tiers[card.id])
+                        else "downgrade",
+                        "qualifying_amount": card.crm_qualifying_amount,
+                        "trigger": "manual",
+                    }
+                    for card in changed
+                ]
+            )._send_tier_mails()
+        return res
 
     @api.model
     def _cron_tier_requalify(self):

@@ -13,7 +13,7 @@ class TestTiers(LoyaltyCase):
         cls.card = cls._card(cls.ann)
 
     def _last_change(self, card):
-        return self.env["loyalty.tier.history"].search([("card_id", "=", card.id)], limit=1)
+        return self.env["loyalty.tier.history"].search([("card_id", "=", card.id)], order="id desc", limit=1)
 
     def test_realtime_upgrade_on_invoice(self):
         with freeze_time("2024-03-01"):
@@ -116,6 +116,17 @@ class TestTiers(LoyaltyCase):
             self.env["loyalty.card"]._cron_tier_requalify()
         self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
         self.assertEqual(len(self._mails(card_bob)), 1)
+
+    def test_manual_change_is_recorded(self):
+        with freeze_time("2024-03-01"):
+            self.card.crm_tier_id = self.gold
+            self.card.crm_tier_id = self.silver
+        changes = self.env["loyalty.tier.history"].search([("card_id", "=", self.card.id)], order="id")
+        self.assertEqual(changes.mapped("change"), ["upgrade", "downgrade"])
+        self.assertEqual(set(changes.mapped("trigger")), {"manual"})
+        self.assertEqual(changes[1].old_tier_id, self.gold)
+        self.assertEqual(str(self.card.crm_tier_date), "2024-03-01")
+        self.assertEqual(len(self._mails(self.card)), 2)
 
     def test_ordered_spend_basis(self):
         self.program.crm_tier_basis = "orders"
