@@ -72,3 +72,23 @@ class LoyaltyProgram(models.Model):
     @api.model
     def _crm_tiered_programs(self):
         return self.search([("program_type", "=", "loyalty"), ("crm_tier_ids", "!=", False)])
+
+    def action_crm_tier_requalify(self):
+        """Re-qualify every member of these programs now (the daily scheduled action does the same)."""
+        cards = self.env["loyalty.card"].search(
+            [("program_id", "in", self.filtered("crm_tier_ids").ids), ("partner_id", "!=", False)]
+        )
+        changes = cards._crm_tier_evaluate()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Members re-qualified: %(members)s; tier changes: %(changes)s.",
+                    members=len(cards),
+                    changes=len(changes),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

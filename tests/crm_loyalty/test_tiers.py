@@ -117,6 +117,15 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
         self.assertEqual(len(self._mails(card_bob)), 1)
 
+    def test_requalify_button_after_new_thresholds(self):
+        with freeze_time("2024-05-01"):
+            self._invoice(self.ann, 600.0, "2024-05-01")
+            self.assertEqual(self.card.crm_tier_id, self.bronze)
+            self.silver.min_amount = 500.0
+            action = self.program.action_crm_tier_requalify()
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        self.assertIn("tier changes: 1", action["params"]["message"])
+
     def test_manual_change_is_recorded(self):
         with freeze_time("2024-03-01"):
             self.card.crm_tier_id = self.gold
