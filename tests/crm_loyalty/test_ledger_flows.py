@@ -247,3 +247,23 @@ class TestLedgerFlows(LedgerCase):
             {commercial: 10.0},
         )
         self.assertEqual(provider._crm_ror_cost_to_serve(self.company, [commercial], None, "2000-01-01"), {})
+
+    def test_generated_cards_open_their_balance_on_the_ledger(self):
+        self.env["loyalty.generate.wizard"].with_context(active_id=self.program.id).create(
+            {"mode": "selected", "customer_ids": [(6, 0, self.partner.ids)], "points_granted": 15}
+        ).generate_coupons()
+        card = self.program.coupon_ids - self.card
+        self.assertEqual(len(card), 1)
+        self.assertEqual(
+            card.history_ids.mapped("move_type"), ["adjust"], "no stock gift line besides the ledger"
+        )
+        self.assertEqual(card.points, 15)
+        self.assertBalanced(card)
+
+    def test_stock_update_balance_wizard_cannot_bypass_the_ledger(self):
+        wizard = self.env["loyalty.card.update.balance"].create(
+            {"card_id": self.card.id, "new_balance": 99, "description": "x"}
+        )
+        with self.assertRaises(UserError):
+            wizard.action_update_card_point()
+        self.assertEqual(self.card.points, 0)
