@@ -183,8 +183,13 @@ class TestLedgerFlows(LedgerCase):
         order.action_confirm()
         invoice = self._invoice(order)
         self.card._ledger_post("redeem", -80)
-        self._refund(invoice)
+        refund = self._refund(invoice)
+        self.assertEqual(self._ledger()[-1].points, -20.0)
         self.assertEqual(self.card.points, 0.0)
+        # the shortfall is not collected from points earned later
+        self.card._ledger_post("adjust", 50, reason="goodwill")
+        refund._crm_loyalty_sync_ledger()
+        self.assertEqual(self.card.points, 50.0)
         self.assertBalanced()
 
     def test_manual_adjustment_wizard_needs_reason_and_manager(self):
