@@ -331,14 +331,16 @@ class LoyaltyCard(models.Model):
 
         Moving towards ``move_type``'s sign posts a ``move_type`` line (or, for ``reverse``,
         reversing lines against ``reverse_of``, latest first); moving back (always when ``target``
-        is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to the card's balance (credit
-        notes must post even when the customer already spent the points).
+        is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to
+        the card's balance (credit notes must post even when the customer already spent the
+        points); the shortfall is not collected later: a capped source counts as settled.
         """
         self.ensure_one()
         self._ledger_lock()
         slot = self._ledger_slot(source_key)
-        diff = ledger.round_points(target - sum(slot.mapped("points")))
-        if not diff:
+        net = ledger.round_points(sum(slot.mapped("points")))
+        diff = ledger.round_points(target - net)
+        if not diff or (cap_to_balance and net and target and abs(target) > abs(net) and target * net > 0):
             return
         sign = 1 if move_type == "earn" else -1
         forward = bool(ledger.round_points(target)) and diff * sign > 0

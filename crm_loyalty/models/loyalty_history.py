@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 # Context keys of the ledger (see loyalty_card.py):
@@ -94,6 +95,13 @@ class LoyaltyHistory(models.Model):
             self._table,
             ["card_id", "expiry_date"],
             where="remaining_points > 0",
+        )
+        # history written before this addon was installed: its date is when it was written
+        self.env.cr.execute(
+            SQL(
+                "UPDATE loyalty_history SET date = create_date"
+                " WHERE move_type IS NULL AND create_date IS NOT NULL AND date > create_date + interval '1 minute'"
+            )
         )
         return res
 

@@ -183,8 +183,13 @@ class TestLedgerFlows(LedgerCase):
         order.action_confirm()
         invoice = self._invoice(order)
         self.card._ledger_post("redeem", -80)
-        self._refund(invoice)
+        refund = self._refund(invoice)
+        self.assertEqual(self._ledger()[-1].points, -20.0)
         self.assertEqual(self.card.points, 0.0)
+        # the shortfall is not collected from points earned later
+        self.card._ledger_post("adjust", 50, reason="goodwill")
+        refund._crm_loyalty_sync_ledger()
+        self.assertEqual(self.card.points, 50.0)
         self.assertBalanced()
 
     def test_manual_adjustment_wizard_needs_reason_and_manager(self):
@@ -247,3 +252,23 @@ class TestLedgerFlows(LedgerCase):
             {commercial: 10.0},
         )
         self.assertEqual(provider._crm_ror_cost_to_serve(self.company, [commercial], None, "2000-01-01"), {})
+
+    def test_generated_cards_open_their_balance_on_the_ledger(self):
+        self.env["loyalty.generate.wizard"].with_context(active_id=self.program.id).create(
+            {"mode": "selected", "customer_ids": [(6, 0, self.partner.ids)], "points_granted": 15}
+        ).generate_coupons()
+        card = self.program.coupon_ids - self.card
+        self.assertEqual(len(card), 1)
+        self.assertEqual(
+            card.history_ids.mapped("move_type"), ["adjust"], "no stock gift line besides the ledger"
+        )
+        self.assertEqual(card.points, 15)
+        self.assertBalanced(card)
+
+    def test_stock_update_balance_wizard_cannot_bypass_the_ledger(self):
+        wizard = self.env["loyalty.card.update.balance"].create(
+            {"card_id": self.card.id, "new_balance": 99, "description": "x"}
+        )
+        with self.assertRaises(UserError):
+            wizard.action_update_card_point()
+        self.assertEqual(self.card.points, 0)
