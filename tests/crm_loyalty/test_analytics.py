@@ -159,4 +159,8 @@ class TestAnalytics(LoyaltyCase):
         # Ann and Bob bought in the 91 days before; Ann came back.
         self.assertAlmostEqual(kpi._kpi_member_retention_rate(q2), 50.0)
         self.assertIsNone(kpi._kpi_coupon_response_rate(q2))
+        # A sales team filters the orders: none of the fixture's orders belong to a new team.
+        team = self.env["crm.team"].create({"name": "Elsewhere"})
+        self.assertEqual(kpi._kpi_active_member_rate({**q2, "team": team}), 0.0)
+        self.assertIsNone(kpi._kpi_member_retention_rate({**q2, "team": team}))
         self.assertIsNone(kpi._kpi_redemption_rate(self._period(date(2020, 1, 1), date(2020, 1, 31))))
