@@ -1,0 +1,1 @@
+"""Pure-Python helpers of crm_loyalty: no ORM, no database."""

@@ -1,0 +1,126 @@
+from collections import defaultdict
+
+from odoo import models
+
+from ..engine import ledger
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _crm_loyalty_order_amounts(self):
+        """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""
+        amounts = defaultdict(float)
+        for line in self.invoice_line_ids:
+            for order in line.sale_line_ids.order_id:
+                amounts[order] += line.price_subtotal
+        return amounts
+
+    def _crm_loyalty_sync_ledger(self):
+        """Earn on posted customer invoices (programs earning on invoices), take points back on
+        posted credit notes in proportion, and undo both when the move leaves the posted state."""
+        history = self.env["loyalty.history"].sudo()
+        for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
+            posted = move.state == "posted"
+            orders = move._crm_loyalty_order_amounts()
+            posted_cards = history._read_group(
+                [("invoice_id", "=", move.id), ("move_type", "!=", False)], ["card_id"]
+            )
+            if not orders and not posted_cards:
+                continue
+            vals = {"invoice_id": move.id, "description": move.display_name}
+            if move.move_type == "out_invoice":
+                move._crm_loyalty_sync_invoice(orders, posted, posted_cards, vals)
+            else:
+                move._crm_loyalty_sync_credit_note(orders, posted, posted_cards, vals)
+
+    def _crm_loyalty_sync_invoice(self, orders, posted, posted_cards, vals):
+        cards_done = self.env["loyalty.card"]
+        for order, invoiced in orders.items():
+            earned = defaultdict(float)
+            for coupon_point in order.coupon_point_ids:
+                card = coupon_point.coupon_id
+                if card.program_id.ledger_enabled and card.program_id.earn_trigger == "invoice":
+                    earned[card] += coupon_point.points
+            for card, points in sorted(earned.items(), key=lambda item: item[0].id):
+                key = f"account.move:{self.id}:earn:{order.id}"
+                line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
+                if posted and order.state == "sale":
+                    share = ledger.earned_share(points, order.amount_untaxed, invoiced)
+                    card._ledger_earn(key, share, **line_vals)
+                else:
+                    card._ledger_sync(key, 0.0, "earn", **line_vals)
+                cards_done |= card
+        self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
+
+    def _crm_loyalty_sync_credit_note(self, orders, posted, posted_cards, vals):
+        history = self.env["loyalty.history"].sudo()
+        cards_done = self.env["loyalty.card"]
+        for order, refunded in orders.items():
+            earn_lines = history.search(
+                [("sale_order_id", "=", order.id), ("move_type", "=", "earn")], order="card_id, id"
+            )
+            for card in earn_lines.card_id.sorted("id"):
+                card_earns = earn_lines.filtered(lambda line, card=card: line.card_id == card)
+                key = f"account.move:{self.id}:refund:{order.id}"
+                line_vals = {**vals, "sale_order_id": order.id, "source_type": "credit_note"}
+                target = 0.0
+                if posted:
+                    other_refunds = history.search(
+                        [
+                            ("card_id", "=", card.id),
+                            ("sale_order_id", "=", order.id),
+                            ("source_type", "=", "credit_note"),
+                            ("source_key", "!=", key),
+                        ]
+                    )
+                    # points earned on the order, net of cancellations and resets (not of credit notes)
+                    earned = sum(
+                        line.points
+                        + sum(
+                            reversal._net_points()
+                            for reversal in line.reversal_line_ids
+                            if reversal.source_type != "credit_note"
+                        )
+                        for line in card_earns
+                    )
+                    target = -ledger.proportional_reversal(
+                        earned,
+                        order.amount_untaxed,
+                        refunded,
+                        already_reversed=-sum(other_refunds.mapped("points")),
+                    )
+                card._ledger_sync(
+                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, **line_vals
+                )
+                cards_done |= card
+        self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
+
+    def _crm_loyalty_undo_rest(self, posted_cards, cards_done, vals):
+        """Reverse what this move posted on cards it no longer concerns (e.g. after a reset to draft)."""
+        history = self.env["loyalty.history"].sudo()
+        for (card,) in posted_cards:
+            if card in cards_done:
+                continue
+            keys = set(
+                history.search([("card_id", "=", card.id), ("invoice_id", "=", self.id)]).mapped("source_key")
+            )
+            for key in sorted(filter(None, keys)):
+                card._ledger_sync(key, 0.0, "earn", invoice_id=self.id, description=self.display_name)
+
+    def _post(self, soft=True):
+        posted = super()._post(soft)
+        posted._crm_loyalty_sync_ledger()
+        return posted
+
+    def button_draft(self):
+        moves = self.filtered(lambda move: move.state == "posted")
+        res = super().button_draft()
+        moves._crm_loyalty_sync_ledger()
+        return res
+
+    def button_cancel(self):
+        moves = self.filtered(lambda move: move.state == "posted")
+        res = super().button_cancel()
+        moves._crm_loyalty_sync_ledger()
+        return res

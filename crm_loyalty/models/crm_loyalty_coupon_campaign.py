@@ -1,0 +1,288 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..engine import coupons as coupon_engine
+
+
+class CrmLoyaltyCouponCampaign(models.Model):
+    _name = "crm.loyalty.coupon.campaign"
+    _description = "Personalised Coupon Campaign"
+    _inherit = ["mail.thread"]
+    _order = "name, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    loyalty_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Members of",
+        required=True,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', [company_id, False])]",
+        help="Every customer holding a card of this loyalty program receives the campaign's coupons.",
+    )
+    coupon_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Coupon Program",
+        required=True,
+        domain="[('program_type', '=', 'coupons'), ('company_id', 'in', [company_id, False])]",
+        help="Coupons are cards of this program; one free-product reward per picked product is "
+        "added to it when missing, claimable only through the coupons personalised with it.",
+    )
+    date_start = fields.Date(
+        string="First Period", required=True, default=fields.Date.context_today, tracking=True
+    )
+    interval_number = fields.Integer(string="Every", default=1, required=True, tracking=True)
+    interval_type = fields.Selection(
+        [("weeks", "Weeks"), ("months", "Months")], default="months", required=True, tracking=True
+    )
+    lookback_months = fields.Integer(
+        string="Bought in the Last (months)",
+        default=6,
+        required=True,
+        help="Products are picked among those the member bought on confirmed orders over these months.",
+    )
+    products_per_coupon = fields.Integer(
+        default=3,
+        required=True,
+        help="Number of the member's most bought products offered on each coupon (one to choose).",
+    )
+    validity_days = fields.Integer(string="Valid for (days)", default=30, required=True)
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email",
+        domain=[("model", "=", "loyalty.card")],
+        default=lambda self: self.env.ref("crm_loyalty.mail_template_campaign_coupon", False),
+    )
+    issue_ids = fields.One2many("crm.loyalty.coupon.issue", "campaign_id", string="Issued Coupons")
+    last_period = fields.Date(readonly=True, copy=False)
+    issued_count = fields.Integer(compute="_compute_stats", string="Coupons Issued")
+    used_count = fields.Integer(compute="_compute_stats", string="Coupons Used")
+    response_rate = fields.Float(compute="_compute_stats", string="Response Rate (%)")
+    revenue = fields.Monetary(compute="_compute_stats", currency_field="currency_id")
+
+    _sql_constraints = [
+        ("interval_positive", "CHECK (interval_number > 0)", "The campaign interval must be positive."),
+        ("lookback_positive", "CHECK (lookback_months > 0)", "The look-back must be at least one month."),
+        (
+            "products_positive",
+            "CHECK (products_per_coupon > 0)",
+            "A coupon must offer at least one product.",
+        ),
+        ("validity_positive", "CHECK (validity_days > 0)", "A coupon must be valid at least one day."),
+    ]
+
+    @api.constrains("loyalty_program_id", "coupon_program_id", "company_id")
+    def _check_programs(self):
+        for campaign in self:
+            if campaign.loyalty_program_id.program_type != "loyalty":
+                raise ValidationError(
+                    self.env._(
+                        "Campaign %s: the members' program must be a loyalty card program.", campaign.name
+                    )
+                )
+            if campaign.coupon_program_id.program_type != "coupons":
+                raise ValidationError(
+                    self.env._("Campaign %s: the coupon program must be of type Coupons.", campaign.name)
+                )
+            for program in campaign.loyalty_program_id | campaign.coupon_program_id:
+                if program.company_id and program.company_id != campaign.company_id:
+                    raise ValidationError(
+                        self.env._(
+                            "Campaign %(campaign)s: program %(program)s belongs to another company.",
+                            campaign=campaign.name,
+                            program=program.name,
+                        )
+                    )
+
+    @api.depends("issue_ids")
+    def _compute_stats(self):
+        usage = self.issue_ids._usage()
+        for campaign in self:
+            issues = campaign.issue_ids
+            used = [usage[issue.id] for issue in issues if usage[issue.id]["order_ids"]]
+            campaign.issued_count = len(issues)
+            campaign.used_count = len(used)
+            campaign.response_rate = coupon_engine.response_rate(len(issues), len(used)) or 0.0
+            campaign.revenue = sum(row["revenue"] for row in used)
+
+    def _current_period(self, today):
+        self.ensure_one()
+        return coupon_engine.period_start(self.date_start, self.interval_number, self.interval_type, today)
+
+    def action_issue_coupons(self):
+        issues = self._issue_coupons()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if issues else "info",
+                "message": self.env._("%s coupons issued.", len(issues)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_view_issues(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_loyalty.crm_loyalty_coupon_issue_action")
+        action["domain"] = [("campaign_id", "=", self.id)]
+        action["context"] = {"default_campaign_id": self.id}
+        return action
+
+    @api.model
+    def _cron_issue_coupons(self):
+        self.search([])._issue_coupons()
+
+    def _issue_coupons(self, today=None):
+        """Issue this period's coupons to the members who have none yet for it; mail them.
+
+        Idempotent within a period: a member gets at most one coupon per campaign and period.
+        """
+        today = today or fields.Date.context_today(self)
+        issues = self.env["crm.loyalty.coupon.issue"]
+        for campaign in self:
+            period = campaign._current_period(today)
+            if period:
+                issues |= campaign._issue_period(period, today)
+        return issues
+
+    def _issue_period(self, period, today):
+        self.ensure_one()
+        purchases = self._member_purchases(today)
+        already = set(
+            self.env["crm.loyalty.coupon.issue"]
+            .search([("campaign_id", "=", self.id), ("period_date", "=", period)])
+            .mapped("partner_id")
+            .ids
+        )
+        purchases = {partner: rows for partner, rows in purchases.items() if partner not in already}
+        picked = coupon_engine.pick_products(purchases, self.products_per_coupon)
+        self.last_period = period
+        if not picked:
+            return self.env["crm.loyalty.coupon.issue"]
+        rewards = self._product_rewards({pid for pids in picked.values() for pid in pids})
+        partner_ids = sorted(picked)
+        expiration = today + timedelta(days=self.validity_days)
+        cards = (
+            self.env["loyalty.card"]
+            .with_context(loyalty_no_mail=True)
+            .create(
+                [
+                    {
+                        "program_id": self.coupon_program_id.id,
+                        "partner_id": partner_id,
+                        "points": 1,
+                        "expiration_date": expiration,
+                        "crm_coupon_reward_ids": [
+                            fields.Command.set([rewards[p].id for p in picked[partner_id]])
+                        ],
+                    }
+                    for partner_id in partner_ids
+                ]
+            )
+        )
+        self.env["loyalty.history"].create(
+            [
+                {"card_id": card.id, "description": self.env._("Coupon campaign %s", self.name), "issued": 1}
+                for card in cards
+            ]
+        )
+        issues = self.env["crm.loyalty.coupon.issue"].create(
+            [
+                {
+                    "campaign_id": self.id,
+                    "partner_id": card.partner_id.id,
+                    "card_id": card.id,
+                    "period_date": period,
+                    "product_ids": [fields.Command.set(picked[card.partner_id.id])],
+                }
+                for card in cards
+            ]
+        )
+        if self.mail_template_id:
+            self.mail_template_id.send_mail_batch(
+                cards.ids, email_layout_xmlid="mail.mail_notification_light"
+            )
+        return issues
+
+    def _member_purchases(self, today):
+        """``{member partner id: [(product id, order count, amount, last order date), ...]}``:
+        what each member of the loyalty program (and its company) bought on confirmed orders of
+        the campaign's company over the look-back, reward lines excluded, amounts in company
+        currency."""
+        self.ensure_one()
+        date_from = today - relativedelta(months=self.lookback_months)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH member AS (
+                    SELECT DISTINCT card.partner_id, partner.commercial_partner_id
+                      FROM loyalty_card card
+                      JOIN res_partner partner ON partner.id = card.partner_id
+                     WHERE card.program_id = %(program_id)s AND card.active
+                )
+                SELECT member.partner_id, line.product_id, COUNT(DISTINCT so.id),
+                       SUM(line.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1)),
+                       MAX(so.date_order)::date
+                  FROM member
+                  JOIN res_partner buyer ON buyer.commercial_partner_id = member.commercial_partner_id
+                  JOIN sale_order so ON so.partner_id = buyer.id
+                  JOIN sale_order_line line ON line.order_id = so.id
+                  JOIN product_product product ON product.id = line.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = %(company_id)s
+                   AND so.date_order >= %(date_from)s
+                   AND so.date_order < %(date_to)s
+                   AND line.reward_id IS NULL
+                   AND line.display_type IS NULL
+                   AND product.active AND template.active AND template.sale_ok
+              GROUP BY member.partner_id, line.product_id
+                """,
+                program_id=self.loyalty_program_id.id,
+                company_id=self.company_id.id,
+                date_from=date_from,
+                date_to=today + timedelta(days=1),
+            )
+        )
+        purchases = {}
+        for partner_id, product_id, orders, amount, last_date in self.env.cr.fetchall():
+            purchases.setdefault(partner_id, []).append((product_id, orders, amount or 0.0, last_date))
+        return purchases
+
+    def _product_rewards(self, product_ids):
+        """``{product id: free-product reward of the coupon program}``, creating missing rewards."""
+        program = self.coupon_program_id
+        rewards = {}
+        for reward in program.reward_ids:
+            if (
+                reward.crm_campaign_reward
+                and reward.reward_type == "product"
+                and reward.reward_product_id.id in product_ids
+                and reward.required_points <= 1
+            ):
+                rewards.setdefault(reward.reward_product_id.id, reward)
+        missing = sorted(set(product_ids) - set(rewards))
+        created = self.env["loyalty.reward"].create(
+            [
+                {
+                    "program_id": program.id,
+                    "reward_type": "product",
+                    "reward_product_id": product_id,
+                    "reward_product_qty": 1,
+                    "required_points": 1,
+                    "crm_campaign_reward": True,
+                }
+                for product_id in missing
+            ]
+        )
+        rewards.update({reward.reward_product_id.id: reward for reward in created})
+        return rewards

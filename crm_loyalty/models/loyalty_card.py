@@ -1,0 +1,438 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine import ledger
+from .loyalty_history import MOVE_TYPES
+
+
+class LoyaltyCard(models.Model):
+    _inherit = "loyalty.card"
+
+    ledger_enabled = fields.Boolean(related="program_id.ledger_enabled")
+    ledger_line_ids = fields.One2many(
+        "loyalty.history",
+        "card_id",
+        domain=[("move_type", "!=", False)],
+        readonly=True,
+        string="Ledger",
+    )
+    next_expiry_date = fields.Date(compute="_compute_expiring_points", string="Next Expiry")
+    points_expiring_next = fields.Float(
+        compute="_compute_expiring_points",
+        help="Points that expire on the next expiry date.",
+    )
+    expiry_notified_until = fields.Date(
+        readonly=True,
+        copy=False,
+        help="Latest expiry date already announced to the customer by the 'expiring soon' email.",
+    )
+
+    def _compute_expiring_points(self):
+        self.next_expiry_date = False
+        self.points_expiring_next = 0.0
+        cards = self.filtered("id")
+        if not cards:
+            return
+        today = fields.Date.context_today(self)
+        groups = (
+            self.env["loyalty.history"]
+            .sudo()
+            ._read_group(
+                [("card_id", "in", cards.ids), ("remaining_points", ">", 0), ("expiry_date", ">=", today)],
+                ["card_id", "expiry_date:day"],
+                ["remaining_points:sum"],
+            )
+        )
+        first = {}
+        for card, day, points in groups:
+            if card not in first or day < first[card][0]:
+                first[card] = (day, points)
+        for card, (day, points) in first.items():
+            card.next_expiry_date = day
+            card.points_expiring_next = points
+
+    # --- guards: a ledger card's balance moves only through _ledger_post ------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        cards = super().create(vals_list)
+        opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
+        if opening and not self.env.context.get("crm_loyalty_posting"):
+            opening._ledger_open(self.env._("Initial balance"))
+        return cards
+
+    def write(self, vals):
+        if "points" in vals and not self.env.context.get("crm_loyalty_posting"):
+            ledger_cards = self.filtered("program_id.ledger_enabled")
+            if ledger_cards:
+                if not self.env.context.get("crm_loyalty_stock_skip"):
+                    raise UserError(
+                        self.env._(
+                            "The points of card %s are kept by the ledger: post an adjustment instead of editing them.",
+                            ledger_cards[0].display_name,
+                        )
+                    )
+                # sale_loyalty's own point arithmetic on a ledger card: the ledger posts it instead.
+                other_vals = {key: value for key, value in vals.items() if key != "points"}
+                res = super(LoyaltyCard, self - ledger_cards).write(vals)
+                if other_vals:
+                    super(LoyaltyCard, ledger_cards).write(other_vals)
+                return res
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger_lines(self):
+        if (
+            self.env["loyalty.history"]
+            .sudo()
+            .search_count([("card_id", "in", self.ids), ("move_type", "!=", False)], limit=1)
+        ):
+            raise UserError(
+                self.env._("A card with posted ledger lines cannot be deleted; archive it instead.")
+            )
+
+    def action_loyalty_update_balance(self):
+        if self.program_id.ledger_enabled:
+            return self.action_ledger_adjust()
+        return super().action_loyalty_update_balance()
+
+    def action_ledger_adjust(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Adjust Points"),
+            "type": "ir.actions.act_window",
+            "view_mode": "form",
+            "res_model": "crm.loyalty.adjust.wizard",
+            "target": "new",
+            "context": {"default_card_id": self.id},
+        }
+
+    def action_view_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("crm_loyalty.loyalty_history_action")
+        action["domain"] = [("card_id", "=", self.id), ("move_type", "!=", False)]
+        action["context"] = {}
+        return action
+
+    # --- the posting API ----------------------------------------------------------------------
+
+    def _get_earn_multiplier(self):
+        """Multiplier applied to the base points this card earns (1.0: no tier bonus).
+
+        Hook for tiers: overridden to return the card's tier multiplier; the value used is stored
+        on each earn line (``earn_multiplier``).
+        """
+        self.ensure_one()
+        return 1.0
+
+    def _ledger_lock(self):
+        """Serialise balance changes: lock the cards' rows (SELECT ... FOR UPDATE, in id order).
+
+        Under Odoo's REPEATABLE READ, a second transaction waiting on the lock gets a serialisation
+        error when the first commits, and the request is retried with fresh balances.
+        """
+        if not self:
+            return
+        self.flush_recordset(["points"])
+        self.env.cr.execute(
+            SQL("SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE", tuple(sorted(self.ids)))
+        )
+        self.invalidate_recordset(["points"])
+
+    def _ledger_history(self):
+        return self.env["loyalty.history"].sudo().with_context(crm_loyalty_posting=True)
+
+    def _ledger_post(self, move_type, points, consume_from=None, **vals):
+        """Post one immutable ledger line on this card and move its balance.
+
+        Every point movement of a ledger card goes through here: it locks the card row, refuses a
+        balance below zero, sets ``balance_after``, opens a lot for earned points (with its expiry
+        date) or consumes lots oldest-expiring first, and updates ``card.points``.
+
+        :param str move_type: ``earn`` | ``redeem`` | ``expire`` | ``adjust`` | ``reverse``
+        :param float points: signed points: earn > 0; redeem and expire < 0; adjust either way;
+            reverse has the opposite sign of the line it reverses (``reversed_line_id``)
+        :param consume_from: loyalty.history lot a negative movement consumes first ('expire': only it)
+        :param vals: further loyalty.history values: ``description``, ``reason`` (required for
+            adjust), ``source_type``, ``sale_order_id``, ``invoice_id``, ``date``, ``expiry_date``
+            (default: the program's validity from the date), ``idempotency_key`` (when already
+            posted on the card, that line is returned and nothing moves), ``source_key`` (the key
+            is then ``<source_key>#<n>``), ``reversed_line_id``, ``base_points``, ``earn_multiplier``
+        :return: the posted (or already posted) loyalty.history line
+        """
+        self.ensure_one()
+        if move_type not in dict(MOVE_TYPES):
+            raise ValueError(f"unknown ledger move type {move_type!r}")
+        program = self.program_id
+        if not program.ledger_enabled:
+            raise UserError(self.env._("Program %s does not keep a points ledger.", program.name))
+        points = ledger.round_points(points)
+        if not points:
+            raise UserError(self.env._("A ledger line needs a non-zero number of points."))
+        self._ledger_lock()
+        history = self._ledger_history()
+        key = vals.pop("idempotency_key", None)
+        if not key and vals.get("source_key"):
+            count = history.search_count([("card_id", "=", self.id), ("source_key", "=", vals["source_key"])])
+            key = f"{vals['source_key']}#{count + 1}"
+        if key:
+            existing = history.search([("card_id", "=", self.id), ("idempotency_key", "=", key)], limit=1)
+            if existing:
+                return existing
+        reversed_line = history.browse(vals.get("reversed_line_id"))
+        self._ledger_check_sign(move_type, points, reversed_line, vals)
+        balance = ledger.round_points(self.points + points)
+        if balance < 0:
+            raise UserError(
+                self.env._(
+                    "Card %(card)s holds %(balance)s points: it cannot give %(points)s.",
+                    card=self.display_name,
+                    balance=self.points,
+                    points=-points,
+                )
+            )
+        date = fields.Datetime.to_datetime(vals.pop("date", None)) or fields.Datetime.now()
+        line_vals = {
+            "card_id": self.id,
+            "move_type": move_type,
+            "issued": max(points, 0.0),
+            "used": max(-points, 0.0),
+            "balance_after": balance,
+            "date": date,
+            "user_id": self.env.uid,
+            "idempotency_key": key,
+            "source_type": "manual",
+            "description": dict(MOVE_TYPES)[move_type],
+            **vals,
+        }
+        if line_vals.get("invoice_id"):
+            line_vals.update(order_model="account.move", order_id=line_vals["invoice_id"])
+        elif line_vals.get("sale_order_id"):
+            line_vals.update(order_model="sale.order", order_id=line_vals["sale_order_id"])
+        if move_type in ("earn", "adjust") and points > 0 and "expiry_date" not in vals:
+            line_vals["expiry_date"] = program._ledger_expiry_date(fields.Date.context_today(self, date))
+        consumptions = self._ledger_allocate(move_type, points, reversed_line, consume_from)
+        line = history.create(line_vals)
+        if consumptions:
+            self.env["crm.loyalty.lot.consumption"].sudo().with_context(crm_loyalty_posting=True).create(
+                [
+                    {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
+                    for lot_id, lot_points in consumptions
+                ]
+            )
+        self.sudo().with_context(crm_loyalty_posting=True).points = balance
+        return line
+
+    def _ledger_check_sign(self, move_type, points, reversed_line, vals):
+        if move_type == "earn" and points < 0:
+            raise UserError(self.env._("Earned points must be positive."))
+        if move_type in ("redeem", "expire") and points > 0:
+            raise UserError(self.env._("Redeemed and expired points must be negative."))
+        if move_type == "adjust" and not (vals.get("reason") or "").strip():
+            raise UserError(self.env._("A points adjustment needs a reason."))
+        if move_type == "reverse":
+            if not reversed_line or reversed_line.card_id != self:
+                raise UserError(self.env._("A reversing line must name a line of the same card it reverses."))
+            net = reversed_line._net_points()
+            if points * net >= 0 or abs(points) > abs(net) + 0.005:
+                raise UserError(
+                    self.env._(
+                        "Line %(line)s has %(net)s points left to reverse, not %(points)s.",
+                        line=reversed_line.display_name,
+                        net=net,
+                        points=points,
+                    )
+                )
+        elif reversed_line:
+            raise UserError(self.env._("Only reversing lines name a reversed line."))
+
+    def _ledger_allocate(self, move_type, points, reversed_line, consume_from):
+        """Lot movements of a posting: [(lot id, points taken (+) or given back (-))]."""
+        history = self._ledger_history()
+        if points < 0:
+            if move_type == "expire":
+                lots = consume_from
+            else:
+                lots = history.search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
+                if not consume_from and reversed_line.remaining_points:
+                    consume_from = reversed_line
+            lots.invalidate_recordset(["remaining_points"])
+            try:
+                return ledger.allocate_fifo(
+                    [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots],
+                    -points,
+                    first_lot_id=consume_from.id if consume_from else None,
+                )
+            except ledger.InsufficientPoints as error:
+                raise UserError(
+                    self.env._(
+                        "Card %(card)s: only %(available)s points are available in its lots, %(requested)s asked.",
+                        card=self.display_name,
+                        available=error.available,
+                        requested=error.requested,
+                    )
+                ) from error
+        if move_type == "reverse":
+            # Giving back what the reversed line consumed: the same lots get their points again.
+            consumed = defaultdict(float)
+            for consumption in (
+                reversed_line.consumption_ids | reversed_line.reversal_line_ids.consumption_ids
+            ):
+                consumed[consumption.lot_id] += consumption.points
+            release = ledger.release_lifo(
+                [(lot.id, lot.expiry_date, amount) for lot, amount in consumed.items()], points
+            )
+            return [(lot_id, -amount) for lot_id, amount in release]
+        return []
+
+    def _ledger_open(self, reason):
+        """Open the ledger of cards holding points: one adjustment line (a lot) for their balance."""
+        for card in self:
+            card._ledger_lock()
+            balance = card.points
+            if not ledger.round_points(balance):
+                continue
+            card.sudo().with_context(crm_loyalty_posting=True).points = 0.0
+            card._ledger_post("adjust", balance, reason=reason, description=reason, source_type="manual")
+
+    def _ledger_slot(self, source_key):
+        return self._ledger_history().search(
+            [("card_id", "=", self.id), ("source_key", "=", source_key)], order="id"
+        )
+
+    def _ledger_earn(self, source_key, base_points, **vals):
+        """Credit ``base_points`` x the card's multiplier once for ``source_key``.
+
+        Nothing is posted while an earlier credit of the source is in effect (not reversed): this
+        is what makes re-confirming or re-posting harmless.
+        """
+        self.ensure_one()
+        base_points = ledger.round_points(base_points)
+        self._ledger_lock()
+        slot = self._ledger_slot(source_key)
+        if ledger.round_points(sum(slot.mapped("points"))) or base_points <= 0:
+            return slot.filtered(lambda line: line.move_type == "earn")[-1:]
+        multiplier = self._get_earn_multiplier()
+        return self._ledger_post(
+            "earn",
+            base_points * multiplier,
+            source_key=source_key,
+            base_points=base_points,
+            earn_multiplier=multiplier,
+            **vals,
+        )
+
+    def _ledger_sync(self, source_key, target, move_type, reverse_of=None, cap_to_balance=False, **vals):
+        """Bring the net points posted for ``source_key`` to ``target``.
+
+        Moving towards ``move_type``'s sign posts a ``move_type`` line (or, for ``reverse``,
+        reversing lines against ``reverse_of``, latest first); moving back (always when ``target``
+        is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to
+        the card's balance (credit notes must post even when the customer already spent the
+        points); the shortfall is not collected later: a capped source counts as settled.
+        """
+        self.ensure_one()
+        self._ledger_lock()
+        slot = self._ledger_slot(source_key)
+        net = ledger.round_points(sum(slot.mapped("points")))
+        diff = ledger.round_points(target - net)
+        if not diff or (cap_to_balance and net and target and abs(target) > abs(net) and target * net > 0):
+            return
+        sign = 1 if move_type == "earn" else -1
+        forward = bool(ledger.round_points(target)) and diff * sign > 0
+        if forward and move_type != "reverse":
+            self._ledger_post(move_type, diff, source_key=source_key, **vals)
+            return
+        if forward:
+            targets = reverse_of.sorted("id", reverse=True)
+        else:
+            # undo this source's own postings (not the lines that reverse one of them)
+            targets = slot.filtered(lambda line: line.reversed_line_id not in slot).sorted("id", reverse=True)
+        left = abs(diff)
+        if cap_to_balance and diff < 0:
+            left = min(left, max(self.points, 0.0))
+        for line in targets:
+            net = line._net_points()
+            if left <= 0:
+                break
+            if not ledger.round_points(net) or (diff * net > 0):
+                continue
+            amount = ledger.round_points(min(abs(net), left))
+            self._ledger_post(
+                "reverse",
+                -amount if net > 0 else amount,
+                source_key=source_key,
+                reversed_line_id=line.id,
+                **vals,
+            )
+            left = ledger.round_points(left - amount)
+
+    # --- expiry ---------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_expire_points(self):
+        """Post an expiry line for every lot past its expiry date that still holds points."""
+        today = fields.Date.context_today(self)
+        lots = (
+            self.env["loyalty.history"]
+            .sudo()
+            .search(
+                [("expiry_date", "<", today), ("remaining_points", ">", 0)], order="card_id, expiry_date, id"
+            )
+        )
+        lots_by_card = defaultdict(list)
+        for lot in lots:
+            lots_by_card[lot.card_id].append(lot)
+        for card, card_lots in lots_by_card.items():
+            card._ledger_lock()
+            for lot in card_lots:
+                lot.invalidate_recordset(["remaining_points"])
+                if lot.remaining_points <= 0:
+                    continue
+                card._ledger_post(
+                    "expire",
+                    -lot.remaining_points,
+                    consume_from=lot,
+                    source_type="expiry",
+                    source_key=f"expiry:{lot.id}",
+                    description=self.env._("Points earned on %s expired", lot.date.date()),
+                )
+
+    @api.model
+    def _cron_notify_expiring_points(self):
+        """Email customers whose points expire within their program's notice period (once per lot date)."""
+        today = fields.Date.context_today(self)
+        template = self.env.ref("crm_loyalty.mail_template_points_expiring", raise_if_not_found=False)
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .search([("ledger_enabled", "=", True), ("expiry_notice_days", ">", 0)])
+        )
+        if not template or not programs:
+            return
+        for program in programs:
+            limit = today + timedelta(days=program.expiry_notice_days)
+            groups = (
+                self.env["loyalty.history"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("program_id", "=", program.id),
+                        ("remaining_points", ">", 0),
+                        ("expiry_date", ">=", today),
+                        ("expiry_date", "<=", limit),
+                        ("card_id.partner_id", "!=", False),
+                    ],
+                    ["card_id"],
+                    ["expiry_date:max"],
+                )
+            )
+            for card, last_expiry in groups:
+                if card.expiry_notified_until and card.expiry_notified_until >= last_expiry:
+                    continue
+                template.send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
+                card.sudo().expiry_notified_until = last_expiry

@@ -1,0 +1,104 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine import ledger
+
+
+class LoyaltyProgram(models.Model):
+    _inherit = "loyalty.program"
+
+    ledger_enabled = fields.Boolean(
+        string="Auditable Points Ledger",
+        help="Every point movement of this program's cards is posted as an immutable ledger line "
+        "(earn, redeem, expire, adjust, reverse); corrections are reversing lines.",
+    )
+    earn_trigger = fields.Selection(
+        [("order", "On sales order confirmation"), ("invoice", "On customer invoice posting")],
+        string="Earn Points",
+        default="order",
+        required=True,
+        help="When the points of an order are credited: at order confirmation (Odoo's standard) "
+        "or when its customer invoices are posted, in proportion to the invoiced amount.",
+    )
+    points_validity = fields.Integer(
+        help="How long earned points stay usable; 0 means they never expire.",
+    )
+    points_validity_unit = fields.Selection(
+        [("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("year", "Years")],
+        string="Validity Unit",
+        default="month",
+        required=True,
+    )
+    points_expiry_rounding = fields.Selection(
+        [
+            ("none", "Exact date"),
+            ("month", "End of month"),
+            ("quarter", "End of quarter"),
+            ("year", "End of year"),
+        ],
+        string="Expiry Rounding",
+        default="none",
+        required=True,
+        help="Push each expiry date to the end of its month, quarter or year.",
+    )
+    expiry_notice_days = fields.Integer(
+        string="Expiry Notice (days)",
+        default=30,
+        help="Customers get an 'expiring soon' email this many days before their points expire; 0 disables it.",
+    )
+
+    @api.constrains("ledger_enabled", "program_type", "earn_trigger", "points_validity", "expiry_notice_days")
+    def _check_ledger_settings(self):
+        for program in self:
+            if program.ledger_enabled and program.program_type != "loyalty":
+                raise ValidationError(
+                    self.env._(
+                        "Program %s: the points ledger is only available for loyalty card programs.",
+                        program.name,
+                    )
+                )
+            if not program.ledger_enabled and (program.earn_trigger == "invoice" or program.points_validity):
+                raise ValidationError(
+                    self.env._(
+                        "Program %s: earning on invoices and point expiry need the auditable points ledger; enable it first.",
+                        program.name,
+                    )
+                )
+            if program.points_validity < 0 or program.expiry_notice_days < 0:
+                raise ValidationError(
+                    self.env._("Program %s: validity and notice days cannot be negative.", program.name)
+                )
+
+    def write(self, vals):
+        if "ledger_enabled" in vals:
+            history = self.env["loyalty.history"].sudo()
+            if not vals["ledger_enabled"] and history.search_count(
+                [
+                    ("card_id.program_id", "in", self.filtered("ledger_enabled").ids),
+                    ("move_type", "!=", False),
+                ],
+                limit=1,
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The points ledger cannot be switched off once lines are posted: it is the audit trail."
+                    )
+                )
+            opening = (
+                self.filtered(lambda p: not p.ledger_enabled) if vals["ledger_enabled"] else self.browse()
+            )
+        else:
+            opening = self.browse()
+        res = super().write(vals)
+        if opening:
+            opening.coupon_ids._ledger_open(
+                self.env._("Opening balance: points held when the ledger was enabled")
+            )
+        return res
+
+    def _ledger_expiry_date(self, day):
+        """Expiry date of points earned on ``day`` under this program (None: never)."""
+        self.ensure_one()
+        return ledger.expiry_date(
+            day, self.points_validity, self.points_validity_unit, self.points_expiry_rounding
+        )

@@ -1,0 +1,92 @@
+from collections import defaultdict
+
+from odoo import models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _crm_loyalty_ledger_cards(self):
+        """Ledger cards the orders earn on, redeem from, or already posted lines on."""
+        cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(
+            "program_id.ledger_enabled"
+        )
+        posted = (
+            self.env["loyalty.history"]
+            .sudo()
+            ._read_group([("sale_order_id", "in", self.ids), ("source_type", "=", "sale_order")], ["card_id"])
+        )
+        return cards | self.env["loyalty.card"].union(*(card for (card,) in posted))
+
+    def _crm_loyalty_sync_ledger(self):
+        """Post on ledger cards what the orders' state implies: earn and redeem when confirmed,
+        reverse both otherwise. Idempotent: calling it again posts nothing."""
+        for order in self:
+            cards = order._crm_loyalty_ledger_cards().sorted("id")
+            if not cards:
+                continue
+            cards._ledger_lock()
+            confirmed = order.state == "sale"
+            earned = defaultdict(float)
+            for coupon_point in order.coupon_point_ids:
+                earned[coupon_point.coupon_id] += coupon_point.points
+            cost = defaultdict(float)
+            for line in order.order_line.filtered(lambda line: line.reward_id and line.coupon_id):
+                cost[line.coupon_id] += line.points_cost
+            vals = {
+                "sale_order_id": order.id,
+                "source_type": "sale_order",
+                "description": order.display_name,
+            }
+            for card in cards:
+                earn_key = f"sale.order:{order.id}:earn"
+                redeem_key = f"sale.order:{order.id}:redeem"
+                if confirmed:
+                    if card.program_id.earn_trigger == "order":
+                        card._ledger_earn(earn_key, earned[card], **vals)
+                    card._ledger_sync(redeem_key, -cost[card], "redeem", **vals)
+                else:
+                    # give back the redeemed points before taking back the earned ones
+                    card._ledger_sync(redeem_key, 0.0, "redeem", **vals)
+                    card._ledger_sync(earn_key, 0.0, "earn", **vals)
+
+    def action_confirm(self):
+        to_post = self.filtered(lambda order: order.state != "sale")
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True)).action_confirm()
+        to_post.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
+        return res
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._action_cancel()
+        confirmed._crm_loyalty_sync_ledger()
+        return res
+
+    def _add_points_for_coupon(self, coupon_points):
+        if self.state != "sale" or not any(coupon.program_id.ledger_enabled for coupon in coupon_points):
+            return super()._add_points_for_coupon(coupon_points)
+        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._add_points_for_coupon(
+            coupon_points
+        )
+        self._crm_loyalty_sync_ledger()
+        return res
+
+    def _get_real_points_for_coupon(self, coupon, post_confirm=False):
+        points = super()._get_real_points_for_coupon(coupon, post_confirm=post_confirm)
+        program = coupon.program_id
+        if (
+            program.ledger_enabled
+            and program.earn_trigger == "invoice"
+            and program.applies_on != "future"
+            and self.state not in ("sale", "done")
+        ):
+            # points of this order are earned when it is invoiced: they cannot pay its own rewards
+            points -= sum(self.coupon_point_ids.filtered(lambda p: p.coupon_id == coupon).mapped("points"))
+            points = coupon.currency_id.round(points)
+        return points
+
+    def _update_loyalty_history(self, coupon_id, points):
+        if coupon_id.program_id.ledger_enabled:
+            # the reward line's redemption is posted by _crm_loyalty_sync_ledger
+            return None
+        return super()._update_loyalty_history(coupon_id, points)

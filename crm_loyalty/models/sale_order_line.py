@@ -1,0 +1,32 @@
+from odoo import api, models
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    def _crm_loyalty_touches_ledger(self):
+        return any(line.coupon_id.program_id.ledger_enabled and line.state == "sale" for line in self)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not any(vals.get("coupon_id") for vals in vals_list):
+            return super().create(vals_list)
+        lines = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).create(vals_list)
+        if lines._crm_loyalty_touches_ledger():
+            lines.order_id.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
+        return lines.with_env(self.env)
+
+    def write(self, vals):
+        if "points_cost" not in vals or not self._crm_loyalty_touches_ledger():
+            return super().write(vals)
+        res = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).write(vals)
+        self.order_id.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
+        return res
+
+    def unlink(self):
+        if not self._crm_loyalty_touches_ledger():
+            return super().unlink()
+        orders = self.order_id
+        res = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).unlink()
+        orders.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
+        return res

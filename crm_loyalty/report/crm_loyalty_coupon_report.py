@@ -1,0 +1,62 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class CrmLoyaltyCouponReport(models.Model):
+    """One row per coupon issued by a campaign: used or not, revenue of the orders using it."""
+
+    _name = "crm.loyalty.coupon.report"
+    _description = "Coupon Campaign Analysis"
+    _auto = False
+    _order = "period_date desc"
+
+    period_date = fields.Date("Period", readonly=True)
+    campaign_id = fields.Many2one("crm.loyalty.coupon.campaign", readonly=True)
+    card_id = fields.Many2one("loyalty.card", "Coupon", readonly=True)
+    partner_id = fields.Many2one("res.partner", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    tier_id = fields.Many2one("loyalty.tier", "Member Tier", readonly=True)
+    issued_count = fields.Integer("Coupons Issued", readonly=True)
+    used_count = fields.Integer("Coupons Used", readonly=True)
+    response_rate = fields.Float("Response Rate (%)", readonly=True, aggregator="avg")
+    revenue = fields.Float(
+        readonly=True, help="Untaxed amount (company currency) of the confirmed orders using the coupon."
+    )
+
+    def _query(self):
+        return SQL(
+            """
+            WITH usage AS (
+                SELECT issue.id AS issue_id,
+                       SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue
+                  FROM crm_loyalty_coupon_issue issue
+                  JOIN sale_order so ON so.state = 'sale' AND so.id IN (
+                           SELECT line.order_id FROM sale_order_line line
+                            WHERE line.coupon_id = issue.card_id)
+              GROUP BY issue.id
+            )
+            SELECT issue.id AS id,
+                   issue.period_date,
+                   issue.campaign_id,
+                   issue.card_id,
+                   issue.partner_id,
+                   campaign.company_id,
+                   (SELECT member.crm_tier_id FROM loyalty_card member
+                     WHERE member.program_id = campaign.loyalty_program_id
+                       AND member.partner_id = issue.partner_id
+                  ORDER BY member.id LIMIT 1) AS tier_id,
+                   1 AS issued_count,
+                   CASE WHEN usage.issue_id IS NULL THEN 0 ELSE 1 END AS used_count,
+                   CASE WHEN usage.issue_id IS NULL THEN 0.0 ELSE 100.0 END AS response_rate,
+                   COALESCE(usage.revenue, 0) AS revenue
+              FROM crm_loyalty_coupon_issue issue
+              JOIN crm_loyalty_coupon_campaign campaign ON campaign.id = issue.campaign_id
+         LEFT JOIN usage ON usage.issue_id = issue.id
+            """
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )

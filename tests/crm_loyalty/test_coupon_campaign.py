@@ -1,0 +1,133 @@
+"""Personalised coupon campaigns: products per member, one coupon per period, mail, response."""
+
+from odoo.tests import freeze_time
+
+from .tiers_common import LoyaltyCase
+
+
+class TestCouponCampaign(LoyaltyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ann, cls.bob, cls.cid = (cls._partner(name) for name in ("Ann", "Bob", "Cid"))
+        cls._card(cls.ann)
+        cls._card(cls.bob)
+        # Ann: Tea on 2 orders, Coffee once (large), Honey once (small), Jam long ago.
+        cls._order(cls.ann, [(cls.product_d, 1)], "2023-06-01")
+        cls._order(cls.ann, [(cls.product_a, 1), (cls.product_b, 4)], "2024-04-02")
+        cls._order(cls.ann, [(cls.product_a, 1), (cls.product_c, 1)], "2024-05-20")
+        # Bob: Jam only. Cid is not a member.
+        cls._order(cls.bob, [(cls.product_d, 2)], "2024-05-03")
+        cls._order(cls.cid, [(cls.product_a, 3)], "2024-05-03")
+        cls.coupon_program = cls.env["loyalty.program"].create(
+            {"name": "Favourites", "program_type": "coupons", "company_id": cls.company.id}
+        )
+        cls.campaign = cls.env["crm.loyalty.coupon.campaign"].create(
+            {
+                "name": "Monthly favourites",
+                "loyalty_program_id": cls.program.id,
+                "coupon_program_id": cls.coupon_program.id,
+                "date_start": "2024-06-01",
+                "interval_number": 1,
+                "interval_type": "months",
+                "lookback_months": 6,
+                "products_per_coupon": 2,
+            }
+        )
+
+    def _issue(self, day):
+        with freeze_time(day):
+            return self.campaign._issue_coupons()
+
+    def test_products_per_member_and_mail(self):
+        self.assertFalse(self._issue("2024-05-31"), "nothing before the first period")
+        issues = self._issue("2024-06-10")
+        self.assertEqual(issues.partner_id, self.ann | self.bob)
+        by_partner = {issue.partner_id: issue for issue in issues}
+        self.assertEqual(by_partner[self.ann].product_ids, self.product_a | self.product_b)
+        self.assertEqual(by_partner[self.bob].product_ids, self.product_d)
+        for issue in issues:
+            card = issue.card_id
+            self.assertEqual(str(issue.period_date), "2024-06-01")
+            self.assertEqual(
+                (card.program_id, card.partner_id, card.points), (self.coupon_program, issue.partner_id, 1)
+            )
+            self.assertEqual(str(card.expiration_date), "2024-07-10")
+            self.assertEqual(card.crm_coupon_reward_ids.reward_product_id, issue.product_ids)
+            self.assertEqual(set(card.crm_coupon_reward_ids.mapped("reward_type")), {"product"})
+            mail = self._mails(card)
+            self.assertEqual(len(mail), 1)
+            self.assertEqual(mail.recipient_ids, issue.partner_id)
+            self.assertIn(card.code, mail.body_html)
+        # Rewards are shared between members: one per product in the coupon program.
+        rewards = self.coupon_program.reward_ids.filtered(lambda r: r.reward_type == "product")
+        self.assertEqual(rewards.reward_product_id, self.product_a | self.product_b | self.product_d)
+
+    def test_campaign_rewards_stay_personal(self):
+        self._issue("2024-06-10")
+        plain = self.env["loyalty.card"].create(
+            {"program_id": self.coupon_program.id, "partner_id": self.cid.id, "points": 1}
+        )
+        with freeze_time("2024-06-15"):
+            order = self.env["sale.order"].create(
+                {"partner_id": self.cid.id, "order_line": [(0, 0, {"product_id": self.product_a.id})]}
+            )
+            claimable = order._get_claimable_rewards(forced_coupons=plain)
+        campaign_rewards = self.coupon_program.reward_ids.filtered("crm_campaign_reward")
+        self.assertEqual(len(campaign_rewards), 3)
+        self.assertFalse(claimable.get(plain, self.env["loyalty.reward"]) & campaign_rewards)
+        self.assertIn("error", order._apply_program_reward(campaign_rewards[0], plain))
+
+    def test_one_coupon_per_member_and_period(self):
+        first = self._issue("2024-06-10")
+        self.assertEqual(len(first), 2)
+        self.assertFalse(self._issue("2024-06-25"), "same period: nothing new")
+        self.assertEqual(self.campaign.issued_count, 2)
+        second = self._issue("2024-07-02")
+        self.assertEqual(len(second), 2)
+        self.assertEqual(set(second.mapped("period_date")), {self._today("2024-07-01")})
+        self.assertEqual(self.campaign.issued_count, 4)
+
+    def test_response_tracking(self):
+        issues = self._issue("2024-06-10")
+        ann_issue = issues.filtered(lambda i: i.partner_id == self.ann)
+        coupon = ann_issue.card_id
+        with freeze_time("2024-06-15"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.ann.id,
+                    "order_line": [(0, 0, {"product_id": self.product_b.id, "product_uom_qty": 2})],
+                }
+            )
+            claimable = order._try_apply_code(coupon.code)
+            self.assertEqual(claimable[coupon], coupon.crm_coupon_reward_ids)
+            bob_reward = issues.filtered(lambda i: i.partner_id == self.bob).card_id.crm_coupon_reward_ids
+            self.assertIn("error", order._apply_program_reward(bob_reward, coupon))
+            reward_b = coupon.crm_coupon_reward_ids.filtered(lambda r: r.reward_product_id == self.product_b)
+            self.assertEqual(order._apply_program_reward(reward_b, coupon), {})
+            order.action_confirm()
+        # 2 Coffees at 50 and a third one free (a reward line at 100 % discount): 100 untaxed.
+        self.assertEqual(order.order_line.filtered("reward_id").coupon_id, coupon)
+        self.assertEqual(order.amount_untaxed, 100.0)
+        self.assertTrue(ann_issue.is_used)
+        self.assertEqual(ann_issue.order_ids, order)
+        self.assertEqual(ann_issue.revenue, 100.0)
+        self.campaign.invalidate_recordset()
+        self.assertEqual((self.campaign.issued_count, self.campaign.used_count), (2, 1))
+        self.assertEqual(self.campaign.response_rate, 50.0)
+        self.assertEqual(self.campaign.revenue, 100.0)
+        # The analysis view and the scorecard KPI give the same response.
+        self.env.flush_all()
+        [(issued, used, rate, revenue)] = self.env["crm.loyalty.coupon.report"]._read_group(
+            [("campaign_id", "=", self.campaign.id)],
+            [],
+            ["issued_count:sum", "used_count:sum", "response_rate:avg", "revenue:sum"],
+        )
+        self.assertEqual((issued, used, rate, revenue), (2, 1, 50.0, 100.0))
+        period = {
+            "company": self.company,
+            "team": self.env["crm.team"],
+            "date_from": self._today("2024-06-01"),
+            "date_to": self._today("2024-06-30"),
+        }
+        self.assertEqual(self.env["crm.loyalty.scorecard.kpi"]._kpi_coupon_response_rate(period), 50.0)

@@ -1,0 +1,72 @@
+"""Point expiry with time frozen: lot expiry dates, the nightly cron, the 'expiring soon' mail."""
+
+import datetime as dt
+
+from odoo.tests import freeze_time
+
+from .common import LedgerCase
+
+
+class TestLedgerExpiry(LedgerCase):
+    def test_lots_expire_by_the_cron_once(self):
+        self.program.write(
+            {"points_validity": 1, "points_validity_unit": "month", "points_expiry_rounding": "month"}
+        )
+        with freeze_time("2026-01-15 10:00:00"):
+            self._order().action_confirm()
+        with freeze_time("2026-02-10 10:00:00"):
+            self._order(qty=2).action_confirm()
+        first, second = self._ledger()
+        self.assertEqual(first.expiry_date, dt.date(2026, 2, 28))
+        self.assertEqual(second.expiry_date, dt.date(2026, 3, 31))
+        with freeze_time("2026-02-20 10:00:00"):
+            self.card._ledger_post("redeem", -30)  # taken from the lot expiring first
+        self.assertEqual(first.remaining_points, 70)
+        with freeze_time("2026-02-28 23:00:00"):
+            self.env["loyalty.card"]._cron_expire_points()
+        self.assertEqual(len(self._ledger()), 3, "points are usable on their expiry date")
+        with freeze_time("2026-03-01 02:00:00"):
+            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.card"]._cron_expire_points()
+        expire = self._ledger()[-1]
+        self.assertRecordValues(
+            expire, [{"move_type": "expire", "points": -70, "source_type": "expiry", "balance_after": 200}]
+        )
+        self.assertEqual(expire.consumption_ids.lot_id, first)
+        self.assertEqual(first.remaining_points, 0)
+        self.assertEqual(len(self._ledger()), 4, "the cron expires a lot once")
+        with freeze_time("2026-04-01 02:00:00"):
+            self.env["loyalty.card"]._cron_expire_points()
+        self.assertEqual(self.card.points, 0)
+        self.assertBalanced()
+
+    def test_expiring_soon_mail_is_sent_once_per_expiry(self):
+        self.program.write({"points_validity": 30, "points_validity_unit": "day", "expiry_notice_days": 7})
+        with freeze_time("2026-01-01 10:00:00"):
+            self._order().action_confirm()
+        lot = self._ledger()
+        self.assertEqual(lot.expiry_date, dt.date(2026, 1, 31))
+        mails = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+        with freeze_time("2026-01-20 07:00:00"):
+            self.env["loyalty.card"]._cron_notify_expiring_points()
+        self.assertEqual(
+            len(
+                self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+                - mails
+            ),
+            0,
+        )
+        with freeze_time("2026-01-25 07:00:00"):
+            self.env["loyalty.card"]._cron_notify_expiring_points()
+            self.assertEqual(self.card.points_expiring_next, 100)
+            self.assertEqual(self.card.next_expiry_date, dt.date(2026, 1, 31))
+        with freeze_time("2026-01-26 07:00:00"):
+            self.env["loyalty.card"]._cron_notify_expiring_points()
+        new = (
+            self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+            - mails
+        )
+        self.assertEqual(len(new), 1)
+        self.assertIn("expire", new.subject)
+        self.assertIn(self.partner, new.recipient_ids)
+        self.assertEqual(self.card.expiry_notified_until, dt.date(2026, 1, 31))

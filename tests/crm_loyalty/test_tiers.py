@@ -1,0 +1,158 @@
+"""Tier re-qualification with time frozen: upgrades, downgrade policies, anniversary reviews."""
+
+from odoo.tests import freeze_time
+
+from .tiers_common import LoyaltyCase
+
+
+class TestTiers(LoyaltyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ann = cls._partner("Ann")
+        cls.card = cls._card(cls.ann)
+
+    def _last_change(self, card):
+        return self.env["loyalty.tier.history"].search([("card_id", "=", card.id)], order="id desc", limit=1)
+
+    def test_realtime_upgrade_on_invoice(self):
+        with freeze_time("2024-03-01"):
+            self._invoice(self.ann, 1200.0, "2024-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        history = self.card.crm_tier_history_ids
+        self.assertEqual(len(history), 1)
+        self.assertEqual(
+            (history.change, history.old_tier_id, history.new_tier_id, history.qualifying_amount),
+            ("upgrade", self.env["loyalty.tier"], self.silver, 1200.0),
+        )
+        self.assertEqual(str(history.date), "2024-03-01")
+        mails = self._mails(self.card)
+        self.assertEqual(len(mails), 1)
+        self.assertIn("Silver", mails.subject)
+        self.assertEqual(mails.recipient_ids, self.ann)
+        with freeze_time("2024-04-01"):
+            self._invoice(self.ann, 3900.0, "2024-04-01")
+        self.assertEqual(self.card.crm_tier_id, self.gold)
+        self.assertEqual(self.card.crm_tier_date.isoformat(), "2024-04-01")
+        self.assertEqual(len(self._mails(self.card)), 2)
+
+    def test_credit_notes_are_netted(self):
+        with freeze_time("2024-03-01"):
+            self._invoice(self.ann, 1200.0, "2024-03-01")
+            self.assertEqual(self.card.crm_tier_id, self.silver)
+            self._invoice(self.ann, 300.0, "2024-03-01", refund=True)
+            self.assertEqual(self.card.crm_qualifying_amount, 900.0)
+        # Real time, downgrade policy "one level": Silver -> Bronze
+        self.assertEqual(self.card.crm_tier_id, self.bronze)
+        self.assertEqual(self._last_change(self.card).change, "downgrade")
+
+    def test_downgrade_policies_in_real_time(self):
+        with freeze_time("2023-03-01"):
+            self._invoice(self.ann, 6000.0, "2023-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.gold)
+        with freeze_time("2024-01-10"):
+            self._invoice(self.ann, 900.0, "2024-01-10")
+        # A year later the 6000 left the 12-month window: 900 qualifies for Bronze only.
+        expected = {"never": self.gold, "one_level": self.silver, "qualify": self.bronze}
+        for policy, tier in expected.items():
+            with self.subTest(policy=policy), freeze_time("2024-03-15"):
+                self.program.crm_tier_downgrade_policy = policy
+                self.card.crm_tier_id = self.gold
+                self.card._crm_tier_evaluate()
+                self.assertEqual(self.card.crm_tier_id, tier)
+
+    def test_anniversary_review(self):
+        self.program.write(
+            {
+                "crm_tier_requalification": "anniversary",
+                "crm_tier_downgrade_policy": "qualify",
+                "crm_tier_window_months": 6,
+            }
+        )
+        card = self.card
+        card.write({"crm_tier_start_date": "2022-01-15", "crm_tier_review_date": "2023-01-15"})
+        with freeze_time("2023-02-01"):
+            self._invoice(self.ann, 6000.0, "2023-02-01")
+        self.assertEqual(card.crm_tier_id, self.gold)
+        # October: the spend left the 6-month window, but the review waits for the anniversary.
+        with freeze_time("2023-10-01"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(card.crm_tier_id, self.gold)
+        self.assertEqual(str(card.crm_tier_review_date), "2023-01-15")
+        # The same day in real-time mode downgrades at once.
+        self.program.crm_tier_requalification = "realtime"
+        with freeze_time("2023-10-01"):
+            card._crm_tier_evaluate()
+        self.assertEqual(card.crm_tier_id, self.bronze)
+        card.crm_tier_id = self.gold
+        self.program.crm_tier_requalification = "anniversary"
+        # Anniversary: reviewed and downgraded to the qualifying tier, once.
+        with freeze_time("2024-01-15"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(card.crm_tier_id, self.bronze)
+        self.assertEqual(str(card.crm_tier_review_date), "2024-01-15")
+        last = self._last_change(card)
+        self.assertEqual(
+            (last.change, last.trigger, last.old_tier_id), ("downgrade", "anniversary", self.gold)
+        )
+        self.assertIn("membership level", self._mails(card).sorted("id")[-1].subject)
+        # Upgrades do not wait for the anniversary.
+        with freeze_time("2024-02-01"):
+            self._invoice(self.ann, 1500.0, "2024-02-01")
+        self.assertEqual(card.crm_tier_id, self.silver)
+        self.assertEqual(self._last_change(card).trigger, "realtime")
+
+    def test_cron_assigns_base_tier_and_ignores_other_programs(self):
+        bob = self._partner("Bob")
+        card_bob = self._card(bob)
+        other = self.env["loyalty.program"].create({"name": "Plain", "program_type": "loyalty"})
+        card_other = self._card(bob, program=other)
+        with freeze_time("2024-05-01"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(card_bob.crm_tier_id, self.bronze)
+        self.assertFalse(card_other.crm_tier_id)
+        # Nothing changes on a second run: no new history line, no new mail.
+        with freeze_time("2024-05-02"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
+        self.assertEqual(len(self._mails(card_bob)), 1)
+
+    def test_requalify_button_after_new_thresholds(self):
+        with freeze_time("2024-05-01"):
+            self._invoice(self.ann, 600.0, "2024-05-01")
+            self.assertEqual(self.card.crm_tier_id, self.bronze)
+            self.silver.min_amount = 500.0
+            action = self.program.action_crm_tier_requalify()
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        self.assertIn("tier changes: 1", action["params"]["message"])
+
+    def test_manual_change_is_recorded(self):
+        with freeze_time("2024-03-01"):
+            self.card.crm_tier_id = self.gold
+            self.card.crm_tier_id = self.silver
+        changes = self.env["loyalty.tier.history"].search([("card_id", "=", self.card.id)], order="id")
+        self.assertEqual(changes.mapped("change"), ["upgrade", "downgrade"])
+        self.assertEqual(set(changes.mapped("trigger")), {"manual"})
+        self.assertEqual(changes[1].old_tier_id, self.gold)
+        self.assertEqual(str(self.card.crm_tier_date), "2024-03-01")
+        self.assertEqual(len(self._mails(self.card)), 2)
+
+    def test_ordered_spend_basis(self):
+        self.program.crm_tier_basis = "orders"
+        # 25 Coffees at 50: 1250 ordered, Silver at confirmation; no invoice needed.
+        order = self._order(self.ann, [(self.product_b, 25)], "2024-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        with freeze_time("2024-03-02"):
+            order._action_cancel()
+        self.assertEqual(self.card.crm_tier_id, self.bronze)
+
+    def test_partner_form_fields(self):
+        with freeze_time("2024-03-01"):
+            self._invoice(self.ann, 1200.0, "2024-03-01")
+        self.card.points = 250
+        self.ann.invalidate_recordset()
+        self.assertEqual(self.ann.crm_loyalty_card_id, self.card)
+        self.assertEqual(self.ann.crm_loyalty_tier_id, self.silver)
+        self.assertEqual(self.ann.crm_loyalty_points, 250)
+        contact = self.env["res.partner"].create({"name": "Ann's assistant", "parent_id": self.ann.id})
+        self.assertEqual(contact.crm_loyalty_card_id, self.card, "a contact shows its company's card")
