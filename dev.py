@@ -440,6 +440,9 @@ def cmd_run(args):
         if missing:
             say(f"installing {', '.join(sorted(missing))} in {db}")
             run_cmd(odoo_cmd("-d", db, "-i", ",".join(sorted(missing)), "--stop-after-init"))
+        elif args.update:
+            say(f"upgrading {', '.join(ADDONS)} in {db}")
+            run_cmd(odoo_cmd("-d", db, "-u", ",".join(ADDONS), "--stop-after-init"))
         else:
             say(f"reusing database {db}")
     say(
@@ -447,6 +450,14 @@ def cmd_run(args):
     )
     os.execv(
         str(venv_python()), odoo_cmd("-d", db, "--db-filter", f"^{re.escape(db)}$", "--http-port", args.port)
+    )
+
+
+def install_without_demo(db):
+    run_cmd(
+        odoo_cmd(
+            "-d", db, "-i", ",".join(ADDONS), "--without-demo=all", "--stop-after-init", "--log-level=warn"
+        )
     )
 
 
@@ -469,17 +480,7 @@ def cmd_test(args):
                 )
         else:
             say(f"creating test database {db} (without demo data) with {', '.join(ADDONS)}")
-            run_cmd(
-                odoo_cmd(
-                    "-d",
-                    db,
-                    "-i",
-                    ",".join(ADDONS),
-                    "--without-demo=all",
-                    "--stop-after-init",
-                    "--log-level=warn",
-                )
-            )
+            install_without_demo(db)
         pytest_args = args.pytest_args or ["tests"]
         if pytest_args and pytest_args[0] == "--":
             pytest_args = pytest_args[1:]
@@ -562,17 +563,7 @@ def cmd_pot(args):
     settings = prepare()
     db = f"crm_pot_{uuid.uuid4().hex[:8]}"
     try:
-        run_cmd(
-            odoo_cmd(
-                "-d",
-                db,
-                "-i",
-                ",".join(ADDONS),
-                "--without-demo=all",
-                "--stop-after-init",
-                "--log-level=warn",
-            )
-        )
+        install_without_demo(db)
         for addon in ADDONS:
             pot = ROOT / addon / "i18n" / f"{addon}.pot"
             run_cmd(
@@ -648,6 +639,9 @@ def main(argv=None):
         "--db", default=os.environ.get("ODOO_DB", "crm_demo"), help="database name (default crm_demo)"
     )
     p_run.add_argument("--port", type=int, default=8069, help="HTTP port (default 8069)")
+    p_run.add_argument(
+        "--update", action="store_true", help="upgrade the three addons first (after new code)"
+    )
     p_test = sub.add_parser("test", help="run the pytest-odoo suite on a throwaway database")
     p_test.add_argument("--db", help="reuse (or create) and keep this database instead of a throwaway one")
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
