@@ -15,6 +15,13 @@
     "data": [
         "security/crm_ror_security.xml",
         "security/ir.model.access.csv",
+        "security/crm_ror_touch_security.xml",
+        "data/crm_ror_touch_cron_data.xml",
+        "views/crm_ror_key_date_views.xml",
+        "views/res_partner_touch_views.xml",
+        "views/crm_ror_product_affinity_views.xml",
+        "views/crm_ror_suggestion_views.xml",
+        "views/res_config_settings_touch_views.xml",
     ],
     "application": True,
     "installable": True,
