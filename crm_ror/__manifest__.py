@@ -16,6 +16,7 @@
         "security/crm_ror_security.xml",
         "security/ir.model.access.csv",
     ],
+    "external_dependencies": {"python": ["scipy", "numpy"]},
     "application": True,
     "installable": True,
 }
