@@ -1,9 +1,18 @@
 from . import (
+    crm_ror_customer_profile,
     crm_ror_key_date,
     crm_ror_product_affinity,
+    crm_ror_scorecard_kpi,
+    crm_ror_segment,
+    crm_ror_segment_snapshot,
     crm_ror_suggestion,
     mail_activity,
+    mail_activity_type,
+    res_company,
     res_company_touch,
+    res_config_settings,
     res_config_settings_touch,
+    res_partner,
     res_partner_touch,
+    utm_medium,
 )
