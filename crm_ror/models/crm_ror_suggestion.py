@@ -61,6 +61,13 @@ class CrmRorSuggestion(models.Model):
     purchase_count = fields.Integer(string="Purchases/Buyers", readonly=True)
     last_purchase_date = fields.Date(readonly=True)
     usual_qty = fields.Float(string="Usual Quantity", readonly=True, digits="Product Unit of Measure")
+    segment_id = fields.Many2one(
+        "crm.ror.segment",
+        string="Customer Segment",
+        readonly=True,
+        ondelete="set null",
+        help="Up-sell: the customer's value segment; the product is bought by customers of better segments.",
+    )
 
     @api.depends(
         "kind",
@@ -99,10 +106,12 @@ class CrmRorSuggestion(models.Model):
                 )
             else:
                 suggestion.reason = self.env._(
-                    "Buys %(bought)s; %(count)s customers of a higher segment buy %(product)s in %(category)s",
+                    "Buys %(bought)s; %(count)s customers of segments above %(segment)s buy %(product)s, "
+                    "a higher-priced %(category)s product",
                     bought=source,
                     product=product,
                     count=suggestion.purchase_count,
+                    segment=suggestion.segment_id.display_name or "?",
                     category=suggestion.product_id.categ_id.display_name,
                 )
 
@@ -232,6 +241,7 @@ class CrmRorSuggestion(models.Model):
         )
         self._insert_cross_sell(company, now)
         self._insert_reorder(company, now)
+        self._insert_up_sell(company, now)
         self.invalidate_model()
         company.sudo().crm_ror_suggestion_date = now
 
@@ -408,5 +418,86 @@ class CrmRorSuggestion(models.Model):
                 last_days=list(columns[5]),
                 intervals=list(columns[6]),
                 qtys=list(columns[7]),
+            )
+        )
+
+    def _insert_up_sell(self, company, now):
+        """A higher-priced product of the same category as one the customer buys, bought by customers
+        of a better value segment (segments ranked best first, from the customers' value profiles).
+
+        Per customer and higher product, the current product kept is the dearest one below it; the
+        expected value is the price difference times the customer's usual quantity of the current one.
+        """
+        segments = self.env["crm.ror.segment"]._segments_for_company(company)
+        if len(segments) < 2:
+            return
+        self.env["crm.ror.customer.profile"].flush_model(["partner_id", "company_id", "segment_id"])
+        self.env.execute_query(
+            SQL(
+                """
+                WITH lines AS (%(lines)s),
+                seg AS (SELECT * FROM unnest(%(segments)s::int[], %(ranks)s::int[]) AS s(segment_id, rank)),
+                customers AS (
+                    SELECT pr.partner_id, pr.segment_id, seg.rank
+                      FROM crm_ror_customer_profile pr
+                      JOIN seg ON seg.segment_id = pr.segment_id
+                     WHERE pr.company_id = %(company)s
+                ),
+                prices AS (
+                    SELECT l.product_id, pt.categ_id, SUM(l.amount) / NULLIF(SUM(l.qty), 0) AS unit_price
+                      FROM lines l
+                      JOIN product_product pp ON pp.id = l.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                     GROUP BY l.product_id, pt.categ_id
+                ),
+                bought AS (
+                    SELECT partner_id, product_id, SUM(qty) / COUNT(DISTINCT order_id) AS qty
+                      FROM lines GROUP BY partner_id, product_id
+                ),
+                buyers AS (
+                    SELECT b.product_id, c.rank, COUNT(*) AS n
+                      FROM bought b JOIN customers c ON c.partner_id = b.partner_id
+                     GROUP BY b.product_id, c.rank
+                ),
+                candidates AS (
+                    SELECT DISTINCT ON (b.partner_id, up.product_id)
+                           b.partner_id, c.segment_id, b.product_id AS current_id, up.product_id AS upper_id, b.qty,
+                           (up.unit_price - cur.unit_price) * b.qty AS expected,
+                           (SELECT SUM(bu.n) FROM buyers bu
+                             WHERE bu.product_id = up.product_id AND bu.rank < c.rank) AS higher_buyers
+                      FROM bought b
+                      JOIN customers c ON c.partner_id = b.partner_id
+                      JOIN prices cur ON cur.product_id = b.product_id
+                      JOIN prices up ON up.categ_id = cur.categ_id AND up.unit_price > cur.unit_price
+                     WHERE EXISTS (SELECT 1 FROM buyers bu WHERE bu.product_id = up.product_id AND bu.rank < c.rank)
+                       AND NOT EXISTS (SELECT 1 FROM bought b2
+                                        WHERE b2.partner_id = b.partner_id AND b2.product_id = up.product_id)
+                     ORDER BY b.partner_id, up.product_id, cur.unit_price DESC, b.product_id
+                ),
+                ranked AS (
+                    SELECT cd.*, cp.user_id,
+                           ROW_NUMBER() OVER (PARTITION BY cd.partner_id
+                                              ORDER BY cd.expected DESC, cd.upper_id) AS rank
+                      FROM candidates cd
+                      JOIN res_partner cp ON cp.id = cd.partner_id
+                     WHERE %(filters)s
+                )
+                INSERT INTO crm_ror_suggestion
+                       (company_id, partner_id, product_id, kind, state, user_id, expected_value,
+                        source_product_id, segment_id, purchase_count, usual_qty, computed_date,
+                        create_uid, write_uid, create_date, write_date)
+                SELECT %(company)s, partner_id, upper_id, 'up_sell', 'new', user_id, expected,
+                       current_id, segment_id, higher_buyers, qty, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM ranked
+                 WHERE rank <= %(max)s
+                """,
+                lines=self._lines_sql(company),
+                segments=segments.ids,
+                ranks=list(range(len(segments))),
+                company=company.id,
+                filters=self._filters_sql(company, "up_sell", SQL("cp"), SQL("cd.upper_id"), now),
+                now=now,
+                uid=self.env.uid,
+                max=company.crm_ror_suggestion_max_per_customer,
             )
         )

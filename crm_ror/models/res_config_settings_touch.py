@@ -2,7 +2,8 @@ from odoo import fields, models
 
 
 class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+    # Kept apart from the value part's class while both are built in parallel; merge at integration.
+    _inherit = "res.config.settings"  # pylint: disable=consider-merging-classes-inherited
 
     crm_ror_affinity_min_support = fields.Float(
         related="company_id.crm_ror_affinity_min_support", readonly=False, digits=(16, 4)

@@ -205,3 +205,43 @@ class TestSuggestions(TouchCase):
     def test_recompute_button_is_for_managers(self):
         with self.assertRaises(AccessError):
             self.env["crm.ror.suggestion"].with_user(self.salesman_1).action_recompute()
+
+    def test_up_sell_from_higher_segment(self):
+        Segment = self.env["crm.ror.segment"]
+        gold, silver, bronze = (
+            Segment.create({"name": name, "sequence": sequence, "company_id": self.company.id})
+            for name, sequence in (("Touch Gold", 1), ("Touch Silver", 2), ("Touch Bronze", 3))
+        )
+        pro_desk = self.env["product.product"].create(
+            {"name": "Touch Desk Pro", "list_price": 300.0, "categ_id": self.category.id}
+        )
+        spotlight = self.env["product.product"].create(
+            {
+                "name": "Touch Spotlight",
+                "list_price": 500.0,
+                "categ_id": self.env["product.category"].create({"name": "Touch Lights"}).id,
+            }
+        )
+        self.products.update({"E": pro_desk, "S": spotlight})
+        best = self._customer("Touch Best", self.salesman_1)
+        middle = self._customer("Touch Middle", self.salesman_1)
+        low = self._customer("Touch Low", self.salesman_2)
+        self._order(best, "AES", days_ago=30)
+        self._order(middle, "A", days_ago=20)
+        self._order(low, "AB", days_ago=10, qty=2.0)
+        for partner, segment in ((best, gold), (middle, silver), (low, bronze)):
+            self.env["crm.ror.customer.profile"].create(
+                {"partner_id": partner.id, "company_id": self.company.id, "segment_id": segment.id}
+            )
+        up_sells = self._recompute().filtered(lambda s: s.kind == "up_sell")
+        # The Spotlight is dearer but of another category; the Chair is cheaper; Best has no better segment.
+        self.assertEqual(up_sells.partner_id, middle | low)
+        self.assertEqual(up_sells.product_id, pro_desk)
+        low_up = up_sells.filtered(lambda s: s.partner_id == low)
+        self.assertEqual(low_up.source_product_id, self.products["A"])
+        self.assertEqual(low_up.segment_id, bronze)
+        self.assertEqual(low_up.purchase_count, 1)
+        self.assertEqual(low_up.user_id, self.salesman_2)
+        self.assertAlmostEqual(low_up.expected_value, 400.0)  # (300 - 100) x 2
+        self.assertIn("segments above Touch Bronze buy Touch Desk Pro", low_up.reason)
+        self.assertAlmostEqual(up_sells.filtered(lambda s: s.partner_id == middle).expected_value, 200.0)
