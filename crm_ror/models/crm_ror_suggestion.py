@@ -214,6 +214,64 @@ class CrmRorSuggestion(models.Model):
         return action
 
     # ------------------------------------------------------------------------------------
+    # Scorecard KPIs (contract 1)
+    # ------------------------------------------------------------------------------------
+
+    @api.model
+    def _crm_scorecard_kpi_catalog(self):
+        return [
+            {
+                "code": "crm_ror.suggestion_conversion_rate",
+                "name": self.env._("Suggestion conversion rate"),
+                "perspective": "process",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._(
+                    "Up-sell, cross-sell and reorder suggestions turned into an opportunity or a quotation in "
+                    "the period, out of those converted or dismissed in the period."
+                ),
+                "method": "_kpi_suggestion_conversion_rate",
+            },
+            {
+                "code": "crm_ror.suggestion_converted_value",
+                "name": self.env._("Suggested value converted"),
+                "perspective": "financial",
+                "unit": "currency",
+                "direction": "max",
+                "description": self.env._(
+                    "Expected value of the suggestions turned into an opportunity or a quotation in the period."
+                ),
+                "method": "_kpi_suggestion_converted_value",
+            },
+        ]
+
+    @api.model
+    def _kpi_closed_suggestions(self, period):
+        """Suggestions closed in the period: ``{state: (count, expected value)}``."""
+        domain = [
+            ("company_id", "=", period["company"].id),
+            ("state", "in", ("done", "dismissed")),
+            ("closed_date", ">=", period["datetime_from"]),
+            ("closed_date", "<", period["datetime_to"]),
+        ]
+        if period.get("team"):
+            domain.append(("user_id", "in", period["team"].member_ids.ids))
+        groups = self.sudo()._read_group(domain, ["state"], ["__count", "expected_value:sum"])
+        return {state: (count, value) for state, count, value in groups}
+
+    @api.model
+    def _kpi_suggestion_conversion_rate(self, period):
+        closed = self._kpi_closed_suggestions(period)
+        total = sum(count for count, _value in closed.values())
+        if not total:
+            return None
+        return 100.0 * closed.get("done", (0, 0.0))[0] / total
+
+    @api.model
+    def _kpi_suggestion_converted_value(self, period):
+        return float(self._kpi_closed_suggestions(period).get("done", (0, 0.0))[1])
+
+    # ------------------------------------------------------------------------------------
     # Recompute (set-wise)
     # ------------------------------------------------------------------------------------
 

@@ -245,3 +245,37 @@ class TestSuggestions(TouchCase):
         self.assertAlmostEqual(low_up.expected_value, 400.0)  # (300 - 100) x 2
         self.assertIn("segments above Touch Bronze buy Touch Desk Pro", low_up.reason)
         self.assertAlmostEqual(up_sells.filtered(lambda s: s.partner_id == middle).expected_value, 200.0)
+
+    def test_scorecard_kpis(self):
+        self._baskets()
+        own = self._customer("Touch Iota", self.salesman_1)
+        for days_ago in (100, 70, 40):
+            self._order(own, "D", days_ago=days_ago)
+        self.company.crm_ror_affinity_min_support = 0.1
+        suggestions = self._recompute()
+        converted = suggestions.filtered(lambda s: s.partner_id == self.c4)
+        self.assertTrue(converted)
+        self.assertTrue(suggestions.filtered(lambda s: s.user_id == self.salesman_1))
+        converted.action_create_opportunity()
+        (suggestions - converted).action_dismiss()
+        now = fields.Datetime.now()
+        period = {
+            "company": self.company,
+            "team": self.env["crm.team"],
+            "date_from": now.date(),
+            "date_to": now.date(),
+            "datetime_from": now - timedelta(days=1),
+            "datetime_to": now + timedelta(days=1),
+        }
+        Suggestion = self.env["crm.ror.suggestion"]
+        catalog = {kpi["code"]: kpi for kpi in Suggestion._crm_scorecard_kpi_catalog()}
+        rate = getattr(Suggestion, catalog["crm_ror.suggestion_conversion_rate"]["method"])(period)
+        self.assertAlmostEqual(rate, 100.0 * len(converted) / len(suggestions))
+        value = getattr(Suggestion, catalog["crm_ror.suggestion_converted_value"]["method"])(period)
+        self.assertAlmostEqual(value, sum(converted.mapped("expected_value")))
+        team = self.env["crm.team"].create(
+            {"name": "Touch Team", "member_ids": [(6, 0, self.salesman_1.ids)]}
+        )
+        self.assertEqual(Suggestion._kpi_suggestion_conversion_rate(dict(period, team=team)), 0.0)
+        later = dict(period, datetime_from=now + timedelta(days=2), datetime_to=now + timedelta(days=3))
+        self.assertIsNone(Suggestion._kpi_suggestion_conversion_rate(later))
