@@ -80,6 +80,18 @@ class CrmRorKeyDate(models.Model):
             date=fields.Date.to_string(occurrence),
         )
 
+    def _reminder_note(self):
+        """The contact's preferred channel (or its company's), for the salesperson to reach them."""
+        self.ensure_one()
+        partner = self.partner_id
+        channel_partner = partner if partner.crm_ror_preferred_channel else partner.commercial_partner_id
+        if not channel_partner.crm_ror_preferred_channel:
+            return False
+        channels = dict(partner._fields["crm_ror_preferred_channel"]._description_selection(self.env))
+        return self.env._(
+            "Preferred channel: %(channel)s", channel=channels[channel_partner.crm_ror_preferred_channel]
+        )
+
     @api.model
     def _cron_create_reminders(self, today=None):
         """Create the due key-date reminders as To-Do activities for the customers' salespersons.
@@ -123,6 +135,7 @@ class CrmRorKeyDate(models.Model):
                     "summary": key_date._reminder_summary(due[key_date.id][0]),
                     "date_deadline": due[key_date.id][0],
                     "user_id": due[key_date.id][1],
+                    "note": key_date._reminder_note(),
                 }
                 for key_date in key_dates
             ]

@@ -58,7 +58,7 @@ class ResPartner(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             return NotImplemented
         query = SQL(
-            "SELECT p.id FROM res_partner p WHERE %s",
+            "(SELECT p.id FROM res_partner p WHERE %s)",
             self._crm_ror_outreach_blocked_sql(SQL("p")),
         )
         blocked = "in" if (operator == "=") == value else "not in"
@@ -69,7 +69,8 @@ class ResPartner(models.Model):
         """SQL condition true when the partner row ``alias`` must not be contacted.
 
         Used set-wise by every outreach of the addon (reminders, suggestions): the partner's own
-        flag, its commercial entity's flag, or its email on the active blacklist.
+        flag, its commercial entity's flag, or its email on the active blacklist. The sub-queries'
+        aliases are unusual on purpose, so they never shadow the caller's ``alias``.
         """
         self.env["res.partner"].flush_model(
             ["crm_ror_do_not_contact", "email_normalized", "commercial_partner_id"]
@@ -78,10 +79,11 @@ class ResPartner(models.Model):
         return SQL(
             """(
                 COALESCE(%(p)s.crm_ror_do_not_contact, FALSE)
-                OR EXISTS (SELECT 1 FROM res_partner cp
-                            WHERE cp.id = %(p)s.commercial_partner_id AND cp.crm_ror_do_not_contact)
-                OR EXISTS (SELECT 1 FROM mail_blacklist bl
-                            WHERE bl.active AND bl.email = %(p)s.email_normalized)
+                OR EXISTS (SELECT 1 FROM res_partner crm_ror_dnc_cp
+                            WHERE crm_ror_dnc_cp.id = %(p)s.commercial_partner_id
+                              AND crm_ror_dnc_cp.crm_ror_do_not_contact)
+                OR EXISTS (SELECT 1 FROM mail_blacklist crm_ror_dnc_bl
+                            WHERE crm_ror_dnc_bl.active AND crm_ror_dnc_bl.email = %(p)s.email_normalized)
             )""",
             p=alias,
         )

@@ -34,6 +34,7 @@ class TestKeyDates(TouchCase):
         return self.env["crm.ror.key.date"]._cron_create_reminders(today=today)
 
     def test_reminder_once_n_days_before_for_salesperson(self):
+        self.customer.crm_ror_preferred_channel = "phone"
         key_date = self._key_date(self.contact)
         self.assertEqual(key_date.user_id, self.salesman_1, "the salesperson of the contact's company")
         self._run(date(2024, 6, 7))
@@ -45,6 +46,7 @@ class TestKeyDates(TouchCase):
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
         self.assertEqual(activity.date_deadline, date(2024, 6, 15))
         self.assertEqual(activity.summary, "Birthday of Touch Keys, Kim Keys on 2024-06-15")
+        self.assertIn("Preferred channel: Phone", str(activity.note))
         self.assertEqual(key_date.last_reminded_date, date(2024, 6, 15))
         self._run(date(2024, 6, 8))
         self._run(date(2024, 6, 12))
@@ -78,6 +80,20 @@ class TestKeyDates(TouchCase):
         self.env["mail.blacklist"].create({"email": "kim@example.com"})
         self._run(date(2024, 6, 8))
         self.assertFalse(self._activities(self.contact), "blacklisted email")
+
+    def test_other_customers_do_not_contact_does_not_block(self):
+        hermit = self._customer(
+            "Touch Hermit", self.salesman_1, crm_ror_do_not_contact=True, email="hermit@example.com"
+        )
+        self.env["mail.blacklist"].create({"email": "hermit@example.com"})
+        self._key_date(self.contact)
+        self._run(date(2024, 6, 8))
+        self.assertEqual(len(self._activities(self.contact)), 1)
+        self.assertFalse(self.contact.crm_ror_no_outreach)
+        Partner = self.env["res.partner"]
+        self.assertIn(self.contact, Partner.search([("crm_ror_no_outreach", "=", False)]))
+        self.assertIn(hermit, Partner.search([("crm_ror_no_outreach", "=", True)]), "blacklisted")
+        self.assertNotIn(hermit, Partner.search([("crm_ror_no_outreach", "!=", True)]))
 
     def test_skipped_without_salesperson(self):
         loner = self._customer("Touch Loner")

@@ -109,6 +109,8 @@ class TestSuggestions(TouchCase):
 
     def test_do_not_contact_and_blacklisted_get_no_suggestion(self):
         self._baskets()
+        self.c3.crm_ror_do_not_contact = True  # another customer's flag blocks only that customer
+        self.assertEqual(self._recompute().partner_id, self.c4)
         self.c4.crm_ror_do_not_contact = True
         self.assertFalse(self._recompute())
         self.c4.crm_ror_do_not_contact = False
