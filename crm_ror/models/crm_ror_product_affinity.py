@@ -65,14 +65,19 @@ class CrmRorProductAffinity(models.Model):
         self.env.execute_query(
             SQL(
                 """
-                WITH baskets AS (%(baskets)s),
-                total AS (SELECT COUNT(DISTINCT order_id)::float AS n FROM baskets),
-                items AS (SELECT product_id, COUNT(*) AS n FROM baskets GROUP BY product_id),
+                WITH lines AS (%(baskets)s),
+                -- one row per order with its distinct products: pairs come from unnesting each basket
+                -- twice, linear in the orders whatever the planner's estimates (no self-join)
+                baskets AS (SELECT order_id, array_agg(product_id) AS products FROM lines GROUP BY order_id),
+                total AS MATERIALIZED (SELECT COUNT(*)::float AS n FROM baskets),
+                items AS (
+                    SELECT item AS product_id, COUNT(*) AS n FROM baskets, unnest(products) AS item GROUP BY item
+                ),
                 pairs AS (
-                    SELECT a.product_id AS product_a, b.product_id AS product_b, COUNT(*) AS n
-                      FROM baskets a
-                      JOIN baskets b ON b.order_id = a.order_id AND b.product_id <> a.product_id
-                     GROUP BY a.product_id, b.product_id
+                    SELECT a AS product_a, b AS product_b, COUNT(*) AS n
+                      FROM baskets, unnest(products) AS a, unnest(products) AS b
+                     WHERE a <> b
+                     GROUP BY a, b
                 )
                 INSERT INTO crm_ror_product_affinity
                        (company_id, product_a_id, product_b_id, pair_count, support, confidence, lift,

@@ -517,19 +517,23 @@ class CrmRorSuggestion(models.Model):
                       FROM bought b JOIN customers c ON c.partner_id = b.partner_id
                      GROUP BY b.product_id, c.rank
                 ),
+                -- buyers of each product among the segments better than each rank
+                higher AS (
+                    SELECT bu.product_id, seg.rank, SUM(bu.n) AS n
+                      FROM seg JOIN buyers bu ON bu.rank < seg.rank
+                     GROUP BY bu.product_id, seg.rank
+                ),
                 candidates AS (
                     SELECT DISTINCT ON (b.partner_id, up.product_id)
                            b.partner_id, c.segment_id, b.product_id AS current_id, up.product_id AS upper_id, b.qty,
-                           (up.unit_price - cur.unit_price) * b.qty AS expected,
-                           (SELECT SUM(bu.n) FROM buyers bu
-                             WHERE bu.product_id = up.product_id AND bu.rank < c.rank) AS higher_buyers
+                           (up.unit_price - cur.unit_price) * b.qty AS expected, h.n AS higher_buyers
                       FROM bought b
                       JOIN customers c ON c.partner_id = b.partner_id
                       JOIN prices cur ON cur.product_id = b.product_id
                       JOIN prices up ON up.categ_id = cur.categ_id AND up.unit_price > cur.unit_price
-                     WHERE EXISTS (SELECT 1 FROM buyers bu WHERE bu.product_id = up.product_id AND bu.rank < c.rank)
-                       AND NOT EXISTS (SELECT 1 FROM bought b2
-                                        WHERE b2.partner_id = b.partner_id AND b2.product_id = up.product_id)
+                      JOIN higher h ON h.product_id = up.product_id AND h.rank = c.rank
+                      LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = up.product_id
+                     WHERE owned.partner_id IS NULL
                      ORDER BY b.partner_id, up.product_id, cur.unit_price DESC, b.product_id
                 ),
                 ranked AS (
