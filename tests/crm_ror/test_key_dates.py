@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from odoo import fields
+
 from .touch_common import TouchCase
 
 
@@ -112,3 +114,9 @@ class TestKeyDates(TouchCase):
         self.assertEqual((self.customer.crm_ror_next_contact_date - today).days, 30)
         self.customer.crm_ror_do_not_contact = True
         self.assertFalse(self.customer.crm_ror_next_contact_date)
+
+    def test_daily_cron(self):
+        today = fields.Date.context_today(self.env.user)
+        self._key_date(self.contact, date=today.replace(year=2000))  # a leap year: 29 February works too
+        self.env.ref("crm_ror.ir_cron_crm_ror_key_date_reminders").method_direct_trigger()
+        self.assertEqual(len(self._activities(self.contact)), 1, "the birthday is today: reminded on the day")

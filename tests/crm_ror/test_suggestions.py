@@ -281,3 +281,13 @@ class TestSuggestions(TouchCase):
         self.assertEqual(Suggestion._kpi_suggestion_conversion_rate(dict(period, team=team)), 0.0)
         later = dict(period, datetime_from=now + timedelta(days=2), datetime_to=now + timedelta(days=3))
         self.assertIsNone(Suggestion._kpi_suggestion_conversion_rate(later))
+
+    def test_nightly_cron(self):
+        self._baskets()
+        self.env.ref("crm_ror.ir_cron_crm_ror_suggestions").method_direct_trigger()
+        suggestions = self.env["crm.ror.suggestion"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(suggestions.partner_id, self.c4)
+        self.assertTrue(self.company.crm_ror_suggestion_date)
+        self.assertTrue(
+            self.env["crm.ror.product.affinity"].search_count([("company_id", "=", self.company.id)])
+        )
