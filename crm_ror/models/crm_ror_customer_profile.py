@@ -392,6 +392,7 @@ class CrmRorCustomerProfile(models.Model):
     def _compute_profiles(self, companies, reference_date=None):
         reference_date = reference_date or fields.Date.context_today(self)
         now = fields.Datetime.now()
+        self.env.flush_all()  # the figures are read with SQL
         # The figures are company-wide; record rules apply when they are read.
         profiles = self.sudo()
         for company in companies.sudo():

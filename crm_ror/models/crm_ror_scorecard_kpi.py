@@ -81,6 +81,7 @@ class CrmRorScorecardKpi(models.AbstractModel):
         """Rows (partner_id, doc_date, user_id) of the company's purchases in [date_from, date_to]."""
         company, team = period["company"], period["team"]
         lines = self.env["crm.ror.customer.profile"]._ror_sales_lines_query(company, date_to)
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
