@@ -27,6 +27,9 @@
         "views/utm_medium_views.xml",
         "views/mail_activity_type_views.xml",
     ],
+    "demo": [
+        "demo/crm_ror_value_demo.xml",
+    ],
     "external_dependencies": {"python": ["scipy", "numpy"]},
     "application": True,
     "installable": True,
