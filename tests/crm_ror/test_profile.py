@@ -174,3 +174,24 @@ class TestProfile(CrmRorScenarioCase):
         self.assertEqual(action["tag"], "display_notification")
         cron = self.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles")
         self.assertEqual(cron.code, "model._cron_compute_profiles()")
+
+    def test_queries_do_not_grow_with_customers(self):
+        """Set-wise computation: more customers, same number of queries."""
+
+        def queries_of_recompute():
+            self._compute(self.company_a)
+            before = self.env.cr.sql_log_count
+            self._compute(self.company_a)
+            return self.env.cr.sql_log_count - before
+
+        few = queries_of_recompute()
+        for index in range(6):
+            partner = self.env["res.partner"].create({"name": f"ROR extra {index}"})
+            self._invoice(self.company_a, partner, 20 + index, [(1, 10.0 * (index + 1), 0.0)])
+            self._invoice(self.company_a, partner, 5 + index, [(1, 10.0, 0.0)])
+        many = queries_of_recompute()
+        self.assertEqual(
+            len(self.env["crm.ror.customer.profile"].search([("company_id", "=", self.company_a.id)])), 11
+        )
+        self.assertGreater(few, 5)
+        self.assertLessEqual(many, few + 2)
