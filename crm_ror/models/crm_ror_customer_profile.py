@@ -28,7 +28,7 @@ class CrmRorCustomerProfile(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True, index=True)
     computed_at = fields.Datetime("Computed on", readonly=True)
     reference_date = fields.Date("As of", readonly=True, help="Date the figures were computed for.")
 

@@ -195,3 +195,13 @@ class TestProfile(CrmRorScenarioCase):
         )
         self.assertGreater(few, 5)
         self.assertLessEqual(many, few + 2)
+
+    def test_reporting_groupings(self):
+        Profile = self.env["crm.ror.customer.profile"]
+        self.p1.user_id = self.env.user
+        groups = Profile._read_group(
+            [("company_id", "=", self.company_a.id), ("user_id", "=", self.env.uid)],
+            ["user_id", "segment_id"],
+            ["revenue:sum", "gross_margin:sum", "__count"],
+        )
+        self.assertEqual(groups, [(self.env.user, self._profile(self.p1).segment_id, 285.0, 225.0, 1)])
