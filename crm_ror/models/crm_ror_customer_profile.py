@@ -1,5 +1,4 @@
 import logging
-import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import clv, rfm
+from ..engine import ror as ror_engine
 
 _logger = logging.getLogger(__name__)
 
@@ -398,6 +398,7 @@ class CrmRorCustomerProfile(models.Model):
         for company in companies.sudo():
             values = profiles._ror_company_values(company, reference_date)
             profiles._ror_write_profiles(company, values, now)
+            _logger.info("Customer value: %s profiles computed for %s", len(values), company.name)
             profiles.env["crm.ror.segment.snapshot"]._ror_take_snapshot(company, reference_date)
             company.ror_computed_at = now
 
@@ -470,17 +471,13 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_ratio(self, margin, cost, currency):
-        if currency.is_zero(cost) or cost < 0:
-            return 0.0, False
-        return (margin - cost) / cost, True
+        """(ROR, defined): the ROR is stored as 0 with ``defined`` False when there is no cost."""
+        value = ror_engine.return_on_relationship(margin, cost, precision=currency.rounding / 2)
+        return (0.0, False) if value is None else (value, True)
 
     @api.model
     def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
-        if not (has_12m and has_prev):
-            return "none"
-        if math.isclose(ror_12m, ror_prev, abs_tol=0.05):
-            return "stable"
-        return "up" if ror_12m > ror_prev else "down"
+        return ror_engine.trend(ror_12m if has_12m else None, ror_prev if has_prev else None)
 
     def _ror_apply_rfm(self, company, values):
         """Scores over the active customers; Lost and credit-note-only customers get none."""
