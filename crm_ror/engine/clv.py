@@ -130,9 +130,12 @@ def bgnbd_expected_purchases(params, t, x, tx, T):
         return np.zeros_like(x)
     if abs(a - 1.0) < 1e-9:
         a = 1.0 + 1e-9  # the closed form has a removable singularity at a == 1
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    z = t / (alpha + T + t)
     head = (a + b + x - 1) / (a - 1)
-    body = 1.0 - np.power((alpha + T) / (alpha + T + t), r + x) * hyp
+    # ((1 - z) ** (r + x)) * 2F1(r + x, b + x; a + b + x - 1; z) of the paper, rewritten with Euler's
+    # transformation so that the hypergeometric parameters do not grow with x (no overflow for
+    # customers with hundreds of purchases): (1 - z) ** (a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z).
+    body = 1.0 - np.power(1.0 - z, a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     repeat = x > 0
     denominator = np.ones_like(x)
     denominator[repeat] = 1.0 + (a / (b + x[repeat] - 1)) * np.power(

@@ -579,7 +579,16 @@ class CrmRorCustomerProfile(models.Model):
             bgnbd, x, tx, age, expected_spend, horizon, company.ror_clv_discount_rate / 100.0, margin_rates
         )
         currency = company.currency_id
+        finite = (
+            np.isfinite(predicted) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
+        )
         for index, partner_id in enumerate(buyers):
+            if not finite[index]:
+                # Numerical limits of the closed forms for this history: say so rather than store garbage.
+                values[partner_id]["clv_message"] = self.env._(
+                    "Not enough history: the model gives no finite value."
+                )
+                continue
             values[partner_id].update(
                 clv_status="ok",
                 clv_message=False,

@@ -144,3 +144,25 @@ def test_discounted_clv():
         ]
         == 0
     )
+
+
+def test_expected_purchases_matches_the_paper_form_and_stays_finite():
+    from scipy import special
+
+    p = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    x, tx, T, t = 5.0, 20.0, 30.0, 26.0
+    # Equation 10 of the paper, as printed.
+    paper = (
+        (p.a + p.b + x - 1)
+        / (p.a - 1)
+        * (
+            1
+            - ((p.alpha + T) / (p.alpha + T + t)) ** (p.r + x)
+            * special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, t / (p.alpha + T + t))
+        )
+        / (1 + p.a / (p.b + x - 1) * ((p.alpha + T) / (p.alpha + tx)) ** (p.r + x))
+    )
+    assert clv.bgnbd_expected_purchases(p, t, [x], [tx], [T])[0] == pytest.approx(paper, rel=1e-9)
+    # 2000 purchases in 100 weeks: the printed form overflows, the engine does not.
+    heavy = clv.bgnbd_expected_purchases(p, 52, [2000], [100], [100])[0]
+    assert np.isfinite(heavy) and 0 < heavy
