@@ -190,7 +190,9 @@ def fit_gamma_gamma(x, m, min_customers=MIN_REPEAT_CUSTOMERS):
     result = optimize.minimize(negative_ll, result.x, method="L-BFGS-B")
     p, q, gamma = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(gamma * scale))
-    if not np.isfinite(result.fun) or params.q <= 1 or max(p, q, gamma) > 1e6:
+    # Spend that hardly varies between customers drives q and gamma up together (their ratio stays
+    # finite): that limit is valid, the expected spend tends to the population mean.
+    if not np.isfinite(result.fun) or not np.isfinite([p, q, gamma]).all() or params.q <= 1:
         raise NotEnoughHistory("the spend history does not identify the model (no stable fit)")
     return params
 
