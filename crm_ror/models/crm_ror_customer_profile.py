@@ -6,6 +6,7 @@ import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..engine import clv, rfm
@@ -121,6 +122,10 @@ class CrmRorCustomerProfile(models.Model):
     @api.model
     def action_recompute(self):
         """Recompute the profiles of the companies the user works in."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(
+                self.env._("Only Return on Relationship administrators can recompute the value profiles.")
+            )
         self._compute_profiles(self.env.companies)
         return {
             "type": "ir.actions.client",

@@ -1,6 +1,7 @@
 """Purchase profiles on real invoices: credit notes, currencies, companies kept apart, no purchases."""
 
 from odoo import fields
+from odoo.exceptions import AccessError
 
 from .value_common import CrmRorScenarioCase
 
@@ -205,3 +206,14 @@ class TestProfile(CrmRorScenarioCase):
             ["revenue:sum", "gross_margin:sum", "__count"],
         )
         self.assertEqual(groups, [(self.env.user, self._profile(self.p1).segment_id, 285.0, 225.0, 1)])
+
+    def test_recompute_needs_the_manager_group(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "ROR plain user",
+                "login": "ror_plain_user",
+                "groups_id": [(6, 0, [self.env.ref("crm_ror.group_crm_ror_user").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.env["crm.ror.customer.profile"].with_user(user).action_recompute()
