@@ -34,6 +34,7 @@
         "views/res_config_settings_touch_views.xml",
     ],
     "demo": [
+        "demo/crm_ror_value_demo.xml",
         "demo/crm_ror_touch_demo.xml",
     ],
     "external_dependencies": {"python": ["scipy", "numpy"]},

@@ -87,10 +87,14 @@ def fit_bgnbd(x, tx, T, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTO
     """Fit (r, alpha, a, b) by maximum likelihood; raise NotEnoughHistory when it cannot be trusted."""
     x, tx, T = _as_arrays(x, tx, T)
     _check_bgnbd_data(x, tx, T, min_customers, min_repeat)
+    # Customers with the same history share one likelihood term: fit on the distinct histories,
+    # weighted by their counts (many fewer rows with purchase dates in days).
+    histories, weights = np.unique(np.column_stack([x, tx, T]), axis=0, return_counts=True)
+    ux, utx, uT = histories.T
 
     def negative_ll(log_params):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value = -bgnbd_log_likelihood(BGNBDParams(*np.exp(log_params)), x, tx, T).sum()
+            value = -(weights * bgnbd_log_likelihood(BGNBDParams(*np.exp(log_params)), ux, utx, uT)).sum()
         return value if np.isfinite(value) else 1e300
 
     # Start from a rate of one purchase per mean customer age and a moderate dropout.
@@ -126,9 +130,12 @@ def bgnbd_expected_purchases(params, t, x, tx, T):
         return np.zeros_like(x)
     if abs(a - 1.0) < 1e-9:
         a = 1.0 + 1e-9  # the closed form has a removable singularity at a == 1
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    z = t / (alpha + T + t)
     head = (a + b + x - 1) / (a - 1)
-    body = 1.0 - np.power((alpha + T) / (alpha + T + t), r + x) * hyp
+    # ((1 - z) ** (r + x)) * 2F1(r + x, b + x; a + b + x - 1; z) of the paper, rewritten with Euler's
+    # transformation so that the hypergeometric parameters do not grow with x (no overflow for
+    # customers with hundreds of purchases): (1 - z) ** (a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z).
+    body = 1.0 - np.power(1.0 - z, a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     repeat = x > 0
     denominator = np.ones_like(x)
     denominator[repeat] = 1.0 + (a / (b + x[repeat] - 1)) * np.power(
@@ -183,7 +190,9 @@ def fit_gamma_gamma(x, m, min_customers=MIN_REPEAT_CUSTOMERS):
     result = optimize.minimize(negative_ll, result.x, method="L-BFGS-B")
     p, q, gamma = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(gamma * scale))
-    if not np.isfinite(result.fun) or params.q <= 1 or max(p, q, gamma) > 1e6:
+    # Spend that hardly varies between customers drives q and gamma up together (their ratio stays
+    # finite): that limit is valid, the expected spend tends to the population mean.
+    if not np.isfinite(result.fun) or not np.isfinite([p, q, gamma]).all() or params.q <= 1:
         raise NotEnoughHistory("the spend history does not identify the model (no stable fit)")
     return params
 

@@ -1,5 +1,4 @@
 import logging
-import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -7,9 +6,11 @@ import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..engine import clv, rfm
+from ..engine import ror as ror_engine
 
 _logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class CrmRorCustomerProfile(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True, index=True)
     computed_at = fields.Datetime("Computed on", readonly=True)
     reference_date = fields.Date("As of", readonly=True, help="Date the figures were computed for.")
 
@@ -121,6 +122,10 @@ class CrmRorCustomerProfile(models.Model):
     @api.model
     def action_recompute(self):
         """Recompute the profiles of the companies the user works in."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(
+                self.env._("Only Return on Relationship administrators can recompute the value profiles.")
+            )
         self._compute_profiles(self.env.companies)
         return {
             "type": "ir.actions.client",
@@ -392,11 +397,13 @@ class CrmRorCustomerProfile(models.Model):
     def _compute_profiles(self, companies, reference_date=None):
         reference_date = reference_date or fields.Date.context_today(self)
         now = fields.Datetime.now()
+        self.env.flush_all()  # the figures are read with SQL
         # The figures are company-wide; record rules apply when they are read.
         profiles = self.sudo()
         for company in companies.sudo():
             values = profiles._ror_company_values(company, reference_date)
             profiles._ror_write_profiles(company, values, now)
+            _logger.info("Customer value: %s profiles computed for %s", len(values), company.name)
             profiles.env["crm.ror.segment.snapshot"]._ror_take_snapshot(company, reference_date)
             company.ror_computed_at = now
 
@@ -469,17 +476,13 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_ratio(self, margin, cost, currency):
-        if currency.is_zero(cost) or cost < 0:
-            return 0.0, False
-        return (margin - cost) / cost, True
+        """(ROR, defined): the ROR is stored as 0 with ``defined`` False when there is no cost."""
+        value = ror_engine.return_on_relationship(margin, cost, precision=currency.rounding / 2)
+        return (0.0, False) if value is None else (value, True)
 
     @api.model
     def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
-        if not (has_12m and has_prev):
-            return "none"
-        if math.isclose(ror_12m, ror_prev, abs_tol=0.05):
-            return "stable"
-        return "up" if ror_12m > ror_prev else "down"
+        return ror_engine.trend(ror_12m if has_12m else None, ror_prev if has_prev else None)
 
     def _ror_apply_rfm(self, company, values):
         """Scores over the active customers; Lost and credit-note-only customers get none."""
@@ -581,7 +584,16 @@ class CrmRorCustomerProfile(models.Model):
             bgnbd, x, tx, age, expected_spend, horizon, company.ror_clv_discount_rate / 100.0, margin_rates
         )
         currency = company.currency_id
+        finite = (
+            np.isfinite(predicted) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
+        )
         for index, partner_id in enumerate(buyers):
+            if not finite[index]:
+                # Numerical limits of the closed forms for this history: say so rather than store garbage.
+                values[partner_id]["clv_message"] = self.env._(
+                    "Not enough history: the model gives no finite value."
+                )
+                continue
             values[partner_id].update(
                 clv_status="ok",
                 clv_message=False,

@@ -77,36 +77,35 @@ class CrmRorScorecardKpi(models.AbstractModel):
         ]
 
     @api.model
-    def _ror_purchases(self, period, date_from, date_to):
-        """Rows (partner_id, doc_date, user_id) of the company's purchases in [date_from, date_to]."""
+    def _ror_buyers(self, period, date_from, date_to):
+        """Ids of the customers with a purchase of the company (and team) in [date_from, date_to]."""
         company, team = period["company"], period["team"]
         lines = self.env["crm.ror.customer.profile"]._ror_sales_lines_query(company, date_to)
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT partner_id, doc_id, min(doc_date), min(user_id)
+                SELECT DISTINCT partner_id
                   FROM (%(lines)s) lines
-                 WHERE is_purchase AND partner_id IS NOT NULL
-                   AND (%(date_from)s::date IS NULL OR doc_date >= %(date_from)s)
+                 WHERE is_purchase AND partner_id IS NOT NULL AND doc_date >= %(date_from)s
                    AND (%(team)s::int IS NULL OR team_id = %(team)s)
-              GROUP BY partner_id, doc_id
                 """,
                 lines=lines,
                 date_from=date_from,
                 team=team.id or None,
             )
         )
-        return self.env.cr.fetchall()
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
     def _ror_retention(self, period):
         length = period["date_to"] - period["date_from"]
         previous_to = period["date_from"] - timedelta(days=1)
         previous_from = previous_to - length
-        base = {row[0] for row in self._ror_purchases(period, previous_from, previous_to)}
+        base = self._ror_buyers(period, previous_from, previous_to)
         if not base:
             return None, None
-        current = {row[0] for row in self._ror_purchases(period, period["date_from"], period["date_to"])}
+        current = self._ror_buyers(period, period["date_from"], period["date_to"])
         retained = len(base & current)
         return 100.0 * retained / len(base), 100.0 * (len(base) - retained) / len(base)
 
@@ -120,27 +119,45 @@ class CrmRorScorecardKpi(models.AbstractModel):
 
     @api.model
     def _ror_repeat_customers(self, period):
-        """(repeat customer ids, salespeople who sold in the period)."""
-        rows = self._ror_purchases(period, None, period["date_to"])
-        in_period = [row for row in rows if row[2] >= period["date_from"]]
-        documents = {}
-        for partner_id, _doc, _date, _user in rows:
-            documents[partner_id] = documents.get(partner_id, 0) + 1
-        repeat = {row[0] for row in in_period if documents[row[0]] >= 2}
-        salespeople = {row[3] for row in in_period if row[3]}
-        return repeat, salespeople
+        """(number of repeat customers, number of salespeople who sold in the period)."""
+        company, team = period["company"], period["team"]
+        lines = self.env["crm.ror.customer.profile"]._ror_sales_lines_query(company, period["date_to"])
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH docs AS (
+                    SELECT partner_id, doc_id, min(doc_date) AS doc_date, min(user_id) AS user_id
+                      FROM (%(lines)s) lines
+                     WHERE is_purchase AND partner_id IS NOT NULL
+                       AND (%(team)s::int IS NULL OR team_id = %(team)s)
+                  GROUP BY partner_id, doc_id
+                ),
+                customers AS (
+                    SELECT partner_id FROM docs
+                  GROUP BY partner_id
+                    HAVING count(*) >= 2 AND max(doc_date) >= %(date_from)s
+                )
+                SELECT (SELECT count(*) FROM customers),
+                       (SELECT count(DISTINCT user_id) FROM docs WHERE doc_date >= %(date_from)s)
+                """,
+                lines=lines,
+                team=team.id or None,
+                date_from=period["date_from"],
+            )
+        )
+        return self.env.cr.fetchone()
 
     @api.model
     def _kpi_repeat_customers(self, period):
-        repeat, _salespeople = self._ror_repeat_customers(period)
-        return float(len(repeat))
+        return float(self._ror_repeat_customers(period)[0])
 
     @api.model
     def _kpi_repeat_customers_per_salesperson(self, period):
         repeat, salespeople = self._ror_repeat_customers(period)
         if not salespeople:
             return None
-        return len(repeat) / len(salespeople)
+        return repeat / salespeople
 
     @api.model
     def _kpi_profile_freshness(self, period):

@@ -117,6 +117,17 @@ def test_gamma_gamma_recovers_known_parameters():
     assert fitted.gamma == pytest.approx(truth.gamma, rel=0.25)
 
 
+def test_gamma_gamma_without_heterogeneity_tends_to_the_population_mean():
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 6, 500).astype(float)
+    m = np.array([rng.gamma(6.0, 25.0, int(k)).mean() for k in x])  # same spend law for everybody
+    params = clv.fit_gamma_gamma(x, m)
+    spend = clv.gamma_gamma_expected_spend(params, [0, 1, 5], [0.0, 300.0, 300.0])
+    assert np.isfinite(spend).all()
+    assert spend[0] == pytest.approx(150.0, rel=0.05)  # the population mean, 6 x 25
+    assert spend[1] == pytest.approx(spend[0], rel=0.1)  # a customer's own mean hardly counts
+
+
 def test_gamma_gamma_refuses_too_little_history():
     with pytest.raises(clv.NotEnoughHistory):
         clv.fit_gamma_gamma([1, 2, 0], [10.0, 20.0, 0.0])
@@ -144,3 +155,25 @@ def test_discounted_clv():
         ]
         == 0
     )
+
+
+def test_expected_purchases_matches_the_paper_form_and_stays_finite():
+    from scipy import special
+
+    p = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    x, tx, T, t = 5.0, 20.0, 30.0, 26.0
+    # Equation 10 of the paper, as printed.
+    paper = (
+        (p.a + p.b + x - 1)
+        / (p.a - 1)
+        * (
+            1
+            - ((p.alpha + T) / (p.alpha + T + t)) ** (p.r + x)
+            * special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, t / (p.alpha + T + t))
+        )
+        / (1 + p.a / (p.b + x - 1) * ((p.alpha + T) / (p.alpha + tx)) ** (p.r + x))
+    )
+    assert clv.bgnbd_expected_purchases(p, t, [x], [tx], [T])[0] == pytest.approx(paper, rel=1e-9)
+    # 2000 purchases in 100 weeks: the printed form overflows, the engine does not.
+    heavy = clv.bgnbd_expected_purchases(p, 52, [2000], [100], [100])[0]
+    assert np.isfinite(heavy) and 0 < heavy
