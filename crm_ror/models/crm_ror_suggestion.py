@@ -534,6 +534,10 @@ class CrmRorSuggestion(models.Model):
                       JOIN higher h ON h.product_id = up.product_id AND h.rank = c.rank
                       LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = up.product_id
                      WHERE owned.partner_id IS NULL
+                       -- already proposed as a cross-sell in this run
+                       AND NOT EXISTS (SELECT 1 FROM crm_ror_suggestion cs
+                                        WHERE cs.company_id = %(company)s AND cs.state = 'new'
+                                          AND cs.partner_id = b.partner_id AND cs.product_id = up.product_id)
                      ORDER BY b.partner_id, up.product_id, cur.unit_price DESC, b.product_id
                 ),
                 ranked AS (

@@ -247,6 +247,13 @@ class TestSuggestions(TouchCase):
         self.assertAlmostEqual(low_up.expected_value, 400.0)  # (300 - 100) x 2
         self.assertIn("segments above Touch Bronze buy Touch Desk Pro", low_up.reason)
         self.assertAlmostEqual(up_sells.filtered(lambda s: s.partner_id == middle).expected_value, 200.0)
+        # A product already proposed as a cross-sell is not proposed again as an up-sell.
+        self.company.crm_ror_affinity_min_lift = 0.5
+        self.company.crm_ror_affinity_min_support = 0.3
+        suggestions = self._recompute()
+        cross = suggestions.filtered(lambda s: s.kind == "cross_sell" and s.partner_id == low)
+        self.assertIn(pro_desk, cross.product_id)
+        self.assertFalse(suggestions.filtered(lambda s: s.kind == "up_sell" and s.partner_id == low))
 
     def test_scorecard_kpis(self):
         self._baskets()
