@@ -126,16 +126,21 @@ class CrmRorKeyDate(models.Model):
         key_dates = self.browse(list(due)).with_prefetch(list(due))
         todo = self.env.ref("mail.mail_activity_data_todo")
         partner_model_id = self.env["ir.model"]._get_id("res.partner")
+        # Written in the salesperson's language.
+        users = self.env["res.users"].sudo().browse({user_id for _occurrence, user_id in due.values()})
+        langs = {user.id: user.lang for user in users}
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [
                 {
                     "res_model_id": partner_model_id,
                     "res_id": key_date.partner_id.id,
                     "activity_type_id": todo.id,
-                    "summary": key_date._reminder_summary(due[key_date.id][0]),
+                    "summary": key_date.with_context(lang=langs[due[key_date.id][1]])._reminder_summary(
+                        due[key_date.id][0]
+                    ),
                     "date_deadline": due[key_date.id][0],
                     "user_id": due[key_date.id][1],
-                    "note": key_date._reminder_note(),
+                    "note": key_date.with_context(lang=langs[due[key_date.id][1]])._reminder_note(),
                 }
                 for key_date in key_dates
             ]
