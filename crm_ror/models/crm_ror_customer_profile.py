@@ -617,25 +617,24 @@ class CrmRorCustomerProfile(models.Model):
 
     def _ror_write_profiles(self, company, values, now):
         """Create, update and delete the company's profiles in batches."""
-        existing = dict(
-            self.with_context(active_test=False)._read_group(
-                [("company_id", "=", company.id)], ["partner_id"], ["id:array_agg"]
-            )
-        )
-        existing = {partner.id: ids[0] for partner, ids in existing.items()}
+        # Iterating one recordset keeps its prefetching: the fields write() reads (company, currency)
+        # come in one query for all profiles, not one per profile.
+        profiles = self.search([("company_id", "=", company.id)])
+        existing = {profile.partner_id.id: profile for profile in profiles}
+        profiles.mapped("currency_id")
         to_create = []
         for partner_id, computed in values.items():
             vals = {key: value for key, value in computed.items() if not key.startswith("_")}
             vals["computed_at"] = now
-            profile_id = existing.pop(partner_id, None)
-            if profile_id:
+            profile = existing.pop(partner_id, None)
+            if profile:
                 # Writes are cached and flushed together as one UPDATE per column set.
-                self.browse(profile_id).write(vals)
+                profile.write(vals)
             else:
                 to_create.append(dict(vals, partner_id=partner_id, company_id=company.id))
         if to_create:
             self.create(to_create)
         if existing:
             # Profiles of customers without any sales document any more.
-            self.browse(list(existing.values())).unlink()
+            self.union(*existing.values()).unlink()
         self.flush_model()

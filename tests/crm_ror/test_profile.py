@@ -181,6 +181,7 @@ class TestProfile(CrmRorScenarioCase):
 
         def queries_of_recompute():
             self._compute(self.company_a)
+            self.env.invalidate_all()  # nothing prefetched by the test itself
             before = self.env.cr.sql_log_count
             self._compute(self.company_a)
             return self.env.cr.sql_log_count - before

@@ -1,5 +1,6 @@
 """Cost to serve, return on relationship, lifetime value on records, and the provider hook."""
 
+from datetime import timedelta
 from unittest.mock import patch
 
 import numpy as np
@@ -103,8 +104,8 @@ class TestRor(CrmRorScenarioCase):
             values[index] = {
                 "purchase_count": len(days),
                 "_day_count": len(days),
-                "first_purchase_date": first + np.timedelta64(0, "D").item(),
-                "last_purchase_date": first + np.timedelta64(days[-1], "D").item(),
+                "first_purchase_date": first,
+                "last_purchase_date": first + timedelta(days=days[-1]),
                 "_repeat_mean": float(rng.gamma(6, 15.0 / 4)) if len(days) > 1 else 0.0,
                 "revenue": 100.0 * len(days),
                 "gross_margin": 40.0 * len(days),
