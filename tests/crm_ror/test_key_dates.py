@@ -120,3 +120,15 @@ class TestKeyDates(TouchCase):
         self._key_date(self.contact, date=today.replace(year=2000))  # a leap year: 29 February works too
         self.env.ref("crm_ror.ir_cron_crm_ror_key_date_reminders").method_direct_trigger()
         self.assertEqual(len(self._activities(self.contact)), 1, "the birthday is today: reminded on the day")
+
+    def test_done_activity_on_opportunity_counts_as_contact(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "Touch deal", "type": "opportunity", "partner_id": self.contact.id}
+        )
+        activity = lead.activity_schedule("mail.mail_activity_data_call", user_id=self.salesman_1.id)
+        activity.action_done()
+        today = fields.Date.context_today(self.env.user)
+        self.assertEqual(self.contact.crm_ror_last_contact_date, today)
+        self.assertEqual(
+            self.customer.crm_ror_last_contact_date, today, "the company is contacted through its contact"
+        )
