@@ -1,1 +1,2 @@
 from . import crm_ror_pipeline_report
+from . import crm_ror_segment_transition_report

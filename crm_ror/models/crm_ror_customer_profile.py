@@ -1,0 +1,640 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+from ..engine import clv, rfm
+from ..engine import ror as ror_engine
+
+_logger = logging.getLogger(__name__)
+
+# Share of the time unit of the CLV models: weeks.
+DAYS_PER_WEEK = 7.0
+
+
+class CrmRorCustomerProfile(models.Model):
+    _name = "crm.ror.customer.profile"
+    _description = "Customer Value Profile"
+    _order = "company_id, revenue desc, id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True, index=True)
+    computed_at = fields.Datetime("Computed on", readonly=True)
+    reference_date = fields.Date("As of", readonly=True, help="Date the figures were computed for.")
+
+    # Purchase profile
+    first_purchase_date = fields.Date(readonly=True)
+    last_purchase_date = fields.Date(readonly=True)
+    customer_since = fields.Date(
+        readonly=True, help="First purchase, or the first confirmed sale order when that is earlier."
+    )
+    days_since_last_purchase = fields.Integer(readonly=True, aggregator="avg")
+    purchase_count = fields.Integer("Purchases", readonly=True)
+    revenue = fields.Monetary(readonly=True, help="Net of credit notes, untaxed, in the company's currency.")
+    cost = fields.Monetary("Cost of goods", readonly=True, help="Quantities sold at the products' cost.")
+    gross_margin = fields.Monetary(readonly=True)
+    margin_rate = fields.Float("Margin (%)", readonly=True, aggregator="avg")
+    average_order_value = fields.Monetary(readonly=True, aggregator="avg")
+    avg_days_between = fields.Float("Average days between purchases", readonly=True, aggregator="avg")
+    median_days_between = fields.Float("Median days between purchases", readonly=True, aggregator="avg")
+    revenue_12m = fields.Monetary("Revenue (12 months)", readonly=True)
+    gross_margin_12m = fields.Monetary("Gross margin (12 months)", readonly=True)
+
+    # RFM
+    customer_state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("lost", "Lost"),
+            ("refund_only", "Credit notes only"),
+        ],
+        readonly=True,
+        help="Active customers are scored; Lost ones bought nothing within the company's inactivity "
+        "limit; customers with credit notes but no purchase are neither scored nor segmented.",
+    )
+    recency_score = fields.Integer("R", readonly=True, aggregator="avg")
+    frequency_score = fields.Integer("F", readonly=True, aggregator="avg")
+    monetary_score = fields.Integer("M", readonly=True, aggregator="avg")
+    rfm_code = fields.Char("RFM", readonly=True)
+    segment_id = fields.Many2one("crm.ror.segment", readonly=True, index=True, ondelete="set null")
+
+    # Lifetime value
+    clv_historic = fields.Monetary("Historic CLV", readonly=True, help="Gross margin to date.")
+    clv_status = fields.Selection(
+        [("ok", "Predicted"), ("not_enough_history", "Not enough history")],
+        "Predictive CLV",
+        readonly=True,
+    )
+    clv_message = fields.Char("CLV note", readonly=True)
+    clv_predicted = fields.Monetary(
+        "Predicted CLV",
+        readonly=True,
+        help="Discounted gross margin expected over the company's CLV horizon (BG/NBD x Gamma-Gamma).",
+    )
+    clv_expected_purchases = fields.Float("Expected purchases", readonly=True, digits=(16, 2))
+    clv_probability_alive = fields.Float("Probability alive (%)", readonly=True, aggregator="avg")
+    clv_expected_spend = fields.Monetary("Expected order value", readonly=True, aggregator="avg")
+
+    # Return on relationship
+    cost_campaign = fields.Monetary("Campaign contacts", readonly=True)
+    cost_activity = fields.Monetary("Activities", readonly=True)
+    cost_discount = fields.Monetary("Discounts granted", readonly=True)
+    cost_other = fields.Monetary(
+        "Other costs", readonly=True, help="Costs added by other addons (e.g. loyalty rewards)."
+    )
+    cost_to_serve = fields.Monetary(readonly=True)
+    cost_to_serve_12m = fields.Monetary("Cost to serve (12 months)", readonly=True)
+    ror = fields.Float(
+        "ROR", readonly=True, aggregator="avg", help="(Gross margin - cost to serve) / cost to serve."
+    )
+    ror_12m = fields.Float("ROR (12 months)", readonly=True, aggregator="avg")
+    ror_prev_12m = fields.Float("ROR (previous 12 months)", readonly=True, aggregator="avg")
+    has_ror = fields.Boolean("ROR defined", readonly=True, help="False when there is no cost to serve.")
+    has_ror_12m = fields.Boolean("ROR (12 months) defined", readonly=True)
+    ror_trend = fields.Selection(
+        [("up", "Improving"), ("down", "Worsening"), ("stable", "Stable"), ("none", "Not comparable")],
+        readonly=True,
+        help="Last 12 months against the 12 months before.",
+    )
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "unique(partner_id, company_id)",
+            "A customer has one value profile per company.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------------------------------
+    # Actions and cron
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def action_recompute(self):
+        """Recompute the profiles of the companies the user works in."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(
+                self.env._("Only Return on Relationship administrators can recompute the value profiles.")
+            )
+        self._compute_profiles(self.env.companies)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("Customer value profiles recomputed."),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _cron_compute_profiles(self):
+        self._compute_profiles(self.env["res.company"].search([]))
+
+    # ------------------------------------------------------------------------------------------
+    # Data gathering (one set-wise query per figure family and company)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _ror_sales_lines_query(self, company, date_to):
+        """SQL of the company's sales lines up to ``date_to``, one row per document line.
+
+        Columns: partner_id (commercial), doc_id, doc_date, is_purchase, amount (untaxed, company
+        currency, negative for credit notes), cost, discount (list-price discount, company currency),
+        user_id, team_id.
+        """
+        if company.ror_source == "order":
+            return SQL(
+                """
+                SELECT p.commercial_partner_id AS partner_id, o.id AS doc_id,
+                       o.date_order::date AS doc_date, TRUE AS is_purchase,
+                       l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount,
+                       l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                           * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0) AS cost,
+                       l.price_unit * l.product_uom_qty * COALESCE(l.discount, 0) / 100
+                           / COALESCE(NULLIF(o.currency_rate, 0), 1) AS discount,
+                       o.user_id AS user_id, o.team_id AS team_id
+                  FROM sale_order_line l
+                  JOIN sale_order o ON o.id = l.order_id
+                  JOIN res_partner p ON p.id = o.partner_id
+             LEFT JOIN product_product pp ON pp.id = l.product_id
+             LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+             LEFT JOIN uom_uom lu ON lu.id = l.product_uom
+                 WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order::date <= %(date_to)s
+                   AND l.display_type IS NULL AND NOT COALESCE(l.is_downpayment, FALSE)
+                """,
+                company=company.id,
+                date_to=date_to,
+            )
+        # Credit notes count negative; an invoice fully reversed by one is no purchase.
+        return SQL(
+            """
+            SELECT m.commercial_partner_id AS partner_id, m.id AS doc_id, m.invoice_date AS doc_date,
+                   (m.move_type = 'out_invoice' AND m.payment_state IS DISTINCT FROM 'reversed') AS is_purchase,
+                   -l.balance AS amount,
+                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
+                       * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                       * COALESCE((pp.standard_price ->> m.company_id::text)::numeric, 0) AS cost,
+                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END
+                       * l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100
+                       / COALESCE(NULLIF(m.invoice_currency_rate, 0), 1) AS discount,
+                   m.invoice_user_id AS user_id, m.team_id AS team_id
+              FROM account_move_line l
+              JOIN account_move m ON m.id = l.move_id
+         LEFT JOIN product_product pp ON pp.id = l.product_id
+         LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+         LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
+             WHERE m.company_id = %(company)s AND m.state = 'posted'
+               AND m.move_type IN ('out_invoice', 'out_refund')
+               AND m.invoice_date <= %(date_to)s AND l.display_type = 'product'
+            """,
+            company=company.id,
+            date_to=date_to,
+        )
+
+    @api.model
+    def _ror_windows(self, reference_date):
+        """(start of the last 12 months, start of the 12 months before), both inclusive."""
+        start_12m = reference_date - relativedelta(years=1) + timedelta(days=1)
+        return start_12m, start_12m - relativedelta(years=1)
+
+    def _ror_fetch_purchases(self, company, reference_date):
+        start_12m, start_prev = self._ror_windows(reference_date)
+        query = SQL(
+            """
+            WITH lines AS (%(lines)s),
+            docs AS (
+                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AS is_purchase, sum(amount) AS amount
+                  FROM lines GROUP BY partner_id, doc_id, doc_date
+            ),
+            days AS (
+                SELECT partner_id, doc_date, sum(amount) AS amount
+                  FROM docs WHERE is_purchase GROUP BY partner_id, doc_date
+            ),
+            ranked AS (
+                SELECT partner_id, amount,
+                       doc_date - lag(doc_date) OVER w AS gap, row_number() OVER w AS rank
+                  FROM days WINDOW w AS (PARTITION BY partner_id ORDER BY doc_date)
+            ),
+            day_stats AS (
+                SELECT partner_id, count(*) AS day_count, avg(gap) AS avg_gap,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap,
+                       avg(amount) FILTER (WHERE rank > 1) AS repeat_mean
+                  FROM ranked GROUP BY partner_id
+            ),
+            doc_stats AS (
+                SELECT partner_id, count(*) FILTER (WHERE is_purchase) AS purchase_count,
+                       min(doc_date) FILTER (WHERE is_purchase) AS first_date,
+                       max(doc_date) FILTER (WHERE is_purchase) AS last_date
+                  FROM docs GROUP BY partner_id
+            ),
+            line_stats AS (
+                SELECT partner_id, sum(amount) AS revenue, sum(cost) AS cost, sum(discount) AS discount,
+                       sum(amount) FILTER (WHERE doc_date >= %(start_12m)s) AS revenue_12m,
+                       sum(amount - cost) FILTER (WHERE doc_date >= %(start_12m)s) AS margin_12m,
+                       sum(amount - cost) FILTER (WHERE doc_date >= %(start_prev)s AND doc_date < %(start_12m)s) AS margin_prev,
+                       sum(discount) FILTER (WHERE doc_date >= %(start_12m)s) AS discount_12m,
+                       sum(discount) FILTER (WHERE doc_date >= %(start_prev)s AND doc_date < %(start_12m)s) AS discount_prev
+                  FROM lines GROUP BY partner_id
+            ),
+            first_orders AS (
+                SELECT p.commercial_partner_id AS partner_id, min(o.date_order::date) AS first_order
+                  FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
+                 WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order::date <= %(date_to)s
+              GROUP BY p.commercial_partner_id
+            )
+            SELECT s.partner_id, s.revenue, s.cost, s.discount, s.revenue_12m, s.margin_12m, s.margin_prev,
+                   s.discount_12m, s.discount_prev, d.purchase_count, d.first_date, d.last_date,
+                   ds.day_count, ds.avg_gap, ds.median_gap, ds.repeat_mean, fo.first_order
+              FROM line_stats s
+              JOIN doc_stats d ON d.partner_id = s.partner_id
+         LEFT JOIN day_stats ds ON ds.partner_id = s.partner_id
+         LEFT JOIN first_orders fo ON fo.partner_id = s.partner_id
+             WHERE s.partner_id IS NOT NULL
+            """,
+            lines=self._ror_sales_lines_query(company, reference_date),
+            start_12m=start_12m,
+            start_prev=start_prev,
+            company=company.id,
+            date_to=reference_date,
+        )
+        self.env.cr.execute(query)
+        return self.env.cr.dictfetchall()
+
+    @api.model
+    def _ror_contact_costs(self, company, partner_ids, date_from, date_to):
+        """{partner: campaign contacts x medium cost}: leads of the customer with a campaign and a medium."""
+        if not partner_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.commercial_partner_id, l.medium_id, count(*)
+                  FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.company_id = %(company)s AND l.campaign_id IS NOT NULL AND l.medium_id IS NOT NULL
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+                   AND l.create_date::date <= %(date_to)s
+                   AND (%(date_from)s::date IS NULL OR l.create_date::date >= %(date_from)s)
+              GROUP BY p.commercial_partner_id, l.medium_id
+                """,
+                company=company.id,
+                partners=list(partner_ids),
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        mediums = self.env["utm.medium"].with_company(company).browse({row[1] for row in rows})
+        cost = {medium.id: medium.ror_contact_cost for medium in mediums}
+        result = defaultdict(float)
+        for partner_id, medium_id, count in rows:
+            result[partner_id] += count * cost[medium_id]
+        return result
+
+    @api.model
+    def _ror_activity_costs(self, company, partner_ids, date_from, date_to):
+        """{partner: done activities x cost of their type}, on the customer, its leads and its orders."""
+        if not partner_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH targets AS (
+                    SELECT 'res.partner' AS model, id AS res_id, commercial_partner_id AS partner_id
+                      FROM res_partner WHERE commercial_partner_id = ANY(%(partners)s)
+                 UNION ALL
+                    SELECT 'crm.lead', l.id, p.commercial_partner_id
+                      FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
+                     WHERE p.commercial_partner_id = ANY(%(partners)s)
+                 UNION ALL
+                    SELECT 'sale.order', o.id, p.commercial_partner_id
+                      FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
+                     WHERE p.commercial_partner_id = ANY(%(partners)s)
+                )
+                SELECT t.partner_id, m.mail_activity_type_id, count(*)
+                  FROM mail_message m JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
+                 WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
+                   AND m.date::date <= %(date_to)s
+                   AND (%(date_from)s::date IS NULL OR m.date::date >= %(date_from)s)
+              GROUP BY t.partner_id, m.mail_activity_type_id
+                """,
+                company=company.id,
+                partners=list(partner_ids),
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        types = self.env["mail.activity.type"].with_company(company).with_context(active_test=False)
+        cost = {kind.id: kind.ror_cost for kind in types.browse({row[1] for row in rows})}
+        result = defaultdict(float)
+        for partner_id, type_id, count in rows:
+            result[partner_id] += count * cost[type_id]
+        return result
+
+    @api.model
+    def _ror_cost_providers(self):
+        """Models of other addons that add costs to serve (contract: ``_crm_ror_cost_to_serve``).
+
+        A method inherited unchanged by several models is called once.
+        """
+        providers, seen = [], set()
+        for name in sorted(self.env.registry.models):
+            method = getattr(self.env.registry[name], "_crm_ror_cost_to_serve", None)
+            if method is None:
+                continue
+            key = getattr(method, "__func__", method)
+            if key not in seen:
+                seen.add(key)
+                providers.append(name)
+        return providers
+
+    @api.model
+    def _ror_other_costs(self, company, partner_ids, date_from, date_to):
+        result = defaultdict(float)
+        if not partner_ids:
+            return result
+        for name in self._ror_cost_providers():
+            amounts = (
+                self.env[name].sudo()._crm_ror_cost_to_serve(company, list(partner_ids), date_from, date_to)
+            )
+            for partner_id, amount in (amounts or {}).items():
+                result[partner_id] += amount or 0.0
+        return result
+
+    @api.model
+    def _ror_costs_to_serve(self, company, partner_ids, date_from, date_to):
+        """{partner: {"campaign", "activity", "other"}} over a period (discounts come with the sales)."""
+        campaign = self._ror_contact_costs(company, partner_ids, date_from, date_to)
+        activity = self._ror_activity_costs(company, partner_ids, date_from, date_to)
+        other = self._ror_other_costs(company, partner_ids, date_from, date_to)
+        return {
+            partner_id: {
+                "campaign": campaign.get(partner_id, 0.0),
+                "activity": activity.get(partner_id, 0.0),
+                "other": other.get(partner_id, 0.0),
+            }
+            for partner_id in partner_ids
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Computation
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _compute_profiles(self, companies, reference_date=None):
+        reference_date = reference_date or fields.Date.context_today(self)
+        now = fields.Datetime.now()
+        self.env.flush_all()  # the figures are read with SQL
+        # The figures are company-wide; record rules apply when they are read.
+        profiles = self.sudo()
+        for company in companies.sudo():
+            values = profiles._ror_company_values(company, reference_date)
+            profiles._ror_write_profiles(company, values, now)
+            _logger.info("Customer value: %s profiles computed for %s", len(values), company.name)
+            profiles.env["crm.ror.segment.snapshot"]._ror_take_snapshot(company, reference_date)
+            company.ror_computed_at = now
+
+    def _ror_company_values(self, company, reference_date):
+        rows = self._ror_fetch_purchases(company, reference_date)
+        partner_ids = [row["partner_id"] for row in rows]
+        start_12m, start_prev = self._ror_windows(reference_date)
+        end_prev = start_12m - timedelta(days=1)
+        costs_all = self._ror_costs_to_serve(company, partner_ids, None, reference_date)
+        costs_12m = self._ror_costs_to_serve(company, partner_ids, start_12m, reference_date)
+        costs_prev = self._ror_costs_to_serve(company, partner_ids, start_prev, end_prev)
+        currency = company.currency_id
+
+        values = {}
+        for row in rows:
+            partner_id = row["partner_id"]
+            revenue = float(row["revenue"] or 0.0)
+            cost = float(row["cost"] or 0.0)
+            margin = revenue - cost
+            count = row["purchase_count"] or 0
+            parts = costs_all[partner_id]
+            discount = float(row["discount"] or 0.0)
+            cost_to_serve = parts["campaign"] + parts["activity"] + discount + parts["other"]
+            cost_12m = sum(costs_12m[partner_id].values()) + float(row["discount_12m"] or 0.0)
+            cost_prev = sum(costs_prev[partner_id].values()) + float(row["discount_prev"] or 0.0)
+            margin_12m = float(row["margin_12m"] or 0.0)
+            margin_prev = float(row["margin_prev"] or 0.0)
+            ror, has_ror = self._ror_ratio(margin, cost_to_serve, currency)
+            ror_12m, has_ror_12m = self._ror_ratio(margin_12m, cost_12m, currency)
+            ror_prev, has_ror_prev = self._ror_ratio(margin_prev, cost_prev, currency)
+            since = [day for day in (row["first_date"], row["first_order"]) if day]
+            values[partner_id] = {
+                "reference_date": reference_date,
+                "first_purchase_date": row["first_date"],
+                "last_purchase_date": row["last_date"],
+                "customer_since": min(since) if since else False,
+                "days_since_last_purchase": (reference_date - row["last_date"]).days
+                if row["last_date"]
+                else 0,
+                "purchase_count": count,
+                "revenue": currency.round(revenue),
+                "cost": currency.round(cost),
+                "gross_margin": currency.round(margin),
+                "margin_rate": 100.0 * margin / revenue if revenue > 0 else 0.0,
+                "average_order_value": currency.round(revenue / count) if count else 0.0,
+                "avg_days_between": float(row["avg_gap"] or 0.0),
+                "median_days_between": float(row["median_gap"] or 0.0),
+                "revenue_12m": currency.round(float(row["revenue_12m"] or 0.0)),
+                "gross_margin_12m": currency.round(margin_12m),
+                "clv_historic": currency.round(margin),
+                "cost_campaign": currency.round(parts["campaign"]),
+                "cost_activity": currency.round(parts["activity"]),
+                "cost_discount": currency.round(discount),
+                "cost_other": currency.round(parts["other"]),
+                "cost_to_serve": currency.round(cost_to_serve),
+                "cost_to_serve_12m": currency.round(cost_12m),
+                "ror": ror,
+                "has_ror": has_ror,
+                "ror_12m": ror_12m,
+                "has_ror_12m": has_ror_12m,
+                "ror_prev_12m": ror_prev,
+                "ror_trend": self._ror_trend(ror_12m, has_ror_12m, ror_prev, has_ror_prev),
+                # engine inputs, popped before writing
+                "_day_count": int(row["day_count"] or 0),
+                "_repeat_mean": float(row["repeat_mean"] or 0.0),
+            }
+        self._ror_apply_rfm(company, values)
+        self._ror_apply_clv(company, values, reference_date)
+        return values
+
+    @api.model
+    def _ror_ratio(self, margin, cost, currency):
+        """(ROR, defined): the ROR is stored as 0 with ``defined`` False when there is no cost."""
+        value = ror_engine.return_on_relationship(margin, cost, precision=currency.rounding / 2)
+        return (0.0, False) if value is None else (value, True)
+
+    @api.model
+    def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
+        return ror_engine.trend(ror_12m if has_12m else None, ror_prev if has_prev else None)
+
+    def _ror_apply_rfm(self, company, values):
+        """Scores over the active customers; Lost and credit-note-only customers get none."""
+        segments = self.env["crm.ror.segment"]._segments_for_company(company)
+        lost_segment = segments.filtered("is_lost")[:1]
+        grid = [
+            {"id": s.id, "r_min": s.r_min, "r_max": s.r_max, "f_min": s.f_min, "f_max": s.f_max}
+            for s in segments
+            if not s.is_lost
+        ]
+        active = []
+        for partner_id, vals in values.items():
+            vals.update(
+                recency_score=0, frequency_score=0, monetary_score=0, rfm_code=False, segment_id=False
+            )
+            if not vals["purchase_count"]:
+                vals["customer_state"] = "refund_only"
+            elif vals["days_since_last_purchase"] > company.ror_lost_days:
+                vals["customer_state"] = "lost"
+                vals["segment_id"] = lost_segment.id
+            else:
+                vals["customer_state"] = "active"
+                active.append(partner_id)
+        if not active:
+            return
+        scores = rfm.rfm_scores(
+            [values[p]["days_since_last_purchase"] for p in active],
+            [values[p]["purchase_count"] for p in active],
+            [values[p]["revenue"] for p in active],
+        )
+        segment_ids = rfm.map_segments([(r, f) for r, f, _m in scores], grid)
+        for partner_id, (r, f, m), segment_id in zip(active, scores, segment_ids, strict=True):
+            values[partner_id].update(
+                recency_score=r,
+                frequency_score=f,
+                monetary_score=m,
+                rfm_code=f"{r}{f}{m}",
+                segment_id=segment_id or False,
+            )
+
+    # Thresholds of the fit; tests may lower them to fit on a handful of customers.
+    _ror_clv_min_customers = clv.MIN_CUSTOMERS
+    _ror_clv_min_repeat = clv.MIN_REPEAT_CUSTOMERS
+
+    def _ror_apply_clv(self, company, values, reference_date):
+        """Fit BG/NBD and Gamma-Gamma on the company's buyers, then predict each one's value."""
+        buyers = [p for p, vals in values.items() if vals["purchase_count"]]
+        for vals in values.values():
+            vals.update(
+                clv_status="not_enough_history",
+                clv_message=self.env._("No purchase yet."),
+                clv_predicted=0.0,
+                clv_expected_purchases=0.0,
+                clv_probability_alive=0.0,
+                clv_expected_spend=0.0,
+            )
+        if not buyers:
+            company.ror_clv_model_info = self.env._("Not enough history: no purchase.")
+            return
+        x = np.array([max(values[p]["_day_count"] - 1, 0) for p in buyers], dtype=float)
+        tx = (
+            np.array(
+                [(values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days for p in buyers],
+                dtype=float,
+            )
+            / DAYS_PER_WEEK
+        )
+        age = (
+            np.array([(reference_date - values[p]["first_purchase_date"]).days for p in buyers], dtype=float)
+            / DAYS_PER_WEEK
+        )
+        tx = np.where(x > 0, tx, 0.0)
+        spend = np.array([values[p]["_repeat_mean"] for p in buyers], dtype=float)
+        try:
+            bgnbd = clv.fit_bgnbd(x, tx, age, self._ror_clv_min_customers, self._ror_clv_min_repeat)
+            gamma_gamma = clv.fit_gamma_gamma(x, spend, self._ror_clv_min_repeat)
+        except clv.NotEnoughHistory as error:
+            message = self.env._("Not enough history: %(reason)s.", reason=str(error))
+            company.ror_clv_model_info = message
+            for partner_id in buyers:
+                values[partner_id]["clv_message"] = message
+            return
+        expected_spend = clv.gamma_gamma_expected_spend(gamma_gamma, x, spend)
+        horizon = company.ror_clv_horizon_months
+        purchases = clv.bgnbd_expected_purchases(bgnbd, horizon * clv.WEEKS_PER_MONTH, x, tx, age)
+        alive = clv.bgnbd_probability_alive(bgnbd, x, tx, age)
+        total_revenue = sum(values[p]["revenue"] for p in buyers)
+        total_margin = sum(values[p]["gross_margin"] for p in buyers)
+        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
+        margin_rates = np.array(
+            [
+                min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
+                if values[p]["revenue"] > 0
+                else company_rate
+                for p in buyers
+            ]
+        )
+        predicted = clv.discounted_clv(
+            bgnbd, x, tx, age, expected_spend, horizon, company.ror_clv_discount_rate / 100.0, margin_rates
+        )
+        currency = company.currency_id
+        finite = (
+            np.isfinite(predicted) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
+        )
+        for index, partner_id in enumerate(buyers):
+            if not finite[index]:
+                # Numerical limits of the closed forms for this history: say so rather than store garbage.
+                values[partner_id]["clv_message"] = self.env._(
+                    "Not enough history: the model gives no finite value."
+                )
+                continue
+            values[partner_id].update(
+                clv_status="ok",
+                clv_message=False,
+                clv_predicted=currency.round(float(predicted[index])),
+                clv_expected_purchases=float(purchases[index]),
+                clv_probability_alive=100.0 * float(alive[index]),
+                clv_expected_spend=currency.round(float(expected_spend[index])),
+            )
+        company.ror_clv_model_info = self.env._(
+            "BG/NBD (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
+            "Gamma-Gamma: p=%(p).3f, q=%(q).3f, gamma=%(gamma).2f; %(count)s customers.",
+            r=bgnbd.r,
+            alpha=bgnbd.alpha,
+            a=bgnbd.a,
+            b=bgnbd.b,
+            p=gamma_gamma.p,
+            q=gamma_gamma.q,
+            gamma=gamma_gamma.gamma,
+            count=len(buyers),
+        )
+
+    def _ror_write_profiles(self, company, values, now):
+        """Create, update and delete the company's profiles in batches."""
+        # Iterating one recordset keeps its prefetching: the fields write() reads (company, currency)
+        # come in one query for all profiles, not one per profile.
+        profiles = self.search([("company_id", "=", company.id)])
+        existing = {profile.partner_id.id: profile for profile in profiles}
+        profiles.mapped("currency_id")
+        to_create = []
+        for partner_id, computed in values.items():
+            vals = {key: value for key, value in computed.items() if not key.startswith("_")}
+            vals["computed_at"] = now
+            profile = existing.pop(partner_id, None)
+            if profile:
+                # Writes are cached and flushed together as one UPDATE per column set.
+                profile.write(vals)
+            else:
+                to_create.append(dict(vals, partner_id=partner_id, company_id=company.id))
+        if to_create:
+            self.create(to_create)
+        if existing:
+            # Profiles of customers without any sales document any more.
+            self.union(*existing.values()).unlink()
+        self.flush_model()

@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class CrmRorSegmentSnapshot(models.Model):
+    _name = "crm.ror.segment.snapshot"
+    _description = "Monthly Customer Segment Snapshot"
+    _order = "month desc, company_id, partner_id"
+    _rec_name = "partner_id"
+
+    month = fields.Date(required=True, index=True, readonly=True, help="First day of the month.")
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    segment_id = fields.Many2one("crm.ror.segment", ondelete="set null", readonly=True)
+    customer_state = fields.Selection(
+        [("active", "Active"), ("lost", "Lost"), ("refund_only", "Credit notes only")], readonly=True
+    )
+    recency_score = fields.Integer("R", readonly=True, aggregator="avg")
+    frequency_score = fields.Integer("F", readonly=True, aggregator="avg")
+    monetary_score = fields.Integer("M", readonly=True, aggregator="avg")
+    revenue = fields.Monetary(readonly=True)
+    revenue_12m = fields.Monetary("Revenue (12 months)", readonly=True)
+    gross_margin = fields.Monetary(readonly=True)
+
+    _sql_constraints = [
+        (
+            "company_partner_month_uniq",
+            "unique(company_id, partner_id, month)",
+            "A customer has one segment snapshot per company and month.",
+        ),
+    ]
+
+    @api.model
+    def _ror_take_snapshot(self, company, reference_date):
+        """Store (or refresh) this month's snapshot of every profiled customer of the company.
+
+        Each run overwrites the current month, so a month keeps the last state computed in it.
+        """
+        month = reference_date.replace(day=1)
+        self.env["crm.ror.customer.profile"].flush_model()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_ror_segment_snapshot
+                       (month, partner_id, company_id, segment_id, customer_state, recency_score,
+                        frequency_score, monetary_score, revenue, revenue_12m, gross_margin,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(month)s, p.partner_id, p.company_id, p.segment_id, p.customer_state, p.recency_score,
+                       p.frequency_score, p.monetary_score, p.revenue, p.revenue_12m, p.gross_margin,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM crm_ror_customer_profile p
+                 WHERE p.company_id = %(company)s
+                ON CONFLICT (company_id, partner_id, month) DO UPDATE
+                   SET segment_id = EXCLUDED.segment_id, customer_state = EXCLUDED.customer_state,
+                       recency_score = EXCLUDED.recency_score, frequency_score = EXCLUDED.frequency_score,
+                       monetary_score = EXCLUDED.monetary_score, revenue = EXCLUDED.revenue,
+                       revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin,
+                       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                """,
+                month=month,
+                uid=self.env.uid,
+                company=company.id,
+            )
+        )
+        # Customers whose profile disappeared this month leave this month's snapshot too.
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_ror_segment_snapshot s
+                 WHERE s.company_id = %(company)s AND s.month = %(month)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
+                                    WHERE p.company_id = s.company_id AND p.partner_id = s.partner_id)
+                """,
+                company=company.id,
+                month=month,
+            )
+        )
+        self.invalidate_model()

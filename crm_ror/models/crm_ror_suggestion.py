@@ -1,0 +1,569 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..engine.reorder import is_due
+
+KINDS = [("cross_sell", "Cross-sell"), ("reorder", "Due for Reorder"), ("up_sell", "Up-sell")]
+
+
+class CrmRorSuggestion(models.Model):
+    _name = "crm.ror.suggestion"
+    _description = "Up-sell / Cross-sell Suggestion"
+    _order = "expected_value desc, id"
+    _rec_name = "product_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    product_id = fields.Many2one("product.product", required=True, readonly=True, ondelete="cascade")
+    product_categ_id = fields.Many2one(related="product_id.categ_id", string="Product Category")
+    kind = fields.Selection(KINDS, required=True, readonly=True, index=True)
+    reason = fields.Char(compute="_compute_reason", help="Why this product is suggested to this customer.")
+    expected_value = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="Revenue expected from the suggestion in the company's currency: cross-sell = average price x "
+        "average quantity x confidence; reorder = the customer's price x usual quantity; up-sell = the price "
+        "difference x the customer's usual quantity.",
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True, index=True)
+    state = fields.Selection(
+        [("new", "New"), ("done", "Converted"), ("dismissed", "Dismissed")],
+        required=True,
+        default="new",
+        readonly=True,
+        index=True,
+    )
+    computed_date = fields.Datetime(string="Computed On", readonly=True)
+    closed_date = fields.Datetime(
+        string="Converted/Dismissed On",
+        readonly=True,
+        help="Start of the cool-down before proposing it again.",
+    )
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True, ondelete="set null")
+    order_id = fields.Many2one("sale.order", string="Quotation", readonly=True, ondelete="set null")
+    # Evidence behind the suggestion, kept as figures so the reason reads in the user's language.
+    source_product_id = fields.Many2one(
+        "product.product",
+        string="Because of",
+        readonly=True,
+        ondelete="cascade",
+        help="Cross-sell: the product bought that leads to this one; up-sell: the product it replaces.",
+    )
+    confidence = fields.Float(readonly=True, digits=(16, 4))
+    lift = fields.Float(readonly=True, digits=(16, 2))
+    interval_days = fields.Float(string="Usual Interval (days)", readonly=True, digits=(16, 1))
+    purchase_count = fields.Integer(string="Purchases/Buyers", readonly=True)
+    last_purchase_date = fields.Date(readonly=True)
+    usual_qty = fields.Float(string="Usual Quantity", readonly=True, digits="Product Unit of Measure")
+    segment_id = fields.Many2one(
+        "crm.ror.segment",
+        string="Customer Segment",
+        readonly=True,
+        ondelete="set null",
+        help="Up-sell: the customer's value segment; the product is bought by customers of better segments.",
+    )
+
+    @api.depends(
+        "kind",
+        "product_id",
+        "source_product_id",
+        "confidence",
+        "lift",
+        "interval_days",
+        "purchase_count",
+        "last_purchase_date",
+    )
+    def _compute_reason(self):
+        today = fields.Date.context_today(self)
+        for suggestion in self:
+            product = suggestion.product_id.display_name
+            source = suggestion.source_product_id.display_name
+            if suggestion.kind == "cross_sell":
+                suggestion.reason = self.env._(
+                    "Bought %(bought)s; %(confidence)s%% of orders with %(bought)s also include %(product)s "
+                    "(lift %(lift)s)",
+                    bought=source,
+                    product=product,
+                    confidence=round(suggestion.confidence * 100),
+                    lift=round(suggestion.lift, 1),
+                )
+            elif suggestion.kind == "reorder":
+                suggestion.reason = self.env._(
+                    "Buys %(product)s about every %(interval)s days (%(count)s purchases); last bought "
+                    "%(days)s days ago",
+                    product=product,
+                    interval=round(suggestion.interval_days),
+                    count=suggestion.purchase_count,
+                    days=(today - suggestion.last_purchase_date).days
+                    if suggestion.last_purchase_date
+                    else "?",
+                )
+            else:
+                suggestion.reason = self.env._(
+                    "Buys %(bought)s; %(count)s customers of segments above %(segment)s buy %(product)s, "
+                    "a higher-priced %(category)s product",
+                    bought=source,
+                    product=product,
+                    count=suggestion.purchase_count,
+                    segment=suggestion.segment_id.display_name or "?",
+                    category=suggestion.product_id.categ_id.display_name,
+                )
+
+    # ------------------------------------------------------------------------------------
+    # Conversion
+    # ------------------------------------------------------------------------------------
+
+    def _check_can_contact(self):
+        for suggestion in self:
+            if suggestion.state != "new":
+                raise UserError(
+                    self.env._(
+                        "The suggestion of %(product)s for %(partner)s was already converted or dismissed.",
+                        product=suggestion.product_id.display_name,
+                        partner=suggestion.partner_id.display_name,
+                    )
+                )
+            if suggestion.partner_id.crm_ror_no_outreach:
+                raise UserError(
+                    self.env._(
+                        "%(partner)s must not be contacted (Do Not Contact or blacklisted email): the suggestion "
+                        "of %(product)s cannot be acted on.",
+                        partner=suggestion.partner_id.display_name,
+                        product=suggestion.product_id.display_name,
+                    )
+                )
+
+    def action_create_opportunity(self):
+        """Turn each suggestion into an opportunity with its expected value as expected revenue."""
+        self._check_can_contact()
+        leads = self.env["crm.lead"]
+        for suggestion in self:
+            lead = self.env["crm.lead"].create(
+                {
+                    "name": self.env._(
+                        "%(product)s for %(partner)s",
+                        product=suggestion.product_id.display_name,
+                        partner=suggestion.partner_id.display_name,
+                    ),
+                    "type": "opportunity",
+                    "partner_id": suggestion.partner_id.id,
+                    "company_id": suggestion.company_id.id,
+                    "user_id": (suggestion.user_id or self.env.user).id,
+                    "expected_revenue": suggestion.expected_value,
+                    "description": suggestion.reason,
+                }
+            )
+            suggestion.write({"state": "done", "lead_id": lead.id, "closed_date": fields.Datetime.now()})
+            leads |= lead
+        return self._open_records(leads, self.env._("Opportunities"))
+
+    def action_add_to_quotation(self):
+        """Add each product to the customer's open draft quotation, or to a new one."""
+        self._check_can_contact()
+        orders = self.env["sale.order"]
+        for suggestion in self:
+            order = self.env["sale.order"].search(
+                [
+                    ("partner_id", "child_of", suggestion.partner_id.id),
+                    ("company_id", "=", suggestion.company_id.id),
+                    ("state", "=", "draft"),
+                ],
+                order="date_order desc, id desc",
+                limit=1,
+            )
+            if not order:
+                order = self.env["sale.order"].create(
+                    {
+                        "partner_id": suggestion.partner_id.id,
+                        "company_id": suggestion.company_id.id,
+                        "user_id": (suggestion.user_id or self.env.user).id,
+                    }
+                )
+            self.env["sale.order.line"].create(
+                {
+                    "order_id": order.id,
+                    "product_id": suggestion.product_id.id,
+                    "product_uom_qty": suggestion.usual_qty or 1.0,
+                }
+            )
+            suggestion.write({"state": "done", "order_id": order.id, "closed_date": fields.Datetime.now()})
+            orders |= order
+        return self._open_records(orders, self.env._("Quotations"))
+
+    def action_dismiss(self):
+        self.filtered(lambda s: s.state == "new").write(
+            {"state": "dismissed", "closed_date": fields.Datetime.now()}
+        )
+
+    def _open_records(self, records, name):
+        action = {"type": "ir.actions.act_window", "res_model": records._name, "name": name}
+        if len(records) == 1:
+            action.update(view_mode="form", views=[(False, "form")], res_id=records.id)
+        else:
+            action.update(
+                view_mode="list,form",
+                views=[(False, "list"), (False, "form")],
+                domain=[("id", "in", records.ids)],
+            )
+        return action
+
+    # ------------------------------------------------------------------------------------
+    # Scorecard KPIs (contract 1)
+    # ------------------------------------------------------------------------------------
+
+    @api.model
+    def _crm_scorecard_kpi_catalog(self):
+        return [
+            {
+                "code": "crm_ror.suggestion_conversion_rate",
+                "name": self.env._("Suggestion conversion rate"),
+                "perspective": "process",
+                "unit": "%",
+                "direction": "max",
+                "description": self.env._(
+                    "Up-sell, cross-sell and reorder suggestions turned into an opportunity or a quotation in "
+                    "the period, out of those converted or dismissed in the period."
+                ),
+                "method": "_kpi_suggestion_conversion_rate",
+            },
+            {
+                "code": "crm_ror.suggestion_converted_value",
+                "name": self.env._("Suggested value converted"),
+                "perspective": "financial",
+                "unit": "currency",
+                "direction": "max",
+                "description": self.env._(
+                    "Expected value of the suggestions turned into an opportunity or a quotation in the period."
+                ),
+                "method": "_kpi_suggestion_converted_value",
+            },
+        ]
+
+    @api.model
+    def _kpi_closed_suggestions(self, period):
+        """Suggestions closed in the period: ``{state: (count, expected value)}``."""
+        domain = [
+            ("company_id", "=", period["company"].id),
+            ("state", "in", ("done", "dismissed")),
+            ("closed_date", ">=", period["datetime_from"]),
+            ("closed_date", "<", period["datetime_to"]),
+        ]
+        if period.get("team"):
+            domain.append(("user_id", "in", period["team"].member_ids.ids))
+        groups = self.sudo()._read_group(domain, ["state"], ["__count", "expected_value:sum"])
+        return {state: (count, value) for state, count, value in groups}
+
+    @api.model
+    def _kpi_suggestion_conversion_rate(self, period):
+        closed = self._kpi_closed_suggestions(period)
+        total = sum(count for count, _value in closed.values())
+        if not total:
+            return None
+        return 100.0 * closed.get("done", (0, 0.0))[0] / total
+
+    @api.model
+    def _kpi_suggestion_converted_value(self, period):
+        return float(self._kpi_closed_suggestions(period).get("done", (0, 0.0))[1])
+
+    # ------------------------------------------------------------------------------------
+    # Recompute (set-wise)
+    # ------------------------------------------------------------------------------------
+
+    def action_recompute(self):
+        """Button: recompute affinities and suggestions of the companies the user works in."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._("Only sales administrators can recompute the suggestions."))
+        for company in self.env.companies:
+            self.sudo()._compute_company_suggestions(company)
+        return {"type": "ir.actions.client", "tag": "reload"}
+
+    @api.model
+    def _cron_compute_suggestions(self):
+        for company in self.env["res.company"].search([]):
+            self._compute_company_suggestions(company)
+
+    @api.model
+    def _compute_company_suggestions(self, company):
+        """Rewrite the company's affinities and its 'new' suggestions in a few statements."""
+        now = fields.Datetime.now()
+        self.env["crm.ror.product.affinity"]._compute_company_affinity(company)
+        self.flush_model()
+        self.env.execute_query(
+            SQL("DELETE FROM crm_ror_suggestion WHERE company_id = %s AND state = 'new'", company.id)
+        )
+        self._insert_cross_sell(company, now)
+        self._insert_reorder(company, now)
+        self._insert_up_sell(company, now)
+        self.invalidate_model()
+        company.sudo().crm_ror_suggestion_date = now
+
+    def _filters_sql(self, company, kind, partner, product, now):
+        """Conditions every suggestion meets: the customer may be contacted, is active, the product
+        can be sold, and the same suggestion was not converted or dismissed within the cool-down."""
+        return SQL(
+            """
+            %(partner)s.active AND NOT %(blocked)s
+            AND EXISTS (SELECT 1 FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                         WHERE pp.id = %(product)s AND pp.active AND pt.active AND pt.sale_ok)
+            AND NOT EXISTS (
+                SELECT 1 FROM crm_ror_suggestion old
+                 WHERE old.company_id = %(company)s AND old.partner_id = %(partner)s.id
+                   AND old.product_id = %(product)s AND old.kind = %(kind)s
+                   AND old.state IN ('done', 'dismissed') AND old.closed_date >= %(cooldown)s)
+            """,
+            partner=partner,
+            blocked=self.env["res.partner"]._crm_ror_outreach_blocked_sql(partner),
+            product=product,
+            company=company.id,
+            kind=kind,
+            cooldown=now - timedelta(days=company.crm_ror_suggestion_cooldown_days),
+        )
+
+    def _lines_sql(self, company):
+        """Confirmed order lines of the company with their amount in company currency."""
+        return SQL(
+            """
+            SELECT l.order_id, l.product_id, rp.commercial_partner_id AS partner_id,
+                   (o.date_order AT TIME ZONE 'UTC')::date AS day, l.product_uom_qty AS qty,
+                   l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
+              FROM sale_order_line l
+              JOIN sale_order o ON o.id = l.order_id
+              JOIN res_partner rp ON rp.id = o.partner_id
+             WHERE o.company_id = %(company)s AND o.state = 'sale'
+               AND l.product_id IS NOT NULL AND l.display_type IS NULL
+               AND NOT COALESCE(l.is_downpayment, FALSE) AND l.product_uom_qty > 0
+            """,
+            company=company.id,
+        )
+
+    def _insert_cross_sell(self, company, now):
+        """High-lift products the customer has not bought, through the best rule from one they have."""
+        self.env.execute_query(
+            SQL(
+                """
+                WITH lines AS (%(lines)s),
+                bought AS (SELECT DISTINCT partner_id, product_id FROM lines),
+                prices AS (
+                    SELECT product_id,
+                           SUM(amount) / NULLIF(SUM(qty), 0) AS unit_price,
+                           SUM(qty) / COUNT(DISTINCT order_id) AS qty
+                      FROM lines GROUP BY product_id
+                ),
+                candidates AS (
+                    SELECT DISTINCT ON (b.partner_id, a.product_b_id)
+                           b.partner_id, a.product_a_id, a.product_b_id, a.confidence, a.lift
+                      FROM bought b
+                      JOIN crm_ror_product_affinity a
+                        ON a.company_id = %(company)s AND a.product_a_id = b.product_id
+                     WHERE a.lift >= %(min_lift)s
+                       AND NOT EXISTS (SELECT 1 FROM bought b2
+                                        WHERE b2.partner_id = b.partner_id AND b2.product_id = a.product_b_id)
+                     ORDER BY b.partner_id, a.product_b_id, a.confidence DESC, a.lift DESC, a.product_a_id
+                ),
+                ranked AS (
+                    SELECT c.*, cp.user_id, pr.qty,
+                           COALESCE(pr.unit_price * pr.qty * c.confidence, 0) AS expected,
+                           ROW_NUMBER() OVER (PARTITION BY c.partner_id
+                                              ORDER BY COALESCE(pr.unit_price * pr.qty * c.confidence, 0) DESC,
+                                                       c.confidence DESC, c.product_b_id) AS rank
+                      FROM candidates c
+                      JOIN res_partner cp ON cp.id = c.partner_id
+                      LEFT JOIN prices pr ON pr.product_id = c.product_b_id
+                     WHERE %(filters)s
+                )
+                INSERT INTO crm_ror_suggestion
+                       (company_id, partner_id, product_id, kind, state, user_id, expected_value,
+                        source_product_id, confidence, lift, usual_qty, computed_date,
+                        create_uid, write_uid, create_date, write_date)
+                SELECT %(company)s, partner_id, product_b_id, 'cross_sell', 'new', user_id, expected,
+                       product_a_id, confidence, lift, qty, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM ranked
+                 WHERE rank <= %(max)s
+                """,
+                lines=self._lines_sql(company),
+                company=company.id,
+                min_lift=company.crm_ror_affinity_min_lift,
+                filters=self._filters_sql(company, "cross_sell", SQL("cp"), SQL("c.product_b_id"), now),
+                now=now,
+                uid=self.env.uid,
+                max=company.crm_ror_suggestion_max_per_customer,
+            )
+        )
+
+    def _insert_reorder(self, company, now):
+        """Products a customer buys repeatedly whose usual interval has passed (engine decides)."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH lines AS (%(lines)s),
+                days AS (
+                    SELECT partner_id, product_id, day, SUM(qty) AS qty, SUM(amount) AS amount
+                      FROM lines GROUP BY partner_id, product_id, day
+                ),
+                gaps AS (
+                    SELECT *, day - LAG(day) OVER (PARTITION BY partner_id, product_id ORDER BY day) AS gap
+                      FROM days
+                ),
+                usual AS (
+                    SELECT partner_id, product_id, COUNT(*) AS purchases, MAX(day) AS last_day,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS interval,
+                           SUM(qty) / COUNT(*) AS qty, SUM(amount) / NULLIF(SUM(qty), 0) AS unit_price
+                      FROM gaps
+                     GROUP BY partner_id, product_id
+                    HAVING COUNT(*) >= %(min_purchases)s
+                )
+                SELECT u.partner_id, u.product_id, u.purchases, u.last_day, u.interval, u.qty,
+                       COALESCE(u.unit_price, 0), cp.user_id
+                  FROM usual u
+                  JOIN res_partner cp ON cp.id = u.partner_id
+                 WHERE %(filters)s
+                """,
+                lines=self._lines_sql(company),
+                min_purchases=company.crm_ror_reorder_min_purchases,
+                filters=self._filters_sql(company, "reorder", SQL("cp"), SQL("u.product_id"), now),
+            )
+        )
+        today = fields.Date.context_today(self)
+        by_partner = {}
+        for partner_id, product_id, purchases, last_day, interval, qty, unit_price, user_id in rows:
+            if is_due(last_day, interval, today, company.crm_ror_reorder_tolerance):
+                by_partner.setdefault(partner_id, []).append(
+                    (unit_price * qty, product_id, purchases, last_day, interval, qty, user_id)
+                )
+        values = []
+        for partner_id, candidates in by_partner.items():
+            candidates.sort(key=lambda c: (-c[0], c[1]))
+            for expected, product_id, purchases, last_day, interval, qty, user_id in candidates[
+                : company.crm_ror_suggestion_max_per_customer
+            ]:
+                values.append((partner_id, product_id, user_id, expected, purchases, last_day, interval, qty))
+        self._insert_rows(company, "reorder", now, values)
+
+    def _insert_rows(self, company, kind, now, values):
+        """Insert suggestions computed in Python in one statement (arrays unnested by PostgreSQL)."""
+        if not values:
+            return
+        columns = list(zip(*values, strict=False))
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_ror_suggestion
+                       (company_id, partner_id, product_id, kind, state, user_id, expected_value,
+                        purchase_count, last_purchase_date, interval_days, usual_qty, computed_date,
+                        create_uid, write_uid, create_date, write_date)
+                SELECT %(company)s, r.partner_id, r.product_id, %(kind)s, 'new', r.user_id, r.expected,
+                       r.purchases, r.last_day, r.interval, r.qty, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM unnest(%(partners)s::int[], %(products)s::int[], %(users)s::int[],
+                              %(expected)s::numeric[], %(purchases)s::int[], %(last_days)s::date[],
+                              %(intervals)s::float[], %(qtys)s::numeric[])
+                       AS r(partner_id, product_id, user_id, expected, purchases, last_day, interval, qty)
+                """,
+                company=company.id,
+                kind=kind,
+                now=now,
+                uid=self.env.uid,
+                partners=list(columns[0]),
+                products=list(columns[1]),
+                users=list(columns[2]),
+                expected=list(columns[3]),
+                purchases=list(columns[4]),
+                last_days=list(columns[5]),
+                intervals=list(columns[6]),
+                qtys=list(columns[7]),
+            )
+        )
+
+    def _insert_up_sell(self, company, now):
+        """A higher-priced product of the same category as one the customer buys, bought by customers
+        of a better value segment (segments ranked best first, from the customers' value profiles).
+
+        Per customer and higher product, the current product kept is the dearest one below it; the
+        expected value is the price difference times the customer's usual quantity of the current one.
+        """
+        segments = self.env["crm.ror.segment"]._segments_for_company(company)
+        if len(segments) < 2:
+            return
+        self.env["crm.ror.customer.profile"].flush_model(["partner_id", "company_id", "segment_id"])
+        self.env.execute_query(
+            SQL(
+                """
+                WITH lines AS (%(lines)s),
+                seg AS (SELECT * FROM unnest(%(segments)s::int[], %(ranks)s::int[]) AS s(segment_id, rank)),
+                customers AS (
+                    SELECT pr.partner_id, pr.segment_id, seg.rank
+                      FROM crm_ror_customer_profile pr
+                      JOIN seg ON seg.segment_id = pr.segment_id
+                     WHERE pr.company_id = %(company)s
+                ),
+                prices AS (
+                    SELECT l.product_id, pt.categ_id, SUM(l.amount) / NULLIF(SUM(l.qty), 0) AS unit_price
+                      FROM lines l
+                      JOIN product_product pp ON pp.id = l.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                     GROUP BY l.product_id, pt.categ_id
+                ),
+                bought AS (
+                    SELECT partner_id, product_id, SUM(qty) / COUNT(DISTINCT order_id) AS qty
+                      FROM lines GROUP BY partner_id, product_id
+                ),
+                buyers AS (
+                    SELECT b.product_id, c.rank, COUNT(*) AS n
+                      FROM bought b JOIN customers c ON c.partner_id = b.partner_id
+                     GROUP BY b.product_id, c.rank
+                ),
+                -- buyers of each product among the segments better than each rank
+                higher AS (
+                    SELECT bu.product_id, seg.rank, SUM(bu.n) AS n
+                      FROM seg JOIN buyers bu ON bu.rank < seg.rank
+                     GROUP BY bu.product_id, seg.rank
+                ),
+                candidates AS (
+                    SELECT DISTINCT ON (b.partner_id, up.product_id)
+                           b.partner_id, c.segment_id, b.product_id AS current_id, up.product_id AS upper_id, b.qty,
+                           (up.unit_price - cur.unit_price) * b.qty AS expected, h.n AS higher_buyers
+                      FROM bought b
+                      JOIN customers c ON c.partner_id = b.partner_id
+                      JOIN prices cur ON cur.product_id = b.product_id
+                      JOIN prices up ON up.categ_id = cur.categ_id AND up.unit_price > cur.unit_price
+                      JOIN higher h ON h.product_id = up.product_id AND h.rank = c.rank
+                      LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = up.product_id
+                     WHERE owned.partner_id IS NULL
+                       -- already proposed as a cross-sell in this run
+                       AND NOT EXISTS (SELECT 1 FROM crm_ror_suggestion cs
+                                        WHERE cs.company_id = %(company)s AND cs.state = 'new'
+                                          AND cs.partner_id = b.partner_id AND cs.product_id = up.product_id)
+                     ORDER BY b.partner_id, up.product_id, cur.unit_price DESC, b.product_id
+                ),
+                ranked AS (
+                    SELECT cd.*, cp.user_id,
+                           ROW_NUMBER() OVER (PARTITION BY cd.partner_id
+                                              ORDER BY cd.expected DESC, cd.upper_id) AS rank
+                      FROM candidates cd
+                      JOIN res_partner cp ON cp.id = cd.partner_id
+                     WHERE %(filters)s
+                )
+                INSERT INTO crm_ror_suggestion
+                       (company_id, partner_id, product_id, kind, state, user_id, expected_value,
+                        source_product_id, segment_id, purchase_count, usual_qty, computed_date,
+                        create_uid, write_uid, create_date, write_date)
+                SELECT %(company)s, partner_id, upper_id, 'up_sell', 'new', user_id, expected,
+                       current_id, segment_id, higher_buyers, qty, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM ranked
+                 WHERE rank <= %(max)s
+                """,
+                lines=self._lines_sql(company),
+                segments=segments.ids,
+                ranks=list(range(len(segments))),
+                company=company.id,
+                filters=self._filters_sql(company, "up_sell", SQL("cp"), SQL("cd.upper_id"), now),
+                now=now,
+                uid=self.env.uid,
+                max=company.crm_ror_suggestion_max_per_customer,
+            )
+        )

@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class MailActivityType(models.Model):
+    _inherit = "mail.activity.type"
+
+    ror_cost = fields.Float(
+        "Cost per activity",
+        company_dependent=True,
+        help="Cost to serve of one done activity of this type (on the customer, its leads or its "
+        "orders), in the company's currency.",
+    )

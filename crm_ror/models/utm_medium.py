@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class UtmMedium(models.Model):
+    _inherit = "utm.medium"
+
+    ror_contact_cost = fields.Float(
+        "Cost per contact",
+        company_dependent=True,
+        help="Cost to serve of one campaign contact through this medium (a lead or opportunity of the "
+        "customer carrying a campaign and this medium), in the company's currency.",
+    )

@@ -1,0 +1,46 @@
+"""Association metrics on a small basket set, checked by hand."""
+
+import pytest
+
+from odoo.addons.crm_ror.engine.affinity import association_rules, cross_sell
+
+# 5 orders: A in 4, B in 4, C in 2, D in 1; A+B in 3, A+C in 2, B+C / A+D / B+D in 1.
+BASKETS = [{"A", "B"}, {"A", "B", "C"}, {"A", "C"}, {"B"}, {"A", "B", "D"}]
+
+
+def test_support_confidence_lift():
+    rules = association_rules(BASKETS)
+    ab = rules[("A", "B")]
+    assert ab.count == 3
+    assert ab.support == pytest.approx(0.6)
+    assert ab.confidence == pytest.approx(0.75)  # 3 of the 4 orders with A
+    assert ab.lift == pytest.approx(0.75 / 0.8)  # B is in 80 % of orders: below chance
+    ca = rules[("C", "A")]
+    assert ca.confidence == pytest.approx(1.0)
+    assert ca.lift == pytest.approx(1.25)
+    ac = rules[("A", "C")]
+    assert ac.confidence == pytest.approx(0.5)
+    assert ac.lift == pytest.approx(1.25)  # lift is symmetric
+    assert rules[("B", "C")].lift == pytest.approx(0.25 / 0.4)
+
+
+def test_min_support_keeps_frequent_pairs_both_ways():
+    rules = association_rules(BASKETS, min_support=0.3)
+    assert set(rules) == {("A", "B"), ("B", "A"), ("A", "C"), ("C", "A")}
+
+
+def test_duplicates_and_empty_baskets_are_ignored():
+    rules = association_rules([["A", "A", "B"], [], ["B"]])
+    assert rules[("A", "B")].support == pytest.approx(0.5)
+    assert association_rules([]) == {}
+
+
+def test_cross_sell_picks_best_rule_for_products_not_bought():
+    rules = association_rules(BASKETS)
+    picks = cross_sell({"A"}, rules, min_lift=1.1)
+    # A->B has lift 0.94 < 1.1; A->C (confidence 0.5) and A->D (0.25) both have lift 1.25.
+    assert set(picks) == {"C", "D"}
+    assert picks["C"].antecedent == "A"
+    picks = cross_sell({"C", "D"}, rules, min_lift=1.0)
+    # A is reached from C (conf 1.0) and D (conf 1.0); B only from D (conf 1.0, lift 1.25).
+    assert set(picks) == {"A", "B"}

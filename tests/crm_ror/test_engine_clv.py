@@ -1,0 +1,179 @@
+"""BG/NBD and Gamma-Gamma engines: likelihoods by hand, published values, parameter recovery."""
+
+import math
+
+import numpy as np
+import pytest
+
+from odoo.addons.crm_ror.engine import clv
+
+
+def _simulate_bgnbd(params, n, T, seed):
+    """Simulate (x, tx, T) from the BG/NBD story: Poisson purchases, dropout after each repeat purchase."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(params.r, 1.0 / params.alpha, n)
+    drop = rng.beta(params.a, params.b, n)
+    xs, txs = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t, x, tx = 0.0, 0, 0.0
+        while True:
+            t += rng.exponential(1.0 / lam[i])
+            if t > T:
+                break
+            x, tx = x + 1, t
+            if rng.random() < drop[i]:
+                break
+        xs[i], txs[i] = x, tx
+    return xs, txs, np.full(n, float(T))
+
+
+def test_bgnbd_log_likelihood_by_hand():
+    params = clv.BGNBDParams(r=1.0, alpha=1.0, a=1.0, b=1.0)
+    # x=1, tx=2, T=4: B(1,2)/B(1,1) * 1/5^2 + B(2,1)/B(1,1) * 1/3^2 = 0.5/25 + 0.5/9
+    expected_repeat = math.log(0.5 / 25 + 0.5 / 9)
+    # x=0: only the first term, (alpha / (alpha + T)) ** r
+    params_0 = clv.BGNBDParams(r=0.5, alpha=2.0, a=0.8, b=2.5)
+    expected_zero = 0.5 * math.log(2.0 / 12.0)
+    assert clv.bgnbd_log_likelihood(params, [1], [2], [4])[0] == pytest.approx(expected_repeat, rel=1e-12)
+    assert clv.bgnbd_log_likelihood(params_0, [0], [0], [10])[0] == pytest.approx(expected_zero, rel=1e-12)
+
+
+def test_bgnbd_log_likelihood_general_formula():
+    r, alpha, a, b, x, tx, T = 0.24, 4.41, 0.79, 2.43, 3, 20.0, 30.0
+
+    def beta(u, v):
+        return math.gamma(u) * math.gamma(v) / math.gamma(u + v)
+
+    common = math.gamma(r + x) * alpha**r / math.gamma(r)
+    likelihood = beta(a, b + x) / beta(a, b) * common / (alpha + T) ** (r + x) + beta(
+        a + 1, b + x - 1
+    ) / beta(a, b) * common / (alpha + tx) ** (r + x)
+    value = clv.bgnbd_log_likelihood(clv.BGNBDParams(r, alpha, a, b), [x], [tx], [T])[0]
+    assert value == pytest.approx(math.log(likelihood), rel=1e-10)
+
+
+def test_bgnbd_probability_alive_and_expectation():
+    params = clv.BGNBDParams(r=1.0, alpha=1.0, a=1.0, b=1.0)
+    alive = clv.bgnbd_probability_alive(params, [0, 1], [0, 2], [4, 4])
+    assert alive[0] == 1.0  # no repeat purchase: the model cannot have lost the customer yet
+    assert alive[1] == pytest.approx(9 / 34)  # 1 / (1 + (5/3) ** 2)
+    # Published example (Fader, Hardie & Lee 2005, CDNOW): x=2, tx=30.43, T=38.86 -> 1.226 in 39 weeks.
+    cdnow = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    expected = clv.bgnbd_expected_purchases(cdnow, 39, [2], [30.43], [38.86])[0]
+    assert expected == pytest.approx(1.226, abs=0.002)
+    assert clv.bgnbd_expected_purchases(cdnow, 0, [2], [30.43], [38.86])[0] == 0
+    # More history of recent purchases means more expected purchases.
+    low, high = clv.bgnbd_expected_purchases(cdnow, 52, [1, 5], [30, 38], [39, 39])
+    assert 0 < low < high
+
+
+def test_bgnbd_recovers_known_parameters():
+    truth = clv.BGNBDParams(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    x, tx, T = _simulate_bgnbd(truth, 4000, 52.0, seed=3)
+    fitted = clv.fit_bgnbd(x, tx, T)
+    assert fitted.r == pytest.approx(truth.r, rel=0.15)
+    assert fitted.alpha == pytest.approx(truth.alpha, rel=0.2)
+    assert fitted.a == pytest.approx(truth.a, rel=0.35)
+    assert fitted.b == pytest.approx(truth.b, rel=0.45)
+    # The fit is a maximum: the likelihood at the truth is not higher.
+    assert clv.bgnbd_log_likelihood(fitted, x, tx, T).sum() >= clv.bgnbd_log_likelihood(truth, x, tx, T).sum()
+
+
+def test_bgnbd_refuses_too_little_history():
+    with pytest.raises(clv.NotEnoughHistory):
+        clv.fit_bgnbd([1, 0, 2], [3, 0, 5], [10, 10, 10])
+    # Enough customers, but nobody came back: purchase rates and dropout cannot be told apart.
+    with pytest.raises(clv.NotEnoughHistory):
+        clv.fit_bgnbd([0] * 50, [0] * 50, [20] * 50)
+    with pytest.raises(ValueError):
+        clv.fit_bgnbd([1] * 40, [5] * 40, [3] * 40, min_customers=1, min_repeat=1)
+
+
+def test_gamma_gamma_log_likelihood_by_hand():
+    # One transaction of value 1 with p=1, q=2, gamma=1: 2 * 1 / (1 + 1) ** 3 = 1/4.
+    params = clv.GammaGammaParams(p=1.0, q=2.0, gamma=1.0)
+    assert clv.gamma_gamma_log_likelihood(params, [1], [1.0])[0] == pytest.approx(math.log(0.25))
+
+
+def test_gamma_gamma_expected_spend():
+    params = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+    population_mean = params.p * params.gamma / (params.q - 1)
+    spend = clv.gamma_gamma_expected_spend(params, [0, 1, 50], [0.0, 100.0, 100.0])
+    assert spend[0] == pytest.approx(population_mean)
+    # Shrinkage: between the population mean and the customer's own mean, closer with more purchases.
+    assert population_mean < spend[1] < spend[2] < 100.0
+
+
+def test_gamma_gamma_recovers_known_parameters():
+    rng = np.random.default_rng(11)
+    truth = clv.GammaGammaParams(p=6.0, q=4.0, gamma=15.0)
+    n = 4000
+    x = rng.integers(1, 8, n).astype(float)
+    nu = rng.gamma(truth.q, 1.0 / truth.gamma, n)
+    m = np.array([rng.gamma(truth.p, 1.0 / nu[i], int(x[i])).mean() for i in range(n)])
+    fitted = clv.fit_gamma_gamma(x, m)
+    assert fitted.p == pytest.approx(truth.p, rel=0.15)
+    assert fitted.q == pytest.approx(truth.q, rel=0.15)
+    assert fitted.gamma == pytest.approx(truth.gamma, rel=0.25)
+
+
+def test_gamma_gamma_without_heterogeneity_tends_to_the_population_mean():
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 6, 500).astype(float)
+    m = np.array([rng.gamma(6.0, 25.0, int(k)).mean() for k in x])  # same spend law for everybody
+    params = clv.fit_gamma_gamma(x, m)
+    spend = clv.gamma_gamma_expected_spend(params, [0, 1, 5], [0.0, 300.0, 300.0])
+    assert np.isfinite(spend).all()
+    assert spend[0] == pytest.approx(150.0, rel=0.05)  # the population mean, 6 x 25
+    assert spend[1] == pytest.approx(spend[0], rel=0.1)  # a customer's own mean hardly counts
+
+
+def test_gamma_gamma_refuses_too_little_history():
+    with pytest.raises(clv.NotEnoughHistory):
+        clv.fit_gamma_gamma([1, 2, 0], [10.0, 20.0, 0.0])
+
+
+def test_discounted_clv():
+    params = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    args = ([2], [30.43], [38.86])
+    undiscounted = clv.discounted_clv(
+        params, *args, expected_spend=[10.0], horizon_months=12, annual_discount_rate=0.0
+    )
+    direct = clv.bgnbd_expected_purchases(params, 52.0, *args) * 10.0
+    assert undiscounted[0] == pytest.approx(direct[0])
+    discounted = clv.discounted_clv(
+        params, *args, expected_spend=[10.0], horizon_months=12, annual_discount_rate=0.1
+    )
+    assert direct[0] / 1.1 < discounted[0] < undiscounted[0]
+    half_margin = clv.discounted_clv(
+        params, *args, expected_spend=[10.0], horizon_months=12, annual_discount_rate=0.1, margin_rate=0.5
+    )
+    assert half_margin[0] == pytest.approx(discounted[0] / 2)
+    assert (
+        clv.discounted_clv(params, *args, expected_spend=[10.0], horizon_months=0, annual_discount_rate=0.1)[
+            0
+        ]
+        == 0
+    )
+
+
+def test_expected_purchases_matches_the_paper_form_and_stays_finite():
+    from scipy import special
+
+    p = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    x, tx, T, t = 5.0, 20.0, 30.0, 26.0
+    # Equation 10 of the paper, as printed.
+    paper = (
+        (p.a + p.b + x - 1)
+        / (p.a - 1)
+        * (
+            1
+            - ((p.alpha + T) / (p.alpha + T + t)) ** (p.r + x)
+            * special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, t / (p.alpha + T + t))
+        )
+        / (1 + p.a / (p.b + x - 1) * ((p.alpha + T) / (p.alpha + tx)) ** (p.r + x))
+    )
+    assert clv.bgnbd_expected_purchases(p, t, [x], [tx], [T])[0] == pytest.approx(paper, rel=1e-9)
+    # 2000 purchases in 100 weeks: the printed form overflows, the engine does not.
+    heavy = clv.bgnbd_expected_purchases(p, 52, [2000], [100], [100])[0]
+    assert np.isfinite(heavy) and 0 < heavy

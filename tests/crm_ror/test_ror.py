@@ -1,0 +1,126 @@
+"""Cost to serve, return on relationship, lifetime value on records, and the provider hook."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+import numpy as np
+
+from odoo.addons.crm_ror.engine import clv
+
+from .value_common import CrmRorScenarioCase
+
+
+class TestRor(CrmRorScenarioCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.ror.customer.profile"]._compute_profiles(cls.company_a | cls.company_b)
+
+    def test_cost_to_serve_and_ror(self):
+        acme = self._profile(self.p1)
+        self.assertAlmostEqual(acme.cost_campaign, 10.0)
+        self.assertAlmostEqual(acme.cost_activity, 5.0)
+        self.assertAlmostEqual(acme.cost_discount, 15.0)
+        self.assertAlmostEqual(acme.cost_other, 0.0)
+        self.assertAlmostEqual(acme.cost_to_serve, 30.0)
+        self.assertTrue(acme.has_ror)
+        self.assertAlmostEqual(acme.ror, (225.0 - 30.0) / 30.0)
+        self.assertAlmostEqual(acme.ror_12m, (225.0 - 30.0) / 30.0)
+        self.assertAlmostEqual(acme.cost_to_serve_12m, 30.0)
+        self.assertEqual(acme.ror_trend, "none")  # nothing the year before
+
+    def test_costs_stay_in_their_company(self):
+        acme_b = self._profile(self.p1, self.company_b)
+        self.assertAlmostEqual(acme_b.cost_campaign, 99.0)
+        self.assertAlmostEqual(acme_b.cost_activity, 0.0)  # the call was made for company A
+        self.assertAlmostEqual(acme_b.ror, (200.0 - 99.0) / 99.0)
+
+    def test_no_cost_means_no_ror(self):
+        newcomer = self._profile(self.p6)
+        self.assertAlmostEqual(newcomer.cost_to_serve, 0.0)
+        self.assertFalse(newcomer.has_ror)
+        self.assertEqual(newcomer.ror, 0.0)
+
+    def test_ror_trend(self):
+        Profile = self.env["crm.ror.customer.profile"]
+        self.assertEqual(Profile._ror_trend(1.0, True, 0.5, True), "up")
+        self.assertEqual(Profile._ror_trend(0.2, True, 0.5, True), "down")
+        self.assertEqual(Profile._ror_trend(0.5, True, 0.52, True), "stable")
+        self.assertEqual(Profile._ror_trend(0.5, True, 0.0, False), "none")
+        # Seen 300 days from now, Acme's purchases fall in the 12 months before the last 12 months,
+        # while the contact and the call (made today) stay in the last 12 months.
+        self._compute(self.company_a, reference_date=self._days_ago(-300))
+        acme = self._profile(self.p1)
+        self.assertAlmostEqual(acme.gross_margin_12m, 0.0)
+        self.assertAlmostEqual(acme.cost_to_serve_12m, 15.0)
+        self.assertAlmostEqual(acme.ror_12m, -1.0)
+        self.assertAlmostEqual(acme.ror_prev_12m, (225.0 - 15.0) / 15.0)
+        self.assertEqual(acme.ror_trend, "down")
+
+    def test_other_costs_from_providers(self):
+        partner_class = type(self.env["res.partner"])
+        calls = []
+
+        def provider(model, company, partner_ids, date_from, date_to):
+            calls.append((company, date_from, date_to))
+            return {self.p1.id: 20.0} if company == self.company_a and self.p1.id in partner_ids else {}
+
+        with patch.object(partner_class, "_crm_ror_cost_to_serve", provider, create=True):
+            self.assertIn("res.partner", self.env["crm.ror.customer.profile"]._ror_cost_providers())
+            self._compute(self.company_a)
+        acme = self._profile(self.p1)
+        self.assertAlmostEqual(acme.cost_other, 20.0)
+        self.assertAlmostEqual(acme.cost_to_serve, 50.0)
+        self.assertAlmostEqual(acme.ror, (225.0 - 50.0) / 50.0)
+        # whole relationship, last 12 months, previous 12 months
+        self.assertEqual(len(calls), 3)
+        self.assertIsNone(calls[0][1])
+
+    def test_clv_not_enough_history(self):
+        acme = self._profile(self.p1)
+        self.assertAlmostEqual(acme.clv_historic, 225.0)
+        self.assertEqual(acme.clv_status, "not_enough_history")
+        self.assertIn("3 customers", acme.clv_message)
+        self.assertEqual(acme.clv_predicted, 0.0)
+        self.assertIn("Not enough history", self.company_a.ror_clv_model_info)
+        self.assertEqual(self._profile(self.p3).clv_message, "No purchase yet.")
+
+    def test_clv_prediction_with_enough_history(self):
+        """The model's plumbing on simulated customers: weeks, margins, statuses."""
+        Profile = self.env["crm.ror.customer.profile"]
+        rng = np.random.default_rng(5)
+        truth = clv.BGNBDParams(r=0.5, alpha=6.0, a=0.8, b=2.5)
+        values = {}
+        for index in range(300):
+            lam, drop = rng.gamma(truth.r, 1 / truth.alpha), rng.beta(truth.a, truth.b)
+            t, days = 0.0, [0]
+            while True:
+                t += rng.exponential(1 / lam)
+                if t > 52 or (rng.random() < drop and len(days) > 1):
+                    break
+                days.append(int(t * 7) + 1)
+            days = sorted(set(days))
+            first = self._days_ago(364)
+            values[index] = {
+                "purchase_count": len(days),
+                "_day_count": len(days),
+                "first_purchase_date": first,
+                "last_purchase_date": first + timedelta(days=days[-1]),
+                "_repeat_mean": float(rng.gamma(6, 15.0 / 4)) if len(days) > 1 else 0.0,
+                "revenue": 100.0 * len(days),
+                "gross_margin": 40.0 * len(days),
+            }
+        Profile._ror_apply_clv(self.company_a, values, self.today)
+        self.assertIn("BG/NBD", self.company_a.ror_clv_model_info)
+        statuses = {vals["clv_status"] for vals in values.values()}
+        self.assertEqual(statuses, {"ok"})
+        predicted = [vals["clv_predicted"] for vals in values.values()]
+        self.assertTrue(all(value >= 0 for value in predicted))
+        self.assertTrue(any(value > 0 for value in predicted))
+        for vals in values.values():
+            self.assertTrue(0 < vals["clv_probability_alive"] <= 100)
+            # margin rate 40 %: the predicted margin is 40 % of the expected revenue (before discounting)
+            self.assertLessEqual(
+                vals["clv_predicted"],
+                0.4 * vals["clv_expected_purchases"] * vals["clv_expected_spend"] + 0.01,
+            )
