@@ -45,7 +45,7 @@ class AccountMove(models.Model):
             for card, points in sorted(earned.items(), key=lambda item: item[0].id):
                 key = f"account.move:{self.id}:earn:{order.id}"
                 line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
-                if posted and order.state == "sale":
+                if posted:
                     share = ledger.earned_share(points, order.amount_untaxed, invoiced)
                     card._ledger_earn(key, share, **line_vals)
                 else:
@@ -91,13 +91,17 @@ class AccountMove(models.Model):
                         already_reversed=-sum(other_refunds.mapped("points")),
                     )
                 card._ledger_sync(
-                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, **line_vals
+                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, once=True, **line_vals
                 )
                 cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 
     def _crm_loyalty_undo_rest(self, posted_cards, cards_done, vals):
-        """Reverse what this move posted on cards it no longer concerns (e.g. after a reset to draft)."""
+        """Reverse what a move no longer posted (reset to draft, cancelled) put on cards it no
+        longer links to (e.g. its order was cancelled since). A posted move keeps its points:
+        only a credit note takes them back."""
+        if self.state == "posted":
+            return
         history = self.env["loyalty.history"].sudo()
         for (card,) in posted_cards:
             if card in cards_done:
