@@ -1,12 +1,20 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import fields, models
 
 from ..engine import ledger
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    crm_loyalty_points_settled = fields.Boolean(
+        string="Loyalty Points Settled",
+        copy=False,
+        readonly=True,
+        help="Technical: this posted credit note already took its loyalty points back (possibly "
+        "fewer than due, when the customer's balance was short); it does not take more later.",
+    )
 
     def _crm_loyalty_order_amounts(self):
         """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""
@@ -31,8 +39,10 @@ class AccountMove(models.Model):
             vals = {"invoice_id": move.id, "description": move.display_name}
             if move.move_type == "out_invoice":
                 move._crm_loyalty_sync_invoice(orders, posted, posted_cards, vals)
-            else:
+            elif not (posted and move.crm_loyalty_points_settled):
                 move._crm_loyalty_sync_credit_note(orders, posted, posted_cards, vals)
+                if move.crm_loyalty_points_settled != posted:
+                    move.sudo().crm_loyalty_points_settled = posted
 
     def _crm_loyalty_sync_invoice(self, orders, posted, posted_cards, vals):
         cards_done = self.env["loyalty.card"]

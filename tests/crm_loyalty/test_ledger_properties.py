@@ -112,6 +112,11 @@ class TestLedgerProperties(LedgerCase):
     @example(trigger="invoice", operations=[("invoice", 0), ("cancel", 0), ("cancel", 0)])
     # an invoice reset to draft and posted again while its credit note stays posted
     @example(trigger="invoice", operations=[("invoice", 0), ("refund", 0, 0.5), ("draft", 0), ("draft", 0)])
+    # a credit note posted when the balance was 0 takes nothing from points adjusted later
+    @example(
+        trigger="order",
+        operations=[("invoice", 0), ("expire", 140), ("refund", 0, 0.5), ("adjust", 77)],
+    )
     def test_random_operation_sequences_keep_the_ledger_sound(self, trigger, operations):
         with closing(self.env.cr.savepoint()), freeze_time("2026-01-01 12:00:00") as frozen:
             self.program.write(
