@@ -1,12 +1,20 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import fields, models
 
 from ..engine import ledger
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    crm_loyalty_points_settled = fields.Boolean(
+        string="Loyalty Points Settled",
+        copy=False,
+        readonly=True,
+        help="Technical: this posted credit note already took its loyalty points back (possibly "
+        "fewer than due, when the customer's balance was short); it does not take more later.",
+    )
 
     def _crm_loyalty_order_amounts(self):
         """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""
@@ -31,8 +39,10 @@ class AccountMove(models.Model):
             vals = {"invoice_id": move.id, "description": move.display_name}
             if move.move_type == "out_invoice":
                 move._crm_loyalty_sync_invoice(orders, posted, posted_cards, vals)
-            else:
+            elif not (posted and move.crm_loyalty_points_settled):
                 move._crm_loyalty_sync_credit_note(orders, posted, posted_cards, vals)
+                if move.crm_loyalty_points_settled != posted:
+                    move.sudo().crm_loyalty_points_settled = posted
 
     def _crm_loyalty_sync_invoice(self, orders, posted, posted_cards, vals):
         cards_done = self.env["loyalty.card"]
@@ -45,7 +55,7 @@ class AccountMove(models.Model):
             for card, points in sorted(earned.items(), key=lambda item: item[0].id):
                 key = f"account.move:{self.id}:earn:{order.id}"
                 line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
-                if posted and order.state == "sale":
+                if posted:
                     share = ledger.earned_share(points, order.amount_untaxed, invoiced)
                     card._ledger_earn(key, share, **line_vals)
                 else:
@@ -91,13 +101,17 @@ class AccountMove(models.Model):
                         already_reversed=-sum(other_refunds.mapped("points")),
                     )
                 card._ledger_sync(
-                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, **line_vals
+                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, once=True, **line_vals
                 )
                 cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 
     def _crm_loyalty_undo_rest(self, posted_cards, cards_done, vals):
-        """Reverse what this move posted on cards it no longer concerns (e.g. after a reset to draft)."""
+        """Reverse what a move no longer posted (reset to draft, cancelled) put on cards it no
+        longer links to (e.g. its order was cancelled since). A posted move keeps its points:
+        only a credit note takes them back."""
+        if self.state == "posted":
+            return
         history = self.env["loyalty.history"].sudo()
         for (card,) in posted_cards:
             if card in cards_done:

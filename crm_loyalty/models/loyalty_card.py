@@ -307,40 +307,55 @@ class LoyaltyCard(models.Model):
     def _ledger_earn(self, source_key, base_points, **vals):
         """Credit ``base_points`` x the card's multiplier once for ``source_key``.
 
-        Nothing is posted while an earlier credit of the source is in effect (not reversed): this
-        is what makes re-confirming or re-posting harmless.
+        Nothing is posted while an earlier credit of the source is in effect (not fully
+        reversed): this is what makes re-confirming or re-posting harmless. Earning again after
+        an undo (cancel, reset to draft) credits the points less what credit notes already took
+        back from the earlier credits of the source, so a credit note is never undone silently.
         """
         self.ensure_one()
         base_points = ledger.round_points(base_points)
         self._ledger_lock()
-        slot = self._ledger_slot(source_key)
-        if ledger.round_points(sum(slot.mapped("points"))) or base_points <= 0:
-            return slot.filtered(lambda line: line.move_type == "earn")[-1:]
+        earns = self._ledger_slot(source_key).filtered(lambda line: line.move_type == "earn")
+        active = earns.filtered(lambda line: ledger.round_points(line._net_points()))
+        if active or base_points <= 0:
+            return active[-1:]
+        taken_back = -sum(
+            reversal._net_points()
+            for line in earns
+            for reversal in line.reversal_line_ids
+            if reversal.source_key != source_key
+        )
         multiplier = self._get_earn_multiplier()
+        points = ledger.round_points(base_points * multiplier - taken_back)
+        if points <= 0:
+            return active
         return self._ledger_post(
             "earn",
-            base_points * multiplier,
+            points,
             source_key=source_key,
             base_points=base_points,
             earn_multiplier=multiplier,
             **vals,
         )
 
-    def _ledger_sync(self, source_key, target, move_type, reverse_of=None, cap_to_balance=False, **vals):
+    def _ledger_sync(
+        self, source_key, target, move_type, reverse_of=None, cap_to_balance=False, once=False, **vals
+    ):
         """Bring the net points posted for ``source_key`` to ``target``.
 
         Moving towards ``move_type``'s sign posts a ``move_type`` line (or, for ``reverse``,
         reversing lines against ``reverse_of``, latest first); moving back (always when ``target``
         is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to
         the card's balance (credit notes must post even when the customer already spent the
-        points); the shortfall is not collected later: a capped source counts as settled.
+        points). With ``once``, a source that already posted keeps its lines until ``target``
+        is 0 (credit notes: the take-back is computed when posted, not again on later changes).
         """
         self.ensure_one()
         self._ledger_lock()
         slot = self._ledger_slot(source_key)
         net = ledger.round_points(sum(slot.mapped("points")))
         diff = ledger.round_points(target - net)
-        if not diff or (cap_to_balance and net and target and abs(target) > abs(net) and target * net > 0):
+        if not diff or (once and net and ledger.round_points(target)):
             return
         sign = 1 if move_type == "earn" else -1
         forward = bool(ledger.round_points(target)) and diff * sign > 0

@@ -272,3 +272,19 @@ class TestLedgerFlows(LedgerCase):
         with self.assertRaises(UserError):
             wizard.action_update_card_point()
         self.assertEqual(self.card.points, 0)
+
+    def test_invoice_reposted_while_its_credit_note_stays_posted(self):
+        self.program.earn_trigger = "invoice"
+        order = self._order(qty=4)
+        order.action_confirm()
+        invoice = self._invoice(order)
+        self._refund(invoice, ratio=0.25)
+        self.assertEqual(self.card.points, 300.0)
+        invoice.button_draft()
+        self.assertEqual(self.card.points, 0.0)
+        invoice._crm_loyalty_sync_ledger()
+        invoice.action_post()
+        self.assertEqual(self.card.points, 300.0, "the credit note still takes back its 100 points")
+        invoice._crm_loyalty_sync_ledger()
+        self.assertEqual(self.card.points, 300.0)
+        self.assertBalanced()
