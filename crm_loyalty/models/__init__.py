@@ -8,12 +8,7 @@ from . import account_move
 from . import crm_loyalty_cost_to_serve
 from . import loyalty_tier
 from . import loyalty_tier_history
-from . import loyalty_program_tier
-from . import loyalty_card_tier
-from . import loyalty_card_coupon
-from . import account_move_tier
 from . import res_partner
-from . import sale_order_coupon
 from . import crm_loyalty_coupon_campaign
 from . import crm_loyalty_coupon_issue
 from . import crm_loyalty_scorecard_kpi

@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import fields, models
 
 from ..engine import ledger
+from .loyalty_card import INVOICE_TYPES
 
 
 class AccountMove(models.Model):
@@ -125,12 +126,14 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft)
         posted._crm_loyalty_sync_ledger()
+        posted._crm_tier_requalify()
         return posted
 
     def button_draft(self):
         moves = self.filtered(lambda move: move.state == "posted")
         res = super().button_draft()
         moves._crm_loyalty_sync_ledger()
+        moves._crm_tier_requalify()
         return res
 
     def button_cancel(self):
@@ -138,3 +141,9 @@ class AccountMove(models.Model):
         res = super().button_cancel()
         moves._crm_loyalty_sync_ledger()
         return res
+
+    def _crm_tier_requalify(self):
+        """Real-time re-qualification of the tiers of the customers whose spend changed."""
+        partners = self.filtered(lambda m: m.move_type in INVOICE_TYPES).commercial_partner_id
+        if partners:
+            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "spend")

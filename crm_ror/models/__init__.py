@@ -13,9 +13,6 @@ from . import crm_ror_suggestion
 from . import mail_activity
 from . import mail_activity_type
 from . import res_company
-from . import res_company_touch
 from . import res_config_settings
-from . import res_config_settings_touch
 from . import res_partner
-from . import res_partner_touch
 from . import utm_medium
