@@ -439,17 +439,7 @@ class CrmScorecardKpi(models.Model):
                 groupby.append("team_id")
             if date_field:
                 filters.append(self._date_bounds_domain(date_field, group[0]))
-            try:
-                rows = records._read_group(expression.AND(filters), groupby, [spec])
-            except Exception as exc:
-                raise UserError(
-                    self.env._(
-                        "KPI %(kpi)s: the query on %(model)s failed: %(error)s",
-                        kpi=self.name,
-                        model=model.model,
-                        error=exc,
-                    )
-                ) from exc
+            rows = self._query_read_group(records, expression.AND(filters), groupby, spec)
             readers[bounds] = _additive_reader(rows, has_company, "team_id" in groupby, aggregate)
         return readers
 
@@ -496,20 +486,24 @@ class CrmScorecardKpi(models.Model):
             filters.append(self._date_bounds_domain(date_field, period))
         full_domain = expression.AND([parsed, *filters])
         spec = "__count" if aggregate == "count" else f"{field.name}:{aggregate}"
+        [(value,)] = self._query_read_group(records, full_domain, [], spec)
+        if value is None or value is False:
+            return None
+        return float(value)
+
+    def _query_read_group(self, records, domain, groupby, spec):
+        """``records._read_group`` of a query KPI; a failure names the KPI and the model."""
         try:
-            [(value,)] = records._read_group(full_domain, [], [spec])
+            return records._read_group(domain, groupby, [spec])
         except Exception as exc:
             raise UserError(
                 self.env._(
                     "KPI %(kpi)s: the query on %(model)s failed: %(error)s",
                     kpi=self.name,
-                    model=model.model,
+                    model=records._name,
                     error=exc,
                 )
             ) from exc
-        if value is None or value is False:
-            return None
-        return float(value)
 
 
 def _bounds(period):
