@@ -53,3 +53,30 @@ def test_odoo_src_pointing_elsewhere_is_refused(dev, monkeypatch, tmp_path, caps
     monkeypatch.setenv("ODOO_SRC", str(tmp_path))
     assert dev.main(["setup"]) == 2
     assert "is not an Odoo 18.0 source folder" in capsys.readouterr().err
+
+
+def test_browser_skips_are_failures(dev):
+    """A stock run whose tours were skipped for want of a browser must not look green."""
+    log = (
+        "2026-12-01 21:00:00,000 1 INFO db odoo.addons.crm.tests.test_crm_ui: "
+        "skipped TestUi.test_01_crm_tour : Chrome executable not found\n"
+        "2026-12-01 INFO db odoo.tests.result: 0 failed, 0 error(s) of 230 tests\n"
+    )
+    assert dev.browser_skips(log) == ["TestUi.test_01_crm_tour: Chrome executable not found"]
+    assert dev.browser_skips("odoo.tests.result: 0 failed, 0 error(s) of 230 tests\n") == []
+
+
+def test_setup_installs_chromium_as_root_on_debian(dev, monkeypatch):
+    calls = []
+    monkeypatch.setattr(dev.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(dev, "run_cmd", lambda cmd, **kw: calls.append(cmd))
+    dev.ensure_chromium()
+    assert ["apt-get", "install", "-y", "-qq", "chromium"] in calls
+
+
+def test_setup_says_how_to_get_chromium_without_root(dev, monkeypatch, capsys):
+    monkeypatch.setattr(dev.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_chromium()
+    assert "apt-get install chromium" in capsys.readouterr().out
