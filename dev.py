@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """One entry point for the project's setup, run, test and lint commands.
 
-    python3 dev.py setup     virtualenv with Odoo 18's and the project's dependencies
-    python3 dev.py run       database with demo data and the three addons, web client on :8069
-    python3 dev.py test      the pytest-odoo suite against a throwaway database
-    python3 dev.py lint      ruff and pylint-odoo
-    python3 dev.py pot       regenerate every addon's i18n/<addon>.pot
+    python3 dev.py setup        virtualenv with Odoo 18's and the project's dependencies (and Chromium)
+    python3 dev.py run          database with demo data and the three addons, web client on :8069
+    python3 dev.py test         the pytest-odoo suite against a throwaway database
+    python3 dev.py stock-tests  Odoo's own crm, sale_crm, loyalty and sale_loyalty suites, our addons installed
+    python3 dev.py lint         README.rst freshness, ruff and pylint-odoo
+    python3 dev.py readme       each addon's README.rst from its readme/ fragments
+    python3 dev.py pot          regenerate every addon's i18n/<addon>.pot
+    python3 dev.py stop         stop the project-local PostgreSQL cluster
 
 Only the standard library is used here: `setup` runs before the virtualenv exists, and
 the other commands re-execute themselves with the virtualenv's interpreter.
@@ -457,21 +460,27 @@ def cmd_run(args):
         say(f"creating database {db} with demo data and {', '.join(ADDONS)} (a few minutes)")
         run_cmd(odoo_cmd("-d", db, "-i", ",".join(ADDONS), "--stop-after-init"))
     else:
-        missing = set(ADDONS) - installed_addons(settings, db)
-        if missing:
-            say(f"installing {', '.join(sorted(missing))} in {db}")
-            run_cmd(odoo_cmd("-d", db, "-i", ",".join(sorted(missing)), "--stop-after-init"))
-        elif args.update:
-            say(f"upgrading {', '.join(ADDONS)} in {db}")
-            run_cmd(odoo_cmd("-d", db, "-u", ",".join(ADDONS), "--stop-after-init"))
-        else:
-            say(f"reusing database {db}")
+        say(f"reusing database {db}")
+        ensure_addons(settings, db, upgrade=args.update)
     say(
         f"Odoo serves http://localhost:{args.port}  (database {db}, login admin, password admin); Ctrl+C stops it"
     )
     os.execv(
         str(venv_python()), odoo_cmd("-d", db, "--db-filter", f"^{re.escape(db)}$", "--http-port", args.port)
     )
+
+
+def ensure_addons(settings, db, upgrade, log_level="info"):
+    """Install the addons missing from an existing database; with `upgrade`, upgrade the others."""
+    installed = installed_addons(settings, db)
+    missing = sorted(set(ADDONS) - installed)
+    quiet = f"--log-level={log_level}"
+    if missing:
+        say(f"installing {', '.join(missing)} in {db}")
+        run_cmd(odoo_cmd("-d", db, "-i", ",".join(missing), "--stop-after-init", quiet))
+    if upgrade and installed:
+        say(f"upgrading {', '.join(sorted(installed))} in {db}")
+        run_cmd(odoo_cmd("-d", db, "-u", ",".join(sorted(installed)), "--stop-after-init", quiet))
 
 
 def install_without_demo(db):
@@ -488,17 +497,8 @@ def cmd_test(args):
     keep = args.keep or bool(args.db)
     try:
         if database_exists(settings, db):
-            installed = installed_addons(settings, db)
-            missing = sorted(set(ADDONS) - installed)
             say(f"reusing test database {db}")
-            if missing:
-                run_cmd(odoo_cmd("-d", db, "-i", ",".join(missing), "--stop-after-init", "--log-level=warn"))
-            if installed:
-                run_cmd(
-                    odoo_cmd(
-                        "-d", db, "-u", ",".join(sorted(installed)), "--stop-after-init", "--log-level=warn"
-                    )
-                )
+            ensure_addons(settings, db, upgrade=True, log_level="warn")
         else:
             say(f"creating test database {db} (without demo data) with {', '.join(ADDONS)}")
             install_without_demo(db)
@@ -688,7 +688,7 @@ def main(argv=None):
     p_test.add_argument("--db", help="reuse (or create) and keep this database instead of a throwaway one")
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
-    sub.add_parser("lint", help="ruff and pylint-odoo")
+    sub.add_parser("lint", help="README.rst freshness, ruff and pylint-odoo")
     sub.add_parser(
         "stock-tests", help="Odoo's own crm/sale_crm/loyalty/sale_loyalty suites with the addons installed"
     )
