@@ -104,7 +104,7 @@ class CrmScorecardLine(models.Model):
                 )
 
     @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
-    @api.depends_context("scorecard_date")
+    @api.depends_context("scorecard_date", "uid")
     def _compute_figures(self):
         for line in self:
             line.update(

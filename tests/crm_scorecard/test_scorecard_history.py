@@ -136,8 +136,8 @@ class TestScorecardScores(ScorecardCase):
         line.write({"target": 100, "user_id": self.owner.id})  # 6 of 100: red
         Activity = self.env["mail.activity"]
         domain = [("res_model", "=", "crm.scorecard"), ("res_id", "=", self.scorecard.id)]
-        self.scorecard._record_history({self.scorecard: [period]})
-        self.scorecard._record_history({self.scorecard: [period]})
+        self.scorecard._record_history({self.scorecard: [period]}, alert=True)
+        self.scorecard._record_history({self.scorecard: [period]}, alert=True)
         activities = Activity.search(domain)
         self.assertEqual(len(activities), 1)
         self.assertEqual(activities.user_id, self.owner)
@@ -152,7 +152,7 @@ class TestScorecardScores(ScorecardCase):
                 "value": 1.0,
             }
         )
-        self.scorecard._record_history({self.scorecard: [february]})
+        self.scorecard._record_history({self.scorecard: [february]}, alert=True)
         self.assertEqual(len(Activity.search(domain)), 2)
 
     def test_cron_records_ended_and_running_periods(self):
@@ -172,7 +172,7 @@ class TestScorecardScores(ScorecardCase):
                 "name": "Broken at run time",
                 "code": "test_broken_run",
                 "source": "formula",
-                "formula": "1 + 'a'",
+                "formula": "10 ** (test_leads_created + 10 ** 10)",  # used to hang the cron
             }
         )
         broken = self._scorecard(self.company_b, lines=[{"kpi_id": broken_kpi.id, "target": 1}])
@@ -248,7 +248,16 @@ class TestTemplates(ScorecardCase):
 
 class TestAccess(ScorecardCase):
     def test_salesman_reads_live_figures_of_his_company_only(self):
-        self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
+        other = self.env["res.users"].create(
+            {
+                "name": "Other seller",
+                "login": "scorecard_other_seller",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, [self.company_a.id])],
+            }
+        )
+        for _ in range(3):  # another salesperson's leads: hidden to him by the "own documents" rule
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=other.id)
         scorecard_a = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
         scorecard_b = self._scorecard(self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
         salesman = self.env["res.users"].create(
@@ -263,9 +272,13 @@ class TestAccess(ScorecardCase):
         as_salesman = self.env["crm.scorecard"].with_user(salesman).with_context(scorecard_date=JAN)
         visible = as_salesman.search([("id", "in", (scorecard_a | scorecard_b).ids)])
         self.assertEqual(visible, scorecard_a)
-        # Figures come from every lead of the team, whatever the salesman's own lead rules.
-        self.assertAlmostEqual(visible.score, 50.0)
+        # Figures count only the leads his own rules let him read (it counted all 4 before).
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=salesman.id)
+        self.assertEqual(self.env["crm.lead"].with_user(salesman).search_count([]), 1)
         self.assertEqual(visible.line_ids.value, 1.0)
+        self.assertAlmostEqual(visible.score, 50.0)
+        # The same scorecard seen by the superuser counts the 4 leads.
+        self.assertEqual(scorecard_a.with_context(scorecard_date=JAN).line_ids.value, 4.0)
         with self.assertRaises(AccessError):
             visible.line_ids.target = 1
         with self.assertRaises(AccessError):
