@@ -51,8 +51,11 @@ class CrmScorecardLine(models.Model):
     value_last_year = fields.Float(compute="_compute_figures", string="Last year", digits=(16, 2))
     value_last_year_defined = fields.Boolean(compute="_compute_figures")
     performance = fields.Float(compute="_compute_figures", string="Performance (%)")
+    performance_defined = fields.Boolean(compute="_compute_figures")
     progress = fields.Float(compute="_compute_figures", string="Progress (%)")
+    progress_defined = fields.Boolean(compute="_compute_figures")
     score = fields.Float(compute="_compute_figures", string="Score (%)")
+    score_defined = fields.Boolean(compute="_compute_figures")
     stoplight = fields.Selection(STOPLIGHTS, compute="_compute_figures")
     trend = fields.Selection(TRENDS, compute="_compute_figures")
     trend_arrow = fields.Char(compute="_compute_figures", string="Trend arrow")
@@ -116,8 +119,11 @@ class CrmScorecardLine(models.Model):
                     "value_last_year": 0.0,
                     "value_last_year_defined": False,
                     "performance": 0.0,
+                    "performance_defined": False,
                     "progress": 0.0,
+                    "progress_defined": False,
                     "score": 0.0,
+                    "score_defined": False,
                     "stoplight": False,
                     "trend": False,
                     "trend_arrow": False,
@@ -144,8 +150,11 @@ class CrmScorecardLine(models.Model):
                         "value_last_year": figures["last_year"] or 0.0,
                         "value_last_year_defined": figures["last_year"] is not None,
                         "performance": (figures["performance"] or 0.0) * 100.0,
+                        "performance_defined": figures["performance"] is not None,
                         "progress": (figures["progress"] or 0.0) * 100.0,
+                        "progress_defined": figures["progress"] is not None,
                         "score": (figures["score"] or 0.0) * 100.0,
+                        "score_defined": figures["score"] is not None,
                         "stoplight": figures["stoplight"] or False,
                         "trend": figures["trend"] or False,
                         "trend_arrow": TREND_ARROWS.get(figures["trend"], False),

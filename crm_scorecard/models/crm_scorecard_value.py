@@ -12,6 +12,9 @@ class NullableFloat(fields.Float):
             return None
         return super().convert_to_cache(value, record, validate)
 
+    def convert_to_record(self, value, record):
+        return value
+
     def convert_to_column(self, value, record, values=None, validate=True):
         if value is None or value is False:
             return None
@@ -47,6 +50,8 @@ class CrmScorecardValue(models.Model):
     performance = NullableFloat(string="Performance (%)", aggregator="avg")
     progress = NullableFloat(string="Progress (%)", aggregator="avg")
     score = NullableFloat(string="Score (%)", aggregator="avg")
+    progress_defined = fields.Boolean(compute="_compute_defined")
+    score_defined = fields.Boolean(compute="_compute_defined")
     stoplight = fields.Selection(STOPLIGHTS)
     trend = fields.Selection(TRENDS)
     message = fields.Char()
@@ -62,6 +67,12 @@ class CrmScorecardValue(models.Model):
             "A KPI line has one stored value per period.",
         ),
     ]
+
+    @api.depends("progress", "score")
+    def _compute_defined(self):
+        for record in self:
+            record.progress_defined = record.progress is not None
+            record.score_defined = record.score is not None
 
     @api.depends("line_id", "period_type", "date_from")
     def _compute_last_year_value(self):

@@ -110,7 +110,7 @@ class TestScorecardScores(ScorecardCase):
         self.assertEqual(self.scorecard.value_ids, values)
         self.assertAlmostEqual(hours.value, 8.0)
         self.assertAlmostEqual(hours.score, 100.0)
-        self.assertAlmostEqual(hours.previous_value, 0.0)
+        self.assertIsNone(hours.previous_value)  # December has no value: undefined, not 0
 
     def test_history_wizard_range_and_last_year(self):
         self.env["crm.scorecard.manual.value"].create(
@@ -283,3 +283,75 @@ class TestAccess(ScorecardCase):
             visible.line_ids.target = 1
         with self.assertRaises(AccessError):
             visible.action_record_history()
+
+
+class TestUndefinedStaysUndefined(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Kpi = cls.env["crm.scorecard.kpi"]
+        cls.kpi_hours = Kpi.create({"name": "Hours", "code": "test_u_hours", "source": "manual"})
+        cls.scorecard = cls._scorecard(
+            cls.company_a,
+            lines=[{"kind": "learning", "kpi_id": cls.kpi_hours.id, "baseline": 0, "target": 10}],
+        )
+
+    def _period(self, day):
+        return self.scorecard.with_context(scorecard_date=day)._current_period()
+
+    def test_history_stores_null_and_averages_leave_it_out(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": self.scorecard.id, "kpi_id": self.kpi_hours.id, "date": JAN, "value": 8}
+        )
+        february = D(2025, 2, 3)  # no value: undefined
+        self.scorecard._record_history({self.scorecard: [self._period(JAN), self._period(february)]})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT date_from, value, score, progress, previous_value FROM crm_scorecard_value "
+            "WHERE scorecard_id = %s ORDER BY date_from",
+            (self.scorecard.id,),
+        )
+        rows = self.env.cr.fetchall()
+        self.assertEqual(
+            rows, [(D(2025, 1, 1), 8.0, 80.0, 80.0, None), (D(2025, 2, 1), None, None, None, 8.0)]
+        )
+        values = self.scorecard.value_ids
+        undefined = values.filtered(lambda v: v.date_from == D(2025, 2, 1))
+        self.assertIsNone(undefined.value)
+        self.assertFalse(undefined.score_defined)
+        self.assertIsNone(undefined.last_year_value)
+        # What the graph and pivot show: the average of the defined periods only.
+        [(value, score)] = self.env["crm.scorecard.value"]._read_group(
+            [("scorecard_id", "=", self.scorecard.id)], [], ["value:avg", "score:avg"]
+        )
+        self.assertEqual((value, score), (8.0, 80.0))
+
+    def test_new_line_shows_no_score_bar(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": self.scorecard.id, "kpi_id": self.kpi_hours.id, "date": JAN, "value": 8}
+        )
+        line = self.scorecard.line_ids.with_context(scorecard_date=JAN)
+        line.target = 0  # baseline 0 = target 0, a new line's default: no progress
+        self.assertTrue(line.value_defined)
+        self.assertFalse(line.score_defined)
+        self.assertFalse(line.progress_defined)
+        self.assertTrue(line.performance_defined)
+
+    def test_no_records_means_zero_for_revenue(self):
+        revenue = self.env.ref("crm_scorecard.kpi_revenue")
+        self.assertTrue(revenue.empty_is_zero)
+        scorecard = self._scorecard(
+            self.company_b, lines=[{"kind": "financial", "kpi_id": revenue.id, "target": 100}]
+        )
+        line = scorecard.line_ids.with_context(scorecard_date=JAN)
+        self.assertTrue(line.value_defined)
+        self.assertEqual((line.value, line.score), (0.0, 0.0))
+        # Without the option, a sum over nothing is undefined, in both paths.
+        revenue.empty_is_zero = False
+        self.env.invalidate_all()  # a KPI definition is not a dependency of the live figures
+        line = scorecard.line_ids.with_context(scorecard_date=JAN)
+        self.assertFalse(line.value_defined)
+        values = scorecard._record_history(
+            {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+        )
+        self.assertFalse(values.value_defined)
