@@ -2,6 +2,8 @@
 
 import datetime
 
+from markupsafe import Markup
+
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time
 
@@ -355,3 +357,69 @@ class TestUndefinedStaysUndefined(ScorecardCase):
             {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
         )
         self.assertFalse(values.value_defined)
+
+
+class TestAlerts(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kpi_hours = cls.env["crm.scorecard.kpi"].create(
+            {"name": "Red hours", "code": "test_a_hours", "source": "manual"}
+        )
+        cls.scorecard = cls._scorecard(
+            cls.company_a,
+            lines=[
+                {
+                    "kind": "learning",
+                    "kpi_id": cls.kpi_hours.id,
+                    "baseline": 0,
+                    "target": 100,
+                    "user_id": cls.owner.id,
+                }
+            ],
+        )
+        cls.domain = [("res_model", "=", "crm.scorecard"), ("res_id", "=", cls.scorecard.id)]
+        cls.env["crm.scorecard.manual.value"].create(
+            [
+                {
+                    "scorecard_id": cls.scorecard.id,
+                    "kpi_id": cls.kpi_hours.id,
+                    "date": D(year, month, 5),
+                    "value": 1,
+                }
+                for year, month in [(2024, m) for m in range(1, 13)] + [(2025, 1), (2025, 2), (2025, 3)]
+            ]
+        )
+
+    def test_only_ended_periods_alert_once_ever(self):
+        Activity = self.env["mail.activity"]
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()  # January ended, February running
+        self.assertEqual(
+            Activity.search(self.domain).mapped("note"),
+            [Markup("<p>Red hours scored 1 % for the period 2025-01-01 - 2025-01-31.</p>")],
+        )
+        self.assertEqual(set(self.scorecard.value_ids.mapped("stoplight")), {"red"})
+        for day in ("2025-02-11 12:00:00", "2025-02-27 12:00:00"):
+            with freeze_time(day):
+                self.env["crm.scorecard"]._cron_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 1)  # February is still running
+        with freeze_time("2025-03-01 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 2)  # February, once
+        # Recomputing January (done) by hand does not alert again.
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": JAN}
+        )
+        wizard.action_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 2)
+
+    def test_backfill_never_alerts(self):
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": D(2024, 1, 1), "date_until": D(2024, 12, 31)}
+        )
+        wizard.action_record_history()
+        self.assertEqual(len(self.scorecard.value_ids), 12)
+        self.assertEqual(set(self.scorecard.value_ids.mapped("stoplight")), {"red"})
+        self.assertFalse(self.env["mail.activity"].search(self.domain))
