@@ -96,15 +96,40 @@ class CrmScorecardLine(models.Model):
                     )
                 )
 
-    @api.constrains("direction", "target", "target_high")
-    def _check_band(self):
-        for line in self.filtered(lambda rec: rec.direction == "band"):
-            if line.target_high < line.target:
+    @api.constrains("direction", "baseline", "target", "target_high", "min_value", "max_value")
+    def _check_goal(self):
+        """The range and the goal must be the right way round for the direction (BSC Designer:
+        a minimised KPI's baseline is above its target). Equal baseline and target are allowed:
+        no goal is set yet, and the progress is undefined."""
+        for line in self:
+            kpi = line.kpi_id.name
+            if line.direction != "binary" and line.min_value >= line.max_value:
+                raise ValidationError(self.env._("KPI %(kpi)s: its min must be below its max.", kpi=kpi))
+            if line.direction == "max" and line.target < line.baseline:
                 raise ValidationError(
                     self.env._(
-                        "KPI %(kpi)s: the high end of the band is below its low end.", kpi=line.kpi_id.name
+                        "KPI %(kpi)s is maximised: its target must be above its baseline "
+                        "(or choose the direction Minimise).",
+                        kpi=kpi,
                     )
                 )
+            if line.direction == "min" and line.target > line.baseline:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s is minimised: its target must be below its baseline "
+                        "(or choose the direction Maximise).",
+                        kpi=kpi,
+                    )
+                )
+            if line.direction == "band":
+                if line.target_high < line.target:
+                    raise ValidationError(
+                        self.env._("KPI %(kpi)s: the high end of the band is below its low end.", kpi=kpi)
+                    )
+                if line.target < line.min_value or line.target_high > line.max_value:
+                    raise ValidationError(
+                        self.env._("KPI %(kpi)s: the band must lie between the min and the max.", kpi=kpi)
+                    )
 
     @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
     @api.depends_context("scorecard_date", "uid")

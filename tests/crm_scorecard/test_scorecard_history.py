@@ -4,7 +4,7 @@ import datetime
 
 from markupsafe import Markup
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time
 
 from .common import JAN, ScorecardCase
@@ -423,3 +423,29 @@ class TestAlerts(ScorecardCase):
         self.assertEqual(len(self.scorecard.value_ids), 12)
         self.assertEqual(set(self.scorecard.value_ids.mapped("stoplight")), {"red"})
         self.assertFalse(self.env["mail.activity"].search(self.domain))
+
+
+class TestLineValidation(ScorecardCase):
+    def test_goals_are_the_right_way_round(self):
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        line = scorecard.line_ids
+        cases = [
+            ({"min_value": 100, "max_value": 0}, "min must be below its max"),
+            ({"min_value": 5, "max_value": 5}, "min must be below its max"),
+            ({"direction": "max", "baseline": 20, "target": 10}, "maximised"),
+            ({"direction": "min", "baseline": 10, "target": 20}, "minimised"),
+            ({"direction": "band", "target": 60, "target_high": 40}, "high end of the band"),
+            (
+                {"direction": "band", "target": 40, "target_high": 60, "min_value": 50},
+                "between the min and the max",
+            ),
+        ]
+        for values, message in cases:
+            with (
+                self.subTest(values=values),
+                self.assertRaisesNamed(ValidationError, f"Test leads created.*{message}"),
+            ):
+                line.write(values)
+        line.write({"direction": "min", "baseline": 60, "target": 20, "max_value": 120})
+        line.write({"direction": "binary", "baseline": 0, "target": 1, "min_value": 0, "max_value": 0})
+        line.write({"direction": "max", "baseline": 0, "target": 0, "max_value": 100})  # no goal yet
