@@ -2,7 +2,9 @@
 
 * performance = (v - min) / (max - min), progress = (v - baseline) / (target - baseline);
 * for a minimised KPI both are inverted: (max - v) / (max - min), (baseline - v) / (baseline - target);
-* a binary KPI scores 100 % when its value is non-zero (yes), 0 % otherwise;
+* a binary KPI scores 100 % when its target is met, 0 % otherwise (BSC Designer's "binary"):
+  the value must reach the target, or stay at or under it when the target is below the
+  baseline; with no target, any non-zero value (yes) meets it;
 * a band KPI is best between ``target`` and ``target_high``: 100 % inside, falling linearly
   to 0 % at ``min`` below the band and at ``max`` above it (progress: from the baseline to the
   nearer edge of the band);
@@ -58,13 +60,23 @@ def _band_ratio(value, low, high, start_low, start_high):
     return _ratio(start_high - value, start_high - high) if start_high is not None else None
 
 
-def performance(value, minimum, maximum, direction=MAXIMISE, target=None, target_high=None):
+def binary_met(value, target, baseline=None):
+    """1.0 when ``value`` meets ``target``: at or above it, or at or under it when the target is
+    below the baseline (a KPI to bring down); no target: any non-zero value meets it."""
+    if target is None:
+        return 1.0 if value else 0.0
+    if baseline is not None and target < baseline:
+        return 1.0 if value <= target else 0.0
+    return 1.0 if value >= target else 0.0
+
+
+def performance(value, minimum, maximum, direction=MAXIMISE, target=None, target_high=None, baseline=None):
     """Position of ``value`` in the [minimum, maximum] range, 0-1, or ``None`` if undefined."""
     _check_direction(direction)
     if value is None:
         return None
     if direction == BINARY:
-        return 1.0 if value else 0.0
+        return binary_met(value, target, baseline)
     if minimum is None or maximum is None:
         return None
     if direction == BAND:
@@ -91,7 +103,7 @@ def progress(value, baseline, target, direction=MAXIMISE, target_high=None, mini
     if value is None:
         return None
     if direction == BINARY:
-        return 1.0 if value else 0.0
+        return binary_met(value, target, baseline)
     if baseline is None or target is None:
         return None
     if direction == BAND:
@@ -179,7 +191,7 @@ def score_kpi(
     previous=None,
 ):
     """All the figures of one KPI line, as a dict (see the module docstring)."""
-    perf = performance(value, minimum, maximum, direction, target, target_high)
+    perf = performance(value, minimum, maximum, direction, target, target_high, baseline)
     prog = progress(value, baseline, target, direction, target_high, minimum, maximum)
     score = prog if basis == "progress" else perf
     arrow, improved = trend(value, previous, direction)

@@ -237,7 +237,8 @@ class CrmScorecard(models.Model):
         return self._evaluate(period, last_year_values=last_year)
 
     @api.depends(*EVALUATION_DEPENDS)
-    @api.depends_context("scorecard_date")
+    # Figures depend on the viewer: query KPIs count only the records he may read.
+    @api.depends_context("scorecard_date", "uid")
     def _compute_scores(self):
         saved = self.filtered("id")
         (self - saved).update(
@@ -293,7 +294,7 @@ class CrmScorecard(models.Model):
         try:
             with self.env.cr.savepoint(flush=False):
                 return evaluate(), False
-        except UserError as exc:
+        except Exception as exc:  # any KPI failure is shown, not raised, on screens
             return None, str(exc)
 
     def _prefetch_query_values(self, periods_by_scorecard):
@@ -311,14 +312,38 @@ class CrmScorecard(models.Model):
     # History and alerts
     # ------------------------------------------------------------------------------------
 
-    def _record_history(self, periods_by_scorecard, raise_errors=True):
+    def _evaluator(self):
+        """The scorecard as its owner sees it in its company: history and exports are the
+        owner's figures, whoever records them (the cron runs as the superuser)."""
+        self.ensure_one()
+        if not self.user_id:
+            raise UserError(
+                self.env._("Scorecard %(name)s has no owner: set one to record its history.", name=self.name)
+            )
+        # The owner's allowed companies: a field of res.users that other users may not read.
+        if self.company_id not in self.user_id.sudo().company_ids:
+            raise UserError(
+                self.env._(
+                    "Scorecard %(name)s: its owner %(owner)s may not work in %(company)s: "
+                    "choose another owner.",
+                    name=self.name,
+                    owner=self.user_id.name,
+                    company=self.company_id.name,
+                )
+            )
+        return self.with_user(self.user_id).with_company(self.company_id)
+
+    def _record_history(self, periods_by_scorecard, raise_errors=True, alert=False):
         """Store the figures of the given periods (``{scorecard: [Period]}``); idempotent.
 
-        Existing rows (line x period start) are updated, missing ones created in one batch;
-        red KPIs schedule their owner's activity once per period. With ``raise_errors`` off
-        (cron), a scorecard whose KPIs cannot be evaluated is logged, noted in its chatter and
-        skipped, and the others are recorded.
+        Each scorecard is evaluated as its owner (:meth:`_evaluator`), in its own savepoint.
+        Existing rows (line x period type x period start) are updated, missing ones created in
+        one batch. With ``alert``, red KPIs of ended periods schedule their owner's activity,
+        once per line and period. With ``raise_errors`` off (cron), a scorecard whose KPIs
+        cannot be evaluated is logged, noted in its chatter and skipped; the others are recorded.
         """
+        # History rows are the scorecards' stored figures: written here for every reader of
+        # the scorecard, who reads them through the record rules of crm.scorecard.value.
         Value = self.env["crm.scorecard.value"].sudo()
         all_periods = {p.date_from for periods in periods_by_scorecard.values() for p in periods}
         existing = Value.search(
@@ -327,74 +352,68 @@ class CrmScorecard(models.Model):
                 ("date_from", "in", list(all_periods)),
             ]
         )
-        existing_map = {(v.line_id.id, v.date_from): v for v in existing}
-        # Query KPIs of every scorecard and period, and of the previous periods for the trend.
-        try:
-            with self.env.cr.savepoint():
-                prefetched = self._prefetch_query_values(
-                    {
-                        scorecard: [
-                            p for period in periods for p in (period, period_engine.previous_period(period))
-                        ]
-                        for scorecard, periods in periods_by_scorecard.items()
-                    }
-                )
-        except UserError:
-            if raise_errors:
-                raise
-            prefetched = {}  # the faulty KPI is reported below, scorecard by scorecard
+        existing_map = {(v.line_id.id, v.period_type, v.date_from): v for v in existing}
         to_create = []
         touched = Value.browse()
-        today = fields.Date.context_today(self)
         for scorecard, periods in periods_by_scorecard.items():
-            for period in periods:
-                try:
-                    with self.env.cr.savepoint():
-                        evaluation = scorecard._evaluate(period, prefetched=prefetched)
-                except UserError as exc:
-                    if raise_errors:
-                        raise
-                    _logger.warning(
-                        "Scorecard %s, period %s not recorded: %s", scorecard.id, period.label, exc
+            try:
+                with self.env.cr.savepoint():
+                    evaluator = scorecard._evaluator()
+                    # Query KPIs of every period, and of the previous ones for the trend.
+                    prefetched = evaluator._prefetch_query_values(
+                        {
+                            evaluator: [
+                                p
+                                for period in periods
+                                for p in (period, period_engine.previous_period(period))
+                            ]
+                        }
                     )
-                    scorecard.sudo().message_post(
-                        body=self.env._(
-                            "The history of %(period)s could not be recorded: %(error)s",
-                            period=period.label,
-                            error=str(exc),
-                        )
+                    evaluations = [evaluator._evaluate(period, prefetched=prefetched) for period in periods]
+            except Exception as exc:  # any failure of one scorecard is reported on it
+                if raise_errors:
+                    raise
+                _logger.warning("Scorecard %s: history not recorded: %s", scorecard.id, exc)
+                # The cron's user may not post on every scorecard: the note is the system's.
+                scorecard.sudo().message_post(
+                    body=self.env._(
+                        "The history of %(periods)s could not be recorded: %(error)s",
+                        periods=", ".join(p.label for p in periods),
+                        error=str(exc),
                     )
-                    continue
-                closed = period.date_to < period_engine.local_today(scorecard._tz())
+                )
+                continue
+            today = period_engine.local_today(scorecard._tz())
+            for period, evaluation in zip(periods, evaluations, strict=True):
+                closed = period.date_to < today
                 for line in scorecard.line_ids:
                     figures = evaluation["lines"][line.id]
                     vals = {
-                        "value": figures["value"] if figures["value"] is not None else False,
+                        "value": _none_to_null(figures["value"]),
                         "value_defined": figures["value"] is not None,
-                        "previous_value": figures["previous"] if figures["previous"] is not None else False,
+                        "previous_value": _none_to_null(figures["previous"]),
                         "performance": _percent(figures["performance"]),
                         "progress": _percent(figures["progress"]),
                         "score": _percent(figures["score"]),
                         "stoplight": figures["stoplight"] or False,
                         "trend": figures["trend"] or False,
                         "is_closed": closed,
+                        "date_to": period.date_to,
                         "date_computed": fields.Datetime.now(),
                         "message": figures["message"] or False,
                     }
-                    value = existing_map.get((line.id, period.date_from))
+                    value = existing_map.get((line.id, period.period_type, period.date_from))
                     if value:
                         value.write(vals)
                         touched |= value
                     else:
                         vals.update(
-                            line_id=line.id,
-                            period_type=period.period_type,
-                            date_from=period.date_from,
-                            date_to=period.date_to,
+                            line_id=line.id, period_type=period.period_type, date_from=period.date_from
                         )
                         to_create.append(vals)
         touched |= Value.create(to_create)
-        touched._send_alerts(today)
+        if alert:
+            touched._send_alerts(fields.Date.context_today(self))
         return touched
 
     def _check_history_rights(self):
@@ -418,19 +437,20 @@ class CrmScorecard(models.Model):
             tz = scorecard._tz()
             current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
             plan[scorecard] = [period_engine.previous_period(current), current]
-        # Ended periods already stored as closed are final: skip them.
+        # Ended periods already stored as closed are final: skip them. (Run by hand, the cron's
+        # user may not read every scorecard's history: only which periods are done is read.)
         closed = (
             self.env["crm.scorecard.value"]
             .sudo()
             ._read_group(
                 [("scorecard_id", "in", scorecards.ids), ("is_closed", "=", True)],
-                ["scorecard_id", "date_from:day"],
+                ["scorecard_id", "period_type", "date_from:day"],
             )
         )
-        done = {(scorecard.id, day) for scorecard, day in closed}
+        done = set(closed)
         for scorecard, periods in plan.items():
-            plan[scorecard] = [p for p in periods if (scorecard.id, p.date_from) not in done]
-        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False)
+            plan[scorecard] = [p for p in periods if (scorecard, p.period_type, p.date_from) not in done]
+        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False, alert=True)
 
     # ------------------------------------------------------------------------------------
     # Actions
@@ -554,4 +574,9 @@ class CrmScorecard(models.Model):
 
 
 def _percent(ratio):
-    return False if ratio is None else ratio * 100.0
+    return None if ratio is None else ratio * 100.0
+
+
+def _none_to_null(value):
+    """None stays None: written as SQL NULL by ``crm.scorecard.value.create``/``write``."""
+    return value

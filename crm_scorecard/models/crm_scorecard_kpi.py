@@ -1,12 +1,10 @@
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import safe_eval as safe_eval_module
-from odoo.tools.safe_eval import safe_eval
 
+from ..engine import domain as domain_engine
 from ..engine import formula as formula_engine
+from ..engine.batching import ADDITIVE, QueryPart, additive_reader, batch_key, bounds
 
 PERSPECTIVES = [
     ("financial", "Financial"),
@@ -98,6 +96,11 @@ class CrmScorecardKpi(models.Model):
         domain="[('model_id', '=', denominator_model_id), ('store', '=', True)]",
     )
     ratio_factor = fields.Float(default=100.0, help="The ratio is multiplied by it: 100 gives a percentage.")
+    empty_is_zero = fields.Boolean(
+        string="No records means 0",
+        help="A sum over no record is 0 (revenue of a period without sales), not undefined. "
+        "A count is always 0 then; an average stays undefined.",
+    )
 
     catalog_code = fields.Char(help="Code of a KPI of the catalog registered by the installed addons.")
     catalog_code_selection = fields.Selection(
@@ -161,23 +164,48 @@ class CrmScorecardKpi(models.Model):
                 )
 
     @api.constrains(
-        "source", "model_id", "domain", "aggregate", "field_id", "is_ratio", "denominator_model_id"
+        "source",
+        "model_id",
+        "domain",
+        "date_field_id",
+        "aggregate",
+        "field_id",
+        "is_ratio",
+        "denominator_model_id",
+        "denominator_domain",
+        "denominator_date_field_id",
+        "denominator_aggregate",
+        "denominator_field_id",
     )
-    @api.constrains("denominator_domain", "denominator_aggregate", "denominator_field_id")
     def _check_query(self):
+        """One method for both parts: stacked ``api.constrains`` would overwrite each other."""
         for kpi in self.filtered(lambda k: k.source == "query"):
-            kpi._check_query_part(kpi.model_id, kpi.domain, kpi.aggregate, kpi.field_id)
+            kpi._check_query_part(kpi.model_id, kpi.domain, kpi.date_field_id, kpi.aggregate, kpi.field_id)
             if kpi.is_ratio:
                 kpi._check_query_part(
                     kpi.denominator_model_id,
                     kpi.denominator_domain,
+                    kpi.denominator_date_field_id,
                     kpi.denominator_aggregate,
                     kpi.denominator_field_id,
                 )
 
-    def _check_query_part(self, model, domain, aggregate, field):
+    def _check_query_part(self, model, domain, date_field, aggregate, field):
         if not model:
             raise ValidationError(self.env._("KPI %(kpi)s: choose the model to query.", kpi=self.name))
+        if model.model not in self.env or model.transient:
+            raise ValidationError(
+                self.env._("KPI %(kpi)s: %(model)s cannot be queried.", kpi=self.name, model=model.model)
+            )
+        if not self._queryable(model):
+            raise ValidationError(
+                self.env._(
+                    "KPI %(kpi)s: %(model)s is a technical model that only administrators may read; "
+                    "a KPI cannot query it.",
+                    kpi=self.name,
+                    model=model.name,
+                )
+            )
         if aggregate != "count" and not field:
             raise ValidationError(
                 self.env._(
@@ -186,23 +214,73 @@ class CrmScorecardKpi(models.Model):
                     model=model.name,
                 )
             )
-        if field and field.model_id != model:
+        for checked in (field, date_field):
+            if checked and checked.model_id != model:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s: the field %(field)s is not a field of %(model)s.",
+                        kpi=self.name,
+                        field=checked.name,
+                        model=model.name,
+                    )
+                )
+        if date_field and date_field.ttype not in ("date", "datetime"):
             raise ValidationError(
                 self.env._(
-                    "KPI %(kpi)s: the field %(field)s is not a field of %(model)s.",
+                    "KPI %(kpi)s: the date field %(field)s is not a date.",
                     kpi=self.name,
-                    field=field.name,
-                    model=model.name,
+                    field=date_field.name,
                 )
             )
+        if field and aggregate in ("sum", "avg") and field.ttype not in ("integer", "float", "monetary"):
+            raise ValidationError(
+                self.env._(
+                    "KPI %(kpi)s: %(field)s is not a number: it cannot be summed or averaged.",
+                    kpi=self.name,
+                    field=field.name,
+                )
+            )
+        # Validated with the author's rights: a domain on a field he may not read is refused.
         self._parse_domain(model.model, domain)
 
-    def _parse_domain(self, model_name, domain):
-        """The domain as a list, validated on ``model_name``; errors name the KPI."""
+    def _queryable(self, model):
+        """Whether ``model`` is readable by some group below the administrators.
+
+        A query KPI's figures are shown to every reader of its scorecards and stored by the
+        history cron as the scorecard's owner: models that only Settings administrators may
+        read (parameters, crons, access rules...) are never queried.
+        """
+        admin_groups = self.env.ref("base.group_system") | self.env.ref("base.group_erp_manager")
+        # ACL definitions are technical records the KPI's author cannot read; only counted here.
+        return bool(
+            self.env["ir.model.access"]
+            .sudo()
+            .search_count(
+                [
+                    ("model_id", "=", model.id),
+                    ("perm_read", "=", True),
+                    "|",
+                    ("group_id", "=", False),
+                    ("group_id", "not in", admin_groups.ids),
+                ],
+                limit=1,
+            )
+        )
+
+    def _parse_domain(self, model_name, domain, period=None):
+        """The domain as a list, validated on ``model_name`` with the current user's rights;
+        errors name the KPI. It is evaluated with plain values only (see ``engine.domain``)."""
+        company = period["company"] if period else self.env.company
         try:
-            parsed = safe_eval(domain or "[]", self._domain_context())
-            expression.expression(expression.normalize_domain(parsed), self.env[model_name].sudo())
-        except Exception as exc:
+            parsed = domain_engine.evaluate(
+                domain,
+                uid=self.env.uid,
+                company_id=company.id,
+                company_ids=[company.id] if period else self.env.companies.ids,
+                today=fields.Date.context_today(self),
+            )
+            expression.expression(expression.normalize_domain(parsed), self.env[model_name])
+        except Exception as exc:  # any refusal of the domain, shown with the KPI's name
             raise ValidationError(
                 self.env._(
                     "KPI %(kpi)s: invalid domain %(domain)s: %(error)s",
@@ -212,15 +290,6 @@ class CrmScorecardKpi(models.Model):
                 )
             ) from exc
         return parsed
-
-    def _domain_context(self):
-        return {
-            "uid": self.env.uid,
-            "user": self.env.user,
-            "datetime": safe_eval_module.datetime,
-            "relativedelta": relativedelta,
-            "context_today": fields.Date.context_today,
-        }
 
     @api.constrains("source", "catalog_code")
     def _check_catalog_code(self):
@@ -251,7 +320,7 @@ class CrmScorecardKpi(models.Model):
         by_code = {k.code: k for k in all_kpis}
         for kpi in self.filtered(lambda k: k.source == "formula"):
             try:
-                names = formula_engine.names_in(kpi.formula, kpi.code)
+                names = formula_engine.validate(kpi.formula, kpi.code)
             except formula_engine.FormulaError as exc:
                 raise ValidationError(
                     self.env._("KPI %(kpi)s: invalid formula: %(error)s", kpi=kpi.name, error=exc.message)
@@ -334,23 +403,62 @@ class CrmScorecardKpi(models.Model):
             kpis |= pending
         return kpis
 
+    def _query_parts(self):
+        """The :class:`QueryPart` of this query KPI: its numerator, and denominator if a ratio."""
+        self.ensure_one()
+
+        def part(model, domain, date_field, aggregate, field):
+            return QueryPart(
+                model=model.model,
+                domain=domain or "[]",
+                date_field=date_field.name or None,
+                date_type=date_field.ttype or None,
+                aggregate=aggregate or "count",
+                field=field.name or None,
+            )
+
+        # The definition names models and fields (ir.model): technical records that readers
+        # of the KPI cannot read; only their names are taken, the query runs with their rights.
+        kpi = self.sudo()
+        parts = [part(kpi.model_id, kpi.domain, kpi.date_field_id, kpi.aggregate, kpi.field_id)]
+        if kpi.is_ratio:
+            parts.append(
+                part(
+                    kpi.denominator_model_id,
+                    kpi.denominator_domain,
+                    kpi.denominator_date_field_id,
+                    kpi.denominator_aggregate,
+                    kpi.denominator_field_id,
+                )
+            )
+        return parts
+
     def _compute_values(self, period, manual_values=None, prefetched=None):
         """``({code: value or None}, {code: message})`` of these KPIs and their dependencies.
 
         ``period`` follows the catalog contract (company, team, dates); ``manual_values`` maps
         a KPI id to its manual value for the period; ``prefetched`` holds query values already
-        gathered by :meth:`_batch_query_values`.
+        gathered by :meth:`_batch_query_values`. Query KPIs run with the current user's rights:
+        a KPI on records he may not read is undefined, with a message.
         """
         prefetched = prefetched or {}
         manual_values = manual_values or {}
-        # Definitions read models and fields (ir.model): technical records users cannot read.
-        kpis = self.sudo()._with_dependencies()
+        kpis = self._with_dependencies()
         values, messages = {}, {}
         catalog = self.env["crm.scorecard.catalog"]._collect_catalog()
         for kpi in kpis:
             if kpi.source == "query":
-                key = _batch_key(kpi, period)
-                values[kpi.code] = prefetched[key] if key in prefetched else kpi._query_value(period)
+                key = batch_key(kpi.id, period)
+                if key in prefetched:
+                    values[kpi.code] = prefetched[key]
+                    continue
+                try:
+                    values[kpi.code] = kpi._query_value(period)
+                except AccessError:
+                    values[kpi.code] = None
+                    messages[kpi.code] = self.env._(
+                        "You may not read the records this KPI counts: ask a scorecard administrator."
+                    )
             elif kpi.source == "catalog":
                 entry = catalog.get(kpi.catalog_code)
                 if not entry:
@@ -360,13 +468,16 @@ class CrmScorecardKpi(models.Model):
                         code=kpi.catalog_code,
                     )
                     continue
+                # Catalog KPIs are the installed addons' fixed SQL, scoped to the period's company
+                # and team (readme CONFIGURE): no user text reaches them, and they return one
+                # aggregate of the scorecard's own company.
                 value = getattr(self.env[entry["model"]].sudo(), entry["method"])(period)
                 values[kpi.code] = None if value is None else float(value)
             elif kpi.source == "manual":
                 values[kpi.code] = manual_values.get(kpi.id)
         formulas = {kpi.code: kpi.formula or "" for kpi in kpis if kpi.source == "formula"}
         try:
-            values = formula_engine.evaluate(formulas, values, safe_eval=self._safe_eval_formula)
+            values = formula_engine.evaluate(formulas, values)
         except formula_engine.FormulaError as exc:
             culprit_codes = getattr(exc, "cycle", None) or [exc.code]
             culprit = kpis.filtered(lambda k: k.code in culprit_codes)
@@ -382,119 +493,105 @@ class CrmScorecardKpi(models.Model):
                 messages[code] = self.env._("No data for the period, or a zero denominator.")
         return values, messages
 
-    @api.model
-    def _safe_eval_formula(self, expr, context):
-        return safe_eval(expr, context)
-
     def _batch_query_values(self, periods):
         """Values of these query KPIs for many period dicts (scorecards of several companies
         and teams) with one ``_read_group`` per KPI, query part and period, grouped by company
-        and team. Only additive aggregates (count, sum) are gathered this way; the others are
-        left to :meth:`_query_value`. Returns ``{_batch_key(kpi, period): value or None}``.
+        and team. Only additive aggregates (count, sum) are gathered this way; the others, and
+        KPIs the current user may not read, are left to :meth:`_query_value`.
+        Returns ``{batch_key(kpi id, period): value or None}``.
         """
         result = {}
-        for kpi in self.sudo().filtered(lambda k: k.source == "query"):
-            parts = [(kpi.model_id, kpi.domain, kpi.date_field_id, kpi.aggregate, kpi.field_id)]
-            if kpi.is_ratio:
-                parts.append(
-                    (
-                        kpi.denominator_model_id,
-                        kpi.denominator_domain,
-                        kpi.denominator_date_field_id,
-                        kpi.denominator_aggregate,
-                        kpi.denominator_field_id,
-                    )
-                )
-            if any(part[3] not in ("count", "sum") or part[0].model not in self.env for part in parts):
+        for kpi in self.filtered(lambda k: k.source == "query"):
+            parts = kpi._query_parts()
+            if any(part.aggregate not in ADDITIVE or part.model not in self.env for part in parts):
                 continue
-            gathered = [kpi._batch_query_part(periods, *part) for part in parts]
+            try:
+                gathered = [kpi._batch_query_part(periods, part) for part in parts]
+            except AccessError:
+                continue
             for period in periods:
-                value = gathered[0][_bounds(period)](period)
+                key = (bounds(period), period["company"])
+                value = gathered[0][key](period)
                 if kpi.is_ratio:
-                    denominator = gathered[1][_bounds(period)](period)
+                    denominator = gathered[1][key](period)
                     value = (
                         None if value is None or not denominator else value / denominator * kpi.ratio_factor
                     )
-                result[_batch_key(kpi, period)] = value
+                result[batch_key(kpi.id, period)] = value
         return result
 
-    def _batch_query_part(self, periods, model, domain, date_field, aggregate, field):
-        """``{period bounds: function(period) -> value}``: one grouped query per distinct period."""
-        records = self.env[model.model].sudo()
-        parsed = self._parse_domain(model.model, domain)
-        has_company = "company_id" in records._fields
-        has_team = "team_id" in records._fields
-        spec = "__count" if aggregate == "count" else f"{field.name}:{aggregate}"
+    def _batch_query_part(self, periods, part):
+        """``{(period bounds, company): function(period) -> value}``: one grouped query per
+        distinct period and company (each company's query runs ``with_company``, as the single path,
+        so that currency-converting reports give its figures in its own currency)."""
         by_bounds = {}
         for period in periods:
-            by_bounds.setdefault(_bounds(period), []).append(period)
+            by_bounds.setdefault((bounds(period), period["company"]), []).append(period)
         readers = {}
-        for bounds, group in by_bounds.items():
+        for key, group in by_bounds.items():
+            company = key[1]
+            records = self.env[part.model].with_company(company)
+            parsed = self._parse_domain(part.model, part.domain, group[0])
+            has_company = "company_id" in records._fields
             filters = [parsed]
             groupby = []
             if has_company:
-                filters.append([("company_id", "in", [*{p["company"].id for p in group}, False])])
-                groupby.append("company_id")
-            if has_team and any(p.get("team") for p in group):
+                filters.append([("company_id", "in", [company.id, False])])
+            if "team_id" in records._fields and any(p.get("team") for p in group):
                 groupby.append("team_id")
-            if date_field:
-                filters.append(self._date_bounds_domain(date_field, group[0]))
-            rows = self._query_read_group(records, expression.AND(filters), groupby, spec)
-            readers[bounds] = _additive_reader(rows, has_company, "team_id" in groupby, aggregate)
+            if part.date_field:
+                filters.append(self._date_bounds_domain(part, group[0]))
+            rows = self._query_read_group(records, expression.AND(filters), groupby, part.spec)
+            readers[key] = additive_reader(
+                rows, False, "team_id" in groupby, part.aggregate, self.empty_is_zero
+            )
         return readers
 
-    def _date_bounds_domain(self, date_field, period):
-        if date_field.ttype == "date":
-            return [(date_field.name, ">=", period["date_from"]), (date_field.name, "<=", period["date_to"])]
+    def _date_bounds_domain(self, part, period):
+        if part.date_type == "date":
+            return [(part.date_field, ">=", period["date_from"]), (part.date_field, "<=", period["date_to"])]
         return [
-            (date_field.name, ">=", period["datetime_from"]),
-            (date_field.name, "<", period["datetime_to"]),
+            (part.date_field, ">=", period["datetime_from"]),
+            (part.date_field, "<", period["datetime_to"]),
         ]
 
     def _query_value(self, period):
-        numerator = self._query_part(
-            period, self.model_id, self.domain, self.date_field_id, self.aggregate, self.field_id
-        )
+        numerator, *denominator = (self._query_part(period, part) for part in self._query_parts())
         if not self.is_ratio:
             return numerator
-        denominator = self._query_part(
-            period,
-            self.denominator_model_id,
-            self.denominator_domain,
-            self.denominator_date_field_id,
-            self.denominator_aggregate,
-            self.denominator_field_id,
-        )
-        if numerator is None or not denominator:
+        if numerator is None or not denominator[0]:
             return None
-        return numerator / denominator * self.ratio_factor
+        return numerator / denominator[0] * self.ratio_factor
 
-    def _query_part(self, period, model, domain, date_field, aggregate, field):
-        """One aggregate of ``model``; the period's company, team and dates are added."""
-        if not model or model.model not in self.env:
+    def _query_part(self, period, part):
+        """One aggregate of the part's model, with the current user's rights; the period's
+        company, team and dates are added."""
+        if part.model not in self.env:
             raise UserError(
                 self.env._("KPI %(kpi)s: the model to query is not set or not installed.", kpi=self.name)
             )
-        records = self.env[model.model].sudo().with_company(period["company"])
-        parsed = self._parse_domain(model.model, domain)
+        records = self.env[part.model].with_company(period["company"])
+        parsed = self._parse_domain(part.model, part.domain, period)
         filters = []
         if "company_id" in records._fields:
             filters.append([("company_id", "in", [period["company"].id, False])])
         if period.get("team") and "team_id" in records._fields:
             filters.append([("team_id", "=", period["team"].id)])
-        if date_field:
-            filters.append(self._date_bounds_domain(date_field, period))
+        if part.date_field:
+            filters.append(self._date_bounds_domain(part, period))
         full_domain = expression.AND([parsed, *filters])
-        spec = "__count" if aggregate == "count" else f"{field.name}:{aggregate}"
-        [(value,)] = self._query_read_group(records, full_domain, [], spec)
+        [(value,)] = self._query_read_group(records, full_domain, [], part.spec)
         if value is None or value is False:
-            return None
+            return 0.0 if self.empty_is_zero else None
         return float(value)
 
     def _query_read_group(self, records, domain, groupby, spec):
-        """``records._read_group`` of a query KPI; a failure names the KPI and the model."""
+        """``records._read_group`` of a query KPI; a failure names the KPI and the model.
+        An AccessError (the reader may not see these records) is left as it is."""
         try:
             return records._read_group(domain, groupby, [spec])
+        except AccessError:
+            raise
         except Exception as exc:
             raise UserError(
                 self.env._(
@@ -504,41 +601,3 @@ class CrmScorecardKpi(models.Model):
                     error=exc,
                 )
             ) from exc
-
-
-def _bounds(period):
-    return (period["date_from"], period["date_to"], period["datetime_from"], period["datetime_to"])
-
-
-def _batch_key(kpi, period):
-    team = period.get("team")
-    return (kpi.id, period["company"].id, team.id if team else 0, *_bounds(period))
-
-
-def _additive_reader(rows, by_company, by_team, aggregate):
-    """A function giving a period's value from rows grouped by company (records without a
-    company count for every company) and team (no team asked: every team)."""
-
-    def read(period):
-        total, found = 0.0, False
-        team = period.get("team")
-        for row in rows:
-            index = 0
-            if by_company:
-                company = row[index]
-                index += 1
-                if company and company.id != period["company"].id:
-                    continue
-            if by_team:
-                row_team = row[index]
-                index += 1
-                if team and row_team != team:
-                    continue
-            if row[index] is not None and row[index] is not False:
-                total += row[index]
-                found = True
-        if aggregate == "count":
-            return total
-        return total if found else None
-
-    return read

@@ -51,8 +51,11 @@ class CrmScorecardLine(models.Model):
     value_last_year = fields.Float(compute="_compute_figures", string="Last year", digits=(16, 2))
     value_last_year_defined = fields.Boolean(compute="_compute_figures")
     performance = fields.Float(compute="_compute_figures", string="Performance (%)")
+    performance_defined = fields.Boolean(compute="_compute_figures")
     progress = fields.Float(compute="_compute_figures", string="Progress (%)")
+    progress_defined = fields.Boolean(compute="_compute_figures")
     score = fields.Float(compute="_compute_figures", string="Score (%)")
+    score_defined = fields.Boolean(compute="_compute_figures")
     stoplight = fields.Selection(STOPLIGHTS, compute="_compute_figures")
     trend = fields.Selection(TRENDS, compute="_compute_figures")
     trend_arrow = fields.Char(compute="_compute_figures", string="Trend arrow")
@@ -93,18 +96,43 @@ class CrmScorecardLine(models.Model):
                     )
                 )
 
-    @api.constrains("direction", "target", "target_high")
-    def _check_band(self):
-        for line in self.filtered(lambda rec: rec.direction == "band"):
-            if line.target_high < line.target:
+    @api.constrains("direction", "baseline", "target", "target_high", "min_value", "max_value")
+    def _check_goal(self):
+        """The range and the goal must be the right way round for the direction (BSC Designer:
+        a minimised KPI's baseline is above its target). Equal baseline and target are allowed:
+        no goal is set yet, and the progress is undefined."""
+        for line in self:
+            kpi = line.kpi_id.name
+            if line.direction != "binary" and line.min_value >= line.max_value:
+                raise ValidationError(self.env._("KPI %(kpi)s: its min must be below its max.", kpi=kpi))
+            if line.direction == "max" and line.target < line.baseline:
                 raise ValidationError(
                     self.env._(
-                        "KPI %(kpi)s: the high end of the band is below its low end.", kpi=line.kpi_id.name
+                        "KPI %(kpi)s is maximised: its target must be above its baseline "
+                        "(or choose the direction Minimise).",
+                        kpi=kpi,
                     )
                 )
+            if line.direction == "min" and line.target > line.baseline:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s is minimised: its target must be below its baseline "
+                        "(or choose the direction Maximise).",
+                        kpi=kpi,
+                    )
+                )
+            if line.direction == "band":
+                if line.target_high < line.target:
+                    raise ValidationError(
+                        self.env._("KPI %(kpi)s: the high end of the band is below its low end.", kpi=kpi)
+                    )
+                if line.target < line.min_value or line.target_high > line.max_value:
+                    raise ValidationError(
+                        self.env._("KPI %(kpi)s: the band must lie between the min and the max.", kpi=kpi)
+                    )
 
     @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
-    @api.depends_context("scorecard_date")
+    @api.depends_context("scorecard_date", "uid")
     def _compute_figures(self):
         for line in self:
             line.update(
@@ -116,8 +144,11 @@ class CrmScorecardLine(models.Model):
                     "value_last_year": 0.0,
                     "value_last_year_defined": False,
                     "performance": 0.0,
+                    "performance_defined": False,
                     "progress": 0.0,
+                    "progress_defined": False,
                     "score": 0.0,
+                    "score_defined": False,
                     "stoplight": False,
                     "trend": False,
                     "trend_arrow": False,
@@ -144,8 +175,11 @@ class CrmScorecardLine(models.Model):
                         "value_last_year": figures["last_year"] or 0.0,
                         "value_last_year_defined": figures["last_year"] is not None,
                         "performance": (figures["performance"] or 0.0) * 100.0,
+                        "performance_defined": figures["performance"] is not None,
                         "progress": (figures["progress"] or 0.0) * 100.0,
+                        "progress_defined": figures["progress"] is not None,
                         "score": (figures["score"] or 0.0) * 100.0,
+                        "score_defined": figures["score"] is not None,
                         "stoplight": figures["stoplight"] or False,
                         "trend": figures["trend"] or False,
                         "trend_arrow": TREND_ARROWS.get(figures["trend"], False),

@@ -27,7 +27,7 @@ class CrmScorecardPerspective(models.Model):
     ]
 
     @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
-    @api.depends_context("scorecard_date")
+    @api.depends_context("scorecard_date", "uid")
     def _compute_score(self):
         self.score, self.score_defined, self.stoplight = 0.0, False, False
         for scorecard in self.scorecard_id.filtered("id"):

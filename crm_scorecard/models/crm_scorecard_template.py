@@ -137,6 +137,8 @@ class CrmScorecardTemplateLine(models.Model):
         if not entry:
             return Kpi
         code = self.catalog_code.replace(".", "_")
+        # A catalog KPI is an installed addon's fixed SQL (no domain, no formula): defining it
+        # for the template's user, who may manage scorecards but not KPIs, grants nothing.
         return Kpi.sudo().create(
             {
                 "name": entry["name"],

@@ -3,6 +3,24 @@ from odoo import api, fields, models
 from .crm_scorecard import STOPLIGHTS, TRENDS
 
 
+class NullableFloat(fields.Float):
+    """A float that stays None when undefined: stored as SQL NULL, so that the pivot's and
+    graph's SQL aggregates (avg) leave it out, and shown empty, never as 0."""
+
+    def convert_to_cache(self, value, record, validate=True):
+        if value is None or value is False:
+            return None
+        return super().convert_to_cache(value, record, validate)
+
+    def convert_to_record(self, value, record):
+        return value
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        if value is None or value is False:
+            return None
+        return super().convert_to_column(value, record, values, validate)
+
+
 class CrmScorecardValue(models.Model):
     """Stored figures of a KPI line for one period (history); one row per line and period."""
 
@@ -25,13 +43,15 @@ class CrmScorecardValue(models.Model):
     )
     date_from = fields.Date(string="Period start", required=True)
     date_to = fields.Date(string="Period end", required=True)
-    value = fields.Float(aggregator="avg", digits=(16, 2), help="Empty when undefined.")
+    value = NullableFloat(aggregator="avg", digits=(16, 2), help="Empty when undefined.")
     value_defined = fields.Boolean()
-    previous_value = fields.Float(aggregator="avg", digits=(16, 2))
-    last_year_value = fields.Float(compute="_compute_last_year_value", digits=(16, 2))
-    performance = fields.Float(string="Performance (%)", aggregator="avg")
-    progress = fields.Float(string="Progress (%)", aggregator="avg")
-    score = fields.Float(string="Score (%)", aggregator="avg")
+    previous_value = NullableFloat(aggregator="avg", digits=(16, 2))
+    last_year_value = NullableFloat(compute="_compute_last_year_value", digits=(16, 2))
+    performance = NullableFloat(string="Performance (%)", aggregator="avg")
+    progress = NullableFloat(string="Progress (%)", aggregator="avg")
+    score = NullableFloat(string="Score (%)", aggregator="avg")
+    progress_defined = fields.Boolean(compute="_compute_defined")
+    score_defined = fields.Boolean(compute="_compute_defined")
     stoplight = fields.Selection(STOPLIGHTS)
     trend = fields.Selection(TRENDS)
     message = fields.Char()
@@ -41,29 +61,49 @@ class CrmScorecardValue(models.Model):
     alert_sent = fields.Boolean(help="The owner was alerted of the red KPI for this period.")
 
     _sql_constraints = [
-        ("line_period_unique", "unique(line_id, date_from)", "A KPI line has one stored value per period."),
+        (
+            "line_period_unique",
+            "unique(line_id, period_type, date_from)",
+            "A KPI line has one stored value per period.",
+        ),
     ]
 
-    @api.depends("line_id", "date_from")
-    def _compute_last_year_value(self):
-        keys = {(v.line_id.id, v.date_from.replace(year=v.date_from.year - 1)) for v in self if v.date_from}
-        found = self.search(
-            [("line_id", "in", list({k[0] for k in keys})), ("date_from", "in", list({k[1] for k in keys}))]
-        )
-        by_key = {(v.line_id.id, v.date_from): v for v in found}
+    @api.depends("progress", "score")
+    def _compute_defined(self):
         for record in self:
-            other = record.date_from and by_key.get(
-                (record.line_id.id, record.date_from.replace(year=record.date_from.year - 1))
+            record.progress_defined = record.progress is not None
+            record.score_defined = record.score is not None
+
+    @api.depends("line_id", "period_type", "date_from")
+    def _compute_last_year_value(self):
+        def key(value, years_back=0):
+            return (
+                value.line_id.id,
+                value.period_type,
+                value.date_from.replace(year=value.date_from.year - years_back),
             )
-            record.last_year_value = other.value if other and other.value_defined else 0.0
+
+        dated = self.filtered("date_from")
+        found = self.search(
+            [
+                ("line_id", "in", dated.line_id.ids),
+                ("date_from", "in", list({key(v, 1)[2] for v in dated})),
+                ("value_defined", "=", True),
+            ]
+        )
+        by_key = {key(v): v.value for v in found}
+        for record in self:
+            record.last_year_value = by_key.get(key(record, 1)) if record.date_from else None
 
     def _send_alerts(self, deadline):
-        """Schedule one activity per red KPI and period for its owner (line owner, else scorecard's)."""
-        for value in self.filtered(lambda v: v.stoplight == "red" and not v.alert_sent):
+        """Schedule one activity per red KPI and ended period for its owner (line owner, else
+        scorecard's), once ever per line and period: a running period is not judged yet."""
+        for value in self.filtered(lambda v: v.stoplight == "red" and v.is_closed and not v.alert_sent):
             line = value.line_id
             owner = line.user_id or line.scorecard_id.user_id
             if not owner:
                 continue
+            # The cron's or recording user may not write on the scorecard: the alert is the system's.
             activity = line.scorecard_id.sudo().activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=deadline,

@@ -11,6 +11,8 @@ class ReportCrmScorecard(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         data = data or {}
         day = data.get("scorecard_date") or self.env.context.get("scorecard_date")
+        # From the wizard, the ids come in ``data`` (the URL then has none, so docids is None).
+        docids = docids or data.get("scorecard_ids") or []
         scorecards = self.env["crm.scorecard"].browse(docids)
         if day:
             scorecards = scorecards.with_context(scorecard_date=fields.Date.to_date(day))

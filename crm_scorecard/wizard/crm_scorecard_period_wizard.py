@@ -22,12 +22,15 @@ class CrmScorecardPeriodWizard(models.TransientModel):
         return period_engine.period_of(self.scorecard_id.period_type, self.date, self.scorecard_id._tz())
 
     def action_print(self):
+        """The PDF of the chosen period. The options go in ``data``, and so do the ids: with a
+        non-empty ``data`` the web client leaves the ids out of the report's URL."""
         self.ensure_one()
-        scorecard = self.scorecard_id.with_context(scorecard_date=self.date)
-        return (
-            self.env.ref("crm_scorecard.action_report_crm_scorecard")
-            .with_context(scorecard_date=self.date)
-            .report_action(scorecard, data={"scorecard_date": fields.Date.to_string(self.date)})
+        return self.env.ref("crm_scorecard.action_report_crm_scorecard").report_action(
+            self.scorecard_id,
+            data={
+                "scorecard_date": fields.Date.to_string(self.date),
+                "scorecard_ids": self.scorecard_id.ids,
+            },
         )
 
     def action_record_history(self):

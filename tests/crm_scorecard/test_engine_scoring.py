@@ -1,6 +1,8 @@
 """Scoring engine: directions, clamping, undefined values, stoplights, trends, weighted averages."""
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from odoo.addons.crm_scorecard.engine import scoring
 
@@ -109,3 +111,20 @@ def test_score_kpi_bundle():
     undefined = scoring.score_kpi(None, "max", baseline=0, target=10)
     assert undefined["score"] is None
     assert undefined["stoplight"] is None
+
+
+def test_binary_is_scored_against_the_target():
+    # BSC Designer: 100 % only when the target is met, in either direction.
+    assert scoring.progress(0.5, 0, 1, "binary") == 0.0
+    assert scoring.performance(0.5, 0, 1, "binary", target=1, baseline=0) == 0.0
+    assert scoring.progress(3, 0, 3, "binary") == 1.0
+    assert scoring.progress(4, 0, 3, "binary") == 1.0
+    # A target below the baseline: met at or under it.
+    assert scoring.progress(2, 10, 2, "binary") == 1.0
+    assert scoring.progress(3, 10, 2, "binary") == 0.0
+    assert scoring.performance(3, 0, 10, "binary", target=2, baseline=10) == 0.0
+
+
+@hypothesis.given(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
+def test_binary_scores_are_zero_or_one(value, baseline, target):
+    assert scoring.progress(value, baseline, target, "binary") in (0.0, 1.0)

@@ -2,7 +2,9 @@
 
 import datetime
 
-from odoo.exceptions import AccessError
+from markupsafe import Markup
+
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time
 
 from .common import JAN, ScorecardCase
@@ -110,7 +112,7 @@ class TestScorecardScores(ScorecardCase):
         self.assertEqual(self.scorecard.value_ids, values)
         self.assertAlmostEqual(hours.value, 8.0)
         self.assertAlmostEqual(hours.score, 100.0)
-        self.assertAlmostEqual(hours.previous_value, 0.0)
+        self.assertIsNone(hours.previous_value)  # December has no value: undefined, not 0
 
     def test_history_wizard_range_and_last_year(self):
         self.env["crm.scorecard.manual.value"].create(
@@ -136,8 +138,8 @@ class TestScorecardScores(ScorecardCase):
         line.write({"target": 100, "user_id": self.owner.id})  # 6 of 100: red
         Activity = self.env["mail.activity"]
         domain = [("res_model", "=", "crm.scorecard"), ("res_id", "=", self.scorecard.id)]
-        self.scorecard._record_history({self.scorecard: [period]})
-        self.scorecard._record_history({self.scorecard: [period]})
+        self.scorecard._record_history({self.scorecard: [period]}, alert=True)
+        self.scorecard._record_history({self.scorecard: [period]}, alert=True)
         activities = Activity.search(domain)
         self.assertEqual(len(activities), 1)
         self.assertEqual(activities.user_id, self.owner)
@@ -152,7 +154,7 @@ class TestScorecardScores(ScorecardCase):
                 "value": 1.0,
             }
         )
-        self.scorecard._record_history({self.scorecard: [february]})
+        self.scorecard._record_history({self.scorecard: [february]}, alert=True)
         self.assertEqual(len(Activity.search(domain)), 2)
 
     def test_cron_records_ended_and_running_periods(self):
@@ -172,7 +174,7 @@ class TestScorecardScores(ScorecardCase):
                 "name": "Broken at run time",
                 "code": "test_broken_run",
                 "source": "formula",
-                "formula": "1 + 'a'",
+                "formula": "10 ** (test_leads_created + 10 ** 10)",  # used to hang the cron
             }
         )
         broken = self._scorecard(self.company_b, lines=[{"kpi_id": broken_kpi.id, "target": 1}])
@@ -248,7 +250,16 @@ class TestTemplates(ScorecardCase):
 
 class TestAccess(ScorecardCase):
     def test_salesman_reads_live_figures_of_his_company_only(self):
-        self._lead(self.company_a, self.team_a, DT(2025, 1, 9))
+        other = self.env["res.users"].create(
+            {
+                "name": "Other seller",
+                "login": "scorecard_other_seller",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, [self.company_a.id])],
+            }
+        )
+        for _ in range(3):  # another salesperson's leads: hidden to him by the "own documents" rule
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=other.id)
         scorecard_a = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
         scorecard_b = self._scorecard(self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
         salesman = self.env["res.users"].create(
@@ -263,10 +274,178 @@ class TestAccess(ScorecardCase):
         as_salesman = self.env["crm.scorecard"].with_user(salesman).with_context(scorecard_date=JAN)
         visible = as_salesman.search([("id", "in", (scorecard_a | scorecard_b).ids)])
         self.assertEqual(visible, scorecard_a)
-        # Figures come from every lead of the team, whatever the salesman's own lead rules.
-        self.assertAlmostEqual(visible.score, 50.0)
+        # Figures count only the leads his own rules let him read (it counted all 4 before).
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=salesman.id)
+        self.assertEqual(self.env["crm.lead"].with_user(salesman).search_count([]), 1)
         self.assertEqual(visible.line_ids.value, 1.0)
+        self.assertAlmostEqual(visible.score, 50.0)
+        # The same scorecard seen by the superuser counts the 4 leads.
+        self.assertEqual(scorecard_a.with_context(scorecard_date=JAN).line_ids.value, 4.0)
         with self.assertRaises(AccessError):
             visible.line_ids.target = 1
         with self.assertRaises(AccessError):
             visible.action_record_history()
+
+
+class TestUndefinedStaysUndefined(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Kpi = cls.env["crm.scorecard.kpi"]
+        cls.kpi_hours = Kpi.create({"name": "Hours", "code": "test_u_hours", "source": "manual"})
+        cls.scorecard = cls._scorecard(
+            cls.company_a,
+            lines=[{"kind": "learning", "kpi_id": cls.kpi_hours.id, "baseline": 0, "target": 10}],
+        )
+
+    def _period(self, day):
+        return self.scorecard.with_context(scorecard_date=day)._current_period()
+
+    def test_history_stores_null_and_averages_leave_it_out(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": self.scorecard.id, "kpi_id": self.kpi_hours.id, "date": JAN, "value": 8}
+        )
+        february = D(2025, 2, 3)  # no value: undefined
+        self.scorecard._record_history({self.scorecard: [self._period(JAN), self._period(february)]})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT date_from, value, score, progress, previous_value FROM crm_scorecard_value "
+            "WHERE scorecard_id = %s ORDER BY date_from",
+            (self.scorecard.id,),
+        )
+        rows = self.env.cr.fetchall()
+        self.assertEqual(
+            rows, [(D(2025, 1, 1), 8.0, 80.0, 80.0, None), (D(2025, 2, 1), None, None, None, 8.0)]
+        )
+        values = self.scorecard.value_ids
+        undefined = values.filtered(lambda v: v.date_from == D(2025, 2, 1))
+        self.assertIsNone(undefined.value)
+        self.assertFalse(undefined.score_defined)
+        self.assertIsNone(undefined.last_year_value)
+        # What the graph and pivot show: the average of the defined periods only.
+        [(value, score)] = self.env["crm.scorecard.value"]._read_group(
+            [("scorecard_id", "=", self.scorecard.id)], [], ["value:avg", "score:avg"]
+        )
+        self.assertEqual((value, score), (8.0, 80.0))
+
+    def test_new_line_shows_no_score_bar(self):
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": self.scorecard.id, "kpi_id": self.kpi_hours.id, "date": JAN, "value": 8}
+        )
+        line = self.scorecard.line_ids.with_context(scorecard_date=JAN)
+        line.target = 0  # baseline 0 = target 0, a new line's default: no progress
+        self.assertTrue(line.value_defined)
+        self.assertFalse(line.score_defined)
+        self.assertFalse(line.progress_defined)
+        self.assertTrue(line.performance_defined)
+
+    def test_no_records_means_zero_for_revenue(self):
+        revenue = self.env.ref("crm_scorecard.kpi_revenue")
+        self.assertTrue(revenue.empty_is_zero)
+        scorecard = self._scorecard(
+            self.company_b, lines=[{"kind": "financial", "kpi_id": revenue.id, "target": 100}]
+        )
+        line = scorecard.line_ids.with_context(scorecard_date=JAN)
+        self.assertTrue(line.value_defined)
+        self.assertEqual((line.value, line.score), (0.0, 0.0))
+        # Without the option, a sum over nothing is undefined, in both paths.
+        revenue.empty_is_zero = False
+        self.env.invalidate_all()  # a KPI definition is not a dependency of the live figures
+        line = scorecard.line_ids.with_context(scorecard_date=JAN)
+        self.assertFalse(line.value_defined)
+        values = scorecard._record_history(
+            {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+        )
+        self.assertFalse(values.value_defined)
+
+
+class TestAlerts(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kpi_hours = cls.env["crm.scorecard.kpi"].create(
+            {"name": "Red hours", "code": "test_a_hours", "source": "manual"}
+        )
+        cls.scorecard = cls._scorecard(
+            cls.company_a,
+            lines=[
+                {
+                    "kind": "learning",
+                    "kpi_id": cls.kpi_hours.id,
+                    "baseline": 0,
+                    "target": 100,
+                    "user_id": cls.owner.id,
+                }
+            ],
+        )
+        cls.domain = [("res_model", "=", "crm.scorecard"), ("res_id", "=", cls.scorecard.id)]
+        cls.env["crm.scorecard.manual.value"].create(
+            [
+                {
+                    "scorecard_id": cls.scorecard.id,
+                    "kpi_id": cls.kpi_hours.id,
+                    "date": D(year, month, 5),
+                    "value": 1,
+                }
+                for year, month in [(2024, m) for m in range(1, 13)] + [(2025, 1), (2025, 2), (2025, 3)]
+            ]
+        )
+
+    def test_only_ended_periods_alert_once_ever(self):
+        Activity = self.env["mail.activity"]
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()  # January ended, February running
+        self.assertEqual(
+            Activity.search(self.domain).mapped("note"),
+            [Markup("<p>Red hours scored 1 % for the period 2025-01-01 - 2025-01-31.</p>")],
+        )
+        self.assertEqual(set(self.scorecard.value_ids.mapped("stoplight")), {"red"})
+        for day in ("2025-02-11 12:00:00", "2025-02-27 12:00:00"):
+            with freeze_time(day):
+                self.env["crm.scorecard"]._cron_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 1)  # February is still running
+        with freeze_time("2025-03-01 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 2)  # February, once
+        # Recomputing January (done) by hand does not alert again.
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": JAN}
+        )
+        wizard.action_record_history()
+        self.assertEqual(len(Activity.search(self.domain)), 2)
+
+    def test_backfill_never_alerts(self):
+        wizard = self.env["crm.scorecard.period.wizard"].create(
+            {"scorecard_id": self.scorecard.id, "date": D(2024, 1, 1), "date_until": D(2024, 12, 31)}
+        )
+        wizard.action_record_history()
+        self.assertEqual(len(self.scorecard.value_ids), 12)
+        self.assertEqual(set(self.scorecard.value_ids.mapped("stoplight")), {"red"})
+        self.assertFalse(self.env["mail.activity"].search(self.domain))
+
+
+class TestLineValidation(ScorecardCase):
+    def test_goals_are_the_right_way_round(self):
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        line = scorecard.line_ids
+        cases = [
+            ({"min_value": 100, "max_value": 0}, "min must be below its max"),
+            ({"min_value": 5, "max_value": 5}, "min must be below its max"),
+            ({"direction": "max", "baseline": 20, "target": 10}, "maximised"),
+            ({"direction": "min", "baseline": 10, "target": 20}, "minimised"),
+            ({"direction": "band", "target": 60, "target_high": 40}, "high end of the band"),
+            (
+                {"direction": "band", "target": 40, "target_high": 60, "min_value": 50},
+                "between the min and the max",
+            ),
+        ]
+        for values, message in cases:
+            with (
+                self.subTest(values=values),
+                self.assertRaisesNamed(ValidationError, f"Test leads created.*{message}"),
+            ):
+                line.write(values)
+        line.write({"direction": "min", "baseline": 60, "target": 20, "max_value": 120})
+        line.write({"direction": "binary", "baseline": 0, "target": 1, "min_value": 0, "max_value": 0})
+        line.write({"direction": "max", "baseline": 0, "target": 0, "max_value": 100})  # no goal yet

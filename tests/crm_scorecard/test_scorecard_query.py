@@ -263,13 +263,23 @@ class TestQueryKpi(ScorecardCase):
             self.kpi_leads.code = "test_leads_renamed"
         with self.assertRaisesNamed(UserError, "Cycle one"):
             self.kpi_leads.unlink()
-        # A runtime error (not a division by zero) is reported with the KPI's name.
+        # Attribute access is refused at save; a runtime error (not a division by zero) is
+        # reported with the KPI's name.
+        with self.assertRaisesNamed(ValidationError, "Attribute KPI"):
+            Kpi.create(
+                {
+                    "name": "Attribute KPI",
+                    "code": "test_attribute",
+                    "source": "formula",
+                    "formula": "test_leads_created.real.nope",
+                }
+            )
         bad = Kpi.create(
             {
                 "name": "Runtime KPI",
                 "code": "test_runtime",
                 "source": "formula",
-                "formula": "test_leads_created.real.nope",
+                "formula": "10 ** (test_leads_created + 10 ** 10)",
             }
         )
         scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": bad.id, "target": 1}])

@@ -1,0 +1,259 @@
+"""KPI definitions cannot raise anyone's rights, and query KPIs count only readable records."""
+
+import time
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import freeze_time
+
+from .common import JAN, ScorecardCase
+from .test_engine_formula import HOSTILE as HOSTILE_FORMULAS
+
+ESCALATION = "[('id', '=', user.env.ref('base.group_system').write({'users': [(4, uid)]}) and 0)]"
+
+
+class TestKpiDefinitionSecurity(ScorecardCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.env["res.users"].create(
+            {
+                "name": "Scorecard Administrator",
+                "login": "scorecard_admin_not_settings",
+                "company_id": cls.company_a.id,
+                "company_ids": [Command.set([cls.company_a.id])],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("sales_team.group_sale_salesman").id,
+                            cls.env.ref("crm_scorecard.group_crm_scorecard_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.Kpi = cls.env["crm.scorecard.kpi"].with_user(cls.admin)
+
+    def _groups(self):
+        return self.admin.sudo().groups_id
+
+    def _query_vals(self, **values):
+        return dict(
+            {
+                "name": "Admin query KPI",
+                "code": "test_admin_query",
+                "source": "query",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "date_field_id": self.env.ref("crm.field_crm_lead__create_date").id,
+                "aggregate": "count",
+            },
+            **values,
+        )
+
+    def test_scorecard_admin_is_not_settings_admin(self):
+        self.assertFalse(self.admin.has_group("base.group_system"))
+        self.assertFalse(self.admin.has_group("base.group_erp_manager"))
+
+    def test_scorecard_admin_creates_query_and_ratio_kpis(self):
+        # The model and field pickers of the KPI form work for him.
+        models = self.env["ir.model"].with_user(self.admin).name_search("Lead")
+        self.assertIn(self.env.ref("crm.model_crm_lead").id, [m[0] for m in models])
+        fields = (
+            self.env["ir.model.fields"]
+            .with_user(self.admin)
+            .search([("model_id.model", "=", "crm.lead"), ("ttype", "in", ("date", "datetime"))])
+        )
+        self.assertIn(self.env.ref("crm.field_crm_lead__create_date"), fields)
+        query = self.Kpi.create(self._query_vals(domain="[('type', '=', 'opportunity')]"))
+        ratio = self.Kpi.create(
+            self._query_vals(
+                name="Admin ratio KPI",
+                code="test_admin_ratio",
+                domain="[('create_date', '>=', (context_today() - relativedelta(years=5)).strftime('%Y-%m-%d'))]",
+                is_ratio=True,
+                denominator_model_id=self.env.ref("crm.model_crm_lead").id,
+                denominator_domain="['|', ('user_id', '=', uid), ('company_id', 'in', company_ids)]",
+                denominator_aggregate="count",
+            )
+        )
+        ratio.denominator_domain = "[('company_id', '=', company_id)]"
+        query.write({"aggregate": "sum", "field_id": self.env.ref("crm.field_crm_lead__expected_revenue").id})
+        formula = self.Kpi.create(
+            {
+                "name": "Admin formula",
+                "code": "test_admin_formula",
+                "source": "formula",
+                "formula": "test_admin_query / 2",
+            }
+        )
+        catalog = self.Kpi.create(
+            {
+                "name": "Admin catalog",
+                "code": "test_admin_catalog",
+                "source": "catalog",
+                "catalog_code": "crm_scorecard.win_rate",
+            }
+        )
+        self.assertEqual(len(query | ratio | formula | catalog), 4)
+
+    def test_escalation_domain_is_refused(self):
+        groups = self._groups()
+        admins = self.env.ref("base.group_system").users
+        for field, values in (
+            ("domain", {"domain": ESCALATION}),
+            (
+                "denominator_domain",
+                {
+                    "is_ratio": True,
+                    "denominator_model_id": self.env.ref("crm.model_crm_lead").id,
+                    "denominator_domain": ESCALATION,
+                },
+            ),
+        ):
+            with self.subTest(field=field), self.assertRaisesNamed(ValidationError, "Escalating KPI.*domain"):
+                self.Kpi.create(self._query_vals(name="Escalating KPI", code="test_escalating", **values))
+        kpi = self.Kpi.create(self._query_vals())
+        with self.assertRaisesNamed(ValidationError, "Admin query KPI.*domain"):
+            kpi.domain = ESCALATION
+        # Written straight into the database (as an older version allowed), it is refused at evaluation.
+        self.env.cr.execute("UPDATE crm_scorecard_kpi SET domain = %s WHERE id = %s", (ESCALATION, kpi.id))
+        kpi.invalidate_recordset()
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "target": 1}], owner=self.admin)
+        self.assertIn(
+            "Admin query KPI",
+            scorecard.with_user(self.admin).with_context(scorecard_date=JAN).evaluation_error,
+        )
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertEqual(self._groups(), groups)
+        self.assertFalse(self.admin.has_group("base.group_system"))
+        self.assertEqual(self.env.ref("base.group_system").users, admins)
+
+    def test_hostile_formulas_are_refused_fast(self):
+        groups = self._groups()
+        kpi = self.Kpi.create(
+            {"name": "Safe formula", "code": "test_safe_formula", "source": "formula", "formula": "1"}
+        )
+        runtime = {"inf_by_growth": "(test_leads_created + 1) * 1e14 * 1e14"}  # needs a value
+        for name, expression in {**HOSTILE_FORMULAS, **runtime}.items():
+            started = time.perf_counter()
+            if name in runtime:
+                kpi.formula = expression
+                scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id}], owner=self.admin)
+                scorecard = scorecard.with_user(self.admin).with_context(scorecard_date=JAN)
+                self.assertIn("Safe formula", scorecard.evaluation_error)
+                self.assertIn("out of bounds", scorecard.evaluation_error)
+            else:
+                with self.subTest(formula=name), self.assertRaisesNamed(ValidationError, "Hostile KPI"):
+                    self.Kpi.create(
+                        {
+                            "name": "Hostile KPI",
+                            "code": f"test_hostile_{name}",
+                            "source": "formula",
+                            "formula": expression,
+                        }
+                    )
+                with self.subTest(formula=name), self.assertRaisesNamed(ValidationError, "Safe formula"):
+                    kpi.formula = expression
+            self.assertLess(time.perf_counter() - started, 0.5, name)
+        self.assertEqual(self._groups(), groups)
+
+    def test_admin_only_models_cannot_be_queried(self):
+        with self.assertRaisesNamed(ValidationError, "Secret KPI.*technical model"):
+            self.Kpi.create(
+                self._query_vals(
+                    name="Secret KPI",
+                    model_id=self.env.ref("base.model_ir_config_parameter").id,
+                    date_field_id=False,
+                    domain="[('value', 'like', 'a%')]",
+                )
+            )
+
+    def test_sales_managers_use_kpis_but_do_not_define_them(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Sales manager",
+                "login": "scorecard_sales_manager",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        self.assertFalse(manager.has_group("crm_scorecard.group_crm_scorecard_manager"))
+        kpi = self.env["crm.scorecard.kpi"].with_user(manager).browse(self.kpi_leads.id)
+        self.assertEqual(kpi.name, "Test leads created")
+        with self.assertRaises(AccessError):
+            kpi.domain = "[('id', '>', 0)]"
+        with self.assertRaises(AccessError):
+            self.env["crm.scorecard.kpi"].with_user(manager).create(self._query_vals())
+        # He manages scorecards built from the KPIs.
+        scorecard = (
+            self.env["crm.scorecard"]
+            .with_user(manager)
+            .create({"name": "Manager's", "company_id": self.company_a.id})
+        )
+        self.env["crm.scorecard.line"].with_user(manager).create(
+            {
+                "scorecard_id": scorecard.id,
+                "perspective_id": scorecard.perspective_ids[0].id,
+                "kpi_id": self.kpi_leads.id,
+            }
+        )
+
+
+class TestQueryKpiRights(ScorecardCase):
+    def test_history_counts_what_its_owner_may_read(self):
+        seller = self.env["res.users"].create(
+            {
+                "name": "Owner seller",
+                "login": "scorecard_owner_seller",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        other = self.env["res.users"].create(
+            {
+                "name": "Other",
+                "login": "scorecard_other",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+            }
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=seller.id)
+        for _ in range(2):
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=other.id)
+        scorecard = self._scorecard(
+            self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}], owner=seller
+        )
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        january = scorecard.value_ids.filtered(lambda v: v.date_from == JAN.replace(day=1))
+        self.assertEqual(january.value, 1.0)  # the superuser cron counted 3 before
+
+    def test_kpi_on_a_model_the_viewer_cannot_read_is_undefined(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {
+                "name": "Invoices",
+                "code": "test_invoices",
+                "source": "query",
+                "model_id": self.env.ref("account.model_account_move").id,
+                "aggregate": "count",
+            }
+        )
+        portalish = self.env["res.users"].create(
+            {
+                "name": "Plain user",
+                "login": "scorecard_plain_user",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("crm_scorecard.group_crm_scorecard_user").id])],
+            }
+        )
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "target": 2}])
+        line = scorecard.line_ids.with_user(portalish).with_context(scorecard_date=JAN)
+        self.assertFalse(line.value_defined)
+        self.assertIn("may not read", line.message)
+
+
+DT = __import__("datetime").datetime
