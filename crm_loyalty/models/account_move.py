@@ -1,6 +1,7 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..engine import ledger
 from .loyalty_card import INVOICE_TYPES
@@ -16,6 +17,18 @@ class AccountMove(models.Model):
         help="Technical: this posted credit note already took its loyalty points back (possibly "
         "fewer than due, when the customer's balance was short); it does not take more later.",
     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_loyalty_ledger(self):
+        # sudo: the ledger lines may be on cards the user does not read; only their existence matters
+        lines = self.env["loyalty.history"].sudo().search([("invoice_id", "in", self.ids)], limit=1)
+        if lines:
+            raise UserError(
+                self.env._(
+                    "%s is the source of loyalty ledger lines: it cannot be deleted; cancel it instead.",
+                    lines.invoice_id.display_name,
+                )
+            )
 
     def _crm_loyalty_order_amounts(self):
         """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""

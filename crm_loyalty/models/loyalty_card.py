@@ -2,14 +2,16 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
 from ..engine import tiers as tier_engine
-from .loyalty_history import MOVE_TYPES
+from .loyalty_history import MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
+# written by the tier evaluation (or the manual tier change) only
+TIER_FIELDS = {"crm_tier_id", "crm_tier_date", "crm_tier_review_date"}
 
 
 def _tier_key(tier):
@@ -95,9 +97,24 @@ class LoyaltyCard(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not in_ledger_scope(TIER) and any(TIER_FIELDS.intersection(vals) for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "A new card gets its tier by qualification; a loyalty manager sets one by hand "
+                    "afterwards with the card's 'Change Tier' action."
+                )
+            )
         cards = super().create(vals_list)
         opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
-        if opening and not self.env.context.get("crm_loyalty_posting"):
+        if opening and not in_ledger_scope(POSTING):
+            if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+                raise AccessError(
+                    self.env._(
+                        "Card %s keeps a points ledger: only loyalty managers open it with points; "
+                        "create it with 0 points instead.",
+                        opening[0].display_name,
+                    )
+                )
             opening._ledger_open(self.env._("Initial balance"))
         return cards
 
@@ -152,7 +169,9 @@ class LoyaltyCard(models.Model):
         self.invalidate_recordset(["points"])
 
     def _ledger_history(self):
-        return self.env["loyalty.history"].sudo().with_context(crm_loyalty_posting=True)
+        # sudo: postings are authorised by the calling server code (source state, groups), not by
+        # the user's ACLs on history lines, which salespeople only read
+        return self.env["loyalty.history"].sudo()
 
     def _ledger_post_line(self, move_type, points, consume_from=None, **vals):
         """Post one immutable ledger line on this card and move its balance.
@@ -224,15 +243,18 @@ class LoyaltyCard(models.Model):
         if move_type in ("earn", "adjust") and points > 0 and "expiry_date" not in vals:
             line_vals["expiry_date"] = program._ledger_expiry_date(fields.Date.context_today(self, date))
         consumptions = self._ledger_allocate(move_type, points, reversed_line, consume_from)
-        line = history.create(line_vals)
-        if consumptions:
-            self.env["crm.loyalty.lot.consumption"].sudo().with_context(crm_loyalty_posting=True).create(
-                [
-                    {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
-                    for lot_id, lot_points in consumptions
-                ]
-            )
-        self.sudo().with_context(crm_loyalty_posting=True).points = balance
+        with ledger_scope(POSTING):
+            line = history.create(line_vals)
+            if consumptions:
+                # sudo: consumptions are written by the ledger only (read-only for every group)
+                self.env["crm.loyalty.lot.consumption"].sudo().create(
+                    [
+                        {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
+                        for lot_id, lot_points in consumptions
+                    ]
+                )
+            # sudo: the balance follows the posted line, whatever the user's rights on the card
+            self.sudo().points = balance
         return line
 
     def _ledger_check_sign(self, move_type, points, reversed_line, vals):
@@ -304,7 +326,9 @@ class LoyaltyCard(models.Model):
             balance = card.points
             if not ledger.round_points(balance):
                 continue
-            card.sudo().with_context(crm_loyalty_posting=True).points = 0.0
+            with ledger_scope(POSTING):
+                # sudo: the balance is moved to the opening line posted right after
+                card.sudo().points = 0.0
             card._ledger_post("adjust", balance, reason=reason, description=reason, source_type="manual")
 
     def _ledger_slot(self, source_key):
@@ -584,9 +608,10 @@ class LoyaltyCard(models.Model):
             move_type in ("earn", "reverse")
             and program.crm_tier_basis == "points"
             and program.crm_tier_ids
-            and not self.env.context.get("crm_loyalty_tier_evaluating")
+            and not in_ledger_scope(TIER)
         ):
-            self.sudo().with_context(crm_loyalty_tier_evaluating=True)._crm_tier_evaluate()
+            # sudo: re-qualification follows the posting, whoever posted it
+            self.sudo()._crm_tier_evaluate()
         return line
 
     def _crm_tier_evaluate(self, today=None):
@@ -595,8 +620,9 @@ class LoyaltyCard(models.Model):
         today = today or fields.Date.context_today(self)
         histories = self.env["loyalty.tier.history"]
         cards = self.filtered(lambda c: c.partner_id and c.active and c.program_id.crm_tier_ids)
-        for program, program_cards in cards.grouped("program_id").items():
-            histories |= program_cards._crm_tier_evaluate_program(program, today)
+        with ledger_scope(TIER):
+            for program, program_cards in cards.grouped("program_id").items():
+                histories |= program_cards._crm_tier_evaluate_program(program, today)
         return histories
 
     def _crm_tier_evaluate_program(self, program, today):
@@ -642,66 +668,111 @@ class LoyaltyCard(models.Model):
                     "trigger": "anniversary" if reviewed else "realtime",
                 }
             )
-        for rank, card_ids in changed.items():
-            self.browse(card_ids).with_context(crm_loyalty_tier_evaluating=True).write(
-                {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
-            )
-        histories = self.env["loyalty.tier.history"].create(history_vals)
+        with ledger_scope(TIER):
+            for rank, card_ids in changed.items():
+                self.browse(card_ids).write(
+                    {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
+                )
+        histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
         histories._send_tier_mails()
         return histories
 
     def write(self, vals):
-        ctx = self.env.context
-        # A tier set by hand is recorded (and mailed) like an automatic change.
-        record_tiers = "crm_tier_id" in vals and not ctx.get("crm_loyalty_tier_evaluating")
-        old_tiers = {card.id: card.crm_tier_id for card in self} if record_tiers else {}
-        ledger_cards = self.browse()
-        if "points" in vals and not ctx.get("crm_loyalty_posting"):
-            ledger_cards = self.filtered("program_id.ledger_enabled")
-        if ledger_cards:
-            # The points of a ledger card move only by posting.
-            if not ctx.get("crm_loyalty_stock_skip"):
+        tier_fields = TIER_FIELDS.intersection(vals)
+        if tier_fields and not in_ledger_scope(TIER):
+            raise UserError(
+                self.env._(
+                    "The tier of card %s changes by qualification, or by hand through its 'Change Tier' "
+                    "action (loyalty managers, with a reason).",
+                    self[:1].display_name,
+                )
+            )
+        if "program_id" in vals and not in_ledger_scope(POSTING):
+            moved = self.filtered(lambda card: card.program_id.id != vals["program_id"])
+            # sudo: whether a card has ledger lines does not depend on what the user may read
+            if moved and self.env["loyalty.history"].sudo().search_count(
+                [("card_id", "in", moved.ids), ("move_type", "!=", False)], limit=1
+            ):
                 raise UserError(
                     self.env._(
-                        "The points of card %s are kept by the ledger: post an adjustment instead of editing them.",
-                        ledger_cards[0].display_name,
+                        "Card %s has posted ledger lines: it cannot move to another program.",
+                        moved[0].display_name,
                     )
                 )
-            # sale_loyalty's own point arithmetic on a ledger card: the ledger posts it instead.
-            other_vals = {key: value for key, value in vals.items() if key != "points"}
-            res = super(LoyaltyCard, self - ledger_cards).write(vals)
-            if other_vals:
-                super(LoyaltyCard, ledger_cards).write(other_vals)
-        else:
-            res = super().write(vals)
-        if record_tiers:
-            self._crm_tier_record_manual_change(old_tiers, vals)
+        ledger_cards = self.browse()
+        if "points" in vals and not in_ledger_scope(POSTING):
+            ledger_cards = self.filtered("program_id.ledger_enabled")
+        if not ledger_cards:
+            return super().write(vals)
+        # The points of a ledger card move only by posting.
+        if not in_ledger_scope(STOCK_SKIP):
+            raise UserError(
+                self.env._(
+                    "The points of card %s are kept by the ledger: post an adjustment instead of editing them.",
+                    ledger_cards[0].display_name,
+                )
+            )
+        # sale_loyalty's own point arithmetic on a ledger card: the ledger posts it instead.
+        other_vals = {key: value for key, value in vals.items() if key != "points"}
+        res = super(LoyaltyCard, self - ledger_cards).write(vals)
+        if other_vals:
+            super(LoyaltyCard, ledger_cards).write(other_vals)
         return res
 
-    def _crm_tier_record_manual_change(self, old_tiers, vals):
-        changed = self.filtered(lambda card: card.crm_tier_id != old_tiers[card.id])
-        if not changed:
-            return
-        if "crm_tier_date" not in vals:
-            changed.with_context(crm_loyalty_tier_evaluating=True).write(
-                {"crm_tier_date": fields.Date.context_today(self)}
+    def action_crm_tier_change(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Change Tier"),
+            "type": "ir.actions.act_window",
+            "view_mode": "form",
+            "res_model": "crm.loyalty.tier.wizard",
+            "target": "new",
+            "context": {"default_card_id": self.id},
+        }
+
+    def _crm_tier_set_manual(self, tier, reason):
+        """Set this card's tier by hand: loyalty managers only, with a reason, recorded in the
+        tier history (and mailed like an automatic change)."""
+        self.ensure_one()
+        if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers change a card's tier by hand."))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Card %s: give the reason of the tier change.", self.display_name))
+        if tier and tier.program_id != self.program_id:
+            raise UserError(
+                self.env._(
+                    "Tier %(tier)s belongs to another program than card %(card)s.",
+                    tier=tier.display_name,
+                    card=self.display_name,
+                )
             )
-        self.env["loyalty.tier.history"].create(
-            [
+        old_tier = self.crm_tier_id
+        if tier == old_tier:
+            return self.env["loyalty.tier.history"]
+        today = fields.Date.context_today(self)
+        with ledger_scope(TIER):
+            # sudo: the group was checked above; salespeople's card ACL does not decide this
+            self.sudo().write({"crm_tier_id": tier.id, "crm_tier_date": today})
+        # sudo: tier history is written by the server only (read-only for every group)
+        history = (
+            self.env["loyalty.tier.history"]
+            .sudo()
+            .create(
                 {
-                    "card_id": card.id,
-                    "date": fields.Date.context_today(self),
-                    "old_tier_id": old_tiers[card.id].id,
-                    "new_tier_id": card.crm_tier_id.id,
-                    "change": "upgrade"
-                    if _tier_key(card.crm_tier_id) > _tier_key(old_tiers[card.id])
-                    else "downgrade",
-                    "qualifying_amount": card.crm_qualifying_amount,
+                    "card_id": self.id,
+                    "date": today,
+                    "old_tier_id": old_tier.id,
+                    "new_tier_id": tier.id,
+                    "change": "upgrade" if _tier_key(tier) > _tier_key(old_tier) else "downgrade",
+                    "qualifying_amount": self.crm_qualifying_amount,
                     "trigger": "manual",
+                    "reason": reason.strip(),
+                    "user_id": self.env.uid,
                 }
-                for card in changed
-            ]
-        )._send_tier_mails()
+            )
+        )
+        history._send_tier_mails()
+        return history
 
     @api.model
     def _cron_tier_requalify(self):

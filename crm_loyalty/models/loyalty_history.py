@@ -1,14 +1,55 @@
+import contextlib
+import contextvars
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-# Context keys of the ledger (see loyalty_card.py):
-# - crm_loyalty_posting: set by loyalty.card._ledger_post only; the one way ledger lines and
-#   ledger card balances are written.
-# - crm_loyalty_stock_skip: set around sale_loyalty's own flows (confirm, cancel, reward lines);
-#   their direct point writes and history create/delete on ledger cards are left out because the
-#   ledger posts (or reverses) the same movements itself right after.
+# Server-side scopes of the ledger. A context key can be sent by any RPC client, so nothing is
+# authorised by the context: these scopes live in a ContextVar (one per thread, i.e. per request)
+# that only server code entering ``ledger_scope()`` sets, for the duration of that call.
+# - POSTING: set by loyalty.card._ledger_post_line only; the one way ledger lines, lot
+#   consumptions and ledger card balances are written.
+# - STOCK_SKIP: set around sale_loyalty's own flows (confirm, cancel, reward lines, coupon
+#   generation, partner merge); their direct point writes and history create/delete on ledger
+#   cards are left out because the ledger posts (or reverses) the same movements itself after.
+# - TIER: set by the tier evaluation and the manual tier change; the one way a card's tier moves.
+POSTING = "posting"
+STOCK_SKIP = "stock_skip"
+TIER = "tier"
+_LEDGER_SCOPES = contextvars.ContextVar("crm_loyalty_ledger_scopes", default=frozenset())
+
+
+@contextlib.contextmanager
+def ledger_scope(*scopes):
+    """Run the enclosed server code inside the given ledger scopes (POSTING, STOCK_SKIP, TIER)."""
+    token = _LEDGER_SCOPES.set(_LEDGER_SCOPES.get() | frozenset(scopes))
+    try:
+        yield
+    finally:
+        _LEDGER_SCOPES.reset(token)
+
+
+def in_ledger_scope(scope):
+    return scope in _LEDGER_SCOPES.get()
+
+
+# fields of loyalty.history only the ledger writes
+LEDGER_FIELDS = {
+    "move_type",
+    "balance_after",
+    "expiry_date",
+    "earn_multiplier",
+    "base_points",
+    "idempotency_key",
+    "source_key",
+    "reversed_line_id",
+    "reason",
+    "sale_order_id",
+    "invoice_id",
+    "source_type",
+}
 MOVE_TYPES = [
     ("earn", "Earn"),
     ("redeem", "Redeem"),
@@ -45,9 +86,14 @@ class LoyaltyHistory(models.Model):
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True, string="Customer")
     program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
-    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null")
+    # the source of a posted line is kept for good: its order or invoice cannot be deleted
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="restrict")
     invoice_id = fields.Many2one(
-        "account.move", readonly=True, index="btree_not_null", help="Invoice or credit note of the movement."
+        "account.move",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="Invoice or credit note of the movement.",
     )
     source_type = fields.Selection(SOURCE_TYPES, readonly=True)
     expiry_date = fields.Date(
@@ -117,35 +163,45 @@ class LoyaltyHistory(models.Model):
         for lot in lots:
             lot.remaining_points = lot.points - sum(lot.lot_consumption_ids.mapped("points"))
 
+    def _ledger_card_ids(self, card_ids):
+        # sudo: which cards keep a ledger is a property of their program, whatever the user reads
+        cards = self.env["loyalty.card"].sudo().browse(filter(None, card_ids)).exists()
+        return set(cards.filtered("program_id.ledger_enabled").ids)
+
     @api.model_create_multi
     def create(self, vals_list):
-        posting = self.env.context.get("crm_loyalty_posting")
-        if not posting:
-            card_ids = {vals.get("card_id") for vals in vals_list}
-            ledger_card_ids = set(
-                self.env["loyalty.card"].sudo().browse(card_ids).filtered("program_id.ledger_enabled").ids
-            )
-            if self.env.context.get("crm_loyalty_stock_skip"):
+        if not in_ledger_scope(POSTING):
+            ledger_card_ids = self._ledger_card_ids({vals.get("card_id") for vals in vals_list})
+            if in_ledger_scope(STOCK_SKIP):
                 vals_list = [vals for vals in vals_list if vals.get("card_id") not in ledger_card_ids]
-            elif any(vals.get("card_id") in ledger_card_ids or vals.get("move_type") for vals in vals_list):
+            elif any(
+                vals.get("card_id") in ledger_card_ids or LEDGER_FIELDS.intersection(vals)
+                for vals in vals_list
+            ):
                 raise UserError(
                     self.env._(
-                        "Points of a ledger card move only through ledger postings (loyalty.card._ledger_post)."
+                        "Points of a ledger card move only through ledger postings: use the card's "
+                        "'Adjust Points' action to correct a balance."
                     )
                 )
         return super().create(vals_list)
 
     def write(self, vals):
-        if self.filtered("move_type"):
+        if not in_ledger_scope(POSTING) and (
+            self.filtered("move_type")
+            or LEDGER_FIELDS.intersection(vals)
+            or self._ledger_card_ids(set(self.card_id.ids) | {vals.get("card_id")})
+        ):
             raise UserError(
                 self.env._(
-                    "Posted ledger lines cannot be changed; post a reversing line or an adjustment instead."
+                    "Posted ledger lines and the history of ledger cards cannot be changed; post a "
+                    "reversing line or an adjustment instead."
                 )
             )
         return super().write(vals)
 
     def unlink(self):
-        if self.env.context.get("crm_loyalty_stock_skip"):
+        if in_ledger_scope(STOCK_SKIP):
             # sale_loyalty deletes an order's history on cancel; ledger lines are reversed instead.
             self = self.filtered(lambda line: not line.move_type)  # noqa: PLW0642
         return super().unlink()

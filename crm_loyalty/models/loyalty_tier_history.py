@@ -27,6 +27,8 @@ class LoyaltyTierHistory(models.Model):
         required=True,
         default="realtime",
     )
+    reason = fields.Text(readonly=True, help="Why the tier was set by hand (manual changes).")
+    user_id = fields.Many2one("res.users", string="Changed By", readonly=True)
 
     def _send_tier_mails(self):
         """Mail each member about its upgrade or downgrade, with the program's template."""

@@ -3,6 +3,8 @@
 from odoo import Command, fields
 from odoo.tests import freeze_time
 
+from odoo.addons.crm_loyalty.models.loyalty_history import TIER, ledger_scope
+
 from ..common import CrmTransactionCase
 
 
@@ -44,15 +46,24 @@ class LoyaltyCase(CrmTransactionCase):
 
     @classmethod
     def _card(cls, partner, program=None, start="2023-01-15", **vals):
-        return cls.env["loyalty.card"].create(
+        card = cls.env["loyalty.card"].create(
             {
                 "program_id": (program or cls.program).id,
                 "partner_id": partner.id,
                 "points": 0,
                 "crm_tier_start_date": start,
-                **vals,
+                **{key: value for key, value in vals.items() if not key.startswith("crm_tier_")},
             }
         )
+        cls._force_tier(card, **{key: value for key, value in vals.items() if key.startswith("crm_tier_")})
+        return card
+
+    @staticmethod
+    def _force_tier(card, **vals):
+        """Fixture: put a card in a tier state (as the evaluation would), without a history line."""
+        if vals:
+            with ledger_scope(TIER):
+                card.write(vals)
 
     @classmethod
     def _invoice(cls, partner, amount, date, refund=False):
