@@ -1,9 +1,8 @@
 """Fixtures shared by the crm_loyalty database tests: a tiered loyalty program, invoices, orders."""
 
 from odoo import Command, fields
-from odoo.tests import freeze_time
-
 from odoo.addons.crm_loyalty.models.loyalty_history import TIER, ledger_scope
+from odoo.tests import freeze_time
 
 from ..common import CrmTransactionCase
 
