@@ -108,15 +108,24 @@ class AccountMove(models.Model):
                         )
                         for line in card_earns
                     )
+                    # the points were earned on the order's amount, or (earning on invoices) on
+                    # the amount its invoices still earning billed: the refund takes its share of that
+                    base = order.amount_untaxed
+                    invoice_earns = card_earns.filtered(
+                        lambda line: line.invoice_id and ledger.round_points(line._net_points())
+                    )
+                    if invoice_earns:
+                        base = sum(
+                            invoice._crm_loyalty_order_amounts().get(order, 0.0)
+                            for invoice in invoice_earns.invoice_id
+                        )
                     target = -ledger.proportional_reversal(
                         earned,
-                        order.amount_untaxed,
+                        base,
                         refunded,
                         already_reversed=-sum(other_refunds.mapped("points")),
                     )
-                card._ledger_sync(
-                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, once=True, **line_vals
-                )
+                card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
                 cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 

@@ -10,6 +10,8 @@ from ..engine import tiers as tier_engine
 from .loyalty_history import MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
+# how long a posting waits for a card's row lock before failing (then the request is retried)
+LOCK_TIMEOUT = "10s"
 # written by the tier evaluation (or the manual tier change) only
 TIER_FIELDS = {"crm_tier_id", "crm_tier_date", "crm_tier_review_date"}
 
@@ -155,16 +157,28 @@ class LoyaltyCard(models.Model):
     # --- the posting API ----------------------------------------------------------------------
 
     def _ledger_lock(self):
-        """Serialise balance changes: lock the cards' rows (SELECT ... FOR UPDATE, in id order).
+        """Serialise balance changes: lock the cards' rows, in id order.
 
-        Under Odoo's REPEATABLE READ, a second transaction waiting on the lock gets a serialisation
-        error when the first commits, and the request is retried with fresh balances.
+        ``FOR NO KEY UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks of foreign-key
+        checks, so quotations and reward lines referencing the card are not blocked; the lock
+        waits at most ``LOCK_TIMEOUT`` (then the request fails and is retried). Under Odoo's
+        REPEATABLE READ, a second transaction waiting on the lock gets a serialisation error
+        when the first commits, and the request is retried with fresh balances.
         """
         if not self:
             return
         self.flush_recordset(["points"])
         self.env.cr.execute(
-            SQL("SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE", tuple(sorted(self.ids)))
+            SQL(
+                """
+                SELECT set_config('crm_loyalty.lock_timeout', current_setting('lock_timeout'), true),
+                       set_config('lock_timeout', %(timeout)s, true);
+                SELECT id FROM loyalty_card WHERE id IN %(ids)s ORDER BY id FOR NO KEY UPDATE;
+                SELECT set_config('lock_timeout', current_setting('crm_loyalty.lock_timeout'), true);
+                """,
+                timeout=LOCK_TIMEOUT,
+                ids=tuple(sorted(self.ids)),
+            )
         )
         self.invalidate_recordset(["points"])
 
@@ -176,9 +190,15 @@ class LoyaltyCard(models.Model):
     def _ledger_post_line(self, move_type, points, consume_from=None, **vals):
         """Post one immutable ledger line on this card and move its balance.
 
-        Every point movement of a ledger card goes through here: it locks the card row, refuses a
-        balance below zero, sets ``balance_after``, opens a lot for earned points (with its expiry
-        date) or consumes lots oldest-expiring first, and updates ``card.points``.
+        Every point movement of a ledger card goes through here: it locks the card row, sets
+        ``balance_after``, opens a lot for credited points (with its expiry date) or consumes
+        lots oldest-expiring first, and updates ``card.points``.
+
+        Redemptions, expiries and negative adjustments never take the balance below zero. A
+        reversal always posts (a cancel, a reset to draft or a credit note is never refused): it
+        takes back only the unexpired part of what it reverses (``expired_points``), and on a
+        program recording shortfalls at most the balance (``shortfall_points``); otherwise the
+        card goes negative, a debt that the next credited points pay back first.
 
         :param str move_type: ``earn`` | ``redeem`` | ``expire`` | ``adjust`` | ``reverse``
         :param float points: signed points: earn > 0; redeem and expire < 0; adjust either way;
@@ -212,13 +232,20 @@ class LoyaltyCard(models.Model):
                 return existing
         reversed_line = history.browse(vals.get("reversed_line_id"))
         self._ledger_check_sign(move_type, points, reversed_line, vals)
-        balance = ledger.round_points(self.points + points)
-        if balance < 0:
+        # opening a live card on the ledger: its (negative) balance is carried as it is
+        allow_negative = vals.pop("allow_negative", False) or move_type == "reverse"
+        old_balance = self.points
+        if move_type == "reverse":
+            points, vals["expired_points"], vals["shortfall_points"] = self._ledger_split_reversal(
+                points, reversed_line
+            )
+        balance = ledger.round_points(old_balance + points)
+        if balance < 0 and points < 0 and not allow_negative:
             raise UserError(
                 self.env._(
                     "Card %(card)s holds %(balance)s points: it cannot give %(points)s.",
                     card=self.display_name,
-                    balance=self.points,
+                    balance=old_balance,
                     points=-points,
                 )
             )
@@ -240,22 +267,68 @@ class LoyaltyCard(models.Model):
             line_vals.update(order_model="account.move", order_id=line_vals["invoice_id"])
         elif line_vals.get("sale_order_id"):
             line_vals.update(order_model="sale.order", order_id=line_vals["sale_order_id"])
-        if move_type in ("earn", "adjust") and points > 0 and "expiry_date" not in vals:
+        if move_type in ("earn", "adjust", "reverse") and points > 0 and "expiry_date" not in vals:
             line_vals["expiry_date"] = program._ledger_expiry_date(fields.Date.context_today(self, date))
-        consumptions = self._ledger_allocate(move_type, points, reversed_line, consume_from)
+        consumptions = (
+            self._ledger_allocate(move_type, points, reversed_line, consume_from, strict=not allow_negative)
+            if points
+            else []
+        )
         with ledger_scope(POSTING):
             line = history.create(line_vals)
+            Consumption = self.env["crm.loyalty.lot.consumption"].sudo()
             if consumptions:
                 # sudo: consumptions are written by the ledger only (read-only for every group)
-                self.env["crm.loyalty.lot.consumption"].sudo().create(
+                Consumption.create(
                     [
                         {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
                         for lot_id, lot_points in consumptions
                     ]
                 )
+            if old_balance < 0 < points:
+                # credited points pay the card's debt back first
+                repay = ledger.round_points(min(points, -old_balance))
+                Consumption.create(
+                    [
+                        {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
+                        for lot_id, lot_points in self._ledger_take(repay, strict=False)
+                    ]
+                )
             # sudo: the balance follows the posted line, whatever the user's rights on the card
             self.sudo().points = balance
         return line
+
+    def _ledger_split_reversal(self, points, reversed_line):
+        """``(points moved, expired part, shortfall part)`` of a reversal of ``points``, signed."""
+        expired_open, shortfall_open = reversed_line._open_uncollected()
+        if points > 0:
+            # undoing a take-back: what it did not take (shortfall, expired) moves nothing back
+            undo_shortfall = ledger.round_points(min(points, shortfall_open))
+            undo_expired = ledger.round_points(min(points - undo_shortfall, expired_open))
+            return ledger.round_points(points - undo_shortfall - undo_expired), undo_expired, undo_shortfall
+        taken, expired, shortfall = ledger.split_reversal(
+            -points, expired_open, self.points, self.program_id.crm_reversal_policy
+        )
+        return -taken, -expired, -shortfall
+
+    def _ledger_take(self, amount, first_lot=None, strict=True):
+        """Lots to consume for ``amount`` points, oldest-expiring first: [(lot id, points)]."""
+        lots = self._ledger_history().search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
+        lots.invalidate_recordset(["remaining_points"])
+        available = [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots]
+        if not strict:
+            amount = min(amount, ledger.round_points(sum(lot[2] for lot in available)))
+        try:
+            return ledger.allocate_fifo(available, amount, first_lot_id=first_lot.id if first_lot else None)
+        except ledger.InsufficientPoints as error:
+            raise UserError(
+                self.env._(
+                    "Card %(card)s: only %(available)s points are available in its lots, %(requested)s asked.",
+                    card=self.display_name,
+                    available=error.available,
+                    requested=error.requested,
+                )
+            ) from error
 
     def _ledger_check_sign(self, move_type, points, reversed_line, vals):
         if move_type == "earn" and points < 0:
@@ -280,32 +353,18 @@ class LoyaltyCard(models.Model):
         elif reversed_line:
             raise UserError(self.env._("Only reversing lines name a reversed line."))
 
-    def _ledger_allocate(self, move_type, points, reversed_line, consume_from):
+    def _ledger_allocate(self, move_type, points, reversed_line, consume_from, strict=True):
         """Lot movements of a posting: [(lot id, points taken (+) or given back (-))]."""
-        history = self._ledger_history()
         if points < 0:
             if move_type == "expire":
-                lots = consume_from
-            else:
-                lots = history.search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
-                if not consume_from and reversed_line.remaining_points:
-                    consume_from = reversed_line
-            lots.invalidate_recordset(["remaining_points"])
-            try:
+                consume_from.invalidate_recordset(["remaining_points"])
                 return ledger.allocate_fifo(
-                    [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots],
-                    -points,
-                    first_lot_id=consume_from.id if consume_from else None,
+                    [(lot.id, lot.expiry_date, lot.remaining_points) for lot in consume_from], -points
                 )
-            except ledger.InsufficientPoints as error:
-                raise UserError(
-                    self.env._(
-                        "Card %(card)s: only %(available)s points are available in its lots, %(requested)s asked.",
-                        card=self.display_name,
-                        available=error.available,
-                        requested=error.requested,
-                    )
-                ) from error
+            if not consume_from and reversed_line.remaining_points:
+                consume_from = reversed_line
+            # a reversal takes what the lots hold; the rest is the card's debt
+            return self._ledger_take(-points, first_lot=consume_from, strict=strict)
         if move_type == "reverse":
             # Giving back what the reversed line consumed: the same lots get their points again.
             consumed = defaultdict(float)
@@ -313,23 +372,88 @@ class LoyaltyCard(models.Model):
                 reversed_line.consumption_ids | reversed_line.reversal_line_ids.consumption_ids
             ):
                 consumed[consumption.lot_id] += consumption.points
-            release = ledger.release_lifo(
-                [(lot.id, lot.expiry_date, amount) for lot, amount in consumed.items()], points
-            )
-            return [(lot_id, -amount) for lot_id, amount in release]
+            lots = [(lot.id, lot.expiry_date, amount) for lot, amount in consumed.items()]
+            amount = min(points, ledger.round_points(sum(max(lot[2], 0.0) for lot in lots)))
+            return [(lot_id, -taken) for lot_id, taken in ledger.release_lifo(lots, amount)]
         return []
 
     def _ledger_open(self, reason):
-        """Open the ledger of cards holding points: one adjustment line (a lot) for their balance."""
+        """Open the ledger of cards (archived ones too) holding points or confirmed orders.
+
+        The points each confirmed order earned and redeemed are posted against the order (so
+        that a later cancel or credit note reverses them), and one adjustment carries the rest of
+        the balance. A negative balance opens negative (a debt), with a note on the card.
+        """
+        # sudo: the orders' point entries are read whatever the user may see of the orders
+        entries = (
+            self.env["sale.order.coupon.points"]
+            .sudo()
+            .search([("coupon_id", "in", self.ids), ("order_id.state", "=", "sale")])
+        )
+        reward_lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search(
+                [("coupon_id", "in", self.ids), ("order_id.state", "=", "sale"), ("points_cost", "!=", 0)]
+            )
+        )
         for card in self:
             card._ledger_lock()
             balance = card.points
-            if not ledger.round_points(balance):
+            orders = {}
+            for entry in entries.filtered(lambda e, card=card: e.coupon_id == card):
+                orders.setdefault(entry.order_id, [0.0, 0.0])[0] += entry.points
+            for line in reward_lines.filtered(lambda line, card=card: line.coupon_id == card):
+                orders.setdefault(line.order_id, [0.0, 0.0])[1] += line.points_cost
+            if not ledger.round_points(balance) and not orders:
                 continue
             with ledger_scope(POSTING):
-                # sudo: the balance is moved to the opening line posted right after
+                # sudo: the balance is moved to the opening lines posted right after
                 card.sudo().points = 0.0
-            card._ledger_post("adjust", balance, reason=reason, description=reason, source_type="manual")
+            rest = balance
+            for order, (earned, cost) in sorted(orders.items(), key=lambda item: item[0].id):
+                vals = {
+                    "sale_order_id": order.id,
+                    "source_type": "sale_order",
+                    "description": order.display_name,
+                }
+                if ledger.round_points(earned) > 0:
+                    card._ledger_post(
+                        "earn",
+                        earned,
+                        source_key=f"sale.order:{order.id}:earn",
+                        base_points=earned,
+                        earn_multiplier=1.0,
+                        date=order.date_order,
+                        **vals,
+                    )
+                    rest -= earned
+                if ledger.round_points(cost) > 0:
+                    card._ledger_post(
+                        "redeem",
+                        -cost,
+                        source_key=f"sale.order:{order.id}:redeem",
+                        allow_negative=True,
+                        **vals,
+                    )
+                    rest += cost
+            if ledger.round_points(rest):
+                card._ledger_post(
+                    "adjust",
+                    rest,
+                    reason=reason,
+                    description=reason,
+                    source_type="manual",
+                    allow_negative=True,
+                )
+            if ledger.round_points(balance) < 0:
+                card.sudo().message_post(
+                    body=self.env._(
+                        "The points ledger opened this card with a negative balance of %s points: a debt "
+                        "that the next points earned pay back first.",
+                        balance,
+                    )
+                )
 
     def _ledger_slot(self, source_key):
         return self._ledger_history().search(
@@ -370,22 +494,19 @@ class LoyaltyCard(models.Model):
             **vals,
         )
 
-    def _ledger_sync(
-        self, source_key, target, move_type, reverse_of=None, cap_to_balance=False, once=False, **vals
-    ):
+    def _ledger_sync(self, source_key, target, move_type, reverse_of=None, once=False, **vals):
         """Bring the net points posted for ``source_key`` to ``target``.
 
         Moving towards ``move_type``'s sign posts a ``move_type`` line (or, for ``reverse``,
         reversing lines against ``reverse_of``, latest first); moving back (always when ``target``
-        is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to
-        the card's balance (credit notes must post even when the customer already spent the
-        points). With ``once``, a source that already posted keeps its lines until ``target``
+        is 0) reverses the source's own lines, latest first (see ``_ledger_post_line`` for what a
+        reversal takes when the points are spent or expired). With ``once``, a source that already posted keeps its lines until ``target``
         is 0 (credit notes: the take-back is computed when posted, not again on later changes).
         """
         self.ensure_one()
         self._ledger_lock()
         slot = self._ledger_slot(source_key)
-        net = ledger.round_points(sum(slot.mapped("points")))
+        net = ledger.round_points(sum(line._effective_points() for line in slot))
         diff = ledger.round_points(target - net)
         if not diff or (once and net and ledger.round_points(target)):
             return
@@ -400,8 +521,6 @@ class LoyaltyCard(models.Model):
             # undo this source's own postings (not the lines that reverse one of them)
             targets = slot.filtered(lambda line: line.reversed_line_id not in slot).sorted("id", reverse=True)
         left = abs(diff)
-        if cap_to_balance and diff < 0:
-            left = min(left, max(self.points, 0.0))
         for line in targets:
             net = line._net_points()
             if left <= 0:

@@ -46,6 +46,8 @@ LEDGER_FIELDS = {
     "source_key",
     "reversed_line_id",
     "reason",
+    "expired_points",
+    "shortfall_points",
     "sale_order_id",
     "invoice_id",
     "source_type",
@@ -104,6 +106,16 @@ class LoyaltyHistory(models.Model):
         store=True,
         help="Points of this earned lot not yet redeemed, expired or reversed.",
     )
+    expired_points = fields.Float(
+        readonly=True,
+        help="Reversals: points of the reversed lot that had already expired (taken once by the "
+        "expiry), so not taken again. Signed like the points.",
+    )
+    shortfall_points = fields.Float(
+        readonly=True,
+        help="Reversals on a program recording shortfalls: points due but not taken back because "
+        "the balance was short. Signed like the points.",
+    )
     earn_multiplier = fields.Float(readonly=True, help="Multiplier applied to the base points (tiers).")
     base_points = fields.Float(readonly=True, help="Points before the earn multiplier.")
     idempotency_key = fields.Char(
@@ -156,12 +168,16 @@ class LoyaltyHistory(models.Model):
         for line in self:
             line.points = line.issued - line.used
 
-    @api.depends("points", "move_type", "lot_consumption_ids.points")
+    @api.depends("points", "move_type", "lot_consumption_ids.points", "consumption_ids.points")
     def _compute_remaining_points(self):
-        lots = self.filtered(lambda line: line.move_type in ("earn", "adjust") and line.points > 0)
+        # A lot is any line crediting points. A reversal giving points back first refills the
+        # lots its reversed line consumed (releases: its negative consumptions); the rest, if any,
+        # is a lot of its own.
+        lots = self.filtered(lambda line: line.move_type in ("earn", "adjust", "reverse") and line.points > 0)
         (self - lots).remaining_points = 0.0
         for lot in lots:
-            lot.remaining_points = lot.points - sum(lot.lot_consumption_ids.mapped("points"))
+            released = -sum(c.points for c in lot.consumption_ids if c.points < 0)
+            lot.remaining_points = lot.points - released - sum(lot.lot_consumption_ids.mapped("points"))
 
     def _ledger_card_ids(self, card_ids):
         # sudo: which cards keep a ledger is a property of their program, whatever the user reads
@@ -215,10 +231,31 @@ class LoyaltyHistory(models.Model):
                 )
             )
 
+    def _effective_points(self):
+        """Points this line accounts for: moved, plus (reversals) the expired and shortfall parts
+        that were due but not moved."""
+        return self.points + self.expired_points + self.shortfall_points
+
     def _net_points(self):
         """Points of this line still in effect: its own plus what its reversals (net) moved back."""
         self.ensure_one()
-        return self.points + sum(reversal._net_points() for reversal in self.reversal_line_ids)
+        return self._effective_points() + sum(reversal._net_points() for reversal in self.reversal_line_ids)
+
+    def _open_uncollected(self):
+        """``(expired, shortfall)`` still open on this line, >= 0: for a lot, its points that
+        expired and that no reversal accounted for yet; for a reversal, the expired and shortfall
+        parts that no reversal of it undid yet."""
+        self.ensure_one()
+        undone_expired = sum(self.reversal_line_ids.mapped("expired_points"))
+        undone_shortfall = sum(self.reversal_line_ids.mapped("shortfall_points"))
+        if self.move_type == "reverse":
+            return max(-(self.expired_points + undone_expired), 0.0), max(
+                -(self.shortfall_points + undone_shortfall), 0.0
+            )
+        expired = sum(
+            self.lot_consumption_ids.filtered(lambda c: c.line_id.move_type == "expire").mapped("points")
+        )
+        return max(expired + undone_expired, 0.0), 0.0
 
     def action_open_source(self):
         self.ensure_one()
