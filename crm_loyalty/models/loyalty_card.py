@@ -274,28 +274,20 @@ class LoyaltyCard(models.Model):
             if points
             else []
         )
+        # credited points pay the card's debt back first
+        repay = ledger.round_points(min(points, -old_balance)) if old_balance < 0 < points else 0.0
+        return self._ledger_record(line_vals, consumptions, repay)
+
+    def _ledger_record(self, line_vals, consumptions, repay):
+        """Write a posting: its line, its lot consumptions, its debt repayment, the balance."""
         with ledger_scope(POSTING):
-            line = history.create(line_vals)
-            Consumption = self.env["crm.loyalty.lot.consumption"].sudo()
-            if consumptions:
-                # sudo: consumptions are written by the ledger only (read-only for every group)
-                Consumption.create(
-                    [
-                        {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
-                        for lot_id, lot_points in consumptions
-                    ]
-                )
-            if old_balance < 0 < points:
-                # credited points pay the card's debt back first
-                repay = ledger.round_points(min(points, -old_balance))
-                Consumption.create(
-                    [
-                        {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
-                        for lot_id, lot_points in self._ledger_take(repay, strict=False)
-                    ]
-                )
+            line = self._ledger_history().create(line_vals)
+            line._ledger_consume(consumptions)
+            if repay:
+                # taken once the posting's own lot movements are written
+                line._ledger_consume(self._ledger_take(repay, strict=False))
             # sudo: the balance follows the posted line, whatever the user's rights on the card
-            self.sudo().points = balance
+            self.sudo().points = line_vals["balance_after"]
         return line
 
     def _ledger_split_reversal(self, points, reversed_line):

@@ -231,6 +231,14 @@ class LoyaltyHistory(models.Model):
                 )
             )
 
+    def _ledger_consume(self, movements):
+        """Record this posting's lot movements: ``[(lot id, points taken (+) or given back (-))]``."""
+        if movements:
+            # sudo: consumptions are written by the ledger only (read-only for every group)
+            self.env["crm.loyalty.lot.consumption"].sudo().create(
+                [{"line_id": self.id, "lot_id": lot_id, "points": points} for lot_id, points in movements]
+            )
+
     def _effective_points(self):
         """Points this line accounts for: moved, plus (reversals) the expired and shortfall parts
         that were due but not moved."""
