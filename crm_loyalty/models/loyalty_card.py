@@ -109,7 +109,8 @@ class LoyaltyCard(models.Model):
         cards = super().create(vals_list)
         opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
         if opening and not in_ledger_scope(POSTING):
-            if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+            # (superuser mode: data files and server code, never an RPC call)
+            if not self.env.su and not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
                 raise AccessError(
                     self.env._(
                         "Card %s keeps a points ledger: only loyalty managers open it with points; "
@@ -740,6 +741,14 @@ class LoyaltyCard(models.Model):
         tiers = program.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_qualifying_amounts(program, today)
+        # sudo: tier history is the server's record of the evaluation
+        last_downgrade = dict(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            ._read_group(
+                [("card_id", "in", self.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+            )
+        )
         members = [
             {
                 "key": card.id,
@@ -747,6 +756,7 @@ class LoyaltyCard(models.Model):
                 "rank": rank_of.get(card.crm_tier_id.id, 0),
                 "start": card.crm_tier_start_date or card.create_date.date(),
                 "last_review": card.crm_tier_review_date,
+                "last_downgrade": last_downgrade.get(card),
             }
             for card in self
         ]
@@ -756,6 +766,7 @@ class LoyaltyCard(models.Model):
             program.crm_tier_downgrade_policy,
             program.crm_tier_requalification,
             today,
+            window_months=program.crm_tier_window_months,
         )
         reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
         if reviewed_ids:
@@ -784,8 +795,18 @@ class LoyaltyCard(models.Model):
                 self.browse(card_ids).write(
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
+        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
+        known = set(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            .search([("card_id", "in", [vals["card_id"] for vals in history_vals])])
+            .card_id.ids
+        )
+        # sudo: tier history is written by the server only (read-only for every group)
         histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
-        histories._send_tier_mails()
+        histories.filtered(
+            lambda h: h.old_tier_id or h.card_id.id in known or h.new_tier_id != tiers[:1]
+        )._send_tier_mails()
         return histories
 
     def write(self, vals):

@@ -124,7 +124,14 @@ class LoyaltyProgram(models.Model):
         help="Value of one point in the program's currency, used for the outstanding liability.",
     )
 
-    @api.constrains("ledger_enabled", "program_type", "earn_trigger", "points_validity", "expiry_notice_days")
+    @api.constrains(
+        "ledger_enabled",
+        "program_type",
+        "earn_trigger",
+        "points_validity",
+        "expiry_notice_days",
+        "crm_tier_ids",
+    )
     def _check_ledger_settings(self):
         for program in self:
             if program.ledger_enabled and program.program_type != "loyalty":
@@ -138,6 +145,14 @@ class LoyaltyProgram(models.Model):
                 raise ValidationError(
                     self.env._(
                         "Program %s: earning on invoices and point expiry need the auditable points ledger; enable it first.",
+                        program.name,
+                    )
+                )
+            if not program.ledger_enabled and any(tier.multiplier != 1 for tier in program.crm_tier_ids):
+                raise ValidationError(
+                    self.env._(
+                        "Program %s: tier earning multipliers apply to ledger postings only; enable the "
+                        "auditable points ledger, or set the multipliers to 1.",
                         program.name,
                     )
                 )
@@ -205,6 +220,27 @@ class LoyaltyProgram(models.Model):
                     program.name,
                 )
             )
+
+    def _program_type_default_values(self):
+        # The web client's program action asks for the ledger on new loyalty programs (a default,
+        # so a context key is enough: the ledger is the stricter mode); ORM creations and stock
+        # tests keep stock behaviour.
+        values = super()._program_type_default_values()
+        if self.env.context.get("crm_loyalty_ledger_default"):
+            for program_type, defaults in values.items():
+                defaults["ledger_enabled"] = program_type == "loyalty"
+        return values
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if (
+            self.env.context.get("crm_loyalty_ledger_default")
+            and "ledger_enabled" in fields_list
+            and values.get("program_type") == "loyalty"
+        ):
+            values["ledger_enabled"] = True
+        return values
 
     def _ledger_expiry_date(self, day):
         """Expiry date of points earned on ``day`` under this program (None: never)."""

@@ -116,7 +116,8 @@ class TestTiers(LoyaltyCase):
         with freeze_time("2024-05-02"):
             self.env["loyalty.card"]._cron_tier_requalify()
         self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
-        self.assertEqual(len(self._mails(card_bob)), 1)
+        # (corrected: the first tier is assigned silently; main mailed "Welcome to Bronze")
+        self.assertFalse(self._mails(card_bob))
 
     def test_requalify_button_after_new_thresholds(self):
         with freeze_time("2024-05-01"):
@@ -161,3 +162,20 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(self.ann.crm_loyalty_points, 250)
         contact = self.env["res.partner"].create({"name": "Ann's assistant", "parent_id": self.ann.id})
         self.assertEqual(contact.crm_loyalty_card_id, self.card, "a contact shows its company's card")
+
+    def test_one_level_moves_down_once_per_window(self):
+        # main: Gold -> Silver -> Bronze on three consecutive days of the daily cron
+        with freeze_time("2023-03-01"):
+            self._invoice(self.ann, 6000.0, "2023-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.gold)
+        for day, tier in (
+            ("2024-03-15", self.silver),
+            ("2024-03-16", self.silver),
+            ("2024-06-01", self.silver),
+        ):
+            with freeze_time(day):
+                self.env["loyalty.card"]._cron_tier_requalify()
+            self.assertEqual(self.card.crm_tier_id, tier, day)
+        with freeze_time("2025-03-16"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(self.card.crm_tier_id, self.bronze, "a window later: one more level down")

@@ -26,8 +26,13 @@ class LoyaltyCase(CrmTransactionCase):
                 "crm_point_value": 0.01,
                 "crm_tier_ids": [
                     Command.create({"name": "Bronze", "min_amount": 0.0, "multiplier": 1.0}),
-                    Command.create({"name": "Silver", "min_amount": 1000.0, "multiplier": 1.5}),
-                    Command.create({"name": "Gold", "min_amount": 5000.0, "multiplier": 2.0}),
+                    # multipliers apply to ledger postings only
+                    Command.create(
+                        {"name": "Silver", "min_amount": 1000.0, "multiplier": 1.5 if cls.ledger else 1.0}
+                    ),
+                    Command.create(
+                        {"name": "Gold", "min_amount": 5000.0, "multiplier": 2.0 if cls.ledger else 1.0}
+                    ),
                 ],
             }
         )
