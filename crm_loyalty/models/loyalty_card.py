@@ -42,6 +42,9 @@ class LoyaltyCard(models.Model):
         copy=False,
         help="Latest expiry date already announced to the customer by the 'expiring soon' email.",
     )
+    expiry_notified_date = fields.Date(
+        readonly=True, copy=False, help="Day the last 'expiring soon' email went out (at most one a week)."
+    )
     crm_coupon_reward_ids = fields.Many2many(
         "loyalty.reward",
         "crm_loyalty_card_reward_rel",
@@ -448,6 +451,28 @@ class LoyaltyCard(models.Model):
                     )
                 )
 
+    def _ledger_transfer_to(self, target):
+        """Move this card's whole balance to ``target`` (contact merge): its open lots move with
+        their expiry dates; a debt moves as a debt."""
+        self.ensure_one()
+        (self | target)._ledger_lock()
+        reason = self.env._("Contact merge: card %(card)s into %(kept)s", card=self.code, kept=target.code)
+        vals = {"reason": reason, "description": reason, "source_type": "manual", "allow_negative": True}
+        lots = [
+            (lot.expiry_date, lot.remaining_points)
+            for lot in self._ledger_history().search(
+                [("card_id", "=", self.id), ("remaining_points", ">", 0)], order="id"
+            )
+        ]
+        balance = self.points
+        self._ledger_post("adjust", -balance, **vals)
+        moved = 0.0
+        for expiry_date, points in lots:
+            target._ledger_post("adjust", points, expiry_date=expiry_date, **vals)
+            moved += points
+        if ledger.round_points(balance - moved):
+            target._ledger_post("adjust", balance - moved, **vals)
+
     def _ledger_slot(self, source_key):
         return self._ledger_history().search(
             [("card_id", "=", self.id), ("source_key", "=", source_key)], order="id"
@@ -529,72 +554,6 @@ class LoyaltyCard(models.Model):
                 **vals,
             )
             left = ledger.round_points(left - amount)
-
-    # --- expiry ---------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_expire_points(self):
-        """Post an expiry line for every lot past its expiry date that still holds points."""
-        today = fields.Date.context_today(self)
-        lots = (
-            self.env["loyalty.history"]
-            .sudo()
-            .search(
-                [("expiry_date", "<", today), ("remaining_points", ">", 0)], order="card_id, expiry_date, id"
-            )
-        )
-        lots_by_card = defaultdict(list)
-        for lot in lots:
-            lots_by_card[lot.card_id].append(lot)
-        for card, card_lots in lots_by_card.items():
-            card._ledger_lock()
-            for lot in card_lots:
-                lot.invalidate_recordset(["remaining_points"])
-                if lot.remaining_points <= 0:
-                    continue
-                card._ledger_post(
-                    "expire",
-                    -lot.remaining_points,
-                    consume_from=lot,
-                    source_type="expiry",
-                    source_key=f"expiry:{lot.id}",
-                    description=self.env._("Points earned on %s expired", lot.date.date()),
-                )
-
-    @api.model
-    def _cron_notify_expiring_points(self):
-        """Email customers whose points expire within their program's notice period (once per lot date)."""
-        today = fields.Date.context_today(self)
-        template = self.env.ref("crm_loyalty.mail_template_points_expiring", raise_if_not_found=False)
-        programs = (
-            self.env["loyalty.program"]
-            .sudo()
-            .search([("ledger_enabled", "=", True), ("expiry_notice_days", ">", 0)])
-        )
-        if not template or not programs:
-            return
-        for program in programs:
-            limit = today + timedelta(days=program.expiry_notice_days)
-            groups = (
-                self.env["loyalty.history"]
-                .sudo()
-                ._read_group(
-                    [
-                        ("program_id", "=", program.id),
-                        ("remaining_points", ">", 0),
-                        ("expiry_date", ">=", today),
-                        ("expiry_date", "<=", limit),
-                        ("card_id.partner_id", "!=", False),
-                    ],
-                    ["card_id"],
-                    ["expiry_date:max"],
-                )
-            )
-            for card, last_expiry in groups:
-                if card.expiry_notified_until and card.expiry_notified_until >= last_expiry:
-                    continue
-                template.send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
-                card.sudo().expiry_notified_until = last_expiry
 
     def _compute_crm_qualifying_amount(self):
         self.crm_qualifying_amount = 0.0

@@ -1,8 +1,11 @@
 import contextlib
 import contextvars
+from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
@@ -34,6 +37,12 @@ def ledger_scope(*scopes):
 def in_ledger_scope(scope):
     return scope in _LEDGER_SCOPES.get()
 
+
+# cards per batch of the expiry crons: one commit per batch, so a failure loses one batch, and
+# the lots or marks already posted make a new run resume where it stopped
+CRON_BATCH = 500
+# at most one 'expiring soon' email per card within this many days
+EXPIRY_NOTICE_INTERVAL = 7
 
 # fields of loyalty.history only the ledger writes
 LEDGER_FIELDS = {
@@ -264,6 +273,96 @@ class LoyaltyHistory(models.Model):
             self.lot_consumption_ids.filtered(lambda c: c.line_id.move_type == "expire").mapped("points")
         )
         return max(expired + undone_expired, 0.0), 0.0
+
+    # --- expiry crons ---------------------------------------------------------------------------
+
+    def _cron_commit_batch(self, done, remaining):
+        """Report a cron batch and commit it (not in tests, whose transaction must stay open)."""
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if (
+            self.env.context.get("ir_cron_progress_id")
+            and not odoo_module.current_test
+            and not self.env.registry.in_test_mode()
+        ):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _cron_expire_points(self):
+        """Post an expiry line for every lot past its expiry date that still holds points, card
+        by card, in batches of ``CRON_BATCH`` cards (each its own commit in a scheduled run)."""
+        today = fields.Date.context_today(self)
+        domain = [("expiry_date", "<", today), ("remaining_points", ">", 0)]
+        # sudo: the scheduled job runs for every card, whoever its user is
+        card_ids = sorted({card.id for (card,) in self.sudo()._read_group(domain, ["card_id"])})
+        for start in range(0, len(card_ids), CRON_BATCH):
+            batch = card_ids[start : start + CRON_BATCH]
+            lots = self.sudo().search([*domain, ("card_id", "in", batch)], order="card_id, expiry_date, id")
+            for card, card_lots in lots.grouped("card_id").items():
+                card._ledger_lock()
+                for lot in card_lots:
+                    lot.invalidate_recordset(["remaining_points"])
+                    if lot.remaining_points <= 0:
+                        continue
+                    card._ledger_post(
+                        "expire",
+                        -lot.remaining_points,
+                        consume_from=lot,
+                        source_type="expiry",
+                        source_key=f"expiry:{lot.id}",
+                        description=self.env._("Points earned on %s expired", lot.date.date()),
+                    )
+            self._cron_commit_batch(start + len(batch), max(len(card_ids) - start - len(batch), 0))
+            self.env.invalidate_all()
+
+    @api.model
+    def _cron_notify_expiring_points(self):
+        """Email customers whose points expire within their program's notice period: once per
+        expiry date and at most once a week per card, only to partners who accept mails."""
+        today = fields.Date.context_today(self)
+        template = self.env.ref("crm_loyalty.mail_template_points_expiring", raise_if_not_found=False)
+        # sudo: the scheduled job reads every program and lot
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .search([("ledger_enabled", "=", True), ("expiry_notice_days", ">", 0)])
+        )
+        if not template or not programs:
+            return
+        due = {}  # card -> latest expiry date to announce
+        for program in programs:
+            limit = today + timedelta(days=program.expiry_notice_days)
+            for card, last_expiry in self.sudo()._read_group(
+                [
+                    ("program_id", "=", program.id),
+                    ("remaining_points", ">", 0),
+                    ("expiry_date", ">=", today),
+                    ("expiry_date", "<=", limit),
+                    ("card_id.partner_id", "!=", False),
+                ],
+                ["card_id"],
+                ["expiry_date:max"],
+            ):
+                if card.expiry_notified_until and card.expiry_notified_until >= last_expiry:
+                    continue
+                if card.expiry_notified_date and card.expiry_notified_date > today - timedelta(
+                    days=EXPIRY_NOTICE_INTERVAL
+                ):
+                    continue
+                due[card] = last_expiry
+        cards = self.env["loyalty.card"].union(*due)
+        contactable = cards.partner_id._crm_loyalty_contactable()
+        cards = cards.filtered(lambda card: card.partner_id in contactable).sorted("id")
+        for start in range(0, len(cards), CRON_BATCH):
+            batch = cards[start : start + CRON_BATCH]
+            template.send_mail_batch(batch.ids, email_layout_xmlid="mail.mail_notification_light")
+            by_date = defaultdict(list)
+            for card in batch:
+                by_date[due[card]].append(card.id)
+            for last_expiry, ids in by_date.items():
+                self.env["loyalty.card"].sudo().browse(ids).write(
+                    {"expiry_notified_until": last_expiry, "expiry_notified_date": today}
+                )
+            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0))
 
     def action_open_source(self):
         self.ensure_one()

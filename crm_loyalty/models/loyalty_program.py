@@ -156,6 +156,16 @@ class LoyaltyProgram(models.Model):
                         program.name,
                     )
                 )
+            # pos_loyalty (not a dependency) writes card points and history directly
+            if program.ledger_enabled and program._fields.get("pos_ok") and program.pos_ok:
+                raise ValidationError(
+                    self.env._(
+                        "Program %s keeps an auditable points ledger, which the Point of Sale cannot post "
+                        "to yet: untick 'Point of Sale' on the program, or keep a program without ledger "
+                        "for the shop.",
+                        program.name,
+                    )
+                )
             if program.points_validity < 0 or program.expiry_notice_days < 0:
                 raise ValidationError(
                     self.env._("Program %s: validity and notice days cannot be negative.", program.name)
@@ -184,6 +194,8 @@ class LoyaltyProgram(models.Model):
         if "earn_trigger" in vals:
             self._crm_check_earn_trigger_change(vals["earn_trigger"])
         res = super().write(vals)
+        if "pos_ok" in vals:  # pos_loyalty's field: no constraint can name it without the dependency
+            self._check_ledger_settings()
         if opening:
             # archived cards too: their balance is part of the program's liability
             cards = (

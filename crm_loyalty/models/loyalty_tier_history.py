@@ -35,7 +35,8 @@ class LoyaltyTierHistory(models.Model):
         if self.env.context.get("loyalty_no_mail"):
             return
         by_template = {}
-        for history in self.filtered("card_id.partner_id"):
+        contactable = self.card_id.partner_id._crm_loyalty_contactable()
+        for history in self.filtered(lambda h: h.card_id.partner_id in contactable):
             program = history.program_id
             template = (
                 program.crm_tier_upgrade_template_id

@@ -1,6 +1,6 @@
 """Reversals: never refused, never charging expired points twice, on the base that earned."""
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time
 
@@ -61,7 +61,7 @@ class TestReversalPolicy(LedgerCase):
             first = self._order()
             first.action_confirm()  # earns 100
         with freeze_time("2026-03-01"):
-            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
             self.assertEqual(self.card.points, 0.0)
             second = self._order(qty=1.5)
             second.action_confirm()  # earns 150
@@ -85,7 +85,7 @@ class TestReversalPolicy(LedgerCase):
             invoice = self._invoice(order)
             self.card._ledger_post("redeem", -30)
         with freeze_time("2026-03-01"):
-            self.env["loyalty.card"]._cron_expire_points()  # the 70 left expire
+            self.env["loyalty.history"]._cron_expire_points()  # the 70 left expire
             self._order(qty=2).action_confirm()  # earns 200
             self._refund(invoice)
         # the refund takes back the 30 spent, not the 70 already expired
@@ -153,3 +153,25 @@ class TestLedgerSwitch(LedgerCase):
         with self.assertRaises(ValidationError):
             self.program.earn_trigger = "invoice"
         self.assertEqual(self.card.points, 100.0)
+
+
+class TestStockFlowsOnTheLedger(LedgerCase):
+    def test_contact_merge_posts_through_the_ledger(self):
+        # main: stock's merge writes the points of ledger cards -> UserError, merge impossible
+        duplicate = self.env["res.partner"].create(
+            {"name": "Ledger Customer (dup)", "email": "dup@example.com"}
+        )
+        dup_card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": duplicate.id}
+        )
+        self.card._ledger_post("adjust", 40, reason="x", expiry_date="2099-01-31")
+        dup_card._ledger_post("adjust", 25, reason="x", expiry_date="2098-06-30")
+        wizard = self.env["base.partner.merge.automatic.wizard"].create({})
+        wizard._merge(duplicate.ids + self.partner.ids, self.partner)
+        self.assertEqual(self.card.points, 65.0)
+        self.assertEqual(dup_card.points, 0.0)
+        self.assertFalse(dup_card.active)
+        self.assertBalanced(self.card)
+        self.assertBalanced(dup_card)
+        moved = self._ledger(self.card).filtered(lambda line: "merge" in line.reason)
+        self.assertEqual(moved.mapped("expiry_date"), [fields.Date.to_date("2098-06-30")])
