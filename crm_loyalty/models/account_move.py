@@ -123,7 +123,7 @@ class AccountMove(models.Model):
                         earned,
                         base,
                         refunded,
-                        already_reversed=-sum(other_refunds.mapped("points")),
+                        already_reversed=-sum(line._effective_points() for line in other_refunds),
                     )
                 card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
                 cards_done |= card

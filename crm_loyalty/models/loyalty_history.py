@@ -258,21 +258,27 @@ class LoyaltyHistory(models.Model):
         self.ensure_one()
         return self._effective_points() + sum(reversal._net_points() for reversal in self.reversal_line_ids)
 
+    def _net_uncollected(self):
+        """``(expired, shortfall)`` parts of this line net of the reversals undoing them (signed)."""
+        expired, shortfall = self.expired_points, self.shortfall_points
+        for reversal in self.reversal_line_ids:
+            rev_expired, rev_shortfall = reversal._net_uncollected()
+            expired, shortfall = expired + rev_expired, shortfall + rev_shortfall
+        return expired, shortfall
+
     def _open_uncollected(self):
         """``(expired, shortfall)`` still open on this line, >= 0: for a lot, its points that
-        expired and that no reversal accounted for yet; for a reversal, the expired and shortfall
-        parts that no reversal of it undid yet."""
+        expired and that no reversal (still in effect) accounted for yet; for a reversal, the
+        expired and shortfall parts that no reversal of it undid yet."""
         self.ensure_one()
-        undone_expired = sum(self.reversal_line_ids.mapped("expired_points"))
-        undone_shortfall = sum(self.reversal_line_ids.mapped("shortfall_points"))
         if self.move_type == "reverse":
-            return max(-(self.expired_points + undone_expired), 0.0), max(
-                -(self.shortfall_points + undone_shortfall), 0.0
-            )
-        expired = sum(
+            expired, shortfall = self._net_uncollected()
+            return max(-expired, 0.0), max(-shortfall, 0.0)
+        consumed = sum(
             self.lot_consumption_ids.filtered(lambda c: c.line_id.move_type == "expire").mapped("points")
         )
-        return max(expired + undone_expired, 0.0), 0.0
+        accounted = sum(reversal._net_uncollected()[0] for reversal in self.reversal_line_ids)
+        return max(consumed + accounted, 0.0), 0.0
 
     # --- expiry crons ---------------------------------------------------------------------------
 
