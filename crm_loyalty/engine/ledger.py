@@ -142,3 +142,25 @@ def earned_share(points, base_amount, invoiced_amount):
     if points <= 0 or not base_amount:
         return 0.0
     return round_points(points * max(0.0, min(invoiced_amount / base_amount, 1.0)))
+
+
+def split_reversal(requested, expired_open, balance, policy):
+    """Split a take-back of ``requested`` points (> 0) into what moves and what cannot.
+
+    A reversal takes back only the unexpired part of its lot: the points of the lot that
+    already expired (``expired_open``, not yet accounted by an earlier reversal) were taken
+    once. Of the rest, the ``debt`` policy takes everything (the card may go negative, and later
+    earnings pay it back); the ``shortfall`` policy takes at most the positive ``balance`` and
+    records the rest as a shortfall.
+
+    :return: ``(taken, expired, shortfall)``, each >= 0, summing to ``requested``
+    """
+    requested = round_points(requested)
+    expired = round_points(min(requested, max(expired_open, 0.0)))
+    rest = round_points(requested - expired)
+    taken = rest
+    if policy == "shortfall":
+        taken = round_points(min(rest, max(balance, 0.0)))
+    elif policy != "debt":
+        raise ValueError(f"unknown reversal policy {policy!r}")
+    return taken, expired, round_points(rest - taken)

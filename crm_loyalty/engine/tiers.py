@@ -91,17 +91,32 @@ def review_due(start, last_review, today):
     return last_review is None or last_review < anniversary
 
 
-def evaluate(members, thresholds, policy, mode, today):
+def evaluate(members, thresholds, policy, mode, today, window_months=None):
     """Decide every member's rank.
 
     ``members``: iterable of dicts with ``key``, ``amount`` (qualifying amount), ``rank``
-    (current rank), ``start`` (membership date) and ``last_review`` (date of the last anniversary
-    review, or None). Returns ``{key: (new_rank, reviewed)}`` where ``reviewed`` tells that an
-    anniversary review took place (to be recorded as the new ``last_review``).
+    (current rank), ``start`` (membership date), ``last_review`` (date of the last anniversary
+    review, or None) and optionally ``last_downgrade`` (date of the member's last downgrade). Returns
+    ``{key: (new_rank, reviewed)}`` where ``reviewed`` tells that an anniversary review took
+    place (to be recorded as the new ``last_review``).
+
+    In real time, "one level" moves a member down at most once per qualification window
+    (``window_months``): the tier a one-level step leads to holds for a full window.
     """
     result = {}
     for member in members:
         due = mode == MODE_ANNIVERSARY and review_due(member["start"], member["last_review"], today)
         qualified = qualified_rank(member["amount"], thresholds)
-        result[member["key"]] = (new_rank(member["rank"], qualified, policy, mode, due), due)
+        rank = new_rank(member["rank"], qualified, policy, mode, due)
+        since = member.get("last_downgrade")
+        if (
+            rank < member["rank"]
+            and mode == MODE_REALTIME
+            and policy == POLICY_ONE_LEVEL
+            and window_months
+            and since
+            and since >= window_start(today, window_months)
+        ):
+            rank = member["rank"]
+        result[member["key"]] = (rank, due)
     return result

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..engine import ledger
 from .loyalty_card import INVOICE_TYPES
@@ -16,6 +17,18 @@ class AccountMove(models.Model):
         help="Technical: this posted credit note already took its loyalty points back (possibly "
         "fewer than due, when the customer's balance was short); it does not take more later.",
     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_loyalty_ledger(self):
+        # sudo: the ledger lines may be on cards the user does not read; only their existence matters
+        lines = self.env["loyalty.history"].sudo().search([("invoice_id", "in", self.ids)], limit=1)
+        if lines:
+            raise UserError(
+                self.env._(
+                    "%s is the source of loyalty ledger lines: it cannot be deleted; cancel it instead.",
+                    lines.invoice_id.display_name,
+                )
+            )
 
     def _crm_loyalty_order_amounts(self):
         """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""
@@ -95,15 +108,24 @@ class AccountMove(models.Model):
                         )
                         for line in card_earns
                     )
+                    # the points were earned on the order's amount, or (earning on invoices) on
+                    # the amount its invoices still earning billed: the refund takes its share of that
+                    base = order.amount_untaxed
+                    invoice_earns = card_earns.filtered(
+                        lambda line: line.invoice_id and ledger.round_points(line._net_points())
+                    )
+                    if invoice_earns:
+                        base = sum(
+                            invoice._crm_loyalty_order_amounts().get(order, 0.0)
+                            for invoice in invoice_earns.invoice_id
+                        )
                     target = -ledger.proportional_reversal(
                         earned,
-                        order.amount_untaxed,
+                        base,
                         refunded,
-                        already_reversed=-sum(other_refunds.mapped("points")),
+                        already_reversed=-sum(line._effective_points() for line in other_refunds),
                     )
-                card._ledger_sync(
-                    key, target, "reverse", reverse_of=card_earns, cap_to_balance=True, once=True, **line_vals
-                )
+                card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
                 cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 

@@ -162,7 +162,13 @@ class CrmLoyaltyCouponCampaign(models.Model):
             .mapped("partner_id")
             .ids
         )
-        purchases = {partner: rows for partner, rows in purchases.items() if partner not in already}
+        # a coupon is issued to be mailed: members who do not want mails get none
+        contactable = set(self.env["res.partner"].browse(purchases)._crm_loyalty_contactable().ids)
+        purchases = {
+            partner: rows
+            for partner, rows in purchases.items()
+            if partner not in already and partner in contactable
+        }
         picked = coupon_engine.pick_products(purchases, self.products_per_coupon)
         self.last_period = period
         if not picked:

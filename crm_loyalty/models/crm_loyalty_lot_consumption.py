@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .loyalty_history import POSTING, in_ledger_scope
+
 
 class CrmLoyaltyLotConsumption(models.Model):
     """Which earned lot a ledger line took points from (positive) or gave them back to (negative)."""
@@ -24,7 +26,7 @@ class CrmLoyaltyLotConsumption(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("crm_loyalty_posting"):
+        if not in_ledger_scope(POSTING):
             raise UserError(self.env._("Lot consumptions are written by the points ledger only."))
         return super().create(vals_list)
 

@@ -2,14 +2,18 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
 from ..engine import tiers as tier_engine
-from .loyalty_history import MOVE_TYPES
+from .loyalty_history import MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
+# how long a posting waits for a card's row lock before failing (then the request is retried)
+LOCK_TIMEOUT = "10s"
+# written by the tier evaluation (or the manual tier change) only
+TIER_FIELDS = {"crm_tier_id", "crm_tier_date", "crm_tier_review_date"}
 
 
 def _tier_key(tier):
@@ -37,6 +41,9 @@ class LoyaltyCard(models.Model):
         readonly=True,
         copy=False,
         help="Latest expiry date already announced to the customer by the 'expiring soon' email.",
+    )
+    expiry_notified_date = fields.Date(
+        readonly=True, copy=False, help="Day the last 'expiring soon' email went out (at most one a week)."
     )
     crm_coupon_reward_ids = fields.Many2many(
         "loyalty.reward",
@@ -95,9 +102,25 @@ class LoyaltyCard(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not in_ledger_scope(TIER) and any(TIER_FIELDS.intersection(vals) for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "A new card gets its tier by qualification; a loyalty manager sets one by hand "
+                    "afterwards with the card's 'Change Tier' action."
+                )
+            )
         cards = super().create(vals_list)
         opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
-        if opening and not self.env.context.get("crm_loyalty_posting"):
+        if opening and not in_ledger_scope(POSTING):
+            # (superuser mode: data files and server code, never an RPC call)
+            if not self.env.su and not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+                raise AccessError(
+                    self.env._(
+                        "Card %s keeps a points ledger: only loyalty managers open it with points; "
+                        "create it with 0 points instead.",
+                        opening[0].display_name,
+                    )
+                )
             opening._ledger_open(self.env._("Initial balance"))
         return cards
 
@@ -138,28 +161,48 @@ class LoyaltyCard(models.Model):
     # --- the posting API ----------------------------------------------------------------------
 
     def _ledger_lock(self):
-        """Serialise balance changes: lock the cards' rows (SELECT ... FOR UPDATE, in id order).
+        """Serialise balance changes: lock the cards' rows, in id order.
 
-        Under Odoo's REPEATABLE READ, a second transaction waiting on the lock gets a serialisation
-        error when the first commits, and the request is retried with fresh balances.
+        ``FOR NO KEY UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks of foreign-key
+        checks, so quotations and reward lines referencing the card are not blocked; the lock
+        waits at most ``LOCK_TIMEOUT`` (then the request fails and is retried). Under Odoo's
+        REPEATABLE READ, a second transaction waiting on the lock gets a serialisation error
+        when the first commits, and the request is retried with fresh balances.
         """
         if not self:
             return
         self.flush_recordset(["points"])
         self.env.cr.execute(
-            SQL("SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE", tuple(sorted(self.ids)))
+            SQL(
+                """
+                SELECT set_config('crm_loyalty.lock_timeout', current_setting('lock_timeout'), true),
+                       set_config('lock_timeout', %(timeout)s, true);
+                SELECT id FROM loyalty_card WHERE id IN %(ids)s ORDER BY id FOR NO KEY UPDATE;
+                SELECT set_config('lock_timeout', current_setting('crm_loyalty.lock_timeout'), true);
+                """,
+                timeout=LOCK_TIMEOUT,
+                ids=tuple(sorted(self.ids)),
+            )
         )
         self.invalidate_recordset(["points"])
 
     def _ledger_history(self):
-        return self.env["loyalty.history"].sudo().with_context(crm_loyalty_posting=True)
+        # sudo: postings are authorised by the calling server code (source state, groups), not by
+        # the user's ACLs on history lines, which salespeople only read
+        return self.env["loyalty.history"].sudo()
 
     def _ledger_post_line(self, move_type, points, consume_from=None, **vals):
         """Post one immutable ledger line on this card and move its balance.
 
-        Every point movement of a ledger card goes through here: it locks the card row, refuses a
-        balance below zero, sets ``balance_after``, opens a lot for earned points (with its expiry
-        date) or consumes lots oldest-expiring first, and updates ``card.points``.
+        Every point movement of a ledger card goes through here: it locks the card row, sets
+        ``balance_after``, opens a lot for credited points (with its expiry date) or consumes
+        lots oldest-expiring first, and updates ``card.points``.
+
+        Redemptions, expiries and negative adjustments never take the balance below zero. A
+        reversal always posts (a cancel, a reset to draft or a credit note is never refused): it
+        takes back only the unexpired part of what it reverses (``expired_points``), and on a
+        program recording shortfalls at most the balance (``shortfall_points``); otherwise the
+        card goes negative, a debt that the next credited points pay back first.
 
         :param str move_type: ``earn`` | ``redeem`` | ``expire`` | ``adjust`` | ``reverse``
         :param float points: signed points: earn > 0; redeem and expire < 0; adjust either way;
@@ -193,13 +236,20 @@ class LoyaltyCard(models.Model):
                 return existing
         reversed_line = history.browse(vals.get("reversed_line_id"))
         self._ledger_check_sign(move_type, points, reversed_line, vals)
-        balance = ledger.round_points(self.points + points)
-        if balance < 0:
+        # opening a live card on the ledger: its (negative) balance is carried as it is
+        allow_negative = vals.pop("allow_negative", False) or move_type == "reverse"
+        old_balance = self.points
+        if move_type == "reverse":
+            points, vals["expired_points"], vals["shortfall_points"] = self._ledger_split_reversal(
+                points, reversed_line
+            )
+        balance = ledger.round_points(old_balance + points)
+        if balance < 0 and points < 0 and not allow_negative:
             raise UserError(
                 self.env._(
                     "Card %(card)s holds %(balance)s points: it cannot give %(points)s.",
                     card=self.display_name,
-                    balance=self.points,
+                    balance=old_balance,
                     points=-points,
                 )
             )
@@ -221,19 +271,60 @@ class LoyaltyCard(models.Model):
             line_vals.update(order_model="account.move", order_id=line_vals["invoice_id"])
         elif line_vals.get("sale_order_id"):
             line_vals.update(order_model="sale.order", order_id=line_vals["sale_order_id"])
-        if move_type in ("earn", "adjust") and points > 0 and "expiry_date" not in vals:
+        if move_type in ("earn", "adjust", "reverse") and points > 0 and "expiry_date" not in vals:
             line_vals["expiry_date"] = program._ledger_expiry_date(fields.Date.context_today(self, date))
-        consumptions = self._ledger_allocate(move_type, points, reversed_line, consume_from)
-        line = history.create(line_vals)
-        if consumptions:
-            self.env["crm.loyalty.lot.consumption"].sudo().with_context(crm_loyalty_posting=True).create(
-                [
-                    {"line_id": line.id, "lot_id": lot_id, "points": lot_points}
-                    for lot_id, lot_points in consumptions
-                ]
-            )
-        self.sudo().with_context(crm_loyalty_posting=True).points = balance
+        consumptions = (
+            self._ledger_allocate(move_type, points, reversed_line, consume_from, strict=not allow_negative)
+            if points
+            else []
+        )
+        # credited points pay the card's debt back first
+        repay = ledger.round_points(min(points, -old_balance)) if old_balance < 0 < points else 0.0
+        return self._ledger_record(line_vals, consumptions, repay)
+
+    def _ledger_record(self, line_vals, consumptions, repay):
+        """Write a posting: its line, its lot consumptions, its debt repayment, the balance."""
+        with ledger_scope(POSTING):
+            line = self._ledger_history().create(line_vals)
+            line._ledger_consume(consumptions)
+            if repay:
+                # taken once the posting's own lot movements are written
+                line._ledger_consume(self._ledger_take(repay, strict=False))
+            # sudo: the balance follows the posted line, whatever the user's rights on the card
+            self.sudo().points = line_vals["balance_after"]
         return line
+
+    def _ledger_split_reversal(self, points, reversed_line):
+        """``(points moved, expired part, shortfall part)`` of a reversal of ``points``, signed."""
+        expired_open, shortfall_open = reversed_line._open_uncollected()
+        if points > 0:
+            # undoing a take-back: what it did not take (shortfall, expired) moves nothing back
+            undo_shortfall = ledger.round_points(min(points, shortfall_open))
+            undo_expired = ledger.round_points(min(points - undo_shortfall, expired_open))
+            return ledger.round_points(points - undo_shortfall - undo_expired), undo_expired, undo_shortfall
+        taken, expired, shortfall = ledger.split_reversal(
+            -points, expired_open, self.points, self.program_id.crm_reversal_policy
+        )
+        return -taken, -expired, -shortfall
+
+    def _ledger_take(self, amount, first_lot=None, strict=True):
+        """Lots to consume for ``amount`` points, oldest-expiring first: [(lot id, points)]."""
+        lots = self._ledger_history().search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
+        lots.invalidate_recordset(["remaining_points"])
+        available = [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots]
+        if not strict:
+            amount = min(amount, ledger.round_points(sum(lot[2] for lot in available)))
+        try:
+            return ledger.allocate_fifo(available, amount, first_lot_id=first_lot.id if first_lot else None)
+        except ledger.InsufficientPoints as error:
+            raise UserError(
+                self.env._(
+                    "Card %(card)s: only %(available)s points are available in its lots, %(requested)s asked.",
+                    card=self.display_name,
+                    available=error.available,
+                    requested=error.requested,
+                )
+            ) from error
 
     def _ledger_check_sign(self, move_type, points, reversed_line, vals):
         if move_type == "earn" and points < 0:
@@ -258,32 +349,18 @@ class LoyaltyCard(models.Model):
         elif reversed_line:
             raise UserError(self.env._("Only reversing lines name a reversed line."))
 
-    def _ledger_allocate(self, move_type, points, reversed_line, consume_from):
+    def _ledger_allocate(self, move_type, points, reversed_line, consume_from, strict=True):
         """Lot movements of a posting: [(lot id, points taken (+) or given back (-))]."""
-        history = self._ledger_history()
         if points < 0:
             if move_type == "expire":
-                lots = consume_from
-            else:
-                lots = history.search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
-                if not consume_from and reversed_line.remaining_points:
-                    consume_from = reversed_line
-            lots.invalidate_recordset(["remaining_points"])
-            try:
+                consume_from.invalidate_recordset(["remaining_points"])
                 return ledger.allocate_fifo(
-                    [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots],
-                    -points,
-                    first_lot_id=consume_from.id if consume_from else None,
+                    [(lot.id, lot.expiry_date, lot.remaining_points) for lot in consume_from], -points
                 )
-            except ledger.InsufficientPoints as error:
-                raise UserError(
-                    self.env._(
-                        "Card %(card)s: only %(available)s points are available in its lots, %(requested)s asked.",
-                        card=self.display_name,
-                        available=error.available,
-                        requested=error.requested,
-                    )
-                ) from error
+            if not consume_from and reversed_line.remaining_points:
+                consume_from = reversed_line
+            # a reversal takes what the lots hold; the rest is the card's debt
+            return self._ledger_take(-points, first_lot=consume_from, strict=strict)
         if move_type == "reverse":
             # Giving back what the reversed line consumed: the same lots get their points again.
             consumed = defaultdict(float)
@@ -291,21 +368,110 @@ class LoyaltyCard(models.Model):
                 reversed_line.consumption_ids | reversed_line.reversal_line_ids.consumption_ids
             ):
                 consumed[consumption.lot_id] += consumption.points
-            release = ledger.release_lifo(
-                [(lot.id, lot.expiry_date, amount) for lot, amount in consumed.items()], points
-            )
-            return [(lot_id, -amount) for lot_id, amount in release]
+            lots = [(lot.id, lot.expiry_date, amount) for lot, amount in consumed.items()]
+            amount = min(points, ledger.round_points(sum(max(lot[2], 0.0) for lot in lots)))
+            return [(lot_id, -taken) for lot_id, taken in ledger.release_lifo(lots, amount)]
         return []
 
     def _ledger_open(self, reason):
-        """Open the ledger of cards holding points: one adjustment line (a lot) for their balance."""
+        """Open the ledger of cards (archived ones too) holding points or confirmed orders.
+
+        The points each confirmed order earned and redeemed are posted against the order (so
+        that a later cancel or credit note reverses them), and one adjustment carries the rest of
+        the balance. A negative balance opens negative (a debt), with a note on the card.
+        """
+        # sudo: the orders' point entries are read whatever the user may see of the orders
+        entries = (
+            self.env["sale.order.coupon.points"]
+            .sudo()
+            .search([("coupon_id", "in", self.ids), ("order_id.state", "=", "sale")])
+        )
+        reward_lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search(
+                [("coupon_id", "in", self.ids), ("order_id.state", "=", "sale"), ("points_cost", "!=", 0)]
+            )
+        )
         for card in self:
             card._ledger_lock()
             balance = card.points
-            if not ledger.round_points(balance):
+            orders = {}
+            for entry in entries.filtered(lambda e, card=card: e.coupon_id == card):
+                orders.setdefault(entry.order_id, [0.0, 0.0])[0] += entry.points
+            for line in reward_lines.filtered(lambda line, card=card: line.coupon_id == card):
+                orders.setdefault(line.order_id, [0.0, 0.0])[1] += line.points_cost
+            if not ledger.round_points(balance) and not orders:
                 continue
-            card.sudo().with_context(crm_loyalty_posting=True).points = 0.0
-            card._ledger_post("adjust", balance, reason=reason, description=reason, source_type="manual")
+            with ledger_scope(POSTING):
+                # sudo: the balance is moved to the opening lines posted right after
+                card.sudo().points = 0.0
+            rest = balance
+            for order, (earned, cost) in sorted(orders.items(), key=lambda item: item[0].id):
+                vals = {
+                    "sale_order_id": order.id,
+                    "source_type": "sale_order",
+                    "description": order.display_name,
+                }
+                if ledger.round_points(earned) > 0:
+                    card._ledger_post(
+                        "earn",
+                        earned,
+                        source_key=f"sale.order:{order.id}:earn",
+                        base_points=earned,
+                        earn_multiplier=1.0,
+                        date=order.date_order,
+                        **vals,
+                    )
+                    rest -= earned
+                if ledger.round_points(cost) > 0:
+                    card._ledger_post(
+                        "redeem",
+                        -cost,
+                        source_key=f"sale.order:{order.id}:redeem",
+                        allow_negative=True,
+                        **vals,
+                    )
+                    rest += cost
+            if ledger.round_points(rest):
+                card._ledger_post(
+                    "adjust",
+                    rest,
+                    reason=reason,
+                    description=reason,
+                    source_type="manual",
+                    allow_negative=True,
+                )
+            if ledger.round_points(balance) < 0:
+                card.sudo().message_post(
+                    body=self.env._(
+                        "The points ledger opened this card with a negative balance of %s points: a debt "
+                        "that the next points earned pay back first.",
+                        balance,
+                    )
+                )
+
+    def _ledger_transfer_to(self, target):
+        """Move this card's whole balance to ``target`` (contact merge): its open lots move with
+        their expiry dates; a debt moves as a debt."""
+        self.ensure_one()
+        (self | target)._ledger_lock()
+        reason = self.env._("Contact merge: card %(card)s into %(kept)s", card=self.code, kept=target.code)
+        vals = {"reason": reason, "description": reason, "source_type": "manual", "allow_negative": True}
+        lots = [
+            (lot.expiry_date, lot.remaining_points)
+            for lot in self._ledger_history().search(
+                [("card_id", "=", self.id), ("remaining_points", ">", 0)], order="id"
+            )
+        ]
+        balance = self.points
+        self._ledger_post("adjust", -balance, **vals)
+        moved = 0.0
+        for expiry_date, points in lots:
+            target._ledger_post("adjust", points, expiry_date=expiry_date, **vals)
+            moved += points
+        if ledger.round_points(balance - moved):
+            target._ledger_post("adjust", balance - moved, **vals)
 
     def _ledger_slot(self, source_key):
         return self._ledger_history().search(
@@ -346,22 +512,19 @@ class LoyaltyCard(models.Model):
             **vals,
         )
 
-    def _ledger_sync(
-        self, source_key, target, move_type, reverse_of=None, cap_to_balance=False, once=False, **vals
-    ):
+    def _ledger_sync(self, source_key, target, move_type, reverse_of=None, once=False, **vals):
         """Bring the net points posted for ``source_key`` to ``target``.
 
         Moving towards ``move_type``'s sign posts a ``move_type`` line (or, for ``reverse``,
         reversing lines against ``reverse_of``, latest first); moving back (always when ``target``
-        is 0) reverses the source's own lines, latest first. ``cap_to_balance`` limits a debit to
-        the card's balance (credit notes must post even when the customer already spent the
-        points). With ``once``, a source that already posted keeps its lines until ``target``
+        is 0) reverses the source's own lines, latest first (see ``_ledger_post_line`` for what a
+        reversal takes when the points are spent or expired). With ``once``, a source that already posted keeps its lines until ``target``
         is 0 (credit notes: the take-back is computed when posted, not again on later changes).
         """
         self.ensure_one()
         self._ledger_lock()
         slot = self._ledger_slot(source_key)
-        net = ledger.round_points(sum(slot.mapped("points")))
+        net = ledger.round_points(sum(line._effective_points() for line in slot))
         diff = ledger.round_points(target - net)
         if not diff or (once and net and ledger.round_points(target)):
             return
@@ -376,8 +539,6 @@ class LoyaltyCard(models.Model):
             # undo this source's own postings (not the lines that reverse one of them)
             targets = slot.filtered(lambda line: line.reversed_line_id not in slot).sorted("id", reverse=True)
         left = abs(diff)
-        if cap_to_balance and diff < 0:
-            left = min(left, max(self.points, 0.0))
         for line in targets:
             net = line._net_points()
             if left <= 0:
@@ -393,72 +554,6 @@ class LoyaltyCard(models.Model):
                 **vals,
             )
             left = ledger.round_points(left - amount)
-
-    # --- expiry ---------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_expire_points(self):
-        """Post an expiry line for every lot past its expiry date that still holds points."""
-        today = fields.Date.context_today(self)
-        lots = (
-            self.env["loyalty.history"]
-            .sudo()
-            .search(
-                [("expiry_date", "<", today), ("remaining_points", ">", 0)], order="card_id, expiry_date, id"
-            )
-        )
-        lots_by_card = defaultdict(list)
-        for lot in lots:
-            lots_by_card[lot.card_id].append(lot)
-        for card, card_lots in lots_by_card.items():
-            card._ledger_lock()
-            for lot in card_lots:
-                lot.invalidate_recordset(["remaining_points"])
-                if lot.remaining_points <= 0:
-                    continue
-                card._ledger_post(
-                    "expire",
-                    -lot.remaining_points,
-                    consume_from=lot,
-                    source_type="expiry",
-                    source_key=f"expiry:{lot.id}",
-                    description=self.env._("Points earned on %s expired", lot.date.date()),
-                )
-
-    @api.model
-    def _cron_notify_expiring_points(self):
-        """Email customers whose points expire within their program's notice period (once per lot date)."""
-        today = fields.Date.context_today(self)
-        template = self.env.ref("crm_loyalty.mail_template_points_expiring", raise_if_not_found=False)
-        programs = (
-            self.env["loyalty.program"]
-            .sudo()
-            .search([("ledger_enabled", "=", True), ("expiry_notice_days", ">", 0)])
-        )
-        if not template or not programs:
-            return
-        for program in programs:
-            limit = today + timedelta(days=program.expiry_notice_days)
-            groups = (
-                self.env["loyalty.history"]
-                .sudo()
-                ._read_group(
-                    [
-                        ("program_id", "=", program.id),
-                        ("remaining_points", ">", 0),
-                        ("expiry_date", ">=", today),
-                        ("expiry_date", "<=", limit),
-                        ("card_id.partner_id", "!=", False),
-                    ],
-                    ["card_id"],
-                    ["expiry_date:max"],
-                )
-            )
-            for card, last_expiry in groups:
-                if card.expiry_notified_until and card.expiry_notified_until >= last_expiry:
-                    continue
-                template.send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
-                card.sudo().expiry_notified_until = last_expiry
 
     def _compute_crm_qualifying_amount(self):
         self.crm_qualifying_amount = 0.0
@@ -584,9 +679,10 @@ class LoyaltyCard(models.Model):
             move_type in ("earn", "reverse")
             and program.crm_tier_basis == "points"
             and program.crm_tier_ids
-            and not self.env.context.get("crm_loyalty_tier_evaluating")
+            and not in_ledger_scope(TIER)
         ):
-            self.sudo().with_context(crm_loyalty_tier_evaluating=True)._crm_tier_evaluate()
+            # sudo: re-qualification follows the posting, whoever posted it
+            self.sudo()._crm_tier_evaluate()
         return line
 
     def _crm_tier_evaluate(self, today=None):
@@ -595,14 +691,23 @@ class LoyaltyCard(models.Model):
         today = today or fields.Date.context_today(self)
         histories = self.env["loyalty.tier.history"]
         cards = self.filtered(lambda c: c.partner_id and c.active and c.program_id.crm_tier_ids)
-        for program, program_cards in cards.grouped("program_id").items():
-            histories |= program_cards._crm_tier_evaluate_program(program, today)
+        with ledger_scope(TIER):
+            for program, program_cards in cards.grouped("program_id").items():
+                histories |= program_cards._crm_tier_evaluate_program(program, today)
         return histories
 
     def _crm_tier_evaluate_program(self, program, today):
         tiers = program.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_qualifying_amounts(program, today)
+        # sudo: tier history is the server's record of the evaluation
+        last_downgrade = dict(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            ._read_group(
+                [("card_id", "in", self.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+            )
+        )
         members = [
             {
                 "key": card.id,
@@ -610,6 +715,7 @@ class LoyaltyCard(models.Model):
                 "rank": rank_of.get(card.crm_tier_id.id, 0),
                 "start": card.crm_tier_start_date or card.create_date.date(),
                 "last_review": card.crm_tier_review_date,
+                "last_downgrade": last_downgrade.get(card),
             }
             for card in self
         ]
@@ -619,6 +725,7 @@ class LoyaltyCard(models.Model):
             program.crm_tier_downgrade_policy,
             program.crm_tier_requalification,
             today,
+            window_months=program.crm_tier_window_months,
         )
         reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
         if reviewed_ids:
@@ -642,66 +749,121 @@ class LoyaltyCard(models.Model):
                     "trigger": "anniversary" if reviewed else "realtime",
                 }
             )
-        for rank, card_ids in changed.items():
-            self.browse(card_ids).with_context(crm_loyalty_tier_evaluating=True).write(
-                {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
-            )
-        histories = self.env["loyalty.tier.history"].create(history_vals)
-        histories._send_tier_mails()
+        with ledger_scope(TIER):
+            for rank, card_ids in changed.items():
+                self.browse(card_ids).write(
+                    {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
+                )
+        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
+        known = set(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            .search([("card_id", "in", [vals["card_id"] for vals in history_vals])])
+            .card_id.ids
+        )
+        # sudo: tier history is written by the server only (read-only for every group)
+        histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
+        histories.filtered(
+            lambda h: h.old_tier_id or h.card_id.id in known or h.new_tier_id != tiers[:1]
+        )._send_tier_mails()
         return histories
 
     def write(self, vals):
-        ctx = self.env.context
-        # A tier set by hand is recorded (and mailed) like an automatic change.
-        record_tiers = "crm_tier_id" in vals and not ctx.get("crm_loyalty_tier_evaluating")
-        old_tiers = {card.id: card.crm_tier_id for card in self} if record_tiers else {}
-        ledger_cards = self.browse()
-        if "points" in vals and not ctx.get("crm_loyalty_posting"):
-            ledger_cards = self.filtered("program_id.ledger_enabled")
-        if ledger_cards:
-            # The points of a ledger card move only by posting.
-            if not ctx.get("crm_loyalty_stock_skip"):
+        tier_fields = TIER_FIELDS.intersection(vals)
+        if tier_fields and not in_ledger_scope(TIER):
+            raise UserError(
+                self.env._(
+                    "The tier of card %s changes by qualification, or by hand through its 'Change Tier' "
+                    "action (loyalty managers, with a reason).",
+                    self[:1].display_name,
+                )
+            )
+        if "program_id" in vals and not in_ledger_scope(POSTING):
+            moved = self.filtered(lambda card: card.program_id.id != vals["program_id"])
+            # sudo: whether a card has ledger lines does not depend on what the user may read
+            if moved and self.env["loyalty.history"].sudo().search_count(
+                [("card_id", "in", moved.ids), ("move_type", "!=", False)], limit=1
+            ):
                 raise UserError(
                     self.env._(
-                        "The points of card %s are kept by the ledger: post an adjustment instead of editing them.",
-                        ledger_cards[0].display_name,
+                        "Card %s has posted ledger lines: it cannot move to another program.",
+                        moved[0].display_name,
                     )
                 )
-            # sale_loyalty's own point arithmetic on a ledger card: the ledger posts it instead.
-            other_vals = {key: value for key, value in vals.items() if key != "points"}
-            res = super(LoyaltyCard, self - ledger_cards).write(vals)
-            if other_vals:
-                super(LoyaltyCard, ledger_cards).write(other_vals)
-        else:
-            res = super().write(vals)
-        if record_tiers:
-            self._crm_tier_record_manual_change(old_tiers, vals)
+        ledger_cards = self.browse()
+        if "points" in vals and not in_ledger_scope(POSTING):
+            ledger_cards = self.filtered("program_id.ledger_enabled")
+        if not ledger_cards:
+            return super().write(vals)
+        # The points of a ledger card move only by posting.
+        if not in_ledger_scope(STOCK_SKIP):
+            raise UserError(
+                self.env._(
+                    "The points of card %s are kept by the ledger: post an adjustment instead of editing them.",
+                    ledger_cards[0].display_name,
+                )
+            )
+        # sale_loyalty's own point arithmetic on a ledger card: the ledger posts it instead.
+        other_vals = {key: value for key, value in vals.items() if key != "points"}
+        res = super(LoyaltyCard, self - ledger_cards).write(vals)
+        if other_vals:
+            super(LoyaltyCard, ledger_cards).write(other_vals)
         return res
 
-    def _crm_tier_record_manual_change(self, old_tiers, vals):
-        changed = self.filtered(lambda card: card.crm_tier_id != old_tiers[card.id])
-        if not changed:
-            return
-        if "crm_tier_date" not in vals:
-            changed.with_context(crm_loyalty_tier_evaluating=True).write(
-                {"crm_tier_date": fields.Date.context_today(self)}
+    def action_crm_tier_change(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Change Tier"),
+            "type": "ir.actions.act_window",
+            "view_mode": "form",
+            "res_model": "crm.loyalty.tier.wizard",
+            "target": "new",
+            "context": {"default_card_id": self.id},
+        }
+
+    def _crm_tier_set_manual(self, tier, reason):
+        """Set this card's tier by hand: loyalty managers only, with a reason, recorded in the
+        tier history (and mailed like an automatic change)."""
+        self.ensure_one()
+        if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers change a card's tier by hand."))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Card %s: give the reason of the tier change.", self.display_name))
+        if tier and tier.program_id != self.program_id:
+            raise UserError(
+                self.env._(
+                    "Tier %(tier)s belongs to another program than card %(card)s.",
+                    tier=tier.display_name,
+                    card=self.display_name,
+                )
             )
-        self.env["loyalty.tier.history"].create(
-            [
+        old_tier = self.crm_tier_id
+        if tier == old_tier:
+            return self.env["loyalty.tier.history"]
+        today = fields.Date.context_today(self)
+        with ledger_scope(TIER):
+            # sudo: the group was checked above; salespeople's card ACL does not decide this
+            self.sudo().write({"crm_tier_id": tier.id, "crm_tier_date": today})
+        # sudo: tier history is written by the server only (read-only for every group)
+        history = (
+            self.env["loyalty.tier.history"]
+            .sudo()
+            .create(
                 {
-                    "card_id": card.id,
-                    "date": fields.Date.context_today(self),
-                    "old_tier_id": old_tiers[card.id].id,
-                    "new_tier_id": card.crm_tier_id.id,
-                    "change": "upgrade"
-                    if _tier_key(card.crm_tier_id) > _tier_key(old_tiers[card.id])
-                    else "downgrade",
-                    "qualifying_amount": card.crm_qualifying_amount,
+                    "card_id": self.id,
+                    "date": today,
+                    "old_tier_id": old_tier.id,
+                    "new_tier_id": tier.id,
+                    "change": "upgrade" if _tier_key(tier) > _tier_key(old_tier) else "downgrade",
+                    "qualifying_amount": self.crm_qualifying_amount,
                     "trigger": "manual",
+                    "reason": reason.strip(),
+                    "user_id": self.env.uid,
                 }
-                for card in changed
-            ]
-        )._send_tier_mails()
+            )
+        )
+        history._send_tier_mails()
+        return history
 
     @api.model
     def _cron_tier_requalify(self):

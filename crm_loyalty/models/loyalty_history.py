@@ -1,14 +1,66 @@
+import contextlib
+import contextvars
+from collections import defaultdict
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-# Context keys of the ledger (see loyalty_card.py):
-# - crm_loyalty_posting: set by loyalty.card._ledger_post only; the one way ledger lines and
-#   ledger card balances are written.
-# - crm_loyalty_stock_skip: set around sale_loyalty's own flows (confirm, cancel, reward lines);
-#   their direct point writes and history create/delete on ledger cards are left out because the
-#   ledger posts (or reverses) the same movements itself right after.
+# Server-side scopes of the ledger. A context key can be sent by any RPC client, so nothing is
+# authorised by the context: these scopes live in a ContextVar (one per thread, i.e. per request)
+# that only server code entering ``ledger_scope()`` sets, for the duration of that call.
+# - POSTING: set by loyalty.card._ledger_post_line only; the one way ledger lines, lot
+#   consumptions and ledger card balances are written.
+# - STOCK_SKIP: set around sale_loyalty's own flows (confirm, cancel, reward lines, coupon
+#   generation, partner merge); their direct point writes and history create/delete on ledger
+#   cards are left out because the ledger posts (or reverses) the same movements itself after.
+# - TIER: set by the tier evaluation and the manual tier change; the one way a card's tier moves.
+POSTING = "posting"
+STOCK_SKIP = "stock_skip"
+TIER = "tier"
+_LEDGER_SCOPES = contextvars.ContextVar("crm_loyalty_ledger_scopes", default=frozenset())
+
+
+@contextlib.contextmanager
+def ledger_scope(*scopes):
+    """Run the enclosed server code inside the given ledger scopes (POSTING, STOCK_SKIP, TIER)."""
+    token = _LEDGER_SCOPES.set(_LEDGER_SCOPES.get() | frozenset(scopes))
+    try:
+        yield
+    finally:
+        _LEDGER_SCOPES.reset(token)
+
+
+def in_ledger_scope(scope):
+    return scope in _LEDGER_SCOPES.get()
+
+
+# cards per batch of the expiry crons: one commit per batch, so a failure loses one batch, and
+# the lots or marks already posted make a new run resume where it stopped
+CRON_BATCH = 500
+# at most one 'expiring soon' email per card within this many days
+EXPIRY_NOTICE_INTERVAL = 7
+
+# fields of loyalty.history only the ledger writes
+LEDGER_FIELDS = {
+    "move_type",
+    "balance_after",
+    "expiry_date",
+    "earn_multiplier",
+    "base_points",
+    "idempotency_key",
+    "source_key",
+    "reversed_line_id",
+    "reason",
+    "expired_points",
+    "shortfall_points",
+    "sale_order_id",
+    "invoice_id",
+    "source_type",
+}
 MOVE_TYPES = [
     ("earn", "Earn"),
     ("redeem", "Redeem"),
@@ -45,9 +97,14 @@ class LoyaltyHistory(models.Model):
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True, string="Customer")
     program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
-    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null")
+    # the source of a posted line is kept for good: its order or invoice cannot be deleted
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="restrict")
     invoice_id = fields.Many2one(
-        "account.move", readonly=True, index="btree_not_null", help="Invoice or credit note of the movement."
+        "account.move",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="Invoice or credit note of the movement.",
     )
     source_type = fields.Selection(SOURCE_TYPES, readonly=True)
     expiry_date = fields.Date(
@@ -57,6 +114,16 @@ class LoyaltyHistory(models.Model):
         compute="_compute_remaining_points",
         store=True,
         help="Points of this earned lot not yet redeemed, expired or reversed.",
+    )
+    expired_points = fields.Float(
+        readonly=True,
+        help="Reversals: points of the reversed lot that had already expired (taken once by the "
+        "expiry), so not taken again. Signed like the points.",
+    )
+    shortfall_points = fields.Float(
+        readonly=True,
+        help="Reversals on a program recording shortfalls: points due but not taken back because "
+        "the balance was short. Signed like the points.",
     )
     earn_multiplier = fields.Float(readonly=True, help="Multiplier applied to the base points (tiers).")
     base_points = fields.Float(readonly=True, help="Points before the earn multiplier.")
@@ -110,42 +177,56 @@ class LoyaltyHistory(models.Model):
         for line in self:
             line.points = line.issued - line.used
 
-    @api.depends("points", "move_type", "lot_consumption_ids.points")
+    @api.depends("points", "move_type", "lot_consumption_ids.points", "consumption_ids.points")
     def _compute_remaining_points(self):
-        lots = self.filtered(lambda line: line.move_type in ("earn", "adjust") and line.points > 0)
+        # A lot is any line crediting points. A reversal giving points back first refills the
+        # lots its reversed line consumed (releases: its negative consumptions); the rest, if any,
+        # is a lot of its own.
+        lots = self.filtered(lambda line: line.move_type in ("earn", "adjust", "reverse") and line.points > 0)
         (self - lots).remaining_points = 0.0
         for lot in lots:
-            lot.remaining_points = lot.points - sum(lot.lot_consumption_ids.mapped("points"))
+            released = -sum(c.points for c in lot.consumption_ids if c.points < 0)
+            lot.remaining_points = lot.points - released - sum(lot.lot_consumption_ids.mapped("points"))
+
+    def _ledger_card_ids(self, card_ids):
+        # sudo: which cards keep a ledger is a property of their program, whatever the user reads
+        cards = self.env["loyalty.card"].sudo().browse(filter(None, card_ids)).exists()
+        return set(cards.filtered("program_id.ledger_enabled").ids)
 
     @api.model_create_multi
     def create(self, vals_list):
-        posting = self.env.context.get("crm_loyalty_posting")
-        if not posting:
-            card_ids = {vals.get("card_id") for vals in vals_list}
-            ledger_card_ids = set(
-                self.env["loyalty.card"].sudo().browse(card_ids).filtered("program_id.ledger_enabled").ids
-            )
-            if self.env.context.get("crm_loyalty_stock_skip"):
+        if not in_ledger_scope(POSTING):
+            ledger_card_ids = self._ledger_card_ids({vals.get("card_id") for vals in vals_list})
+            if in_ledger_scope(STOCK_SKIP):
                 vals_list = [vals for vals in vals_list if vals.get("card_id") not in ledger_card_ids]
-            elif any(vals.get("card_id") in ledger_card_ids or vals.get("move_type") for vals in vals_list):
+            elif any(
+                vals.get("card_id") in ledger_card_ids or LEDGER_FIELDS.intersection(vals)
+                for vals in vals_list
+            ):
                 raise UserError(
                     self.env._(
-                        "Points of a ledger card move only through ledger postings (loyalty.card._ledger_post)."
+                        "Points of a ledger card move only through ledger postings: use the card's "
+                        "'Adjust Points' action to correct a balance."
                     )
                 )
         return super().create(vals_list)
 
     def write(self, vals):
-        if self.filtered("move_type"):
+        if not in_ledger_scope(POSTING) and (
+            self.filtered("move_type")
+            or LEDGER_FIELDS.intersection(vals)
+            or self._ledger_card_ids(set(self.card_id.ids) | {vals.get("card_id")})
+        ):
             raise UserError(
                 self.env._(
-                    "Posted ledger lines cannot be changed; post a reversing line or an adjustment instead."
+                    "Posted ledger lines and the history of ledger cards cannot be changed; post a "
+                    "reversing line or an adjustment instead."
                 )
             )
         return super().write(vals)
 
     def unlink(self):
-        if self.env.context.get("crm_loyalty_stock_skip"):
+        if in_ledger_scope(STOCK_SKIP):
             # sale_loyalty deletes an order's history on cancel; ledger lines are reversed instead.
             self = self.filtered(lambda line: not line.move_type)  # noqa: PLW0642
         return super().unlink()
@@ -159,10 +240,135 @@ class LoyaltyHistory(models.Model):
                 )
             )
 
+    def _ledger_consume(self, movements):
+        """Record this posting's lot movements: ``[(lot id, points taken (+) or given back (-))]``."""
+        if movements:
+            # sudo: consumptions are written by the ledger only (read-only for every group)
+            self.env["crm.loyalty.lot.consumption"].sudo().create(
+                [{"line_id": self.id, "lot_id": lot_id, "points": points} for lot_id, points in movements]
+            )
+
+    def _effective_points(self):
+        """Points this line accounts for: moved, plus (reversals) the expired and shortfall parts
+        that were due but not moved."""
+        return self.points + self.expired_points + self.shortfall_points
+
     def _net_points(self):
         """Points of this line still in effect: its own plus what its reversals (net) moved back."""
         self.ensure_one()
-        return self.points + sum(reversal._net_points() for reversal in self.reversal_line_ids)
+        return self._effective_points() + sum(reversal._net_points() for reversal in self.reversal_line_ids)
+
+    def _net_uncollected(self):
+        """``(expired, shortfall)`` parts of this line net of the reversals undoing them (signed)."""
+        expired, shortfall = self.expired_points, self.shortfall_points
+        for reversal in self.reversal_line_ids:
+            rev_expired, rev_shortfall = reversal._net_uncollected()
+            expired, shortfall = expired + rev_expired, shortfall + rev_shortfall
+        return expired, shortfall
+
+    def _open_uncollected(self):
+        """``(expired, shortfall)`` still open on this line, >= 0: for a lot, its points that
+        expired and that no reversal (still in effect) accounted for yet; for a reversal, the
+        expired and shortfall parts that no reversal of it undid yet."""
+        self.ensure_one()
+        if self.move_type == "reverse":
+            expired, shortfall = self._net_uncollected()
+            return max(-expired, 0.0), max(-shortfall, 0.0)
+        consumed = sum(
+            self.lot_consumption_ids.filtered(lambda c: c.line_id.move_type == "expire").mapped("points")
+        )
+        accounted = sum(reversal._net_uncollected()[0] for reversal in self.reversal_line_ids)
+        return max(consumed + accounted, 0.0), 0.0
+
+    # --- expiry crons ---------------------------------------------------------------------------
+
+    def _cron_commit_batch(self, done, remaining):
+        """Report a cron batch and commit it (not in tests, whose transaction must stay open)."""
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if (
+            self.env.context.get("ir_cron_progress_id")
+            and not odoo_module.current_test
+            and not self.env.registry.in_test_mode()
+        ):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _cron_expire_points(self):
+        """Post an expiry line for every lot past its expiry date that still holds points, card
+        by card, in batches of ``CRON_BATCH`` cards (each its own commit in a scheduled run)."""
+        today = fields.Date.context_today(self)
+        domain = [("expiry_date", "<", today), ("remaining_points", ">", 0)]
+        # sudo: the scheduled job runs for every card, whoever its user is
+        card_ids = sorted({card.id for (card,) in self.sudo()._read_group(domain, ["card_id"])})
+        for start in range(0, len(card_ids), CRON_BATCH):
+            batch = card_ids[start : start + CRON_BATCH]
+            lots = self.sudo().search([*domain, ("card_id", "in", batch)], order="card_id, expiry_date, id")
+            for card, card_lots in lots.grouped("card_id").items():
+                card._ledger_lock()
+                for lot in card_lots:
+                    lot.invalidate_recordset(["remaining_points"])
+                    if lot.remaining_points <= 0:
+                        continue
+                    card._ledger_post(
+                        "expire",
+                        -lot.remaining_points,
+                        consume_from=lot,
+                        source_type="expiry",
+                        source_key=f"expiry:{lot.id}",
+                        description=self.env._("Points earned on %s expired", lot.date.date()),
+                    )
+            self._cron_commit_batch(start + len(batch), max(len(card_ids) - start - len(batch), 0))
+            self.env.invalidate_all()
+
+    @api.model
+    def _cron_notify_expiring_points(self):
+        """Email customers whose points expire within their program's notice period: once per
+        expiry date and at most once a week per card, only to partners who accept mails."""
+        today = fields.Date.context_today(self)
+        template = self.env.ref("crm_loyalty.mail_template_points_expiring", raise_if_not_found=False)
+        # sudo: the scheduled job reads every program and lot
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .search([("ledger_enabled", "=", True), ("expiry_notice_days", ">", 0)])
+        )
+        if not template or not programs:
+            return
+        due = {}  # card -> latest expiry date to announce
+        for program in programs:
+            limit = today + timedelta(days=program.expiry_notice_days)
+            for card, last_expiry in self.sudo()._read_group(
+                [
+                    ("program_id", "=", program.id),
+                    ("remaining_points", ">", 0),
+                    ("expiry_date", ">=", today),
+                    ("expiry_date", "<=", limit),
+                    ("card_id.partner_id", "!=", False),
+                ],
+                ["card_id"],
+                ["expiry_date:max"],
+            ):
+                if card.expiry_notified_until and card.expiry_notified_until >= last_expiry:
+                    continue
+                if card.expiry_notified_date and card.expiry_notified_date > today - timedelta(
+                    days=EXPIRY_NOTICE_INTERVAL
+                ):
+                    continue
+                due[card] = last_expiry
+        cards = self.env["loyalty.card"].union(*due)
+        contactable = cards.partner_id._crm_loyalty_contactable()
+        cards = cards.filtered(lambda card: card.partner_id in contactable).sorted("id")
+        for start in range(0, len(cards), CRON_BATCH):
+            batch = cards[start : start + CRON_BATCH]
+            template.send_mail_batch(batch.ids, email_layout_xmlid="mail.mail_notification_light")
+            by_date = defaultdict(list)
+            for card in batch:
+                by_date[due[card]].append(card.id)
+            for last_expiry, ids in by_date.items():
+                self.env["loyalty.card"].sudo().browse(ids).write(
+                    {"expiry_notified_until": last_expiry, "expiry_notified_date": today}
+                )
+            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0))
 
     def action_open_source(self):
         self.ensure_one()

@@ -33,6 +33,19 @@ class LoyaltyProgram(models.Model):
         help="When the points of an order are credited: at order confirmation (Odoo's standard) "
         "or when its customer invoices are posted, in proportion to the invoiced amount.",
     )
+    crm_reversal_policy = fields.Selection(
+        [
+            ("debt", "The card goes negative (a debt)"),
+            ("shortfall", "Take at most the balance; record the shortfall"),
+        ],
+        string="Points Already Spent",
+        default="debt",
+        required=True,
+        help="When a cancellation, a reset to draft or a credit note takes back points the customer "
+        "already spent: either the card goes negative, a debt that the next points earned pay "
+        "back first, or the reversal takes what is left and records the shortfall on its line. "
+        "The sale or accounting operation itself is never refused.",
+    )
     points_validity = fields.Integer(
         help="How long earned points stay usable; 0 means they never expire.",
     )
@@ -111,7 +124,14 @@ class LoyaltyProgram(models.Model):
         help="Value of one point in the program's currency, used for the outstanding liability.",
     )
 
-    @api.constrains("ledger_enabled", "program_type", "earn_trigger", "points_validity", "expiry_notice_days")
+    @api.constrains(
+        "ledger_enabled",
+        "program_type",
+        "earn_trigger",
+        "points_validity",
+        "expiry_notice_days",
+        "crm_tier_ids",
+    )
     def _check_ledger_settings(self):
         for program in self:
             if program.ledger_enabled and program.program_type != "loyalty":
@@ -125,6 +145,24 @@ class LoyaltyProgram(models.Model):
                 raise ValidationError(
                     self.env._(
                         "Program %s: earning on invoices and point expiry need the auditable points ledger; enable it first.",
+                        program.name,
+                    )
+                )
+            if not program.ledger_enabled and any(tier.multiplier != 1 for tier in program.crm_tier_ids):
+                raise ValidationError(
+                    self.env._(
+                        "Program %s: tier earning multipliers apply to ledger postings only; enable the "
+                        "auditable points ledger, or set the multipliers to 1.",
+                        program.name,
+                    )
+                )
+            # pos_loyalty (not a dependency) writes card points and history directly
+            if program.ledger_enabled and program._fields.get("pos_ok") and program.pos_ok:
+                raise ValidationError(
+                    self.env._(
+                        "Program %s keeps an auditable points ledger, which the Point of Sale cannot post "
+                        "to yet: untick 'Point of Sale' on the program, or keep a program without ledger "
+                        "for the shop.",
                         program.name,
                     )
                 )
@@ -153,12 +191,68 @@ class LoyaltyProgram(models.Model):
             )
         else:
             opening = self.browse()
+        if "earn_trigger" in vals:
+            self._crm_check_earn_trigger_change(vals["earn_trigger"])
         res = super().write(vals)
+        if "pos_ok" in vals:  # pos_loyalty's field: no constraint can name it without the dependency
+            self._check_ledger_settings()
         if opening:
-            opening.coupon_ids._ledger_open(
-                self.env._("Opening balance: points held when the ledger was enabled")
+            # archived cards too: their balance is part of the program's liability
+            cards = (
+                self.env["loyalty.card"]
+                .with_context(active_test=False)
+                .search([("program_id", "in", opening.ids)])
             )
+            cards._ledger_open(self.env._("Opening balance: points held when the ledger was enabled"))
         return res
+
+    def _crm_check_earn_trigger_change(self, trigger):
+        """Refuse moving the earn trigger of a program that already credited points: orders
+        earned on confirmation would earn again on their invoices, or invoiced ones never."""
+        changed = self.filtered(lambda program: program.earn_trigger != trigger)
+        if not changed:
+            return
+        # sudo: whether points were posted does not depend on what the user may read
+        posted = (
+            self.env["loyalty.history"]
+            .sudo()
+            .search([("program_id", "in", changed.ids), ("move_type", "in", ("earn", "reverse"))], limit=1)
+        )
+        confirmed = (
+            self.env["sale.order.coupon.points"]
+            .sudo()
+            .search([("coupon_id.program_id", "in", changed.ids), ("order_id.state", "=", "sale")], limit=1)
+        )
+        if posted or confirmed:
+            program = (posted.program_id or confirmed.coupon_id.program_id)[:1]
+            raise ValidationError(
+                self.env._(
+                    "Program %s already credited points on orders or invoices: its earn trigger cannot change "
+                    "any more. Archive it and start a new program with the other trigger.",
+                    program.name,
+                )
+            )
+
+    def _program_type_default_values(self):
+        # The web client's program action asks for the ledger on new loyalty programs (a default,
+        # so a context key is enough: the ledger is the stricter mode); ORM creations and stock
+        # tests keep stock behaviour.
+        values = super()._program_type_default_values()
+        if self.env.context.get("crm_loyalty_ledger_default"):
+            for program_type, defaults in values.items():
+                defaults["ledger_enabled"] = program_type == "loyalty"
+        return values
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if (
+            self.env.context.get("crm_loyalty_ledger_default")
+            and "ledger_enabled" in fields_list
+            and values.get("program_type") == "loyalty"
+        ):
+            values["ledger_enabled"] = True
+        return values
 
     def _ledger_expiry_date(self, day):
         """Expiry date of points earned on ``day`` under this program (None: never)."""

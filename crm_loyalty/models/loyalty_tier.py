@@ -57,9 +57,6 @@ class LoyaltyTier(models.Model):
         for tier in self:
             tier.member_count = counts.get(tier, 0)
 
-    @api.model
-    def _ranked(self, program):
-        """The program's tiers from the lowest to the highest qualifying amount."""
-        return self.search([("program_id", "=", program.id)]).sorted(
-            lambda t: (t.min_amount, t.sequence, t.id)
-        )
+    @api.constrains("multiplier", "program_id")
+    def _check_multiplier_needs_ledger(self):
+        self.program_id._check_ledger_settings()

@@ -27,13 +27,16 @@ class LoyaltyTierHistory(models.Model):
         required=True,
         default="realtime",
     )
+    reason = fields.Text(readonly=True, help="Why the tier was set by hand (manual changes).")
+    user_id = fields.Many2one("res.users", string="Changed By", readonly=True)
 
     def _send_tier_mails(self):
         """Mail each member about its upgrade or downgrade, with the program's template."""
         if self.env.context.get("loyalty_no_mail"):
             return
         by_template = {}
-        for history in self.filtered("card_id.partner_id"):
+        contactable = self.card_id.partner_id._crm_loyalty_contactable()
+        for history in self.filtered(lambda h: h.card_id.partner_id in contactable):
             program = history.program_id
             template = (
                 program.crm_tier_upgrade_template_id

@@ -84,3 +84,16 @@ class ResPartner(models.Model):
             "res_id": self.crm_loyalty_card_id.id,
             "view_mode": "form",
         }
+
+    def _crm_loyalty_contactable(self):
+        """The partners loyalty mails may reach: an email, not blacklisted, and not marked
+        do-not-contact by crm_ror when it is installed (read softly: no dependency)."""
+        partners = self.filtered(
+            lambda partner: partner.active and partner.email and not partner.is_blacklisted
+        )
+        if "crm_ror_do_not_contact" in self._fields:
+            partners = partners.filtered(
+                lambda partner: not partner.crm_ror_do_not_contact
+                and not partner.commercial_partner_id.crm_ror_do_not_contact
+            )
+        return partners

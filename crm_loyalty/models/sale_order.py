@@ -1,6 +1,9 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from .loyalty_history import STOCK_SKIP, ledger_scope
 
 
 class SaleOrder(models.Model):
@@ -50,16 +53,30 @@ class SaleOrder(models.Model):
                     card._ledger_sync(redeem_key, 0.0, "redeem", **vals)
                     card._ledger_sync(earn_key, 0.0, "earn", **vals)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_loyalty_ledger(self):
+        # sudo: the ledger lines may be on cards the user does not read; only their existence matters
+        lines = self.env["loyalty.history"].sudo().search([("sale_order_id", "in", self.ids)], limit=1)
+        if lines:
+            raise UserError(
+                self.env._(
+                    "Order %s is the source of loyalty ledger lines: it cannot be deleted; keep it cancelled.",
+                    lines.sale_order_id.display_name,
+                )
+            )
+
     def action_confirm(self):
         to_post = self.filtered(lambda order: order.state != "sale")
-        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True)).action_confirm()
+        with ledger_scope(STOCK_SKIP):
+            res = super().action_confirm()
         to_post.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
         self._crm_tier_requalify()
         return res
 
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")
-        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._action_cancel()
+        with ledger_scope(STOCK_SKIP):
+            res = super()._action_cancel()
         confirmed._crm_loyalty_sync_ledger()
         confirmed._crm_tier_requalify()
         return res
@@ -67,9 +84,8 @@ class SaleOrder(models.Model):
     def _add_points_for_coupon(self, coupon_points):
         if self.state != "sale" or not any(coupon.program_id.ledger_enabled for coupon in coupon_points):
             return super()._add_points_for_coupon(coupon_points)
-        res = super(SaleOrder, self.with_context(crm_loyalty_stock_skip=True))._add_points_for_coupon(
-            coupon_points
-        )
+        with ledger_scope(STOCK_SKIP):
+            res = super()._add_points_for_coupon(coupon_points)
         self._crm_loyalty_sync_ledger()
         return res
 

@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from .loyalty_history import STOCK_SKIP, ledger_scope
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -11,15 +13,17 @@ class SaleOrderLine(models.Model):
     def create(self, vals_list):
         if not any(vals.get("coupon_id") for vals in vals_list):
             return super().create(vals_list)
-        lines = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).create(vals_list)
+        with ledger_scope(STOCK_SKIP):
+            lines = super().create(vals_list)
         if lines._crm_loyalty_touches_ledger():
             lines.order_id.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
-        return lines.with_env(self.env)
+        return lines
 
     def write(self, vals):
         if "points_cost" not in vals or not self._crm_loyalty_touches_ledger():
             return super().write(vals)
-        res = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).write(vals)
+        with ledger_scope(STOCK_SKIP):
+            res = super().write(vals)
         self.order_id.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
         return res
 
@@ -27,6 +31,7 @@ class SaleOrderLine(models.Model):
         if not self._crm_loyalty_touches_ledger():
             return super().unlink()
         orders = self.order_id
-        res = super(SaleOrderLine, self.with_context(crm_loyalty_stock_skip=True)).unlink()
+        with ledger_scope(STOCK_SKIP):
+            res = super().unlink()
         orders.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
         return res

@@ -1,5 +1,7 @@
 from odoo import models
 
+from ..models.loyalty_history import STOCK_SKIP, ledger_scope
+
 
 class LoyaltyGenerateWizard(models.TransientModel):
     _inherit = "loyalty.generate.wizard"
@@ -7,4 +9,5 @@ class LoyaltyGenerateWizard(models.TransientModel):
     def generate_coupons(self):
         # New ledger cards post their initial balance themselves (loyalty.card.create); the stock
         # history line of the gift would count the points twice.
-        return super(LoyaltyGenerateWizard, self.with_context(crm_loyalty_stock_skip=True)).generate_coupons()
+        with ledger_scope(STOCK_SKIP):
+            return super().generate_coupons()

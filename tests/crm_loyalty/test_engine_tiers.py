@@ -1,8 +1,11 @@
 """Tier engine: qualification, downgrade policies, anniversaries (no database)."""
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odoo.addons.crm_loyalty.engine import tiers
 
@@ -87,3 +90,34 @@ def test_evaluate():
     assert result == {"up": (3, True), "wait": (3, False), "review": (2, True)}
     realtime = tiers.evaluate(members, THRESHOLDS, "one_level", "realtime", today)
     assert realtime == {"up": (3, False), "wait": (2, False), "review": (2, False)}
+
+
+@given(
+    ranks=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=30),
+    days=st.lists(st.integers(min_value=1, max_value=60), min_size=30, max_size=30),
+)
+def test_one_level_moves_down_at_most_once_per_window(ranks, days):
+    """Whatever the qualifying amounts, real-time "one level" never drops twice within a window."""
+    thresholds = [0, 100, 200, 300]
+    today = date(2024, 1, 1)
+    rank, last_down, downs = 4, None, []
+    for qualified, step in zip(ranks, days, strict=False):
+        today += timedelta(days=step)
+        member = {
+            "key": 1,
+            "amount": thresholds[qualified - 1] if qualified else -1,
+            "rank": rank,
+            "start": date(2020, 1, 1),
+            "last_review": None,
+            "last_downgrade": last_down,
+        }
+        new, _reviewed = tiers.evaluate(
+            [member], thresholds, "one_level", "realtime", today, window_months=12
+        )[1]
+        assert new >= rank - 1
+        if new < rank:
+            downs.append(today)
+            last_down = today
+        rank = new
+    for earlier, later in pairwise(downs):
+        assert tiers.window_start(later, 12) > earlier

@@ -23,11 +23,11 @@ class TestLedgerExpiry(LedgerCase):
             self.card._ledger_post("redeem", -30)  # taken from the lot expiring first
         self.assertEqual(first.remaining_points, 70)
         with freeze_time("2026-02-28 23:00:00"):
-            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
         self.assertEqual(len(self._ledger()), 3, "points are usable on their expiry date")
         with freeze_time("2026-03-01 02:00:00"):
-            self.env["loyalty.card"]._cron_expire_points()
-            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
         expire = self._ledger()[-1]
         self.assertRecordValues(
             expire, [{"move_type": "expire", "points": -70, "source_type": "expiry", "balance_after": 200}]
@@ -36,7 +36,7 @@ class TestLedgerExpiry(LedgerCase):
         self.assertEqual(first.remaining_points, 0)
         self.assertEqual(len(self._ledger()), 4, "the cron expires a lot once")
         with freeze_time("2026-04-01 02:00:00"):
-            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
         self.assertEqual(self.card.points, 0)
         self.assertBalanced()
 
@@ -48,7 +48,7 @@ class TestLedgerExpiry(LedgerCase):
         self.assertEqual(lot.expiry_date, dt.date(2026, 1, 31))
         mails = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
         with freeze_time("2026-01-20 07:00:00"):
-            self.env["loyalty.card"]._cron_notify_expiring_points()
+            self.env["loyalty.history"]._cron_notify_expiring_points()
         self.assertEqual(
             len(
                 self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
@@ -57,11 +57,11 @@ class TestLedgerExpiry(LedgerCase):
             0,
         )
         with freeze_time("2026-01-25 07:00:00"):
-            self.env["loyalty.card"]._cron_notify_expiring_points()
+            self.env["loyalty.history"]._cron_notify_expiring_points()
             self.assertEqual(self.card.points_expiring_next, 100)
             self.assertEqual(self.card.next_expiry_date, dt.date(2026, 1, 31))
         with freeze_time("2026-01-26 07:00:00"):
-            self.env["loyalty.card"]._cron_notify_expiring_points()
+            self.env["loyalty.history"]._cron_notify_expiring_points()
         new = (
             self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
             - mails
@@ -70,3 +70,28 @@ class TestLedgerExpiry(LedgerCase):
         self.assertIn("expire", new.subject)
         self.assertIn(self.partner, new.recipient_ids)
         self.assertEqual(self.card.expiry_notified_until, dt.date(2026, 1, 31))
+
+    def test_expiring_soon_mail_at_most_weekly_and_with_consent(self):
+        # main: one mail a day while a daily shopper's lots keep entering the window
+        self.program.write({"points_validity": 30, "points_validity_unit": "day", "expiry_notice_days": 7})
+        for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+            with freeze_time(f"{day} 10:00:00"):
+                self._order().action_confirm()
+        mails = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+        for day in ("2026-01-25", "2026-01-26", "2026-01-27"):
+            with freeze_time(f"{day} 07:00:00"):
+                self.env["loyalty.history"]._cron_notify_expiring_points()
+        new = (
+            self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+            - mails
+        )
+        self.assertEqual(len(new), 1, "one mail a week at most")
+        # a blacklisted address gets none
+        self.env["mail.blacklist"].sudo()._add(self.partner.email)
+        self.env.invalidate_all()  # (a later transaction)
+        with freeze_time("2026-02-05 07:00:00"):
+            self._order().action_confirm()
+        with freeze_time("2026-02-28 07:00:00"):
+            self.env["loyalty.history"]._cron_notify_expiring_points()
+        after = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+        self.assertEqual(after, mails | new)

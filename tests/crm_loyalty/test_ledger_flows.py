@@ -179,12 +179,15 @@ class TestLedgerFlows(LedgerCase):
         self.assertBalanced()
 
     def test_credit_note_takes_back_at_most_the_balance(self):
+        # (corrected: capping was the only behaviour; it is now the 'shortfall' policy, recorded)
+        self.program.crm_reversal_policy = "shortfall"
         order = self._order(qty=1)
         order.action_confirm()
         invoice = self._invoice(order)
         self.card._ledger_post("redeem", -80)
         refund = self._refund(invoice)
         self.assertEqual(self._ledger()[-1].points, -20.0)
+        self.assertEqual(self._ledger()[-1].shortfall_points, -80.0)
         self.assertEqual(self.card.points, 0.0)
         # the shortfall is not collected from points earned later
         self.card._ledger_post("adjust", 50, reason="goodwill")

@@ -83,7 +83,7 @@ class TestLedgerProperties(LedgerCase):
         elif kind == "expire":
             state["clock"] += dt.timedelta(days=args[0])
             state["frozen"].move_to(state["clock"])
-            self.env["loyalty.card"]._cron_expire_points()
+            self.env["loyalty.history"]._cron_expire_points()
 
     def _check(self, state, before):
         self.assertBalanced()

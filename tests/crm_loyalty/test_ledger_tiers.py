@@ -26,7 +26,7 @@ class TestLedgerTiers(LoyaltyCase):
         cls.card = cls._card(cls.ann)
 
     def test_tier_multiplier_on_earning(self):
-        self.card.crm_tier_id = self.gold
+        self._force_tier(self.card, crm_tier_id=self.gold.id)
         self.assertEqual(self.card._get_earn_multiplier(), 2.0)
         line = self.card._ledger_earn("test:gold", 100.0, description="Order")
         self.assertEqual((line.points, line.base_points, line.earn_multiplier), (200.0, 100.0, 2.0))
@@ -34,7 +34,7 @@ class TestLedgerTiers(LoyaltyCase):
 
     def test_tier_multiplier_on_a_confirmed_order(self):
         self.program.crm_tier_downgrade_policy = "never"
-        self.card.crm_tier_id = self.gold
+        self._force_tier(self.card, crm_tier_id=self.gold.id)
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.ann.id,

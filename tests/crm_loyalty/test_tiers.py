@@ -57,7 +57,7 @@ class TestTiers(LoyaltyCase):
         for policy, tier in expected.items():
             with self.subTest(policy=policy), freeze_time("2024-03-15"):
                 self.program.crm_tier_downgrade_policy = policy
-                self.card.crm_tier_id = self.gold
+                self._force_tier(self.card, crm_tier_id=self.gold.id)
                 self.card._crm_tier_evaluate()
                 self.assertEqual(self.card.crm_tier_id, tier)
 
@@ -70,7 +70,8 @@ class TestTiers(LoyaltyCase):
             }
         )
         card = self.card
-        card.write({"crm_tier_start_date": "2022-01-15", "crm_tier_review_date": "2023-01-15"})
+        card.write({"crm_tier_start_date": "2022-01-15"})
+        self._force_tier(card, crm_tier_review_date="2023-01-15")
         with freeze_time("2023-02-01"):
             self._invoice(self.ann, 6000.0, "2023-02-01")
         self.assertEqual(card.crm_tier_id, self.gold)
@@ -84,7 +85,7 @@ class TestTiers(LoyaltyCase):
         with freeze_time("2023-10-01"):
             card._crm_tier_evaluate()
         self.assertEqual(card.crm_tier_id, self.bronze)
-        card.crm_tier_id = self.gold
+        self._force_tier(card, crm_tier_id=self.gold.id)
         self.program.crm_tier_requalification = "anniversary"
         # Anniversary: reviewed and downgraded to the qualifying tier, once.
         with freeze_time("2024-01-15"):
@@ -115,7 +116,8 @@ class TestTiers(LoyaltyCase):
         with freeze_time("2024-05-02"):
             self.env["loyalty.card"]._cron_tier_requalify()
         self.assertEqual(len(card_bob.crm_tier_history_ids), 1)
-        self.assertEqual(len(self._mails(card_bob)), 1)
+        # (corrected: the first tier is assigned silently; main mailed "Welcome to Bronze")
+        self.assertFalse(self._mails(card_bob))
 
     def test_requalify_button_after_new_thresholds(self):
         with freeze_time("2024-05-01"):
@@ -127,12 +129,16 @@ class TestTiers(LoyaltyCase):
         self.assertIn("tier changes: 1", action["params"]["message"])
 
     def test_manual_change_is_recorded(self):
+        # (corrected: the tier was a plain editable field; a manual change now goes through the
+        # manager's 'Change Tier' action, with a reason kept in the history)
         with freeze_time("2024-03-01"):
-            self.card.crm_tier_id = self.gold
-            self.card.crm_tier_id = self.silver
+            self.card._crm_tier_set_manual(self.gold, "VIP customer")
+            self.card._crm_tier_set_manual(self.silver, "VIP period over")
         changes = self.env["loyalty.tier.history"].search([("card_id", "=", self.card.id)], order="id")
         self.assertEqual(changes.mapped("change"), ["upgrade", "downgrade"])
         self.assertEqual(set(changes.mapped("trigger")), {"manual"})
+        self.assertEqual(changes.mapped("reason"), ["VIP customer", "VIP period over"])
+        self.assertEqual(changes.user_id, self.env.user)
         self.assertEqual(changes[1].old_tier_id, self.gold)
         self.assertEqual(str(self.card.crm_tier_date), "2024-03-01")
         self.assertEqual(len(self._mails(self.card)), 2)
@@ -156,3 +162,20 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(self.ann.crm_loyalty_points, 250)
         contact = self.env["res.partner"].create({"name": "Ann's assistant", "parent_id": self.ann.id})
         self.assertEqual(contact.crm_loyalty_card_id, self.card, "a contact shows its company's card")
+
+    def test_one_level_moves_down_once_per_window(self):
+        # main: Gold -> Silver -> Bronze on three consecutive days of the daily cron
+        with freeze_time("2023-03-01"):
+            self._invoice(self.ann, 6000.0, "2023-03-01")
+        self.assertEqual(self.card.crm_tier_id, self.gold)
+        for day, tier in (
+            ("2024-03-15", self.silver),
+            ("2024-03-16", self.silver),
+            ("2024-06-01", self.silver),
+        ):
+            with freeze_time(day):
+                self.env["loyalty.card"]._cron_tier_requalify()
+            self.assertEqual(self.card.crm_tier_id, tier, day)
+        with freeze_time("2025-03-16"):
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(self.card.crm_tier_id, self.bronze, "a window later: one more level down")

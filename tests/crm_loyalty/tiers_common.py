@@ -1,6 +1,7 @@
 """Fixtures shared by the crm_loyalty database tests: a tiered loyalty program, invoices, orders."""
 
 from odoo import Command, fields
+from odoo.addons.crm_loyalty.models.loyalty_history import TIER, ledger_scope
 from odoo.tests import freeze_time
 
 from ..common import CrmTransactionCase
@@ -25,8 +26,13 @@ class LoyaltyCase(CrmTransactionCase):
                 "crm_point_value": 0.01,
                 "crm_tier_ids": [
                     Command.create({"name": "Bronze", "min_amount": 0.0, "multiplier": 1.0}),
-                    Command.create({"name": "Silver", "min_amount": 1000.0, "multiplier": 1.5}),
-                    Command.create({"name": "Gold", "min_amount": 5000.0, "multiplier": 2.0}),
+                    # multipliers apply to ledger postings only
+                    Command.create(
+                        {"name": "Silver", "min_amount": 1000.0, "multiplier": 1.5 if cls.ledger else 1.0}
+                    ),
+                    Command.create(
+                        {"name": "Gold", "min_amount": 5000.0, "multiplier": 2.0 if cls.ledger else 1.0}
+                    ),
                 ],
             }
         )
@@ -44,15 +50,24 @@ class LoyaltyCase(CrmTransactionCase):
 
     @classmethod
     def _card(cls, partner, program=None, start="2023-01-15", **vals):
-        return cls.env["loyalty.card"].create(
+        card = cls.env["loyalty.card"].create(
             {
                 "program_id": (program or cls.program).id,
                 "partner_id": partner.id,
                 "points": 0,
                 "crm_tier_start_date": start,
-                **vals,
+                **{key: value for key, value in vals.items() if not key.startswith("crm_tier_")},
             }
         )
+        cls._force_tier(card, **{key: value for key, value in vals.items() if key.startswith("crm_tier_")})
+        return card
+
+    @staticmethod
+    def _force_tier(card, **vals):
+        """Fixture: put a card in a tier state (as the evaluation would), without a history line."""
+        if vals:
+            with ledger_scope(TIER):
+                card.write(vals)
 
     @classmethod
     def _invoice(cls, partner, amount, date, refund=False):

@@ -1,0 +1,42 @@
+"""Programs: the ledger by default from the web client, multipliers only with the ledger."""
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import Form
+
+from ..common import CrmTransactionCase
+
+
+class TestProgramDefaults(CrmTransactionCase):
+    def test_web_client_programs_keep_the_ledger(self):
+        action = self.env.ref("loyalty.loyalty_program_discount_loyalty_action")
+        context = dict(self.env.context, **eval(action.context))
+        form = Form(self.env["loyalty.program"].with_context(context))
+        form.name = "Shop points"
+        form.program_type = "loyalty"
+        program = form.save()
+        self.assertTrue(program.ledger_enabled, "main: off by default")
+        # other program types stay without (the ledger is for loyalty cards only)
+        form = Form(self.env["loyalty.program"].with_context(context))
+        form.name = "Promo"
+        form.program_type = "promotion"
+        self.assertFalse(form.save().ledger_enabled)
+        # templates of the web client too
+        template = self.env["loyalty.program"].with_context(context).create_from_template("loyalty")
+        self.assertTrue(self.env["loyalty.program"].browse(template["res_id"]).ledger_enabled)
+        # the ORM default stays off: stock flows and tests keep stock behaviour
+        self.assertFalse(
+            self.env["loyalty.program"].create({"name": "ORM", "program_type": "loyalty"}).ledger_enabled
+        )
+
+    def test_tier_multipliers_need_the_ledger(self):
+        program = self.env["loyalty.program"].create({"name": "No ledger", "program_type": "loyalty"})
+        with self.assertRaises(ValidationError):
+            program.crm_tier_ids = [Command.create({"name": "Gold", "min_amount": 10, "multiplier": 2})]
+        program.crm_tier_ids = [Command.create({"name": "Gold", "min_amount": 10, "multiplier": 1})]
+        with self.assertRaises(ValidationError):
+            program.crm_tier_ids.multiplier = 1.5
+        program.ledger_enabled = True
+        program.crm_tier_ids.multiplier = 1.5
+        with self.assertRaises(ValidationError):
+            program.ledger_enabled = False  # (refused anyway once lines are posted)

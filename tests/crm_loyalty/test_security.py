@@ -1,0 +1,234 @@
+"""No RPC call can move a ledger balance or a tier: context keys authorise nothing.
+
+Every call below is one an RPC client can make (public method, any context); each must change no
+balance and no ledger line, for a salesperson and for the Settings administrator alike.
+"""
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+
+from .common import LedgerCase
+
+# every context key the ledger ever trusted, and the one that hides the chatter trace
+FORGED = {
+    "crm_loyalty_posting": True,
+    "crm_loyalty_stock_skip": True,
+    "crm_loyalty_tier_evaluating": True,
+    "tracking_disable": True,
+}
+
+
+class TestLedgerForgery(LedgerCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = cls.env["res.users"].create(
+            {
+                "name": "Forging Salesman",
+                "login": "forging_salesman",
+                "groups_id": [Command.set([cls.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        cls.partner.user_id = cls.salesman
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.card._ledger_post("adjust", 100, reason="opening")
+        cls.program.reward_ids.required_points = 50
+
+    def _snapshot(self):
+        self.env.invalidate_all()
+        lines = self._ledger()
+        return self.card.points, lines.ids, [(line.points, line.balance_after) for line in lines]
+
+    def _assert_refused(self, call):
+        before = self._snapshot()
+        with self.assertRaises(UserError):
+            call()
+        self.assertEqual(self._snapshot(), before, "a refused call changes no balance and no ledger line")
+
+    def test_forged_point_write_is_refused(self):
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                card = self.card.with_user(user).with_context(**FORGED)
+                self._assert_refused(lambda card=card: card.write({"points": 5000}))
+
+    def test_forged_history_line_is_refused(self):
+        for user in (self.salesman, self.admin):
+            for vals in (
+                {"move_type": "adjust", "issued": 500, "reason": "forged"},
+                {"issued": 500},
+            ):
+                with self.subTest(user=user.login, vals=vals):
+                    history = self.env["loyalty.history"].with_user(user).with_context(**FORGED)
+                    self._assert_refused(
+                        lambda history=history, vals=vals: history.create(
+                            {"card_id": self.card.id, "description": "forged", **vals}
+                        )
+                    )
+
+    def test_forged_history_line_on_a_stock_card_is_refused(self):
+        # a typed line on a non-ledger card would count in the ledger reports
+        stock_program = self.program.copy({"ledger_enabled": False, "name": "Stock"})
+        card = self.env["loyalty.card"].create(
+            {"program_id": stock_program.id, "partner_id": self.partner.id}
+        )
+        history = self.env["loyalty.history"].with_user(self.admin).with_context(**FORGED)
+        with self.assertRaises(UserError):
+            history.create({"card_id": card.id, "description": "forged", "move_type": "earn", "issued": 5})
+
+    def test_forged_rewrite_of_a_legacy_line_is_refused(self):
+        legacy = self.env["loyalty.history"].search([("card_id", "=", self.card.id)], limit=1)
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                line = legacy.with_user(user).with_context(**FORGED)
+                self._assert_refused(lambda line=line: line.write({"issued": 999}))
+                self._assert_refused(lambda line=line: line.write({"move_type": "earn"}))
+
+    def test_forged_lot_consumption_is_refused(self):
+        lot = self._ledger()[:1]
+        consumption = self.env["crm.loyalty.lot.consumption"].with_user(self.admin).with_context(**FORGED)
+        self._assert_refused(lambda: consumption.create({"line_id": lot.id, "lot_id": lot.id, "points": 100}))
+
+    def test_stock_balance_wizard_is_refused_even_for_the_admin(self):
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                wizard = (
+                    self.env["loyalty.card.update.balance"]
+                    .with_user(user)
+                    .with_context(**FORGED)
+                    .create({"card_id": self.card.id, "new_balance": 9999, "description": "forged"})
+                )
+                self._assert_refused(wizard.action_update_card_point)
+
+    def test_forged_card_creation_with_points_is_refused(self):
+        # the admin opens a card only with the adjustment action; a salesperson cannot create one
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                cards = self.env["loyalty.card"].with_user(user).with_context(**FORGED)
+                count = self.env["loyalty.history"].search_count([("program_id", "=", self.program.id)])
+                if user == self.admin:
+                    # Settings admin is a loyalty manager: the opening is a posted, typed line
+                    card = cards.create(
+                        {"program_id": self.program.id, "partner_id": self.partner.id, "points": 7}
+                    )
+                    self.assertEqual(self._ledger(card).mapped("move_type"), ["adjust"])
+                    self.assertBalanced(card)
+                else:
+                    with self.assertRaises(AccessError):
+                        cards.create(
+                            {"program_id": self.program.id, "partner_id": self.partner.id, "points": 7}
+                        )
+                    self.assertEqual(
+                        self.env["loyalty.history"].search_count([("program_id", "=", self.program.id)]),
+                        count,
+                    )
+
+    def test_moving_a_ledger_card_to_another_program_is_refused(self):
+        other = self.program.copy({"ledger_enabled": False, "name": "Other"})
+        self._assert_refused(lambda: self.card.with_user(self.admin).write({"program_id": other.id}))
+
+    def test_the_adjustment_action_is_the_way(self):
+        wizard = (
+            self.env["crm.loyalty.adjust.wizard"]
+            .with_user(self.admin)
+            .create({"card_id": self.card.id, "points": -30, "reason": "Goodwill revoked"})
+        )
+        wizard.action_post()
+        self.assertEqual(self.card.points, 70)
+        self.assertEqual(self._ledger()[-1].user_id, self.admin)
+        self.assertBalanced()
+
+    def test_confirming_an_order_still_posts_for_a_salesman(self):
+        order = self._order(qty=2).with_user(self.salesman).with_context(**FORGED)
+        order.action_confirm()
+        self.assertEqual(self.card.points, 300)
+        # (stock sale_loyalty lets only sales managers cancel an order holding coupon points)
+        order.with_user(self.env.ref("base.user_admin"))._action_cancel()
+        self.assertEqual(self.card.points, 100)
+        self.assertBalanced()
+
+    def test_ledger_sources_are_kept(self):
+        self.program.earn_trigger = "invoice"
+        order = self._order()
+        order.action_confirm()
+        invoice = self._invoice(order)
+        order._action_cancel()
+        with self.assertRaises(UserError):
+            order.unlink()
+        invoice.button_draft()
+        with self.assertRaises(UserError):
+            invoice.unlink()
+        sources = self._ledger().mapped(lambda line: (line.sale_order_id, line.invoice_id))
+        self.assertIn((order, invoice), sources)
+        field = self.env["loyalty.history"]._fields
+        self.assertEqual(
+            (field["sale_order_id"].ondelete, field["invoice_id"].ondelete), ("restrict", "restrict")
+        )
+
+
+class TestManualTier(LedgerCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program.crm_tier_ids = [
+            Command.create({"name": "Silver", "min_amount": 1000.0, "multiplier": 1.0}),
+            Command.create({"name": "Gold", "min_amount": 5000.0, "multiplier": 1.0}),
+        ]
+        cls.silver, cls.gold = cls.program.crm_tier_ids.sorted("min_amount")
+        cls.salesman = cls.env["res.users"].create(
+            {
+                "name": "Tier Salesman",
+                "login": "tier_salesman",
+                "groups_id": [Command.set([cls.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        cls.manager = cls.env["res.users"].create(
+            {
+                "name": "Loyalty Manager",
+                "login": "tier_loyalty_manager",
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("sales_team.group_sale_salesman").id,
+                            cls.env.ref("crm_loyalty.group_crm_loyalty_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+
+    def test_tier_write_is_refused_for_everyone(self):
+        for user in (self.salesman, self.manager, self.env.ref("base.user_admin")):
+            with self.subTest(user=user.login):
+                with self.assertRaises(UserError):
+                    self.card.with_user(user).with_context(**FORGED).write({"crm_tier_id": self.gold.id})
+                self.assertFalse(self.card.crm_tier_id)
+                self.assertFalse(self.card.crm_tier_history_ids)
+
+    def test_manual_change_needs_the_manager_and_a_reason(self):
+        with self.assertRaises(AccessError):
+            self.card.with_user(self.salesman)._crm_tier_set_manual(self.gold, "I like him")
+        wizard = self.env["crm.loyalty.tier.wizard"].with_user(self.manager)
+        with self.assertRaises(UserError):
+            wizard.create({"card_id": self.card.id, "tier_id": self.gold.id, "reason": "  "}).action_apply()
+        self.assertFalse(self.card.crm_tier_id)
+        wizard.create(
+            {"card_id": self.card.id, "tier_id": self.gold.id, "reason": "Key account"}
+        ).action_apply()
+        self.assertEqual(self.card.crm_tier_id, self.gold)
+        self.assertRecordValues(
+            self.card.crm_tier_history_ids,
+            [
+                {
+                    "trigger": "manual",
+                    "new_tier_id": self.gold.id,
+                    "reason": "Key account",
+                    "user_id": self.manager.id,
+                }
+            ],
+        )
+
+    def test_salesman_cannot_reach_the_wizard(self):
+        with self.assertRaises(AccessError):
+            self.env["crm.loyalty.tier.wizard"].with_user(self.salesman).create(
+                {"card_id": self.card.id, "tier_id": self.gold.id, "reason": "x"}
+            )
