@@ -367,6 +367,7 @@ class CrmRorCustomerProfile(models.Model):
         if not partner_ids:
             return result
         for name in self._ror_cost_providers():
+            # sudo: providers sum other addons' records (e.g. reward lines) into the company-wide figures.
             amounts = (
                 self.env[name].sudo()._crm_ror_cost_to_serve(company, list(partner_ids), date_from, date_to)
             )

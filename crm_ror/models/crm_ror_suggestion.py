@@ -120,6 +120,7 @@ class CrmRorSuggestion(models.Model):
     # ------------------------------------------------------------------------------------
 
     def _check_can_contact(self):
+        self._check_can_act()
         for suggestion in self:
             if suggestion.state != "new":
                 raise UserError(
@@ -138,6 +139,15 @@ class CrmRorSuggestion(models.Model):
                         product=suggestion.product_id.display_name,
                     )
                 )
+
+    def _check_can_act(self):
+        """Users never write suggestions (their ACL is read-only): the actions write them as superuser,
+        once the user is shown to see them through the ownership and company rules."""
+        self.check_access("read")
+
+    def _close(self, values):
+        # sudo: users have read-only access; _check_can_act() checked they may see these suggestions.
+        self.sudo().write(dict(values, closed_date=fields.Datetime.now()))
 
     def action_create_opportunity(self):
         """Turn each suggestion into an opportunity with its expected value as expected revenue."""
@@ -159,7 +169,7 @@ class CrmRorSuggestion(models.Model):
                     "description": suggestion.reason,
                 }
             )
-            suggestion.write({"state": "done", "lead_id": lead.id, "closed_date": fields.Datetime.now()})
+            suggestion._close({"state": "done", "lead_id": lead.id})
             leads |= lead
         return self._open_records(leads, self.env._("Opportunities"))
 
@@ -192,14 +202,13 @@ class CrmRorSuggestion(models.Model):
                     "product_uom_qty": suggestion.usual_qty or 1.0,
                 }
             )
-            suggestion.write({"state": "done", "order_id": order.id, "closed_date": fields.Datetime.now()})
+            suggestion._close({"state": "done", "order_id": order.id})
             orders |= order
         return self._open_records(orders, self.env._("Quotations"))
 
     def action_dismiss(self):
-        self.filtered(lambda s: s.state == "new").write(
-            {"state": "dismissed", "closed_date": fields.Datetime.now()}
-        )
+        self._check_can_act()
+        self.filtered(lambda s: s.state == "new")._close({"state": "dismissed"})
 
     def _open_records(self, records, name):
         action = {"type": "ir.actions.act_window", "res_model": records._name, "name": name}
@@ -256,6 +265,7 @@ class CrmRorSuggestion(models.Model):
         ]
         if period.get("team"):
             domain.append(("user_id", "in", period["team"].member_ids.ids))
+        # sudo: a company-wide KPI, evaluated for the scorecard (its dispatcher already runs as superuser).
         groups = self.sudo()._read_group(domain, ["state"], ["__count", "expected_value:sum"])
         return {state: (count, value) for state, count, value in groups}
 
@@ -280,6 +290,7 @@ class CrmRorSuggestion(models.Model):
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales administrators can recompute the suggestions."))
         for company in self.env.companies:
+            # sudo: the recompute writes every customer's suggestions of the company, whatever the user sees.
             self.sudo()._compute_company_suggestions(company)
         return {"type": "ir.actions.client", "tag": "reload"}
 
@@ -301,6 +312,7 @@ class CrmRorSuggestion(models.Model):
         self._insert_reorder(company, now)
         self._insert_up_sell(company, now)
         self.invalidate_model()
+        # sudo: a timestamp of the run; the user of the button need not edit the company.
         company.sudo().crm_ror_suggestion_date = now
 
     def _filters_sql(self, company, kind, partner, product, now):

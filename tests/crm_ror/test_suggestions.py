@@ -189,10 +189,11 @@ class TestSuggestions(TouchCase):
         Suggestion = self.env["crm.ror.suggestion"]
         for user in (self.salesman_1, self.salesman_2):
             seen = Suggestion.with_user(user).search([])
-            self.assertEqual(
-                seen, everything.filtered(lambda s, user=user: s.user_id in (user, self.env["res.users"]))
-            )
-            self.assertIn(nobody, seen.partner_id, "unassigned customers are everyone's")
+            self.assertEqual(seen, everything.filtered(lambda s, user=user: s.partner_id.user_id == user))
+            self.assertNotIn(nobody, seen.partner_id, "unassigned customers are for All Documents users")
+        all_docs = self.salesman_2.copy({"login": "touch_sales_all"})
+        all_docs.groups_id |= self.env.ref("sales_team.group_sale_salesman_all_leads")
+        self.assertEqual(Suggestion.with_user(all_docs).search([]), everything)
         self.assertNotIn(self.c4, Suggestion.with_user(self.salesman_1).search([]).partner_id)
         # The menu opens on "My Customers".
         action = self.env.ref("crm_ror.crm_ror_suggestion_action")
