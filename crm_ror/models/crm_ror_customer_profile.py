@@ -513,6 +513,7 @@ class CrmRorCustomerProfile(models.Model):
             [values[p]["days_since_last_purchase"] for p in active],
             [values[p]["purchase_count"] for p in active],
             [values[p]["revenue"] for p in active],
+            frequency_method=company.ror_rfm_frequency_method,
         )
         segment_ids = rfm.map_segments([(r, f) for r, f, _m in scores], grid)
         for partner_id, (r, f, m), segment_id in zip(active, scores, segment_ids, strict=True):

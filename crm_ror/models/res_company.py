@@ -66,6 +66,17 @@ class ResCompany(models.Model):
         help="When the suggestions and product affinities of this company were last recomputed.",
     )
 
+    # Customer value (h-rorvalue): RFM, lifetime value, suggestions, recompute.
+    ror_rfm_frequency_method = fields.Selection(
+        [("quintile", "Quintiles (ties at their lowest rank)"), ("bins", "Fixed bins: 1, 2, 3-4, 5-9, 10+")],
+        string="Frequency scores",
+        default="quintile",
+        required=True,
+        help="Quintiles: the purchase counts of the company's active customers are ranked, equal counts "
+        "sharing the score of their lowest rank, so F=1 always means 'bought once'. Fixed bins score the "
+        "purchase count alone: 1 purchase F=1, 2 F=2, 3-4 F=3, 5-9 F=4, 10 or more F=5.",
+    )
+
     @api.constrains("ror_lost_days", "ror_clv_horizon_months", "ror_clv_discount_rate")
     def _check_ror_settings(self):
         for company in self:

@@ -30,5 +30,8 @@ class ResConfigSettings(models.TransientModel):
     )
     crm_ror_suggestion_date = fields.Datetime(related="company_id.crm_ror_suggestion_date")
 
+    # Customer value (h-rorvalue)
+    ror_rfm_frequency_method = fields.Selection(related="company_id.ror_rfm_frequency_method", readonly=False)
+
     def action_ror_recompute(self):
         self.env["crm.ror.customer.profile"].action_recompute()
