@@ -177,28 +177,108 @@ class CrmRorCustomerProfile(models.Model):
                 company=company.id,
                 date_to=date_to,
             )
-        # Credit notes count negative; an invoice fully reversed by one is no purchase.
+        return self._ror_invoice_lines_query(company, date_to)
+
+    @api.model
+    def _ror_invoice_lines_query(self, company, date_to):
+        """Posted customer invoice and credit note lines, each on the purchase it belongs to.
+
+        ``doc_id``/``doc_date`` are those of the purchase, not of the line's own move:
+
+        * a credit note goes to the invoice it reverses: ``reversed_entry_id``, else the invoice its
+          receivable is reconciled with, if that invoice is not later than the credit note (an old
+          credit note used to pay a new invoice reverses nothing). It then counts in that invoice's
+          period, and an invoice credited in full nets to zero: no purchase. Unmatched credit notes
+          stay on their own, negative, and are no purchase;
+        * a down-payment invoice goes to the final invoice that deducts it, so an order paid in
+          two invoices is one purchase, on the final invoice's date.
+
+        Whether a purchase remains is decided on the net amount (``docs`` in
+        ``_ror_fetch_purchases``), never on ``payment_state``. The cost is the invoice's own
+        cost-of-goods lines when stock valuation books them (Anglo-Saxon), the product's cost
+        otherwise.
+        """
         return SQL(
             """
-            SELECT m.commercial_partner_id AS partner_id, m.id AS doc_id, m.invoice_date AS doc_date,
-                   (m.move_type = 'out_invoice' AND m.payment_state IS DISTINCT FROM 'reversed') AS is_purchase,
+            WITH moves AS (
+                SELECT m.id, m.move_type, m.invoice_date, m.reversed_entry_id
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s AND m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date <= %(date_to)s
+            ),
+            refund_origin AS (
+                SELECT r.id AS refund_id, COALESCE(direct.id, rec.invoice_id) AS invoice_id
+                  FROM moves r
+             LEFT JOIN moves direct ON direct.id = r.reversed_entry_id AND direct.move_type = 'out_invoice'
+             LEFT JOIN LATERAL (
+                    SELECT inv.id AS invoice_id
+                      FROM account_move_line rl
+                      JOIN account_partial_reconcile apr ON apr.credit_move_id = rl.id
+                      JOIN account_move_line il ON il.id = apr.debit_move_id
+                      JOIN moves inv ON inv.id = il.move_id AND inv.move_type = 'out_invoice'
+                     WHERE rl.move_id = r.id AND rl.display_type = 'payment_term'
+                       AND inv.invoice_date <= r.invoice_date
+                  ORDER BY inv.invoice_date DESC, inv.id DESC
+                     LIMIT 1
+                ) rec ON direct.id IS NULL
+                 WHERE r.move_type = 'out_refund'
+            ),
+            deposit_final AS (
+                SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
+                  FROM account_move_line dl
+                  JOIN moves dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice'
+                  JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
+                  JOIN sale_order_line_invoice_rel frel
+                    ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
+                  JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
+                  JOIN moves fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice'
+                 WHERE dl.is_downpayment AND dl.quantity > 0
+              GROUP BY dl.id
+            ),
+            cogs AS (
+                SELECT c.move_id, c.product_id, sum(c.balance) AS cost
+                  FROM account_move_line c
+                  JOIN moves cm ON cm.id = c.move_id
+                  JOIN account_account a ON a.id = c.account_id
+                 WHERE c.display_type = 'cogs' AND a.account_type IN ('expense', 'expense_direct_cost')
+              GROUP BY c.move_id, c.product_id
+            ),
+            cost_lines AS (
+                -- the product lines of a move that has cost-of-goods lines for their product
+                SELECT l.id, l.move_id, l.product_id,
+                       row_number() OVER (PARTITION BY l.move_id, l.product_id ORDER BY l.id) AS position
+                  FROM account_move_line l
+                  JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+                 WHERE l.display_type = 'product'
+            )
+            SELECT m.commercial_partner_id AS partner_id, doc.id AS doc_id, doc.invoice_date AS doc_date,
+                   doc.move_type = 'out_invoice' AS is_purchase,
                    -l.balance AS amount,
-                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
-                       * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
-                       * COALESCE((pp.standard_price ->> m.company_id::text)::numeric, 0) AS cost,
+                   CASE
+                       WHEN cl.id IS NULL
+                       THEN CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
+                            * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                            * COALESCE((pp.standard_price ->> m.company_id::text)::numeric, 0)
+                       WHEN cl.position = 1 THEN cogs.cost  -- the move's booked cost, on one line
+                       ELSE 0
+                   END AS cost,
                    CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END
                        * l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100
                        / COALESCE(NULLIF(m.invoice_currency_rate, 0), 1) AS discount,
                    m.invoice_user_id AS user_id, m.team_id AS team_id
               FROM account_move_line l
               JOIN account_move m ON m.id = l.move_id
+              JOIN moves mv ON mv.id = m.id
+         LEFT JOIN refund_origin ro ON ro.refund_id = m.id
+         LEFT JOIN deposit_final dp ON dp.line_id = l.id
+              JOIN moves doc ON doc.id = COALESCE(ro.invoice_id, dp.invoice_id, m.id)
+         LEFT JOIN cost_lines cl ON cl.id = l.id
+         LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
          LEFT JOIN product_product pp ON pp.id = l.product_id
          LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
          LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
          LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
-             WHERE m.company_id = %(company)s AND m.state = 'posted'
-               AND m.move_type IN ('out_invoice', 'out_refund')
-               AND m.invoice_date <= %(date_to)s AND l.display_type = 'product'
+             WHERE l.display_type = 'product'
             """,
             company=company.id,
             date_to=date_to,
@@ -216,7 +296,9 @@ class CrmRorCustomerProfile(models.Model):
             """
             WITH lines AS (%(lines)s),
             docs AS (
-                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AS is_purchase, sum(amount) AS amount
+                -- a purchase is a document that still sells something once its credit notes are netted
+                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AND sum(amount) > %(precision)s
+                       AS is_purchase, sum(amount) AS amount
                   FROM lines GROUP BY partner_id, doc_id, doc_date
             ),
             days AS (
@@ -265,6 +347,7 @@ class CrmRorCustomerProfile(models.Model):
              WHERE s.partner_id IS NOT NULL
             """,
             lines=self._ror_sales_lines_query(company, reference_date),
+            precision=company.currency_id.rounding / 2,
             start_12m=start_12m,
             start_prev=start_prev,
             company=company.id,
