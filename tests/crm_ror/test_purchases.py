@@ -169,7 +169,7 @@ class TestPurchases(CrmRorValueCase):
 
     def test_margin_uses_the_invoice_cost_lines(self):
         self.assertEqual(
-            len(self.anglo_saxon_invoice.line_ids.filtered(lambda l: l.display_type == "cogs")), 2
+            len(self.anglo_saxon_invoice.line_ids.filtered(lambda line: line.display_type == "cogs")), 2
         )
         partner, _expected = self.cases["anglo_saxon_cost_lines"]
         profile = self._profile(partner)
