@@ -1,6 +1,7 @@
+import io
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -14,8 +15,14 @@ from ..engine import ror as ror_engine
 
 _logger = logging.getLogger(__name__)
 
-# Share of the time unit of the CLV models: weeks.
+# The CLV models count time in weeks.
 DAYS_PER_WEEK = 7.0
+# Start of the run of each value cron (ir.config_parameter), empty between runs.
+RUN_PARAM_PROFILES = "crm_ror.profile_run_start"
+RUN_PARAM_SUGGESTIONS = "crm_ror.suggestion_run_start"
+# One lock for the profile and suggestion recomputes: they never run over each other.
+LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(hashtext('crm_ror.value_recompute'))")
+LOCK_RETRY_MINUTES = 10
 
 
 class CrmRorCustomerProfile(models.Model):
@@ -121,25 +128,76 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def action_recompute(self):
-        """Recompute the profiles of the companies the user works in."""
+        """Button: schedule the recompute (the profile cron) and return at once.
+
+        The recompute of every company runs in the cron worker, a company per transaction; an HTTP
+        worker would be killed by ``limit_time_real`` long before 100k customers are done.
+        """
         if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
             raise AccessError(
                 self.env._("Only Return on Relationship administrators can recompute the value profiles.")
             )
-        self._compute_profiles(self.env.companies)
+        # sudo: triggering a scheduled action needs Settings rights; the manager group was checked above.
+        self.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": self.env._("Customer value profiles recomputed."),
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "message": self.env._(
+                    "The customer value profiles are being recomputed in the background; the suggestions "
+                    "follow. Reload the page in a few minutes."
+                ),
+                "type": "info",
             },
         }
 
     @api.model
     def _cron_compute_profiles(self):
-        self._compute_profiles(self.env["res.company"].search([]))
+        """Scheduled action: the profiles, RFM, lifetime value, costs and snapshot of every company.
+
+        One company per call, committed by the cron runner (Odoo's progress API), so a crash resumes
+        with the companies not done yet and nobody sees a half-written company. The suggestion cron
+        is triggered once the last company is done.
+        """
+        done = self._ror_run_batch(RUN_PARAM_PROFILES, "ror_computed_at", self._compute_profiles)
+        if done:
+            self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger()
+
+    @api.model
+    def _ror_run_batch(self, param, stamp_field, process):
+        """Process the next company of a run of a value cron; return True when the run is complete.
+
+        A run starts when its ``param`` (an ``ir.config_parameter``) is empty; a company is pending
+        while its ``stamp_field`` is older than the run's start. The profile and suggestion crons
+        share one lock, so they never run over each other: a call that finds it taken only
+        reschedules itself.
+        """
+        cron = self.env["ir.cron"].browse(self.env.context.get("cron_id"))
+        if not self.env.execute_query(LOCK_SQL)[0][0]:
+            if cron:
+                cron._trigger(fields.Datetime.now() + timedelta(minutes=LOCK_RETRY_MINUTES))
+            _logger.info("Customer value: another recompute runs, %s waits", param)
+            return False
+        # sudo: cron bookkeeping (run parameter, company stamps) on behalf of the cron's user.
+        params = self.env["ir.config_parameter"].sudo()
+        start = params.get_param(param)
+        if not start:
+            start = fields.Datetime.to_string(fields.Datetime.now())
+            params.set_param(param, start)
+        start = fields.Datetime.to_datetime(start)
+        pending = (
+            self.env["res.company"]
+            .sudo()
+            .search([])
+            .filtered(lambda company: not company[stamp_field] or company[stamp_field] < start)
+        )
+        if pending:
+            process(pending[:1])
+        remaining = max(len(pending) - 1, 0)
+        if not remaining:
+            params.set_param(param, False)
+        self.env["ir.cron"]._notify_progress(done=min(len(pending), 1), remaining=remaining)
+        return not remaining
 
     # ------------------------------------------------------------------------------------------
     # Data gathering (one set-wise query per figure family and company)
@@ -701,25 +759,94 @@ class CrmRorCustomerProfile(models.Model):
         )
 
     def _ror_write_profiles(self, company, values, now):
-        """Create, update and delete the company's profiles in batches."""
-        # Iterating one recordset keeps its prefetching: the fields write() reads (company, currency)
-        # come in one query for all profiles, not one per profile.
-        profiles = self.search([("company_id", "=", company.id)])
-        existing = {profile.partner_id.id: profile for profile in profiles}
-        profiles.mapped("currency_id")
-        to_create = []
-        for partner_id, computed in values.items():
-            vals = {key: value for key, value in computed.items() if not key.startswith("_")}
-            vals["computed_at"] = now
-            profile = existing.pop(partner_id, None)
-            if profile:
-                # Writes are cached and flushed together as one UPDATE per column set.
-                profile.write(vals)
-            else:
-                to_create.append(dict(vals, partner_id=partner_id, company_id=company.id))
-        if to_create:
-            self.create(to_create)
-        if existing:
-            # Profiles of customers without any sales document any more.
-            self.union(*existing.values()).unlink()
+        """Apply the company's figures set-wise, not with one ORM ``write()`` per profile.
+
+        The rows are copied (``COPY``) into a temporary table, then one ``UPDATE ... FROM`` refreshes
+        the existing profiles, one ``INSERT`` adds the new customers and one ``DELETE`` drops the
+        profiles of customers without any sales document any more.
+        """
         self.flush_model()
+        columns = sorted({key for vals in values.values() for key in vals if not key.startswith("_")})
+        columns.append("computed_at")
+        cr = self.env.cr
+        cr.execute(SQL("DROP TABLE IF EXISTS crm_ror_profile_load"))
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE crm_ror_profile_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1]))
+                    for name in columns
+                ),
+            )
+        )
+        booleans = [self._fields[name].type == "boolean" for name in columns]
+        buffer = io.StringIO()
+        for partner_id, vals in values.items():
+            row = [vals.get(name) for name in columns[:-1]] + [now]
+            buffer.write(str(partner_id))
+            for value, boolean in zip(row, booleans, strict=True):
+                buffer.write("\t")
+                buffer.write(("t" if value else "f") if boolean else _copy_text(value))
+            buffer.write("\n")
+        buffer.seek(0)
+        cr.copy_expert(
+            SQL(
+                "COPY crm_ror_profile_load (partner_id, %s) FROM STDIN",
+                SQL(", ").join(map(SQL.identifier, columns)),
+            ).code,
+            buffer,
+        )
+        stamp = {"company": company.id, "uid": self.env.uid, "now": now}
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_ror_customer_profile p
+                   SET %(assign)s, user_id = rp.user_id, write_uid = %(uid)s, write_date = %(now)s
+                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id
+                """,
+                assign=SQL(", ").join(
+                    SQL("%s = t.%s", SQL.identifier(n), SQL.identifier(n)) for n in columns
+                ),
+                **stamp,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_ror_customer_profile
+                       (partner_id, company_id, user_id, %(columns)s, create_uid, create_date, write_uid, write_date)
+                SELECT t.partner_id, %(company)s, rp.user_id, %(values)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
+                                    WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id)
+                """,
+                columns=SQL(", ").join(map(SQL.identifier, columns)),
+                values=SQL(", ").join(SQL("t.%s", SQL.identifier(n)) for n in columns),
+                **stamp,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_ror_customer_profile p
+                 WHERE p.company_id = %(company)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_ror_profile_load t WHERE t.partner_id = p.partner_id)
+                """,
+                **stamp,
+            )
+        )
+        cr.execute(SQL("DROP TABLE crm_ror_profile_load"))
+        # The ORM's cache (profiles, the partners' profile figures) no longer holds.
+        self.env.invalidate_all()
+
+
+def _copy_text(value):
+    """A value in PostgreSQL's COPY text format."""
+    if value is None or value is False:
+        return "\\N"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine.reorder import is_due
+from .crm_ror_customer_profile import RUN_PARAM_SUGGESTIONS
 
 KINDS = [("cross_sell", "Cross-sell"), ("reorder", "Due for Reorder"), ("up_sell", "Up-sell")]
 
@@ -286,18 +287,26 @@ class CrmRorSuggestion(models.Model):
     # ------------------------------------------------------------------------------------
 
     def action_recompute(self):
-        """Button: recompute affinities and suggestions of the companies the user works in."""
+        """Button: schedule the suggestion cron and return at once (it runs in the cron worker)."""
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales administrators can recompute the suggestions."))
-        for company in self.env.companies:
-            # sudo: the recompute writes every customer's suggestions of the company, whatever the user sees.
-            self.sudo()._compute_company_suggestions(company)
-        return {"type": "ir.actions.client", "tag": "reload"}
+        # sudo: triggering a scheduled action needs Settings rights; the manager group was checked above.
+        self.env.ref("crm_ror.ir_cron_crm_ror_suggestions").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("The suggestions are being recomputed in the background."),
+                "type": "info",
+            },
+        }
 
     @api.model
     def _cron_compute_suggestions(self):
-        for company in self.env["res.company"].search([]):
-            self._compute_company_suggestions(company)
+        """Scheduled action: affinities and suggestions, one company per call (see the profile cron)."""
+        self.env["crm.ror.customer.profile"]._ror_run_batch(
+            RUN_PARAM_SUGGESTIONS, "crm_ror_suggestion_date", self._compute_company_suggestions
+        )
 
     @api.model
     def _compute_company_suggestions(self, company):
