@@ -32,6 +32,8 @@ BGNBD = "bgnbd"
 MBGNBD = "mbgnbd"
 # The expected next purchase is looked for within this many weeks (ten years).
 NEXT_PURCHASE_MAX_WEEKS = 520.0
+# Bounds of the logarithms of the BG/NBD parameters during the fit.
+LOG_PARAM_MIN, LOG_PARAM_MAX = math.log(1e-8), math.log(1e6)
 
 
 class NotEnoughHistory(ValueError):
@@ -157,8 +159,11 @@ def fit_bgnbd(x, tx, T, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTO
     args = (ux, utx, uT, weights, model)
     # Start from a rate of one purchase per mean customer age and a moderate dropout.
     start = np.log([1.0, max(float(T.mean()), 1e-3), 1.0, 1.0])
+    # Bounded, so that a history that does not identify the model ends at a bound instead of
+    # overflowing; such a fit is refused below.
+    bounds = [(LOG_PARAM_MIN, LOG_PARAM_MAX)] * 4
     result = optimize.minimize(
-        negative_log_likelihood_and_gradient, start, args=args, jac=True, method="L-BFGS-B"
+        negative_log_likelihood_and_gradient, start, args=args, jac=True, method="L-BFGS-B", bounds=bounds
     )
     if not result.success:
         # A rough start far from the optimum: a gradient-free pass, then the gradient again.
@@ -169,16 +174,16 @@ def fit_bgnbd(x, tx, T, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTO
             options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8},
         )
         result = optimize.minimize(
-            negative_log_likelihood_and_gradient, rough.x, args=args, jac=True, method="L-BFGS-B"
+            negative_log_likelihood_and_gradient,
+            np.clip(rough.x, LOG_PARAM_MIN, LOG_PARAM_MAX),
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
         )
     params = BGNBDParams(*np.exp(result.x))
-    values = np.array([params.r, params.alpha, params.a, params.b])
-    if (
-        not np.isfinite(result.fun)
-        or result.fun >= 1e300
-        or not np.isfinite(values).all()
-        or (values > 1e6).any()
-    ):
+    at_bound = np.isclose(result.x, LOG_PARAM_MIN).any() or np.isclose(result.x, LOG_PARAM_MAX).any()
+    if not np.isfinite(result.fun) or result.fun >= 1e300 or at_bound:
         raise NotEnoughHistory("the purchase history does not identify the model (no stable fit)")
     return params
 

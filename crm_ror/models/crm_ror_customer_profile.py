@@ -1,9 +1,9 @@
 import io
 import logging
+import math
 from collections import defaultdict
 from datetime import date, timedelta
 
-import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -23,6 +23,12 @@ RUN_PARAM_SUGGESTIONS = "crm_ror.suggestion_run_start"
 # One lock for the profile and suggestion recomputes: they never run over each other.
 LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(hashtext('crm_ror.value_recompute'))")
 LOCK_RETRY_MINUTES = 10
+# Ratio measures of the reports: (numerator, denominator) summed over the group.
+RATIO_MEASURES = {
+    "ror": ("gross_margin", "cost_to_serve"),
+    "ror_12m": ("gross_margin_12m", "cost_to_serve_12m"),
+    "margin_rate": ("gross_margin", "revenue"),
+}
 
 
 class CrmRorCustomerProfile(models.Model):
@@ -86,11 +92,21 @@ class CrmRorCustomerProfile(models.Model):
     clv_predicted = fields.Monetary(
         "Predicted CLV",
         readonly=True,
-        help="Discounted gross margin expected over the company's CLV horizon (BG/NBD x Gamma-Gamma).",
+        help="Discounted gross margin expected over the company's CLV horizon (MBG/NBD or BG/NBD x Gamma-Gamma).",
     )
     clv_expected_purchases = fields.Float("Expected purchases", readonly=True, digits=(16, 2))
     clv_probability_alive = fields.Float("Probability alive (%)", readonly=True, aggregator="avg")
     clv_expected_spend = fields.Monetary("Expected order value", readonly=True, aggregator="avg")
+    clv_next_purchase_date = fields.Date(
+        "Expected next purchase",
+        readonly=True,
+        help="Date by which the model expects one more purchase; empty when none is expected within ten years.",
+    )
+    churn_risk = fields.Selection(
+        [("low", "Low"), ("medium", "Medium"), ("high", "High")],
+        readonly=True,
+        help="From the probability that the customer is still active, against the company's thresholds.",
+    )
 
     # Return on relationship
     cost_campaign = fields.Monetary("Campaign contacts", readonly=True)
@@ -105,7 +121,7 @@ class CrmRorCustomerProfile(models.Model):
         "ROR", readonly=True, aggregator="avg", help="(Gross margin - cost to serve) / cost to serve."
     )
     ror_12m = fields.Float("ROR (12 months)", readonly=True, aggregator="avg")
-    ror_prev_12m = fields.Float("ROR (previous 12 months)", readonly=True, aggregator="avg")
+    ror_prev_12m = fields.Float("ROR (previous 12 months)", readonly=True, aggregator=None)
     has_ror = fields.Boolean("ROR defined", readonly=True, help="False when there is no cost to serve.")
     has_ror_12m = fields.Boolean("ROR (12 months) defined", readonly=True)
     ror_trend = fields.Selection(
@@ -121,6 +137,33 @@ class CrmRorCustomerProfile(models.Model):
             "A customer has one value profile per company.",
         ),
     ]
+
+    # ------------------------------------------------------------------------------------------
+    # Reporting: ratios of groups are ratios of sums
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """A group's ROR is (sum of margins - sum of costs) / sum of costs, and its margin rate the sum
+        of margins over the sum of revenues: never the average of the customers' ratios (pivot, graph)."""
+        names = {spec.split(":")[0].strip() for spec in fields}
+        wanted = {name: parts for name, parts in RATIO_MEASURES.items() if name in names}
+        if not wanted:
+            return super().read_group(domain, fields, groupby, offset, limit, orderby, lazy)
+        sums = sorted({part for parts in wanted.values() for part in parts})
+        extra = [f"__ror_{part}:sum({part})" for part in sums]
+        rows = super().read_group(domain, list(fields) + extra, groupby, offset, limit, orderby, lazy)
+        for row in rows:
+            totals = {part: row.pop(f"__ror_{part}", None) or 0.0 for part in sums}
+            for name, (numerator, denominator) in wanted.items():
+                if name == "margin_rate":
+                    value = (
+                        100.0 * totals[numerator] / totals[denominator] if totals[denominator] > 0 else False
+                    )
+                else:
+                    value = ror_engine.return_on_relationship(totals[numerator], totals[denominator])
+                row[name] = False if value is None else value
+        return rows
 
     # ------------------------------------------------------------------------------------------
     # Actions and cron
@@ -584,15 +627,17 @@ class CrmRorCustomerProfile(models.Model):
                 "customer_since": min(since) if since else False,
                 "days_since_last_purchase": (reference_date - row["last_date"]).days
                 if row["last_date"]
-                else 0,
+                else None,
                 "purchase_count": count,
                 "revenue": currency.round(revenue),
                 "cost": currency.round(cost),
                 "gross_margin": currency.round(margin),
-                "margin_rate": 100.0 * margin / revenue if revenue > 0 else 0.0,
-                "average_order_value": currency.round(revenue / count) if count else 0.0,
-                "avg_days_between": float(row["avg_gap"] or 0.0),
-                "median_days_between": float(row["median_gap"] or 0.0),
+                # Undefined figures stay NULL (one-time buyers have no gap, no revenue no margin rate),
+                # so averages in the reports skip them instead of counting zeros.
+                "margin_rate": 100.0 * margin / revenue if revenue > 0 else None,
+                "average_order_value": currency.round(revenue / count) if count else None,
+                "avg_days_between": float(row["avg_gap"]) if row["avg_gap"] is not None else None,
+                "median_days_between": float(row["median_gap"]) if row["median_gap"] is not None else None,
                 "revenue_12m": currency.round(float(row["revenue_12m"] or 0.0)),
                 "gross_margin_12m": currency.round(margin_12m),
                 "clv_historic": currency.round(margin),
@@ -618,9 +663,9 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_ratio(self, margin, cost, currency):
-        """(ROR, defined): the ROR is stored as 0 with ``defined`` False when there is no cost."""
+        """(ROR, defined): without a cost to serve the ROR is undefined, stored as NULL."""
         value = ror_engine.return_on_relationship(margin, cost, precision=currency.rounding / 2)
-        return (0.0, False) if value is None else (value, True)
+        return value, value is not None
 
     @api.model
     def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
@@ -638,7 +683,11 @@ class CrmRorCustomerProfile(models.Model):
         active = []
         for partner_id, vals in values.items():
             vals.update(
-                recency_score=0, frequency_score=0, monetary_score=0, rfm_code=False, segment_id=False
+                recency_score=None,
+                frequency_score=None,
+                monetary_score=None,
+                rfm_code=False,
+                segment_id=False,
             )
             if not vals["purchase_count"]:
                 vals["customer_state"] = "refund_only"
@@ -671,90 +720,90 @@ class CrmRorCustomerProfile(models.Model):
     _ror_clv_min_repeat = clv.MIN_REPEAT_CUSTOMERS
 
     def _ror_apply_clv(self, company, values, reference_date):
-        """Fit BG/NBD and Gamma-Gamma on the company's buyers, then predict each one's value."""
+        """Fit the company's purchase model (MBG/NBD or BG/NBD) and Gamma-Gamma on its buyers, then
+        store each one's predicted figures; without a model they stay undefined (NULL)."""
         buyers = [p for p, vals in values.items() if vals["purchase_count"]]
         for vals in values.values():
             vals.update(
                 clv_status="not_enough_history",
                 clv_message=self.env._("No purchase yet."),
-                clv_predicted=0.0,
-                clv_expected_purchases=0.0,
-                clv_probability_alive=0.0,
-                clv_expected_spend=0.0,
+                clv_predicted=None,
+                clv_expected_purchases=None,
+                clv_probability_alive=None,
+                clv_expected_spend=None,
+                clv_next_purchase_date=None,
+                churn_risk=None,
             )
         if not buyers:
             company.ror_clv_model_info = self.env._("Not enough history: no purchase.")
             return
-        x = np.array([max(values[p]["_day_count"] - 1, 0) for p in buyers], dtype=float)
-        tx = (
-            np.array(
-                [(values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days for p in buyers],
-                dtype=float,
-            )
-            / DAYS_PER_WEEK
-        )
-        age = (
-            np.array([(reference_date - values[p]["first_purchase_date"]).days for p in buyers], dtype=float)
-            / DAYS_PER_WEEK
-        )
-        tx = np.where(x > 0, tx, 0.0)
-        spend = np.array([values[p]["_repeat_mean"] for p in buyers], dtype=float)
+        total_revenue = sum(values[p]["revenue"] for p in buyers)
+        total_margin = sum(values[p]["gross_margin"] for p in buyers)
+        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
         try:
-            bgnbd = clv.fit_bgnbd(x, tx, age, self._ror_clv_min_customers, self._ror_clv_min_repeat)
-            gamma_gamma = clv.fit_gamma_gamma(x, spend, self._ror_clv_min_repeat)
+            prediction = clv.predict(
+                [max(values[p]["_day_count"] - 1, 0) for p in buyers],
+                [
+                    (values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK
+                    for p in buyers
+                ],
+                [(reference_date - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK for p in buyers],
+                [values[p]["_repeat_mean"] for p in buyers],
+                [
+                    min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
+                    if values[p]["revenue"] > 0
+                    else company_rate
+                    for p in buyers
+                ],
+                company.ror_clv_horizon_months,
+                company.ror_clv_discount_rate / 100.0,
+                model=company.ror_clv_model,
+                min_customers=self._ror_clv_min_customers,
+                min_repeat=self._ror_clv_min_repeat,
+            )
         except clv.NotEnoughHistory as error:
             message = self.env._("Not enough history: %(reason)s.", reason=str(error))
             company.ror_clv_model_info = message
             for partner_id in buyers:
                 values[partner_id]["clv_message"] = message
             return
-        expected_spend = clv.gamma_gamma_expected_spend(gamma_gamma, x, spend)
-        horizon = company.ror_clv_horizon_months
-        purchases = clv.bgnbd_expected_purchases(bgnbd, horizon * clv.WEEKS_PER_MONTH, x, tx, age)
-        alive = clv.bgnbd_probability_alive(bgnbd, x, tx, age)
-        total_revenue = sum(values[p]["revenue"] for p in buyers)
-        total_margin = sum(values[p]["gross_margin"] for p in buyers)
-        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
-        margin_rates = np.array(
-            [
-                min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
-                if values[p]["revenue"] > 0
-                else company_rate
-                for p in buyers
-            ]
-        )
-        predicted = clv.discounted_clv(
-            bgnbd, x, tx, age, expected_spend, horizon, company.ror_clv_discount_rate / 100.0, margin_rates
-        )
         currency = company.currency_id
-        finite = (
-            np.isfinite(predicted) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
-        )
+        high_below = company.ror_churn_high_below / 100.0
+        medium_below = company.ror_churn_medium_below / 100.0
         for index, partner_id in enumerate(buyers):
-            if not finite[index]:
+            if not prediction.finite[index]:
                 # Numerical limits of the closed forms for this history: say so rather than store garbage.
                 values[partner_id]["clv_message"] = self.env._(
                     "Not enough history: the model gives no finite value."
                 )
                 continue
+            alive = float(prediction.probability_alive[index])
+            weeks = float(prediction.next_purchase_weeks[index])
             values[partner_id].update(
                 clv_status="ok",
                 clv_message=False,
-                clv_predicted=currency.round(float(predicted[index])),
-                clv_expected_purchases=float(purchases[index]),
-                clv_probability_alive=100.0 * float(alive[index]),
-                clv_expected_spend=currency.round(float(expected_spend[index])),
+                clv_predicted=currency.round(float(prediction.clv[index])),
+                clv_expected_purchases=float(prediction.expected_purchases[index]),
+                clv_probability_alive=100.0 * alive,
+                clv_expected_spend=currency.round(float(prediction.expected_spend[index])),
+                # NaN: no purchase expected within ten years.
+                clv_next_purchase_date=reference_date + timedelta(days=round(weeks * DAYS_PER_WEEK))
+                if not math.isnan(weeks)
+                else None,
+                churn_risk="high" if alive < high_below else "medium" if alive < medium_below else "low",
             )
+        params, spend = prediction.purchase_params, prediction.spend_params
         company.ror_clv_model_info = self.env._(
-            "BG/NBD (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
+            "%(model)s (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
             "Gamma-Gamma: p=%(p).3f, q=%(q).3f, gamma=%(gamma).2f; %(count)s customers.",
-            r=bgnbd.r,
-            alpha=bgnbd.alpha,
-            a=bgnbd.a,
-            b=bgnbd.b,
-            p=gamma_gamma.p,
-            q=gamma_gamma.q,
-            gamma=gamma_gamma.gamma,
+            model="MBG/NBD" if company.ror_clv_model == clv.MBGNBD else "BG/NBD",
+            r=params.r,
+            alpha=params.alpha,
+            a=params.a,
+            b=params.b,
+            p=spend.p,
+            q=spend.q,
+            gamma=spend.gamma,
             count=len(buyers),
         )
 

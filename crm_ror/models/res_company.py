@@ -76,6 +76,36 @@ class ResCompany(models.Model):
         "sharing the score of their lowest rank, so F=1 always means 'bought once'. Fixed bins score the "
         "purchase count alone: 1 purchase F=1, 2 F=2, 3-4 F=3, 5-9 F=4, 10 or more F=5.",
     )
+    ror_clv_model = fields.Selection(
+        [("mbgnbd", "Modified BG/NBD"), ("bgnbd", "BG/NBD")],
+        string="Purchase model",
+        default="mbgnbd",
+        required=True,
+        help="Modified BG/NBD (Batislam et al. 2007) lets a customer drop out after any purchase, the first "
+        "included, so a one-time buyer of long ago is not 100 % alive; BG/NBD (Fader, Hardie & Lee 2005) "
+        "only after a repeat purchase.",
+    )
+    ror_churn_high_below = fields.Float(
+        "High churn risk below (%)",
+        default=30.0,
+        help="Customers whose probability of being alive is below this have a high churn risk.",
+    )
+    ror_churn_medium_below = fields.Float(
+        "Medium churn risk below (%)",
+        default=70.0,
+        help="Customers whose probability of being alive is below this (and not high) have a medium churn risk.",
+    )
+
+    @api.constrains("ror_churn_high_below", "ror_churn_medium_below")
+    def _check_ror_churn_thresholds(self):
+        for company in self:
+            if not 0 <= company.ror_churn_high_below <= company.ror_churn_medium_below <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the churn-risk thresholds must satisfy 0 <= high <= medium <= 100 %%.",
+                        company=company.name,
+                    )
+                )
 
     @api.constrains("ror_lost_days", "ror_clv_horizon_months", "ror_clv_discount_rate")
     def _check_ror_settings(self):

@@ -32,6 +32,9 @@ class ResConfigSettings(models.TransientModel):
 
     # Customer value (h-rorvalue)
     ror_rfm_frequency_method = fields.Selection(related="company_id.ror_rfm_frequency_method", readonly=False)
+    ror_clv_model = fields.Selection(related="company_id.ror_clv_model", readonly=False)
+    ror_churn_high_below = fields.Float(related="company_id.ror_churn_high_below", readonly=False)
+    ror_churn_medium_below = fields.Float(related="company_id.ror_churn_medium_below", readonly=False)
 
     def action_ror_recompute(self):
         self.env["crm.ror.customer.profile"].action_recompute()
