@@ -96,6 +96,45 @@ class ResCompany(models.Model):
         help="Customers whose probability of being alive is below this (and not high) have a medium churn risk.",
     )
 
+    crm_ror_upsell_min_buyers = fields.Integer(
+        string="Up-sell Minimum Buyers",
+        default=5,
+        help="Suggest a dearer product only when at least this many customers of better segments buy it.",
+    )
+    crm_ror_upsell_max_category_size = fields.Integer(
+        string="Up-sell Category Size",
+        default=50,
+        help="Up-sell within a product category only when it holds at most this many saleable products "
+        "(a catch-all category such as 'All' says nothing about what replaces what); a product's optional "
+        "products are always candidates.",
+    )
+    crm_ror_reorder_max_cycles = fields.Integer(
+        string="Reorder Expiry (cycles)",
+        default=3,
+        help="A reorder suggestion expires once the purchase is more than this many usual intervals overdue.",
+    )
+
+    @api.constrains(
+        "crm_ror_upsell_min_buyers", "crm_ror_upsell_max_category_size", "crm_ror_reorder_max_cycles"
+    )
+    def _check_crm_ror_suggestion_bounds(self):
+        for company in self:
+            if (
+                min(
+                    company.crm_ror_upsell_min_buyers,
+                    company.crm_ror_upsell_max_category_size,
+                    company.crm_ror_reorder_max_cycles,
+                )
+                < 1
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: up-sell minimum buyers, category size and reorder expiry must be at "
+                        "least 1.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains("ror_churn_high_below", "ror_churn_medium_below")
     def _check_ror_churn_thresholds(self):
         for company in self:

@@ -190,11 +190,18 @@ class ResPartner(models.Model):
         )
 
     @api.depends(
-        "crm_ror_last_contact_date", "crm_ror_contact_frequency", "crm_ror_do_not_contact", "create_date"
+        "crm_ror_last_contact_date",
+        "crm_ror_contact_frequency",
+        "crm_ror_do_not_contact",
+        "commercial_partner_id.crm_ror_do_not_contact",
+        "create_date",
     )
     def _compute_crm_ror_next_contact_date(self):
+        # The flags of the contact and of its company; a blacklisted email, which can change without
+        # touching the partner, is left out by the "Contact Due" filter (crm_ror_no_outreach).
         for partner in self:
-            if partner.crm_ror_contact_frequency > 0 and not partner.crm_ror_do_not_contact:
+            blocked = partner.crm_ror_do_not_contact or partner.commercial_partner_id.crm_ror_do_not_contact
+            if partner.crm_ror_contact_frequency > 0 and not blocked:
                 # Never contacted: the rhythm starts when the contact was created.
                 start = (
                     partner.crm_ror_last_contact_date or (partner.create_date or fields.Datetime.now()).date()
