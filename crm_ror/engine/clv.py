@@ -1,4 +1,10 @@
-"""Customer lifetime value: BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader, Hardie & Lok 2005).
+"""Customer lifetime value: BG/NBD (Fader, Hardie & Lee 2005), the modified BG/NBD (Batislam, Denizel
+& Filiztekin 2007) and Gamma-Gamma (Fader, Hardie & Lok 2005).
+
+In BG/NBD a customer can only drop out right after a *repeat* purchase, so a one-time buyer is 100 %
+alive whatever his age. MBG/NBD lets a customer drop out after any purchase, the first included (the
+drop-out terms use ``b + x`` where BG/NBD uses ``b + x - 1``): a one-time buyer of three years ago is
+then rightly given a low probability of being alive. MBG/NBD is the addon's default.
 
 Input per customer, in one time unit (the addon uses weeks):
 
@@ -6,8 +12,9 @@ Input per customer, in one time unit (the addon uses weeks):
 * ``tx``: time of the last purchase, counted from the first one (0 when ``x == 0``);
 * ``T``: age of the customer, time from the first purchase to the end of the observation.
 
-Both models are fitted by maximum likelihood with ``scipy.optimize.minimize`` on the logarithm of
-the parameters (so they stay positive). When the data cannot support a fit, :class:`NotEnoughHistory`
+The models are fitted by maximum likelihood with ``scipy.optimize.minimize`` (L-BFGS-B with the
+analytic gradient) on the logarithm of the parameters (so they stay positive), on the distinct
+histories weighted by their counts. When the data cannot support a fit, :class:`NotEnoughHistory`
 is raised with the reason; callers show it instead of a number.
 """
 
@@ -21,6 +28,12 @@ from scipy import optimize, special
 MIN_CUSTOMERS = 30
 MIN_REPEAT_CUSTOMERS = 10
 WEEKS_PER_MONTH = 52.0 / 12.0
+BGNBD = "bgnbd"
+MBGNBD = "mbgnbd"
+# The expected next purchase is looked for within this many weeks (ten years).
+NEXT_PURCHASE_MAX_WEEKS = 520.0
+# Bounds of the logarithms of the BG/NBD parameters during the fit.
+LOG_PARAM_MIN, LOG_PARAM_MAX = math.log(1e-8), math.log(1e6)
 
 
 class NotEnoughHistory(ValueError):
@@ -55,18 +68,67 @@ def _as_arrays(*columns):
 # ---------------------------------------------------------------------------------------------
 
 
+def _shift(model):
+    """0 for BG/NBD, 1 for MBG/NBD: MBG/NBD's drop-out terms read ``b + x`` where BG/NBD reads ``b + x - 1``."""
+    if model not in (BGNBD, MBGNBD):
+        raise ValueError(f"unknown purchase model {model!r}")
+    return 1.0 if model == MBGNBD else 0.0
+
+
+def _log_likelihood_terms(params, x, tx, T, model, gradient=False):
+    """Per-customer log-likelihood (BG/NBD eq. 6, or its MBG/NBD form), and optionally its gradient
+    with respect to the logarithms of (r, alpha, a, b), one row per customer."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    c = _shift(model)
+    # BG/NBD: no drop-out term for one-time buyers; MBG/NBD: for everybody.
+    drop = x > 0 if model == BGNBD else np.ones_like(x, dtype=bool)
+    bx = np.where(drop, b + x - 1 + c, 1.0)  # b + x - 1 + c > 0 where the term exists
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = (
+        special.gammaln(a + b)
+        + special.gammaln(b + x + c)
+        - special.gammaln(b)
+        - special.gammaln(a + b + x + c)
+    )
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(drop, np.log(a) - np.log(bx) - (r + x) * np.log(alpha + tx), -np.inf)
+    tail = np.logaddexp(a3, a4)
+    ll = a1 + a2 + tail
+    if not gradient:
+        return ll
+    w3 = np.exp(a3 - tail)
+    w4 = np.where(drop, np.exp(a4 - tail), 0.0)
+    psi = special.digamma
+    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
+    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
+    d_a = psi(a + b) - psi(a + b + x + c) + w4 / a
+    d_b = psi(a + b) + psi(b + x + c) - psi(b) - psi(a + b + x + c) - w4 / bx
+    # d/d(log p) = p * d/dp
+    grad = np.column_stack([r * d_r, alpha * d_alpha, a * d_a, b * d_b])
+    return ll, grad
+
+
 def bgnbd_log_likelihood(params, x, tx, T):
     """Per-customer log-likelihood of the BG/NBD model (equation 6 of Fader, Hardie & Lee 2005)."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x, tx, T = _as_arrays(x, tx, T)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    repeat = x > 0
-    # The second term only exists for repeat buyers; b + x - 1 > 0 there.
-    a4 = np.full_like(x, -np.inf)
-    a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + tx[repeat])
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return _log_likelihood_terms(params, x, tx, T, BGNBD)
+
+
+def mbgnbd_log_likelihood(params, x, tx, T):
+    """Per-customer log-likelihood of the modified BG/NBD model (Batislam et al. 2007)."""
+    x, tx, T = _as_arrays(x, tx, T)
+    return _log_likelihood_terms(params, x, tx, T, MBGNBD)
+
+
+def negative_log_likelihood_and_gradient(log_params, x, tx, T, weights, model=BGNBD):
+    """The objective of the fit and its analytic gradient, both in the logarithms of the parameters."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ll, grad = _log_likelihood_terms(BGNBDParams(*np.exp(log_params)), x, tx, T, model, gradient=True)
+        value = -(weights * ll).sum()
+        jac = -(weights[:, None] * grad).sum(axis=0)
+    if not np.isfinite(value) or not np.isfinite(jac).all():
+        return 1e300, np.zeros(4)
+    return value, jac
 
 
 def _check_bgnbd_data(x, tx, T, min_customers, min_repeat):
@@ -83,65 +145,98 @@ def _check_bgnbd_data(x, tx, T, min_customers, min_repeat):
         raise NotEnoughHistory("no observation time after the first purchases")
 
 
-def fit_bgnbd(x, tx, T, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTOMERS):
-    """Fit (r, alpha, a, b) by maximum likelihood; raise NotEnoughHistory when it cannot be trusted."""
+def fit_bgnbd(x, tx, T, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTOMERS, model=BGNBD):
+    """Fit (r, alpha, a, b) of BG/NBD (or MBG/NBD with ``model="mbgnbd"``) by maximum likelihood;
+    raise NotEnoughHistory when it cannot be trusted."""
     x, tx, T = _as_arrays(x, tx, T)
+    _shift(model)
     _check_bgnbd_data(x, tx, T, min_customers, min_repeat)
     # Customers with the same history share one likelihood term: fit on the distinct histories,
     # weighted by their counts (many fewer rows with purchase dates in days).
     histories, weights = np.unique(np.column_stack([x, tx, T]), axis=0, return_counts=True)
     ux, utx, uT = histories.T
-
-    def negative_ll(log_params):
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value = -(weights * bgnbd_log_likelihood(BGNBDParams(*np.exp(log_params)), ux, utx, uT)).sum()
-        return value if np.isfinite(value) else 1e300
-
+    weights = weights.astype(float)
+    args = (ux, utx, uT, weights, model)
     # Start from a rate of one purchase per mean customer age and a moderate dropout.
     start = np.log([1.0, max(float(T.mean()), 1e-3), 1.0, 1.0])
+    # Bounded, so that a history that does not identify the model ends at a bound instead of
+    # overflowing; such a fit is refused below.
+    bounds = [(LOG_PARAM_MIN, LOG_PARAM_MAX)] * 4
     result = optimize.minimize(
-        negative_ll, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8}
+        negative_log_likelihood_and_gradient, start, args=args, jac=True, method="L-BFGS-B", bounds=bounds
     )
-    result = optimize.minimize(negative_ll, result.x, method="L-BFGS-B")
+    if not result.success:
+        # A rough start far from the optimum: a gradient-free pass, then the gradient again.
+        rough = optimize.minimize(
+            lambda p: negative_log_likelihood_and_gradient(p, *args)[0],
+            start,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8},
+        )
+        result = optimize.minimize(
+            negative_log_likelihood_and_gradient,
+            np.clip(rough.x, LOG_PARAM_MIN, LOG_PARAM_MAX),
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+        )
     params = BGNBDParams(*np.exp(result.x))
-    values = np.array([params.r, params.alpha, params.a, params.b])
-    if not np.isfinite(result.fun) or not np.isfinite(values).all() or (values > 1e6).any():
+    at_bound = np.isclose(result.x, LOG_PARAM_MIN).any() or np.isclose(result.x, LOG_PARAM_MAX).any()
+    if not np.isfinite(result.fun) or result.fun >= 1e300 or at_bound:
         raise NotEnoughHistory("the purchase history does not identify the model (no stable fit)")
     return params
 
 
-def bgnbd_probability_alive(params, x, tx, T):
-    """P(customer still active at T | x, tx, T) (equation 11)."""
+def _drop_out_odds(params, x, tx, T, model):
+    """The odds of having dropped out, ``P(dead) / P(alive)`` (0 for BG/NBD one-time buyers)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    x, tx, T = _as_arrays(x, tx, T)
-    result = np.ones_like(x)
-    repeat = x > 0
-    xr, txr, Tr = x[repeat], tx[repeat], T[repeat]
-    log_ratio = np.log(a) - np.log(b + xr - 1) + (r + xr) * (np.log(alpha + Tr) - np.log(alpha + txr))
-    result[repeat] = 1.0 / (1.0 + np.exp(log_ratio))
-    return result
+    c = _shift(model)
+    drop = x > 0 if model == BGNBD else np.ones_like(x, dtype=bool)
+    bx = np.where(drop, b + x - 1 + c, 1.0)
+    log_odds = np.log(a) - np.log(bx) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+    return np.where(drop, np.exp(log_odds), 0.0)
 
 
-def bgnbd_expected_purchases(params, t, x, tx, T):
-    """Expected number of purchases in (T, T + t] for a customer with history (x, tx, T) (equation 10)."""
+def bgnbd_probability_alive(params, x, tx, T, model=BGNBD):
+    """P(customer still active at T | x, tx, T) (equation 11; MBG/NBD with ``model="mbgnbd"``)."""
+    x, tx, T = _as_arrays(x, tx, T)
+    return 1.0 / (1.0 + _drop_out_odds(params, x, tx, T, model))
+
+
+def bgnbd_expected_purchases(params, t, x, tx, T, model=BGNBD):
+    """Expected number of purchases in (T, T + t] for a customer with history (x, tx, T) (equation 10;
+    MBG/NBD with ``model="mbgnbd"``). ``t`` is a number or an array aligned with ``x``."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x, tx, T = _as_arrays(x, tx, T)
-    if t <= 0:
-        return np.zeros_like(x)
+    t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+    c = _shift(model)
     if abs(a - 1.0) < 1e-9:
         a = 1.0 + 1e-9  # the closed form has a removable singularity at a == 1
     z = t / (alpha + T + t)
-    head = (a + b + x - 1) / (a - 1)
-    # ((1 - z) ** (r + x)) * 2F1(r + x, b + x; a + b + x - 1; z) of the paper, rewritten with Euler's
-    # transformation so that the hypergeometric parameters do not grow with x (no overflow for
-    # customers with hundreds of purchases): (1 - z) ** (a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z).
-    body = 1.0 - np.power(1.0 - z, a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    repeat = x > 0
-    denominator = np.ones_like(x)
-    denominator[repeat] = 1.0 + (a / (b + x[repeat] - 1)) * np.power(
-        (alpha + T[repeat]) / (alpha + tx[repeat]), r + x[repeat]
-    )
-    return head * body / denominator
+    head = (a + b + x - 1 + c) / (a - 1)
+    # ((1 - z) ** (r + x)) * 2F1(r + x, b + x + c; a + b + x - 1 + c; z) of the papers, rewritten with
+    # Euler's transformation so that the hypergeometric parameters do not grow with x (no overflow for
+    # customers with hundreds of purchases): (1 - z) ** (a - 1) * 2F1(a + b - 1 + c - r, a - 1; a + b + x - 1 + c; z).
+    body = 1.0 - np.power(1.0 - z, a - 1) * special.hyp2f1(a + b - 1 + c - r, a - 1, a + b + x - 1 + c, z)
+    result = head * body / (1.0 + _drop_out_odds(params, x, tx, T, model))
+    return np.where(t > 0, result, 0.0)
+
+
+def expected_next_purchase(params, x, tx, T, model=BGNBD, max_weeks=NEXT_PURCHASE_MAX_WEEKS):
+    """Time after T by which one purchase is expected (E[Y(t)] = 1), NaN when not within ``max_weeks``.
+
+    E[Y(t)] grows with t, so a bisection on all customers at once finds it.
+    """
+    x, tx, T = _as_arrays(x, tx, T)
+    low, high = np.zeros_like(x), np.full_like(x, max_weeks)
+    reachable = bgnbd_expected_purchases(params, high, x, tx, T, model) >= 1.0
+    for _step in range(40):
+        middle = (low + high) / 2
+        above = bgnbd_expected_purchases(params, middle, x, tx, T, model) >= 1.0
+        high = np.where(above, middle, high)
+        low = np.where(above, low, middle)
+    return np.where(reachable, high, np.nan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +305,9 @@ def gamma_gamma_expected_spend(params, x, m):
 # ---------------------------------------------------------------------------------------------
 
 
-def discounted_clv(bgnbd, x, tx, T, expected_spend, horizon_months, annual_discount_rate, margin_rate=1.0):
+def discounted_clv(
+    bgnbd, x, tx, T, expected_spend, horizon_months, annual_discount_rate, margin_rate=1.0, model=BGNBD
+):
     """Discounted value of the purchases expected over the next ``horizon_months`` (times are in weeks).
 
     Expected purchases are taken month by month, E[Y(k)] - E[Y(k-1)], each month's value discounted at
@@ -222,7 +319,71 @@ def discounted_clv(bgnbd, x, tx, T, expected_spend, horizon_months, annual_disco
     total = np.zeros_like(x)
     previous = np.zeros_like(x)
     for month in range(1, int(horizon_months) + 1):
-        cumulative = bgnbd_expected_purchases(bgnbd, month * WEEKS_PER_MONTH, x, tx, T)
+        cumulative = bgnbd_expected_purchases(bgnbd, month * WEEKS_PER_MONTH, x, tx, T, model)
         total += (cumulative - previous) / math.pow(1.0 + annual_discount_rate, month / 12.0)
         previous = cumulative
     return total * expected_spend * margin_rate
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything a customer profile shows
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Per-customer arrays (aligned with the inputs) and the fitted parameters."""
+
+    purchase_params: BGNBDParams
+    spend_params: GammaGammaParams
+    expected_purchases: np.ndarray
+    probability_alive: np.ndarray
+    expected_spend: np.ndarray
+    clv: np.ndarray
+    next_purchase_weeks: np.ndarray  # NaN: no purchase expected within NEXT_PURCHASE_MAX_WEEKS
+    finite: np.ndarray  # False where the closed forms give no finite value for the history
+
+
+def predict(
+    x,
+    tx,
+    T,
+    spend,
+    margin_rate,
+    horizon_months,
+    annual_discount_rate,
+    model=MBGNBD,
+    min_customers=MIN_CUSTOMERS,
+    min_repeat=MIN_REPEAT_CUSTOMERS,
+):
+    """Fit the purchase model and Gamma-Gamma, then predict each customer's figures over the horizon.
+
+    ``x``, ``tx``, ``T`` in weeks as above, ``spend`` the mean value of the repeat purchases,
+    ``margin_rate`` per customer (or one number). Raises NotEnoughHistory as the fits do.
+    """
+    x, tx, T, spend = _as_arrays(x, tx, T, spend)
+    tx = np.where(x > 0, tx, 0.0)
+    purchase_params = fit_bgnbd(x, tx, T, min_customers, min_repeat, model=model)
+    spend_params = fit_gamma_gamma(x, spend, min_repeat)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        expected_spend = gamma_gamma_expected_spend(spend_params, x, spend)
+        purchases = bgnbd_expected_purchases(
+            purchase_params, horizon_months * WEEKS_PER_MONTH, x, tx, T, model
+        )
+        alive = bgnbd_probability_alive(purchase_params, x, tx, T, model)
+        clv = discounted_clv(
+            purchase_params,
+            x,
+            tx,
+            T,
+            expected_spend,
+            horizon_months,
+            annual_discount_rate,
+            margin_rate,
+            model,
+        )
+        next_purchase = expected_next_purchase(purchase_params, x, tx, T, model)
+    finite = np.isfinite(clv) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
+    return Prediction(
+        purchase_params, spend_params, purchases, alive, expected_spend, clv, next_purchase, finite
+    )

@@ -23,14 +23,18 @@ def usual_interval(dates):
     return float(median(gaps))
 
 
-def is_due(last_date, interval, today, tolerance=1.0):
-    """True when the days since ``last_date`` exceed ``interval`` x ``tolerance``.
+def is_due(last_date, interval, today, tolerance=1.0, max_cycles_overdue=None):
+    """True when the days since ``last_date`` exceed ``interval`` x ``tolerance``, and the purchase is
+    not more than ``max_cycles_overdue`` intervals overdue (then the habit is gone: it expires).
 
     An interval of ``None`` or 0 (bought several times on one day) never makes a product due.
     """
     if not interval:
         return False
-    return (today - last_date).days > interval * tolerance
+    days = (today - last_date).days
+    if max_cycles_overdue is not None and days - interval > max_cycles_overdue * interval:
+        return False
+    return days > interval * tolerance
 
 
 def days_overdue(last_date, interval, today):

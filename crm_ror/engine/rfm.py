@@ -1,23 +1,34 @@
-"""RFM scoring by quintile and segment mapping.
+"""RFM scoring by quintile (or fixed frequency bins) and segment mapping.
 
-Tie rule (documented, tested): a value's score comes from the *mid-rank percentile* of its block of
-equal values, ``p = (number of values strictly worse + half the number of equal values) / n`` and
-``score = floor(5 * p) + 1`` (1..5). Consequences:
+Tie rule (documented, tested): a block of equal values gets the score of its *lowest position*
+(minimum rank). The score is ``floor(5 * p) + 1``, capped at 5, where ``p`` is the percent rank of
+PostgreSQL's ``percent_rank()``: ``(number of values strictly worse) / (n - 1)`` (0 when n = 1).
+Consequences:
 
+* the worst value always scores 1: F=1 means "bought once" whenever some active customer bought
+  only once, however large that block is (60 % one-time buyers is a usual retail base);
 * equal values always get the same score, whatever their order in the input;
-* with distinct values, each fifth of the population gets one score (1 for the worst fifth);
-* a population where everybody is equal (a single customer, or all single-purchase customers on
-  frequency) scores 3, the middle, rather than an arbitrary best or worst;
-* a large block of ties lands on the score of its middle.
+* scores never go down as the value gets better: F never decreases with the purchase count, R
+  never increases with the days since the last purchase;
+* with distinct values, each fifth of the population gets one score (1 for the worst fifth), and
+  the best value scores 5 even in a small population;
+* a population where everybody is equal, or a single customer, scores 1.
+
+Frequency can also be scored with fixed purchase-count bins (``FREQUENCY_BINS``: 1, 2, 3-4, 5-9,
+10+), which do not depend on the other customers at all.
 """
 
 import numpy as np
 
 SCORES = 5
+QUINTILES = "quintile"
+BINS = "bins"
+# Lowest purchase count of frequency scores 1..5 with fixed bins.
+FREQUENCY_BINS = (1, 2, 3, 5, 10)
 
 
 def quintile_scores(values, higher_is_better=True):
-    """Return the 1..5 score of each value (a list of ints in input order).
+    """Return the 1..5 score of each value (a list of ints in input order), minimum rank for ties.
 
     ``higher_is_better=False`` scores small values best (recency in days since last purchase).
     """
@@ -28,20 +39,33 @@ def quintile_scores(values, higher_is_better=True):
         raise ValueError("cannot score missing values")
     if not higher_is_better:
         data = -data
-    ordered = np.sort(data)
-    worse = np.searchsorted(ordered, data, side="left")
-    worse_or_equal = np.searchsorted(ordered, data, side="right")
-    percentile = (worse + 0.5 * (worse_or_equal - worse)) / data.size
-    scores = np.floor(SCORES * percentile).astype(int) + 1
+    worse = np.searchsorted(np.sort(data), data, side="left")
+    scores = np.floor(SCORES * worse / max(data.size - 1, 1)).astype(int) + 1
     return np.clip(scores, 1, SCORES).tolist()
 
 
-def rfm_scores(recency_days, frequency, monetary):
-    """Score three aligned sequences; return a list of ``(r, f, m)`` tuples."""
+def frequency_bin_scores(counts):
+    """Fixed bins of the purchase count: 1 -> 1, 2 -> 2, 3-4 -> 3, 5-9 -> 4, 10 and more -> 5."""
+    data = np.asarray(counts, dtype=float)
+    if data.size == 0:
+        return []
+    if np.isnan(data).any():
+        raise ValueError("cannot score missing values")
+    scores = np.searchsorted(np.asarray(FREQUENCY_BINS, dtype=float), data, side="right")
+    return np.clip(scores, 1, SCORES).tolist()
+
+
+def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES):
+    """Score three aligned sequences; return a list of ``(r, f, m)`` tuples.
+
+    ``frequency_method`` is ``"quintile"`` (minimum-rank quintiles, the default) or ``"bins"``.
+    """
     if not len(recency_days) == len(frequency) == len(monetary):
         raise ValueError("recency, frequency and monetary must have the same length")
+    if frequency_method not in (QUINTILES, BINS):
+        raise ValueError(f"unknown frequency method {frequency_method!r}")
     r = quintile_scores(recency_days, higher_is_better=False)
-    f = quintile_scores(frequency)
+    f = frequency_bin_scores(frequency) if frequency_method == BINS else quintile_scores(frequency)
     m = quintile_scores(monetary)
     return list(zip(r, f, m, strict=True))
 

@@ -2,7 +2,8 @@
 
 import math
 
-# Two RORs closer than this are "stable" (0.05 = 5 points of return per unit of cost).
+# Two RORs are "stable" when within 5 % of each other (relative: RORs range from -1 to the hundreds),
+# or within 0.05 of each other near zero.
 TREND_TOLERANCE = 0.05
 
 
@@ -17,6 +18,6 @@ def trend(current, previous, tolerance=TREND_TOLERANCE):
     """'up', 'down' or 'stable' between two RORs; 'none' when either is undefined."""
     if current is None or previous is None:
         return "none"
-    if math.isclose(current, previous, abs_tol=tolerance):
+    if math.isclose(current, previous, rel_tol=tolerance, abs_tol=tolerance):
         return "stable"
     return "up" if current > previous else "down"

@@ -1,8 +1,9 @@
+import io
 import logging
+import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
-import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -14,8 +15,20 @@ from ..engine import ror as ror_engine
 
 _logger = logging.getLogger(__name__)
 
-# Share of the time unit of the CLV models: weeks.
+# The CLV models count time in weeks.
 DAYS_PER_WEEK = 7.0
+# Start of the run of each value cron (ir.config_parameter), empty between runs.
+RUN_PARAM_PROFILES = "crm_ror.profile_run_start"
+RUN_PARAM_SUGGESTIONS = "crm_ror.suggestion_run_start"
+# One lock for the profile and suggestion recomputes: they never run over each other.
+LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(hashtext('crm_ror.value_recompute'))")
+LOCK_RETRY_MINUTES = 10
+# Ratio measures of the reports: (numerator, denominator) summed over the group.
+RATIO_MEASURES = {
+    "ror": ("gross_margin", "cost_to_serve"),
+    "ror_12m": ("gross_margin_12m", "cost_to_serve_12m"),
+    "margin_rate": ("gross_margin", "revenue"),
+}
 
 
 class CrmRorCustomerProfile(models.Model):
@@ -79,11 +92,21 @@ class CrmRorCustomerProfile(models.Model):
     clv_predicted = fields.Monetary(
         "Predicted CLV",
         readonly=True,
-        help="Discounted gross margin expected over the company's CLV horizon (BG/NBD x Gamma-Gamma).",
+        help="Discounted gross margin expected over the company's CLV horizon (MBG/NBD or BG/NBD x Gamma-Gamma).",
     )
     clv_expected_purchases = fields.Float("Expected purchases", readonly=True, digits=(16, 2))
     clv_probability_alive = fields.Float("Probability alive (%)", readonly=True, aggregator="avg")
     clv_expected_spend = fields.Monetary("Expected order value", readonly=True, aggregator="avg")
+    clv_next_purchase_date = fields.Date(
+        "Expected next purchase",
+        readonly=True,
+        help="Date by which the model expects one more purchase; empty when none is expected within ten years.",
+    )
+    churn_risk = fields.Selection(
+        [("low", "Low"), ("medium", "Medium"), ("high", "High")],
+        readonly=True,
+        help="From the probability that the customer is still active, against the company's thresholds.",
+    )
 
     # Return on relationship
     cost_campaign = fields.Monetary("Campaign contacts", readonly=True)
@@ -98,7 +121,7 @@ class CrmRorCustomerProfile(models.Model):
         "ROR", readonly=True, aggregator="avg", help="(Gross margin - cost to serve) / cost to serve."
     )
     ror_12m = fields.Float("ROR (12 months)", readonly=True, aggregator="avg")
-    ror_prev_12m = fields.Float("ROR (previous 12 months)", readonly=True, aggregator="avg")
+    ror_prev_12m = fields.Float("ROR (previous 12 months)", readonly=True, aggregator=None)
     has_ror = fields.Boolean("ROR defined", readonly=True, help="False when there is no cost to serve.")
     has_ror_12m = fields.Boolean("ROR (12 months) defined", readonly=True)
     ror_trend = fields.Selection(
@@ -116,30 +139,108 @@ class CrmRorCustomerProfile(models.Model):
     ]
 
     # ------------------------------------------------------------------------------------------
+    # Reporting: ratios of groups are ratios of sums
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """A group's ROR is (sum of margins - sum of costs) / sum of costs, and its margin rate the sum
+        of margins over the sum of revenues: never the average of the customers' ratios (pivot, graph)."""
+        names = {spec.split(":")[0].strip() for spec in fields}
+        wanted = {name: parts for name, parts in RATIO_MEASURES.items() if name in names}
+        if not wanted:
+            return super().read_group(domain, fields, groupby, offset, limit, orderby, lazy)
+        sums = sorted({part for parts in wanted.values() for part in parts})
+        extra = [f"__ror_{part}:sum({part})" for part in sums]
+        rows = super().read_group(domain, list(fields) + extra, groupby, offset, limit, orderby, lazy)
+        for row in rows:
+            totals = {part: row.pop(f"__ror_{part}", None) or 0.0 for part in sums}
+            for name, (numerator, denominator) in wanted.items():
+                if name == "margin_rate":
+                    value = (
+                        100.0 * totals[numerator] / totals[denominator] if totals[denominator] > 0 else False
+                    )
+                else:
+                    value = ror_engine.return_on_relationship(totals[numerator], totals[denominator])
+                row[name] = False if value is None else value
+        return rows
+
+    # ------------------------------------------------------------------------------------------
     # Actions and cron
     # ------------------------------------------------------------------------------------------
 
     @api.model
     def action_recompute(self):
-        """Recompute the profiles of the companies the user works in."""
+        """Button: schedule the recompute (the profile cron) and return at once.
+
+        The recompute of every company runs in the cron worker, a company per transaction; an HTTP
+        worker would be killed by ``limit_time_real`` long before 100k customers are done.
+        """
         if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
             raise AccessError(
                 self.env._("Only Return on Relationship administrators can recompute the value profiles.")
             )
-        self._compute_profiles(self.env.companies)
+        # sudo: triggering a scheduled action needs Settings rights; the manager group was checked above.
+        self.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": self.env._("Customer value profiles recomputed."),
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "message": self.env._(
+                    "The customer value profiles are being recomputed in the background; the suggestions "
+                    "follow. Reload the page in a few minutes."
+                ),
+                "type": "info",
             },
         }
 
     @api.model
     def _cron_compute_profiles(self):
-        self._compute_profiles(self.env["res.company"].search([]))
+        """Scheduled action: the profiles, RFM, lifetime value, costs and snapshot of every company.
+
+        One company per call, committed by the cron runner (Odoo's progress API), so a crash resumes
+        with the companies not done yet and nobody sees a half-written company. The suggestion cron
+        is triggered once the last company is done.
+        """
+        done = self._ror_run_batch(RUN_PARAM_PROFILES, "ror_computed_at", self._compute_profiles)
+        if done:
+            self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger()
+
+    @api.model
+    def _ror_run_batch(self, param, stamp_field, process):
+        """Process the next company of a run of a value cron; return True when the run is complete.
+
+        A run starts when its ``param`` (an ``ir.config_parameter``) is empty; a company is pending
+        while its ``stamp_field`` is older than the run's start. The profile and suggestion crons
+        share one lock, so they never run over each other: a call that finds it taken only
+        reschedules itself.
+        """
+        cron = self.env["ir.cron"].browse(self.env.context.get("cron_id"))
+        if not self.env.execute_query(LOCK_SQL)[0][0]:
+            if cron:
+                cron._trigger(fields.Datetime.now() + timedelta(minutes=LOCK_RETRY_MINUTES))
+            _logger.info("Customer value: another recompute runs, %s waits", param)
+            return False
+        # sudo: cron bookkeeping (run parameter, company stamps) on behalf of the cron's user.
+        params = self.env["ir.config_parameter"].sudo()
+        start = params.get_param(param)
+        if not start:
+            start = fields.Datetime.to_string(fields.Datetime.now())
+            params.set_param(param, start)
+        start = fields.Datetime.to_datetime(start)
+        pending = (
+            self.env["res.company"]
+            .sudo()
+            .search([])
+            .filtered(lambda company: not company[stamp_field] or company[stamp_field] < start)
+        )
+        if pending:
+            process(pending[:1])
+        remaining = max(len(pending) - 1, 0)
+        if not remaining:
+            params.set_param(param, False)
+        self.env["ir.cron"]._notify_progress(done=min(len(pending), 1), remaining=remaining)
+        return not remaining
 
     # ------------------------------------------------------------------------------------------
     # Data gathering (one set-wise query per figure family and company)
@@ -177,28 +278,108 @@ class CrmRorCustomerProfile(models.Model):
                 company=company.id,
                 date_to=date_to,
             )
-        # Credit notes count negative; an invoice fully reversed by one is no purchase.
+        return self._ror_invoice_lines_query(company, date_to)
+
+    @api.model
+    def _ror_invoice_lines_query(self, company, date_to):
+        """Posted customer invoice and credit note lines, each on the purchase it belongs to.
+
+        ``doc_id``/``doc_date`` are those of the purchase, not of the line's own move:
+
+        * a credit note goes to the invoice it reverses: ``reversed_entry_id``, else the invoice its
+          receivable is reconciled with, if that invoice is not later than the credit note (an old
+          credit note used to pay a new invoice reverses nothing). It then counts in that invoice's
+          period, and an invoice credited in full nets to zero: no purchase. Unmatched credit notes
+          stay on their own, negative, and are no purchase;
+        * a down-payment invoice goes to the final invoice that deducts it, so an order paid in
+          two invoices is one purchase, on the final invoice's date.
+
+        Whether a purchase remains is decided on the net amount (``docs`` in
+        ``_ror_fetch_purchases``), never on ``payment_state``. The cost is the invoice's own
+        cost-of-goods lines when stock valuation books them (Anglo-Saxon), the product's cost
+        otherwise.
+        """
         return SQL(
             """
-            SELECT m.commercial_partner_id AS partner_id, m.id AS doc_id, m.invoice_date AS doc_date,
-                   (m.move_type = 'out_invoice' AND m.payment_state IS DISTINCT FROM 'reversed') AS is_purchase,
+            WITH moves AS (
+                SELECT m.id, m.move_type, m.invoice_date, m.reversed_entry_id
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s AND m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date <= %(date_to)s
+            ),
+            refund_origin AS (
+                SELECT r.id AS refund_id, COALESCE(direct.id, rec.invoice_id) AS invoice_id
+                  FROM moves r
+             LEFT JOIN moves direct ON direct.id = r.reversed_entry_id AND direct.move_type = 'out_invoice'
+             LEFT JOIN LATERAL (
+                    SELECT inv.id AS invoice_id
+                      FROM account_move_line rl
+                      JOIN account_partial_reconcile apr ON apr.credit_move_id = rl.id
+                      JOIN account_move_line il ON il.id = apr.debit_move_id
+                      JOIN moves inv ON inv.id = il.move_id AND inv.move_type = 'out_invoice'
+                     WHERE rl.move_id = r.id AND rl.display_type = 'payment_term'
+                       AND inv.invoice_date <= r.invoice_date
+                  ORDER BY inv.invoice_date DESC, inv.id DESC
+                     LIMIT 1
+                ) rec ON direct.id IS NULL
+                 WHERE r.move_type = 'out_refund'
+            ),
+            deposit_final AS (
+                SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
+                  FROM account_move_line dl
+                  JOIN moves dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice'
+                  JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
+                  JOIN sale_order_line_invoice_rel frel
+                    ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
+                  JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
+                  JOIN moves fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice'
+                 WHERE dl.is_downpayment AND dl.quantity > 0
+              GROUP BY dl.id
+            ),
+            cogs AS (
+                SELECT c.move_id, c.product_id, sum(c.balance) AS cost
+                  FROM account_move_line c
+                  JOIN moves cm ON cm.id = c.move_id
+                  JOIN account_account a ON a.id = c.account_id
+                 WHERE c.display_type = 'cogs' AND a.account_type IN ('expense', 'expense_direct_cost')
+              GROUP BY c.move_id, c.product_id
+            ),
+            cost_lines AS (
+                -- the product lines of a move that has cost-of-goods lines for their product
+                SELECT l.id, l.move_id, l.product_id,
+                       row_number() OVER (PARTITION BY l.move_id, l.product_id ORDER BY l.id) AS position
+                  FROM account_move_line l
+                  JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+                 WHERE l.display_type = 'product'
+            )
+            SELECT m.commercial_partner_id AS partner_id, doc.id AS doc_id, doc.invoice_date AS doc_date,
+                   doc.move_type = 'out_invoice' AS is_purchase,
                    -l.balance AS amount,
-                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
-                       * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
-                       * COALESCE((pp.standard_price ->> m.company_id::text)::numeric, 0) AS cost,
+                   CASE
+                       WHEN cl.id IS NULL
+                       THEN CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
+                            * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                            * COALESCE((pp.standard_price ->> m.company_id::text)::numeric, 0)
+                       WHEN cl.position = 1 THEN cogs.cost  -- the move's booked cost, on one line
+                       ELSE 0
+                   END AS cost,
                    CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END
                        * l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100
                        / COALESCE(NULLIF(m.invoice_currency_rate, 0), 1) AS discount,
                    m.invoice_user_id AS user_id, m.team_id AS team_id
               FROM account_move_line l
               JOIN account_move m ON m.id = l.move_id
+              JOIN moves mv ON mv.id = m.id
+         LEFT JOIN refund_origin ro ON ro.refund_id = m.id
+         LEFT JOIN deposit_final dp ON dp.line_id = l.id
+              JOIN moves doc ON doc.id = COALESCE(ro.invoice_id, dp.invoice_id, m.id)
+         LEFT JOIN cost_lines cl ON cl.id = l.id
+         LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
          LEFT JOIN product_product pp ON pp.id = l.product_id
          LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
          LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
          LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
-             WHERE m.company_id = %(company)s AND m.state = 'posted'
-               AND m.move_type IN ('out_invoice', 'out_refund')
-               AND m.invoice_date <= %(date_to)s AND l.display_type = 'product'
+             WHERE l.display_type = 'product'
             """,
             company=company.id,
             date_to=date_to,
@@ -216,7 +397,9 @@ class CrmRorCustomerProfile(models.Model):
             """
             WITH lines AS (%(lines)s),
             docs AS (
-                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AS is_purchase, sum(amount) AS amount
+                -- a purchase is a document that still sells something once its credit notes are netted
+                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AND sum(amount) > %(precision)s
+                       AS is_purchase, sum(amount) AS amount
                   FROM lines GROUP BY partner_id, doc_id, doc_date
             ),
             days AS (
@@ -265,6 +448,7 @@ class CrmRorCustomerProfile(models.Model):
              WHERE s.partner_id IS NOT NULL
             """,
             lines=self._ror_sales_lines_query(company, reference_date),
+            precision=company.currency_id.rounding / 2,
             start_12m=start_12m,
             start_prev=start_prev,
             company=company.id,
@@ -367,6 +551,7 @@ class CrmRorCustomerProfile(models.Model):
         if not partner_ids:
             return result
         for name in self._ror_cost_providers():
+            # sudo: providers sum other addons' records (e.g. reward lines) into the company-wide figures.
             amounts = (
                 self.env[name].sudo()._crm_ror_cost_to_serve(company, list(partner_ids), date_from, date_to)
             )
@@ -442,15 +627,17 @@ class CrmRorCustomerProfile(models.Model):
                 "customer_since": min(since) if since else False,
                 "days_since_last_purchase": (reference_date - row["last_date"]).days
                 if row["last_date"]
-                else 0,
+                else None,
                 "purchase_count": count,
                 "revenue": currency.round(revenue),
                 "cost": currency.round(cost),
                 "gross_margin": currency.round(margin),
-                "margin_rate": 100.0 * margin / revenue if revenue > 0 else 0.0,
-                "average_order_value": currency.round(revenue / count) if count else 0.0,
-                "avg_days_between": float(row["avg_gap"] or 0.0),
-                "median_days_between": float(row["median_gap"] or 0.0),
+                # Undefined figures stay NULL (one-time buyers have no gap, no revenue no margin rate),
+                # so averages in the reports skip them instead of counting zeros.
+                "margin_rate": 100.0 * margin / revenue if revenue > 0 else None,
+                "average_order_value": currency.round(revenue / count) if count else None,
+                "avg_days_between": float(row["avg_gap"]) if row["avg_gap"] is not None else None,
+                "median_days_between": float(row["median_gap"]) if row["median_gap"] is not None else None,
                 "revenue_12m": currency.round(float(row["revenue_12m"] or 0.0)),
                 "gross_margin_12m": currency.round(margin_12m),
                 "clv_historic": currency.round(margin),
@@ -476,9 +663,9 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_ratio(self, margin, cost, currency):
-        """(ROR, defined): the ROR is stored as 0 with ``defined`` False when there is no cost."""
+        """(ROR, defined): without a cost to serve the ROR is undefined, stored as NULL."""
         value = ror_engine.return_on_relationship(margin, cost, precision=currency.rounding / 2)
-        return (0.0, False) if value is None else (value, True)
+        return value, value is not None
 
     @api.model
     def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
@@ -496,7 +683,11 @@ class CrmRorCustomerProfile(models.Model):
         active = []
         for partner_id, vals in values.items():
             vals.update(
-                recency_score=0, frequency_score=0, monetary_score=0, rfm_code=False, segment_id=False
+                recency_score=None,
+                frequency_score=None,
+                monetary_score=None,
+                rfm_code=False,
+                segment_id=False,
             )
             if not vals["purchase_count"]:
                 vals["customer_state"] = "refund_only"
@@ -512,6 +703,7 @@ class CrmRorCustomerProfile(models.Model):
             [values[p]["days_since_last_purchase"] for p in active],
             [values[p]["purchase_count"] for p in active],
             [values[p]["revenue"] for p in active],
+            frequency_method=company.ror_rfm_frequency_method,
         )
         segment_ids = rfm.map_segments([(r, f) for r, f, _m in scores], grid)
         for partner_id, (r, f, m), segment_id in zip(active, scores, segment_ids, strict=True):
@@ -528,113 +720,182 @@ class CrmRorCustomerProfile(models.Model):
     _ror_clv_min_repeat = clv.MIN_REPEAT_CUSTOMERS
 
     def _ror_apply_clv(self, company, values, reference_date):
-        """Fit BG/NBD and Gamma-Gamma on the company's buyers, then predict each one's value."""
+        """Fit the company's purchase model (MBG/NBD or BG/NBD) and Gamma-Gamma on its buyers, then
+        store each one's predicted figures; without a model they stay undefined (NULL)."""
         buyers = [p for p, vals in values.items() if vals["purchase_count"]]
         for vals in values.values():
             vals.update(
                 clv_status="not_enough_history",
                 clv_message=self.env._("No purchase yet."),
-                clv_predicted=0.0,
-                clv_expected_purchases=0.0,
-                clv_probability_alive=0.0,
-                clv_expected_spend=0.0,
+                clv_predicted=None,
+                clv_expected_purchases=None,
+                clv_probability_alive=None,
+                clv_expected_spend=None,
+                clv_next_purchase_date=None,
+                churn_risk=None,
             )
         if not buyers:
             company.ror_clv_model_info = self.env._("Not enough history: no purchase.")
             return
-        x = np.array([max(values[p]["_day_count"] - 1, 0) for p in buyers], dtype=float)
-        tx = (
-            np.array(
-                [(values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days for p in buyers],
-                dtype=float,
-            )
-            / DAYS_PER_WEEK
-        )
-        age = (
-            np.array([(reference_date - values[p]["first_purchase_date"]).days for p in buyers], dtype=float)
-            / DAYS_PER_WEEK
-        )
-        tx = np.where(x > 0, tx, 0.0)
-        spend = np.array([values[p]["_repeat_mean"] for p in buyers], dtype=float)
+        total_revenue = sum(values[p]["revenue"] for p in buyers)
+        total_margin = sum(values[p]["gross_margin"] for p in buyers)
+        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
         try:
-            bgnbd = clv.fit_bgnbd(x, tx, age, self._ror_clv_min_customers, self._ror_clv_min_repeat)
-            gamma_gamma = clv.fit_gamma_gamma(x, spend, self._ror_clv_min_repeat)
+            prediction = clv.predict(
+                [max(values[p]["_day_count"] - 1, 0) for p in buyers],
+                [
+                    (values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK
+                    for p in buyers
+                ],
+                [(reference_date - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK for p in buyers],
+                [values[p]["_repeat_mean"] for p in buyers],
+                [
+                    min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
+                    if values[p]["revenue"] > 0
+                    else company_rate
+                    for p in buyers
+                ],
+                company.ror_clv_horizon_months,
+                company.ror_clv_discount_rate / 100.0,
+                model=company.ror_clv_model,
+                min_customers=self._ror_clv_min_customers,
+                min_repeat=self._ror_clv_min_repeat,
+            )
         except clv.NotEnoughHistory as error:
             message = self.env._("Not enough history: %(reason)s.", reason=str(error))
             company.ror_clv_model_info = message
             for partner_id in buyers:
                 values[partner_id]["clv_message"] = message
             return
-        expected_spend = clv.gamma_gamma_expected_spend(gamma_gamma, x, spend)
-        horizon = company.ror_clv_horizon_months
-        purchases = clv.bgnbd_expected_purchases(bgnbd, horizon * clv.WEEKS_PER_MONTH, x, tx, age)
-        alive = clv.bgnbd_probability_alive(bgnbd, x, tx, age)
-        total_revenue = sum(values[p]["revenue"] for p in buyers)
-        total_margin = sum(values[p]["gross_margin"] for p in buyers)
-        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
-        margin_rates = np.array(
-            [
-                min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
-                if values[p]["revenue"] > 0
-                else company_rate
-                for p in buyers
-            ]
-        )
-        predicted = clv.discounted_clv(
-            bgnbd, x, tx, age, expected_spend, horizon, company.ror_clv_discount_rate / 100.0, margin_rates
-        )
         currency = company.currency_id
-        finite = (
-            np.isfinite(predicted) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
-        )
+        high_below = company.ror_churn_high_below / 100.0
+        medium_below = company.ror_churn_medium_below / 100.0
         for index, partner_id in enumerate(buyers):
-            if not finite[index]:
+            if not prediction.finite[index]:
                 # Numerical limits of the closed forms for this history: say so rather than store garbage.
                 values[partner_id]["clv_message"] = self.env._(
                     "Not enough history: the model gives no finite value."
                 )
                 continue
+            alive = float(prediction.probability_alive[index])
+            weeks = float(prediction.next_purchase_weeks[index])
             values[partner_id].update(
                 clv_status="ok",
                 clv_message=False,
-                clv_predicted=currency.round(float(predicted[index])),
-                clv_expected_purchases=float(purchases[index]),
-                clv_probability_alive=100.0 * float(alive[index]),
-                clv_expected_spend=currency.round(float(expected_spend[index])),
+                clv_predicted=currency.round(float(prediction.clv[index])),
+                clv_expected_purchases=float(prediction.expected_purchases[index]),
+                clv_probability_alive=100.0 * alive,
+                clv_expected_spend=currency.round(float(prediction.expected_spend[index])),
+                # NaN: no purchase expected within ten years.
+                clv_next_purchase_date=reference_date + timedelta(days=round(weeks * DAYS_PER_WEEK))
+                if not math.isnan(weeks)
+                else None,
+                churn_risk="high" if alive < high_below else "medium" if alive < medium_below else "low",
             )
+        params, spend = prediction.purchase_params, prediction.spend_params
         company.ror_clv_model_info = self.env._(
-            "BG/NBD (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
+            "%(model)s (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
             "Gamma-Gamma: p=%(p).3f, q=%(q).3f, gamma=%(gamma).2f; %(count)s customers.",
-            r=bgnbd.r,
-            alpha=bgnbd.alpha,
-            a=bgnbd.a,
-            b=bgnbd.b,
-            p=gamma_gamma.p,
-            q=gamma_gamma.q,
-            gamma=gamma_gamma.gamma,
+            model="MBG/NBD" if company.ror_clv_model == clv.MBGNBD else "BG/NBD",
+            r=params.r,
+            alpha=params.alpha,
+            a=params.a,
+            b=params.b,
+            p=spend.p,
+            q=spend.q,
+            gamma=spend.gamma,
             count=len(buyers),
         )
 
     def _ror_write_profiles(self, company, values, now):
-        """Create, update and delete the company's profiles in batches."""
-        # Iterating one recordset keeps its prefetching: the fields write() reads (company, currency)
-        # come in one query for all profiles, not one per profile.
-        profiles = self.search([("company_id", "=", company.id)])
-        existing = {profile.partner_id.id: profile for profile in profiles}
-        profiles.mapped("currency_id")
-        to_create = []
-        for partner_id, computed in values.items():
-            vals = {key: value for key, value in computed.items() if not key.startswith("_")}
-            vals["computed_at"] = now
-            profile = existing.pop(partner_id, None)
-            if profile:
-                # Writes are cached and flushed together as one UPDATE per column set.
-                profile.write(vals)
-            else:
-                to_create.append(dict(vals, partner_id=partner_id, company_id=company.id))
-        if to_create:
-            self.create(to_create)
-        if existing:
-            # Profiles of customers without any sales document any more.
-            self.union(*existing.values()).unlink()
+        """Apply the company's figures set-wise, not with one ORM ``write()`` per profile.
+
+        The rows are copied (``COPY``) into a temporary table, then one ``UPDATE ... FROM`` refreshes
+        the existing profiles, one ``INSERT`` adds the new customers and one ``DELETE`` drops the
+        profiles of customers without any sales document any more.
+        """
         self.flush_model()
+        columns = sorted({key for vals in values.values() for key in vals if not key.startswith("_")})
+        columns.append("computed_at")
+        cr = self.env.cr
+        cr.execute(SQL("DROP TABLE IF EXISTS crm_ror_profile_load"))
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE crm_ror_profile_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1]))
+                    for name in columns
+                ),
+            )
+        )
+        booleans = [self._fields[name].type == "boolean" for name in columns]
+        buffer = io.StringIO()
+        for partner_id, vals in values.items():
+            row = [vals.get(name) for name in columns[:-1]] + [now]
+            buffer.write(str(partner_id))
+            for value, boolean in zip(row, booleans, strict=True):
+                buffer.write("\t")
+                buffer.write(("t" if value else "f") if boolean else _copy_text(value))
+            buffer.write("\n")
+        buffer.seek(0)
+        cr.copy_expert(
+            SQL(
+                "COPY crm_ror_profile_load (partner_id, %s) FROM STDIN",
+                SQL(", ").join(map(SQL.identifier, columns)),
+            ).code,
+            buffer,
+        )
+        stamp = {"company": company.id, "uid": self.env.uid, "now": now}
+        cr.execute(
+            SQL(
+                """
+                UPDATE crm_ror_customer_profile p
+                   SET %(assign)s, user_id = rp.user_id, write_uid = %(uid)s, write_date = %(now)s
+                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id
+                """,
+                assign=SQL(", ").join(
+                    SQL("%s = t.%s", SQL.identifier(n), SQL.identifier(n)) for n in columns
+                ),
+                **stamp,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_ror_customer_profile
+                       (partner_id, company_id, user_id, %(columns)s, create_uid, create_date, write_uid, write_date)
+                SELECT t.partner_id, %(company)s, rp.user_id, %(values)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
+                                    WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id)
+                """,
+                columns=SQL(", ").join(map(SQL.identifier, columns)),
+                values=SQL(", ").join(SQL("t.%s", SQL.identifier(n)) for n in columns),
+                **stamp,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_ror_customer_profile p
+                 WHERE p.company_id = %(company)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_ror_profile_load t WHERE t.partner_id = p.partner_id)
+                """,
+                **stamp,
+            )
+        )
+        cr.execute(SQL("DROP TABLE crm_ror_profile_load"))
+        # The ORM's cache (profiles, the partners' profile figures) no longer holds.
+        self.env.invalidate_all()
+
+
+def _copy_text(value):
+    """A value in PostgreSQL's COPY text format."""
+    if value is None or value is False:
+        return "\\N"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -126,9 +126,10 @@ class CrmRorKeyDate(models.Model):
         key_dates = self.browse(list(due)).with_prefetch(list(due))
         todo = self.env.ref("mail.mail_activity_data_todo")
         partner_model_id = self.env["ir.model"]._get_id("res.partner")
-        # Written in the salesperson's language.
+        # Written in the salesperson's language (sudo: only the language of the users is read).
         users = self.env["res.users"].sudo().browse({user_id for _occurrence, user_id in due.values()})
         langs = {user.id: user.lang for user in users}
+        # sudo: the cron assigns activities to each customer's salesperson, on partners it may not edit.
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [
                 {

@@ -165,6 +165,7 @@ class CrmRorScorecardKpi(models.AbstractModel):
         if period["team"]:
             # Partners carry no sales team: take the customers of the team's salespeople.
             domain.append(("partner_id.user_id", "in", period["team"].member_ids.ids))
+        # sudo: a company-wide count (no figure of any customer), as every catalog KPI of the scorecard.
         profiles = self.env["crm.ror.customer.profile"].sudo()
         total = profiles.search_count(domain)
         if not total:

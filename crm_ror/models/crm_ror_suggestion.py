@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine.reorder import is_due
+from .crm_ror_customer_profile import RUN_PARAM_SUGGESTIONS
 
 KINDS = [("cross_sell", "Cross-sell"), ("reorder", "Due for Reorder"), ("up_sell", "Up-sell")]
 
@@ -120,6 +121,7 @@ class CrmRorSuggestion(models.Model):
     # ------------------------------------------------------------------------------------
 
     def _check_can_contact(self):
+        self._check_can_act()
         for suggestion in self:
             if suggestion.state != "new":
                 raise UserError(
@@ -138,6 +140,15 @@ class CrmRorSuggestion(models.Model):
                         product=suggestion.product_id.display_name,
                     )
                 )
+
+    def _check_can_act(self):
+        """Users never write suggestions (their ACL is read-only): the actions write them as superuser,
+        once the user is shown to see them through the ownership and company rules."""
+        self.check_access("read")
+
+    def _close(self, values):
+        # sudo: users have read-only access; _check_can_act() checked they may see these suggestions.
+        self.sudo().write(dict(values, closed_date=fields.Datetime.now()))
 
     def action_create_opportunity(self):
         """Turn each suggestion into an opportunity with its expected value as expected revenue."""
@@ -159,47 +170,62 @@ class CrmRorSuggestion(models.Model):
                     "description": suggestion.reason,
                 }
             )
-            suggestion.write({"state": "done", "lead_id": lead.id, "closed_date": fields.Datetime.now()})
+            suggestion._close({"state": "done", "lead_id": lead.id})
             leads |= lead
         return self._open_records(leads, self.env._("Opportunities"))
 
     def action_add_to_quotation(self):
-        """Add each product to the customer's open draft quotation, or to a new one."""
+        """Add each product to the customer's draft quotation, or to a new one.
+
+        The draft of the suggestion's salesperson is preferred to another salesperson's; when it
+        already holds the product, that line's quantity is raised instead of adding a duplicate.
+        """
         self._check_can_contact()
         orders = self.env["sale.order"]
         for suggestion in self:
-            order = self.env["sale.order"].search(
+            salesperson = suggestion.user_id or self.env.user
+            drafts = self.env["sale.order"].search(
                 [
                     ("partner_id", "child_of", suggestion.partner_id.id),
                     ("company_id", "=", suggestion.company_id.id),
                     ("state", "=", "draft"),
                 ],
                 order="date_order desc, id desc",
-                limit=1,
             )
+            order = drafts.filtered(lambda o, user=salesperson: o.user_id == user)[:1] or drafts[:1]
             if not order:
                 order = self.env["sale.order"].create(
                     {
                         "partner_id": suggestion.partner_id.id,
                         "company_id": suggestion.company_id.id,
-                        "user_id": (suggestion.user_id or self.env.user).id,
+                        "user_id": salesperson.id,
                     }
                 )
-            self.env["sale.order.line"].create(
-                {
-                    "order_id": order.id,
-                    "product_id": suggestion.product_id.id,
-                    "product_uom_qty": suggestion.usual_qty or 1.0,
-                }
-            )
-            suggestion.write({"state": "done", "order_id": order.id, "closed_date": fields.Datetime.now()})
+            quantity = suggestion.usual_qty or 1.0
+            line = order.order_line.filtered(
+                lambda line, product=suggestion.product_id: line.product_id == product
+                and not line.display_type
+            )[:1]
+            if line:
+                # The usual quantity is in the product's unit; the line may be in another of its category.
+                line.product_uom_qty += suggestion.product_id.uom_id._compute_quantity(
+                    quantity, line.product_uom, round=False
+                )
+            else:
+                self.env["sale.order.line"].create(
+                    {
+                        "order_id": order.id,
+                        "product_id": suggestion.product_id.id,
+                        "product_uom_qty": quantity,
+                    }
+                )
+            suggestion._close({"state": "done", "order_id": order.id})
             orders |= order
         return self._open_records(orders, self.env._("Quotations"))
 
     def action_dismiss(self):
-        self.filtered(lambda s: s.state == "new").write(
-            {"state": "dismissed", "closed_date": fields.Datetime.now()}
-        )
+        self._check_can_act()
+        self.filtered(lambda s: s.state == "new")._close({"state": "dismissed"})
 
     def _open_records(self, records, name):
         action = {"type": "ir.actions.act_window", "res_model": records._name, "name": name}
@@ -256,6 +282,7 @@ class CrmRorSuggestion(models.Model):
         ]
         if period.get("team"):
             domain.append(("user_id", "in", period["team"].member_ids.ids))
+        # sudo: a company-wide KPI, evaluated for the scorecard (its dispatcher already runs as superuser).
         groups = self.sudo()._read_group(domain, ["state"], ["__count", "expected_value:sum"])
         return {state: (count, value) for state, count, value in groups}
 
@@ -276,17 +303,26 @@ class CrmRorSuggestion(models.Model):
     # ------------------------------------------------------------------------------------
 
     def action_recompute(self):
-        """Button: recompute affinities and suggestions of the companies the user works in."""
+        """Button: schedule the suggestion cron and return at once (it runs in the cron worker)."""
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(self.env._("Only sales administrators can recompute the suggestions."))
-        for company in self.env.companies:
-            self.sudo()._compute_company_suggestions(company)
-        return {"type": "ir.actions.client", "tag": "reload"}
+        # sudo: triggering a scheduled action needs Settings rights; the manager group was checked above.
+        self.env.ref("crm_ror.ir_cron_crm_ror_suggestions").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("The suggestions are being recomputed in the background."),
+                "type": "info",
+            },
+        }
 
     @api.model
     def _cron_compute_suggestions(self):
-        for company in self.env["res.company"].search([]):
-            self._compute_company_suggestions(company)
+        """Scheduled action: affinities and suggestions, one company per call (see the profile cron)."""
+        self.env["crm.ror.customer.profile"]._ror_run_batch(
+            RUN_PARAM_SUGGESTIONS, "crm_ror_suggestion_date", self._compute_company_suggestions
+        )
 
     @api.model
     def _compute_company_suggestions(self, company):
@@ -294,6 +330,10 @@ class CrmRorSuggestion(models.Model):
         now = fields.Datetime.now()
         self.env["crm.ror.product.affinity"]._compute_company_affinity(company)
         self.flush_model()
+        # The segments and states of the customers are read with SQL.
+        self.env["crm.ror.customer.profile"].flush_model(
+            ["partner_id", "company_id", "segment_id", "customer_state"]
+        )
         self.env.execute_query(
             SQL("DELETE FROM crm_ror_suggestion WHERE company_id = %s AND state = 'new'", company.id)
         )
@@ -301,16 +341,22 @@ class CrmRorSuggestion(models.Model):
         self._insert_reorder(company, now)
         self._insert_up_sell(company, now)
         self.invalidate_model()
+        # sudo: a timestamp of the run; the user of the button need not edit the company.
         company.sudo().crm_ror_suggestion_date = now
 
     def _filters_sql(self, company, kind, partner, product, now):
-        """Conditions every suggestion meets: the customer may be contacted, is active, the product
-        can be sold, and the same suggestion was not converted or dismissed within the cool-down."""
+        """Conditions every suggestion meets: the customer may be contacted, is active and not Lost, the
+        product can be sold, and the same suggestion was not converted or dismissed within the cool-down."""
         return SQL(
             """
             %(partner)s.active AND NOT %(blocked)s
             AND EXISTS (SELECT 1 FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
                          WHERE pp.id = %(product)s AND pp.active AND pt.active AND pt.sale_ok)
+            -- Lost customers get no suggestion: the relationship is to be won back first.
+            AND NOT EXISTS (
+                SELECT 1 FROM crm_ror_customer_profile lost
+                 WHERE lost.company_id = %(company)s AND lost.partner_id = %(partner)s.id
+                   AND lost.customer_state = 'lost')
             AND NOT EXISTS (
                 SELECT 1 FROM crm_ror_suggestion old
                  WHERE old.company_id = %(company)s AND old.partner_id = %(partner)s.id
@@ -326,15 +372,26 @@ class CrmRorSuggestion(models.Model):
         )
 
     def _lines_sql(self, company):
-        """Confirmed order lines of the company with their amount in company currency."""
+        """Confirmed order lines of the company with their amount in company currency.
+
+        ``qty`` is in the product's own unit of measure (the unit a new quotation line gets),
+        ``ref_qty`` in the reference unit of its UoM category, so that unit prices compare across
+        products sold in different units of one category.
+        """
         return SQL(
             """
             SELECT l.order_id, l.product_id, rp.commercial_partner_id AS partner_id,
-                   (o.date_order AT TIME ZONE 'UTC')::date AS day, l.product_uom_qty AS qty,
+                   (o.date_order AT TIME ZONE 'UTC')::date AS day,
+                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1) AS qty,
+                   l.product_uom_qty / COALESCE(NULLIF(lu.factor, 0), 1) AS ref_qty,
                    l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
               FROM sale_order_line l
               JOIN sale_order o ON o.id = l.order_id
               JOIN res_partner rp ON rp.id = o.partner_id
+              JOIN product_product pp ON pp.id = l.product_id
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+         LEFT JOIN uom_uom lu ON lu.id = l.product_uom
              WHERE o.company_id = %(company)s AND o.state = 'sale'
                AND l.product_id IS NOT NULL AND l.display_type IS NULL
                AND NOT COALESCE(l.is_downpayment, FALSE) AND l.product_uom_qty > 0
@@ -432,7 +489,13 @@ class CrmRorSuggestion(models.Model):
         today = fields.Date.context_today(self)
         by_partner = {}
         for partner_id, product_id, purchases, last_day, interval, qty, unit_price, user_id in rows:
-            if is_due(last_day, interval, today, company.crm_ror_reorder_tolerance):
+            if is_due(
+                last_day,
+                interval,
+                today,
+                company.crm_ror_reorder_tolerance,
+                company.crm_ror_reorder_max_cycles,
+            ):
                 by_partner.setdefault(partner_id, []).append(
                     (unit_price * qty, product_id, purchases, last_day, interval, qty, user_id)
                 )
@@ -480,9 +543,13 @@ class CrmRorSuggestion(models.Model):
         )
 
     def _insert_up_sell(self, company, now):
-        """A higher-priced product of the same category as one the customer buys, bought by customers
-        of a better value segment (segments ranked best first, from the customers' value profiles).
+        """A higher-priced replacement of a product the customer buys, bought by at least K customers of
+        better value segments (segments ranked best first, from the customers' value profiles).
 
+        Bounded so that it means something and stays linear: a replacement is one of the product's
+        optional products, or a product of its own category when the category holds at most N
+        saleable products (Odoo's default "All" category does not qualify), and is sold in the same
+        unit-of-measure category (prices compared per reference unit). Lost customers get none.
         Per customer and higher product, the current product kept is the dearest one below it; the
         expected value is the price difference times the customer's usual quantity of the current one.
         """
@@ -499,17 +566,28 @@ class CrmRorSuggestion(models.Model):
                     SELECT pr.partner_id, pr.segment_id, seg.rank
                       FROM crm_ror_customer_profile pr
                       JOIN seg ON seg.segment_id = pr.segment_id
-                     WHERE pr.company_id = %(company)s
+                     WHERE pr.company_id = %(company)s AND pr.customer_state IS DISTINCT FROM 'lost'
                 ),
                 prices AS (
-                    SELECT l.product_id, pt.categ_id, SUM(l.amount) / NULLIF(SUM(l.qty), 0) AS unit_price
+                    SELECT l.product_id, pt.id AS template_id, pt.categ_id, uom.category_id AS uom_category_id,
+                           SUM(l.amount) / NULLIF(SUM(l.ref_qty), 0) AS unit_price
                       FROM lines l
                       JOIN product_product pp ON pp.id = l.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                     GROUP BY l.product_id, pt.categ_id
+                      JOIN uom_uom uom ON uom.id = pt.uom_id
+                     GROUP BY l.product_id, pt.id, pt.categ_id, uom.category_id
+                ),
+                -- categories narrow enough to mean "the same kind of product"
+                small_categories AS (
+                    SELECT pt.categ_id
+                      FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                     WHERE pp.active AND pt.active AND pt.sale_ok
+                  GROUP BY pt.categ_id
+                    HAVING COUNT(*) <= %(max_category)s
                 ),
                 bought AS (
-                    SELECT partner_id, product_id, SUM(qty) / COUNT(DISTINCT order_id) AS qty
+                    SELECT partner_id, product_id, SUM(qty) / COUNT(DISTINCT order_id) AS qty,
+                           SUM(ref_qty) / COUNT(DISTINCT order_id) AS ref_qty
                       FROM lines GROUP BY partner_id, product_id
                 ),
                 buyers AS (
@@ -523,22 +601,33 @@ class CrmRorSuggestion(models.Model):
                       FROM seg JOIN buyers bu ON bu.rank < seg.rank
                      GROUP BY bu.product_id, seg.rank
                 ),
+                -- the dearer products a product may be replaced by: its optional products, or the products of
+                -- its own category when that category is small, in the same unit-of-measure category
+                upgrades AS (
+                    SELECT cur.product_id AS current_id, up.product_id AS upper_id,
+                           up.unit_price - cur.unit_price AS unit_gain, cur.unit_price AS current_price
+                      FROM prices cur
+                      JOIN prices up ON up.uom_category_id = cur.uom_category_id AND up.unit_price > cur.unit_price
+                     WHERE (up.categ_id = cur.categ_id
+                            AND EXISTS (SELECT 1 FROM small_categories sc WHERE sc.categ_id = cur.categ_id))
+                        OR EXISTS (SELECT 1 FROM product_optional_rel o
+                                    WHERE o.src_id = cur.template_id AND o.dest_id = up.template_id)
+                ),
                 candidates AS (
-                    SELECT DISTINCT ON (b.partner_id, up.product_id)
-                           b.partner_id, c.segment_id, b.product_id AS current_id, up.product_id AS upper_id, b.qty,
-                           (up.unit_price - cur.unit_price) * b.qty AS expected, h.n AS higher_buyers
+                    SELECT DISTINCT ON (b.partner_id, u.upper_id)
+                           b.partner_id, c.segment_id, b.product_id AS current_id, u.upper_id, b.qty,
+                           u.unit_gain * b.ref_qty AS expected, h.n AS higher_buyers
                       FROM bought b
                       JOIN customers c ON c.partner_id = b.partner_id
-                      JOIN prices cur ON cur.product_id = b.product_id
-                      JOIN prices up ON up.categ_id = cur.categ_id AND up.unit_price > cur.unit_price
-                      JOIN higher h ON h.product_id = up.product_id AND h.rank = c.rank
-                      LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = up.product_id
+                      JOIN upgrades u ON u.current_id = b.product_id
+                      JOIN higher h ON h.product_id = u.upper_id AND h.rank = c.rank AND h.n >= %(min_buyers)s
+                      LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = u.upper_id
                      WHERE owned.partner_id IS NULL
                        -- already proposed as a cross-sell in this run
                        AND NOT EXISTS (SELECT 1 FROM crm_ror_suggestion cs
                                         WHERE cs.company_id = %(company)s AND cs.state = 'new'
-                                          AND cs.partner_id = b.partner_id AND cs.product_id = up.product_id)
-                     ORDER BY b.partner_id, up.product_id, cur.unit_price DESC, b.product_id
+                                          AND cs.partner_id = b.partner_id AND cs.product_id = u.upper_id)
+                     ORDER BY b.partner_id, u.upper_id, u.current_price DESC, b.product_id
                 ),
                 ranked AS (
                     SELECT cd.*, cp.user_id,
@@ -565,5 +654,7 @@ class CrmRorSuggestion(models.Model):
                 now=now,
                 uid=self.env.uid,
                 max=company.crm_ror_suggestion_max_per_customer,
+                max_category=company.crm_ror_upsell_max_category_size,
+                min_buyers=company.crm_ror_upsell_min_buyers,
             )
         )

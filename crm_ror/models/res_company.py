@@ -66,6 +66,86 @@ class ResCompany(models.Model):
         help="When the suggestions and product affinities of this company were last recomputed.",
     )
 
+    # Customer value (h-rorvalue): RFM, lifetime value, suggestions, recompute.
+    ror_rfm_frequency_method = fields.Selection(
+        [("quintile", "Quintiles (ties at their lowest rank)"), ("bins", "Fixed bins: 1, 2, 3-4, 5-9, 10+")],
+        string="Frequency scores",
+        default="quintile",
+        required=True,
+        help="Quintiles: the purchase counts of the company's active customers are ranked, equal counts "
+        "sharing the score of their lowest rank, so F=1 always means 'bought once'. Fixed bins score the "
+        "purchase count alone: 1 purchase F=1, 2 F=2, 3-4 F=3, 5-9 F=4, 10 or more F=5.",
+    )
+    ror_clv_model = fields.Selection(
+        [("mbgnbd", "Modified BG/NBD"), ("bgnbd", "BG/NBD")],
+        string="Purchase model",
+        default="mbgnbd",
+        required=True,
+        help="Modified BG/NBD (Batislam et al. 2007) lets a customer drop out after any purchase, the first "
+        "included, so a one-time buyer of long ago is not 100 % alive; BG/NBD (Fader, Hardie & Lee 2005) "
+        "only after a repeat purchase.",
+    )
+    ror_churn_high_below = fields.Float(
+        "High churn risk below (%)",
+        default=30.0,
+        help="Customers whose probability of being alive is below this have a high churn risk.",
+    )
+    ror_churn_medium_below = fields.Float(
+        "Medium churn risk below (%)",
+        default=70.0,
+        help="Customers whose probability of being alive is below this (and not high) have a medium churn risk.",
+    )
+
+    crm_ror_upsell_min_buyers = fields.Integer(
+        string="Up-sell Minimum Buyers",
+        default=5,
+        help="Suggest a dearer product only when at least this many customers of better segments buy it.",
+    )
+    crm_ror_upsell_max_category_size = fields.Integer(
+        string="Up-sell Category Size",
+        default=50,
+        help="Up-sell within a product category only when it holds at most this many saleable products "
+        "(a catch-all category such as 'All' says nothing about what replaces what); a product's optional "
+        "products are always candidates.",
+    )
+    crm_ror_reorder_max_cycles = fields.Integer(
+        string="Reorder Expiry (cycles)",
+        default=3,
+        help="A reorder suggestion expires once the purchase is more than this many usual intervals overdue.",
+    )
+
+    @api.constrains(
+        "crm_ror_upsell_min_buyers", "crm_ror_upsell_max_category_size", "crm_ror_reorder_max_cycles"
+    )
+    def _check_crm_ror_suggestion_bounds(self):
+        for company in self:
+            if (
+                min(
+                    company.crm_ror_upsell_min_buyers,
+                    company.crm_ror_upsell_max_category_size,
+                    company.crm_ror_reorder_max_cycles,
+                )
+                < 1
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: up-sell minimum buyers, category size and reorder expiry must be at "
+                        "least 1.",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("ror_churn_high_below", "ror_churn_medium_below")
+    def _check_ror_churn_thresholds(self):
+        for company in self:
+            if not 0 <= company.ror_churn_high_below <= company.ror_churn_medium_below <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the churn-risk thresholds must satisfy 0 <= high <= medium <= 100 %%.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains("ror_lost_days", "ror_clv_horizon_months", "ror_clv_discount_rate")
     def _check_ror_settings(self):
         for company in self:

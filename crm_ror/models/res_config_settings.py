@@ -30,5 +30,18 @@ class ResConfigSettings(models.TransientModel):
     )
     crm_ror_suggestion_date = fields.Datetime(related="company_id.crm_ror_suggestion_date")
 
+    # Customer value (h-rorvalue)
+    ror_rfm_frequency_method = fields.Selection(related="company_id.ror_rfm_frequency_method", readonly=False)
+    ror_clv_model = fields.Selection(related="company_id.ror_clv_model", readonly=False)
+    ror_churn_high_below = fields.Float(related="company_id.ror_churn_high_below", readonly=False)
+    ror_churn_medium_below = fields.Float(related="company_id.ror_churn_medium_below", readonly=False)
+    crm_ror_upsell_min_buyers = fields.Integer(related="company_id.crm_ror_upsell_min_buyers", readonly=False)
+    crm_ror_upsell_max_category_size = fields.Integer(
+        related="company_id.crm_ror_upsell_max_category_size", readonly=False
+    )
+    crm_ror_reorder_max_cycles = fields.Integer(
+        related="company_id.crm_ror_reorder_max_cycles", readonly=False
+    )
+
     def action_ror_recompute(self):
         self.env["crm.ror.customer.profile"].action_recompute()

@@ -4,6 +4,23 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 
+def _profile_figure(field_class, name, string, **kwargs):
+    """A figure of the partner's value profile in the current company, read with the user's rights.
+
+    Not as superuser (``compute_sudo=False``) and cached per user (``uid``): the profile's record rules
+    decide, so a salesperson never reads the figures of another salesperson's customer, not even
+    from a value the superuser computed earlier in the same transaction.
+    """
+    return field_class(
+        related=f"ror_profile_id.{name}",
+        string=string,
+        groups="crm_ror.group_crm_ror_user",
+        depends_context=("company", "uid"),
+        compute_sudo=False,
+        **kwargs,
+    )
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -18,168 +35,48 @@ class ResPartner(models.Model):
         groups="crm_ror.group_crm_ror_user",
         help="The commercial partner's profile in the current company.",
     )
-    ror_currency_id = fields.Many2one(
-        related="ror_profile_id.currency_id",
-        string="Profile currency",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_currency_id = _profile_figure(fields.Many2one, "currency_id", "Profile currency")
+    ror_segment_id = _profile_figure(fields.Many2one, "segment_id", "Value segment")
+    ror_customer_state = _profile_figure(fields.Selection, "customer_state", "Customer state")
+    ror_rfm_code = _profile_figure(fields.Char, "rfm_code", "RFM")
+    ror_first_purchase_date = _profile_figure(fields.Date, "first_purchase_date", "First purchase")
+    ror_last_purchase_date = _profile_figure(fields.Date, "last_purchase_date", "Last purchase")
+    ror_customer_since = _profile_figure(fields.Date, "customer_since", "Customer since")
+    ror_days_since_last_purchase = _profile_figure(
+        fields.Integer, "days_since_last_purchase", "Days since last purchase"
     )
-    ror_segment_id = fields.Many2one(
-        related="ror_profile_id.segment_id",
-        string="Value segment",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_purchase_count = _profile_figure(fields.Integer, "purchase_count", "Purchases")
+    ror_revenue = _profile_figure(fields.Monetary, "revenue", "Revenue", currency_field="ror_currency_id")
+    ror_gross_margin = _profile_figure(
+        fields.Monetary, "gross_margin", "Gross margin", currency_field="ror_currency_id"
     )
-    ror_customer_state = fields.Selection(
-        related="ror_profile_id.customer_state",
-        string="Customer state",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_average_order_value = _profile_figure(
+        fields.Monetary, "average_order_value", "Average order value", currency_field="ror_currency_id"
     )
-    ror_rfm_code = fields.Char(
-        related="ror_profile_id.rfm_code",
-        string="RFM",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_avg_days_between = _profile_figure(fields.Float, "avg_days_between", "Average days between purchases")
+    ror_median_days_between = _profile_figure(
+        fields.Float, "median_days_between", "Median days between purchases"
     )
-    ror_first_purchase_date = fields.Date(
-        related="ror_profile_id.first_purchase_date",
-        string="First purchase",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_clv_historic = _profile_figure(
+        fields.Monetary, "clv_historic", "Historic CLV", currency_field="ror_currency_id"
     )
-    ror_last_purchase_date = fields.Date(
-        related="ror_profile_id.last_purchase_date",
-        string="Last purchase",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_clv_predicted = _profile_figure(
+        fields.Monetary, "clv_predicted", "Predicted CLV", currency_field="ror_currency_id"
     )
-    ror_customer_since = fields.Date(
-        related="ror_profile_id.customer_since",
-        string="Customer since",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_clv_status = _profile_figure(fields.Selection, "clv_status", "Predictive CLV")
+    ror_clv_message = _profile_figure(fields.Char, "clv_message", "CLV note")
+    ror_clv_probability_alive = _profile_figure(
+        fields.Float, "clv_probability_alive", "Probability alive (%)"
     )
-    ror_days_since_last_purchase = fields.Integer(
-        related="ror_profile_id.days_since_last_purchase",
-        string="Days since last purchase",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
+    ror_cost_to_serve = _profile_figure(
+        fields.Monetary, "cost_to_serve", "Cost to serve", currency_field="ror_currency_id"
     )
-    ror_purchase_count = fields.Integer(
-        related="ror_profile_id.purchase_count",
-        string="Purchases",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_revenue = fields.Monetary(
-        related="ror_profile_id.revenue",
-        string="Revenue",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_gross_margin = fields.Monetary(
-        related="ror_profile_id.gross_margin",
-        string="Gross margin",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_average_order_value = fields.Monetary(
-        related="ror_profile_id.average_order_value",
-        string="Average order value",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_avg_days_between = fields.Float(
-        related="ror_profile_id.avg_days_between",
-        string="Average days between purchases",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_median_days_between = fields.Float(
-        related="ror_profile_id.median_days_between",
-        string="Median days between purchases",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_clv_historic = fields.Monetary(
-        related="ror_profile_id.clv_historic",
-        string="Historic CLV",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_clv_predicted = fields.Monetary(
-        related="ror_profile_id.clv_predicted",
-        string="Predicted CLV",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_clv_status = fields.Selection(
-        related="ror_profile_id.clv_status",
-        string="Predictive CLV",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_clv_message = fields.Char(
-        related="ror_profile_id.clv_message",
-        string="CLV note",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_clv_probability_alive = fields.Float(
-        related="ror_profile_id.clv_probability_alive",
-        string="Probability alive (%)",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_cost_to_serve = fields.Monetary(
-        related="ror_profile_id.cost_to_serve",
-        string="Cost to serve",
-        currency_field="ror_currency_id",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_ror = fields.Float(
-        related="ror_profile_id.ror",
-        string="Return on relationship",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_has_ror = fields.Boolean(
-        related="ror_profile_id.has_ror",
-        string="ROR defined",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_ror_12m = fields.Float(
-        related="ror_profile_id.ror_12m",
-        string="ROR (12 months)",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_has_ror_12m = fields.Boolean(
-        related="ror_profile_id.has_ror_12m",
-        string="ROR (12 months) defined",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_trend = fields.Selection(
-        related="ror_profile_id.ror_trend",
-        string="ROR trend",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
-    ror_computed_at = fields.Datetime(
-        related="ror_profile_id.computed_at",
-        string="Computed on",
-        groups="crm_ror.group_crm_ror_user",
-        depends_context=("company",),
-    )
+    ror_ror = _profile_figure(fields.Float, "ror", "Return on relationship")
+    ror_has_ror = _profile_figure(fields.Boolean, "has_ror", "ROR defined")
+    ror_ror_12m = _profile_figure(fields.Float, "ror_12m", "ROR (12 months)")
+    ror_has_ror_12m = _profile_figure(fields.Boolean, "has_ror_12m", "ROR (12 months) defined")
+    ror_trend = _profile_figure(fields.Selection, "ror_trend", "ROR trend")
+    ror_computed_at = _profile_figure(fields.Datetime, "computed_at", "Computed on")
     crm_ror_do_not_contact = fields.Boolean(
         string="Do Not Contact",
         tracking=True,
@@ -217,9 +114,10 @@ class ResPartner(models.Model):
     )
     crm_ror_key_date_ids = fields.One2many("crm.ror.key.date", "partner_id", string="Key Dates")
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     @api.depends("commercial_partner_id")
     def _compute_ror_profile_id(self):
+        # Searched with the user's rights: the profile's record rules hide other salespeople's customers.
         profiles = self.env["crm.ror.customer.profile"].search(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
@@ -292,11 +190,18 @@ class ResPartner(models.Model):
         )
 
     @api.depends(
-        "crm_ror_last_contact_date", "crm_ror_contact_frequency", "crm_ror_do_not_contact", "create_date"
+        "crm_ror_last_contact_date",
+        "crm_ror_contact_frequency",
+        "crm_ror_do_not_contact",
+        "commercial_partner_id.crm_ror_do_not_contact",
+        "create_date",
     )
     def _compute_crm_ror_next_contact_date(self):
+        # The flags of the contact and of its company; a blacklisted email, which can change without
+        # touching the partner, is left out by the "Contact Due" filter (crm_ror_no_outreach).
         for partner in self:
-            if partner.crm_ror_contact_frequency > 0 and not partner.crm_ror_do_not_contact:
+            blocked = partner.crm_ror_do_not_contact or partner.commercial_partner_id.crm_ror_do_not_contact
+            if partner.crm_ror_contact_frequency > 0 and not blocked:
                 # Never contacted: the rhythm starts when the contact was created.
                 start = (
                     partner.crm_ror_last_contact_date or (partner.create_date or fields.Datetime.now()).date()
@@ -308,4 +213,5 @@ class ResPartner(models.Model):
     def _crm_ror_mark_contacted(self, day=None):
         """Record a contact with these partners' commercial entities (one batch write)."""
         partners = self.commercial_partner_id | self
+        # sudo: a done activity records the contact date even on partners the user may not edit.
         partners.sudo().write({"crm_ror_last_contact_date": day or fields.Date.context_today(self)})

@@ -3,6 +3,7 @@
 import numpy as np
 
 from odoo import Command
+from odoo.tools import SQL
 
 from .value_common import CrmRorValueCase
 
@@ -11,7 +12,7 @@ class TestClvOnRecords(CrmRorValueCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # 36 customers whose purchases follow the BG/NBD story over two years and whose spend follows
+        # 36 customers whose purchases follow the MBG/NBD story over two years and whose spend follows
         # the Gamma-Gamma story (seeded).
         rng = np.random.default_rng(42)
         partners = cls.env["res.partner"].create([{"name": f"ROR buyer {i}"} for i in range(36)])
@@ -23,7 +24,8 @@ class TestClvOnRecords(CrmRorValueCase):
             day, days = 730 - start, [730 - start]
             while True:
                 day -= int(rng.exponential(7 / rate)) + 1
-                if day < 1 or (len(days) > 1 and rng.random() < dropout):
+                # MBG/NBD's story (the default model): a customer may drop out after any purchase.
+                if day < 1 or rng.random() < dropout:
                     break
                 days.append(day)
             for days_ago in days:
@@ -59,15 +61,43 @@ class TestClvOnRecords(CrmRorValueCase):
             self.assertTrue(0.0 < profile.clv_probability_alive <= 100.0)
             self.assertGreater(profile.clv_expected_spend, 0.0)
             self.assertFalse(profile.clv_message)
-        # Single-purchase customers are alive for the model; the expected value orders with recency.
-        single = profiles.filtered(lambda p: p.purchase_count == 1)
-        self.assertTrue(all(p.clv_probability_alive == 100.0 for p in single))
+        # MBG/NBD (the default): one-time buyers may have dropped out, the older the first (and only)
+        # purchase the less likely alive. Under BG/NBD they were all "100 % alive".
+        self.assertIn("MBG/NBD", self.company_a.ror_clv_model_info)
+        single = profiles.filtered(lambda p: p.purchase_count == 1).sorted("days_since_last_purchase")
+        self.assertGreater(len(single), 1)
+        self.assertTrue(all(p.clv_probability_alive < 100.0 for p in single))
+        alive = single.mapped("clv_probability_alive")
+        self.assertEqual(alive, sorted(alive, reverse=True))
+        # Churn risk bands follow the company's thresholds; next purchases lie ahead.
+        for profile in profiles:
+            alive = profile.clv_probability_alive
+            band = "high" if alive < 30.0 else "medium" if alive < 70.0 else "low"
+            self.assertEqual(profile.churn_risk, band)
+            self.assertTrue(not profile.clv_next_purchase_date or profile.clv_next_purchase_date > self.today)
+        self.assertTrue(any(profiles.mapped("clv_next_purchase_date")))
         # A longer horizon never lowers the predicted value.
         before = {p.id: p.clv_predicted for p in profiles}
         self.company_a.ror_clv_horizon_months = 36
         self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a)
         self.assertTrue(all(p.clv_predicted >= before[p.id] for p in profiles))
         self.assertTrue(any(p.clv_predicted > before[p.id] for p in profiles))
+
+    def test_bgnbd_stays_selectable(self):
+        self.company_a.ror_clv_model = "bgnbd"
+        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a)
+        self.assertIn("BG/NBD", self.company_a.ror_clv_model_info)
+        self.assertNotIn("MBG/NBD", self.company_a.ror_clv_model_info)
+        profiles = self.env["crm.ror.customer.profile"].search([("company_id", "=", self.company_a.id)])
+        single = profiles.filtered(lambda p: p.purchase_count == 1)
+        self.assertTrue(single)
+        self.assertTrue(all(p.clv_probability_alive == 100.0 for p in single))
+
+    def test_churn_thresholds_per_company(self):
+        self.company_a.write({"ror_churn_high_below": 0.0, "ror_churn_medium_below": 0.0})
+        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a)
+        profiles = self.env["crm.ror.customer.profile"].search([("company_id", "=", self.company_a.id)])
+        self.assertEqual(set(profiles.mapped("churn_risk")), {"low"})
 
     def test_too_few_customers_is_stated(self):
         Profile = self.env["crm.ror.customer.profile"]
@@ -76,4 +106,14 @@ class TestClvOnRecords(CrmRorValueCase):
         profiles = Profile.search([("company_id", "=", self.company_a.id)])
         self.assertEqual(set(profiles.mapped("clv_status")), {"not_enough_history"})
         self.assertEqual(set(profiles.mapped("clv_predicted")), {0.0})
+        # Without a model the predictions are undefined (NULL), not zero.
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM crm_ror_customer_profile WHERE company_id = %s AND (clv_predicted "
+                "IS NOT NULL OR clv_probability_alive IS NOT NULL OR churn_risk IS NOT NULL)",
+                self.company_a.id,
+            )
+        )
+        self.assertEqual(rows, [(0,)])
         self.assertIn("36 customers, at least 100 needed", profiles[0].clv_message)

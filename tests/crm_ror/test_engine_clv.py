@@ -177,3 +177,135 @@ def test_expected_purchases_matches_the_paper_form_and_stays_finite():
     # 2000 purchases in 100 weeks: the printed form overflows, the engine does not.
     heavy = clv.bgnbd_expected_purchases(p, 52, [2000], [100], [100])[0]
     assert np.isfinite(heavy) and 0 < heavy
+
+
+# ---------------------------------------------------------------------------------------------
+# Modified BG/NBD (Batislam, Denizel & Filiztekin 2007), gradient, speed, next purchase
+# ---------------------------------------------------------------------------------------------
+
+CDNOW = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+
+
+def _simulate_mbgnbd(params, n, T, seed):
+    """Simulate (x, tx, T) from the MBG/NBD story: a customer may drop out after any purchase,
+    the first one included (modelled as a coin flipped at time 0 and after each repeat purchase).
+    ``T`` is one age for all, or ``None`` for ages spread over three years."""
+    rng = np.random.default_rng(seed)
+    ages = rng.uniform(4.0, 156.0, n) if T is None else np.full(n, float(T))
+    lam = rng.gamma(params.r, 1.0 / params.alpha, n)
+    drop = rng.beta(params.a, params.b, n)
+    xs, txs = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if rng.random() < drop[i]:
+            continue
+        t, x, tx = 0.0, 0, 0.0
+        while True:
+            t += rng.exponential(1.0 / lam[i])
+            if t > ages[i]:
+                break
+            x, tx = x + 1, t
+            if rng.random() < drop[i]:
+                break
+        xs[i], txs[i] = x, tx
+    return xs, txs, ages
+
+
+def test_mbgnbd_log_likelihood_general_formula():
+    r, alpha, a, b = 0.24, 4.41, 0.79, 2.43
+
+    def beta(u, v):
+        return math.gamma(u) * math.gamma(v) / math.gamma(u + v)
+
+    for x, tx, T in ((3, 20.0, 30.0), (0, 0.0, 30.0)):
+        common = math.gamma(r + x) * alpha**r / math.gamma(r)
+        # Batislam et al. (2007), eq. 4: both terms for every customer, b + x + 1 in the first.
+        likelihood = beta(a, b + x + 1) / beta(a, b) * common / (alpha + T) ** (r + x) + beta(
+            a + 1, b + x
+        ) / beta(a, b) * common / (alpha + tx) ** (r + x)
+        value = clv.mbgnbd_log_likelihood(clv.BGNBDParams(r, alpha, a, b), [x], [tx], [T])[0]
+        assert value == pytest.approx(math.log(likelihood), rel=1e-10), (x, tx, T)
+
+
+@pytest.mark.parametrize("model", [clv.BGNBD, clv.MBGNBD])
+def test_analytic_gradient_matches_finite_differences(model):
+    x, tx, T = _simulate_bgnbd(CDNOW, 300, 39.0, seed=5)
+    weights = np.ones_like(x)
+    for log_params in (np.log([0.243, 4.414, 0.793, 2.426]), np.log([1.5, 0.7, 2.0, 0.4])):
+        _value, jac = clv.negative_log_likelihood_and_gradient(log_params, x, tx, T, weights, model)
+        numeric = np.zeros(4)
+        for k in range(4):
+            step = np.zeros(4)
+            step[k] = 1e-6
+            up = clv.negative_log_likelihood_and_gradient(log_params + step, x, tx, T, weights, model)[0]
+            down = clv.negative_log_likelihood_and_gradient(log_params - step, x, tx, T, weights, model)[0]
+            numeric[k] = (up - down) / 2e-6
+        assert jac == pytest.approx(numeric, rel=1e-5, abs=1e-4)
+
+
+def test_mbgnbd_one_time_buyers_age_out():
+    # BG/NBD: 100 % alive forever; MBG/NBD: less and less likely alive as the first purchase ages.
+    ages = [1.0, 26.0, 52.0, 156.0]
+    zeros = [0.0] * len(ages)
+    assert list(clv.bgnbd_probability_alive(CDNOW, zeros, zeros, ages)) == [1.0] * len(ages)
+    alive = clv.bgnbd_probability_alive(CDNOW, zeros, zeros, ages, model=clv.MBGNBD)
+    assert all(0.0 < p < 1.0 for p in alive)
+    assert list(alive) == sorted(alive, reverse=True)
+    assert alive[-1] < alive[0] - 0.15  # bought once three years ago: not "100 % alive"
+    # Hand-computed: 1 / (1 + (a / b) * ((alpha + T) / alpha) ** r)
+    assert alive[-1] == pytest.approx(1 / (1 + (0.793 / 2.426) * ((4.414 + 156) / 4.414) ** 0.243))
+
+
+def test_mbgnbd_expected_purchases_matches_the_paper_form():
+    from scipy import special
+
+    p = CDNOW
+    for x, tx, T, t in ((0, 0.0, 30.0, 39.0), (2, 30.43, 38.86, 39.0), (7, 35.0, 38.0, 52.0)):
+        z = t / (p.alpha + T + t)
+        direct = (
+            (p.a + p.b + x)
+            / (p.a - 1)
+            * (
+                1
+                - ((p.alpha + T) / (p.alpha + T + t)) ** (p.r + x)
+                * special.hyp2f1(p.r + x, p.b + x + 1, p.a + p.b + x, z)
+            )
+            / (1 + p.a / (p.b + x) * ((p.alpha + T) / (p.alpha + tx)) ** (p.r + x))
+        )
+        value = clv.bgnbd_expected_purchases(p, t, [x], [tx], [T], model=clv.MBGNBD)[0]
+        assert value == pytest.approx(direct, rel=1e-9)
+
+
+def test_mbgnbd_recovers_known_parameters():
+    true = clv.BGNBDParams(r=0.5, alpha=5.0, a=0.6, b=3.0)
+    x, tx, T = _simulate_mbgnbd(true, 20000, None, seed=21)
+    fitted = clv.fit_bgnbd(x, tx, T, model=clv.MBGNBD)
+    assert fitted.r == pytest.approx(true.r, rel=0.2)
+    assert fitted.alpha == pytest.approx(true.alpha, rel=0.25)
+    assert fitted.a == pytest.approx(true.a, rel=0.35)
+    assert fitted.b == pytest.approx(true.b, rel=0.45)
+
+
+def test_fit_of_100k_distinct_histories_is_fast():
+    import time
+
+    n = 100_000
+    x, tx, T = _simulate_mbgnbd(clv.BGNBDParams(r=0.5, alpha=5.0, a=0.6, b=3.0), n, None, seed=9)
+    assert len(np.unique(np.column_stack([x, tx, T]), axis=0)) == n
+    for model in (clv.MBGNBD, clv.BGNBD):
+        start = time.process_time()
+        params = clv.fit_bgnbd(x, tx, T, model=model)
+        elapsed = time.process_time() - start
+        assert np.isfinite([params.r, params.alpha, params.a, params.b]).all()
+        assert elapsed < 2.0, f"{model}: {elapsed:.2f} s of CPU"
+
+
+def test_expected_next_purchase():
+    x, tx, T = np.array([0.0, 2.0, 10.0, 1.0]), np.array([0.0, 30.0, 37.0, 2.0]), np.full(4, 39.0)
+    weeks = clv.expected_next_purchase(CDNOW, x, tx, T, model=clv.MBGNBD)
+    found = np.isfinite(weeks)
+    # Where found, one purchase is expected by then, and not much earlier.
+    reached = clv.bgnbd_expected_purchases(CDNOW, np.where(found, weeks, 1.0), x, tx, T, clv.MBGNBD)
+    assert reached[found] == pytest.approx(np.ones(found.sum()), abs=1e-6)
+    # The frequent, recent buyer is expected back first; an old one-time buyer maybe never (NaN).
+    assert found[2] and weeks[2] == np.nanmin(weeks)
+    assert not found[3] or weeks[3] > weeks[2]

@@ -1,6 +1,6 @@
 """Reorder intervals and key-date occurrences (pure engines)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -47,3 +47,11 @@ def test_next_occurrence_yearly_and_leap_day():
 )
 def test_reminder_due(today, last, expected):
     assert reminder_due(date(1980, 6, 15), today, 7, True, last) == expected
+
+
+def test_reorder_expires_after_max_cycles_overdue():
+    today = date(2024, 6, 1)
+    # interval 30, tolerance 1.2: due after 36 days; with 3 cycles allowed, until 30 + 3 x 30 = 120 days.
+    for days, due in ((30, False), (37, True), (120, True), (121, False), (2000, False)):
+        assert is_due(today - timedelta(days=days), 30.0, today, 1.2, 3) is due, days
+    assert is_due(today - timedelta(days=2000), 30.0, today, 1.2) is True  # unbounded when not given

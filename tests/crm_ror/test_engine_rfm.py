@@ -3,6 +3,8 @@
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odoo.addons.crm_ror.engine import rfm
 
@@ -39,25 +41,69 @@ def test_lower_is_better_for_recency():
     assert rfm.quintile_scores([1, 100, 10, 1000, 50], higher_is_better=False) == [5, 2, 4, 1, 3]
 
 
-def test_ties_share_the_score_of_their_middle():
-    # Six equal values out of ten sit at ranks 0..5: mid-rank percentile 0.3 -> score 2.
-    scores = rfm.quintile_scores([1, 1, 1, 1, 1, 1, 2, 3, 4, 5])
-    assert scores[:6] == [2] * 6
-    assert scores[6:] == [4, 4, 5, 5]
+@pytest.mark.parametrize(
+    ("values", "scores"),
+    [
+        # hand-computed: score = min(floor(5 x (values strictly worse) / (n - 1)) + 1, 5)
+        ([1, 1, 1, 1, 1, 1, 2, 3, 4, 5], [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]),
+        ([1] * 8 + [3, 7], [1] * 8 + [5, 5]),
+        ([1, 1, 2, 2, 3], [1, 1, 3, 3, 5]),
+        ([1, 1, 1, 2, 2, 2, 2, 3, 3, 9], [1, 1, 1, 2, 2, 2, 2, 4, 4, 5]),
+        ([10, 20], [1, 5]),
+        ([3, 1, 2], [5, 1, 3]),
+        ([1, 1, 1, 1], [1, 1, 1, 1]),
+        ([42.0], [1]),
+        ([], []),
+    ],
+)
+def test_ties_score_their_lowest_position(values, scores):
+    assert rfm.quintile_scores(values) == scores
 
 
-def test_everybody_equal_or_alone_scores_the_middle():
-    assert rfm.quintile_scores([1, 1, 1, 1]) == [3, 3, 3, 3]
-    assert rfm.quintile_scores([42.0]) == [3]
-    assert rfm.quintile_scores([]) == []
+@pytest.mark.parametrize("share", [0.2, 0.3, 0.45, 0.6, 0.8, 0.95, 1.0])
+def test_one_time_buyers_are_f1_whatever_their_share(share):
+    n = 1000
+    ones = int(share * n)
+    rng = random.Random(3)
+    counts = [1] * ones + [rng.randint(2, 15) for _ in range(n - ones)]
+    rng.shuffle(counts)
+    scores = rfm.quintile_scores(counts)
+    assert {score for count, score in zip(counts, scores, strict=True) if count == 1} == {1}
+    assert all(score > 1 for count, score in zip(counts, scores, strict=True) if count > 1) or share == 1.0
 
 
-def test_single_purchase_customers_share_one_frequency_score():
-    # Eight single-purchase customers and two repeat buyers.
-    frequency = [1] * 8 + [3, 7]
-    scores = rfm.quintile_scores(frequency)
-    assert set(scores[:8]) == {3}  # percentile 0.4 -> 3
-    assert scores[8:] == [5, 5]
+@given(st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=300))
+def test_frequency_and_recency_scores_are_monotone(values):
+    for higher_is_better in (True, False):
+        scores = rfm.quintile_scores(values, higher_is_better=higher_is_better)
+        ranked = sorted(zip(values, scores, strict=True), reverse=not higher_is_better)
+        assert [score for _value, score in ranked] == sorted(score for _value, score in ranked)
+        by_value = {}
+        for value, score in zip(values, scores, strict=True):
+            assert by_value.setdefault(value, score) == score  # ties share a score
+    assert rfm.frequency_bin_scores(sorted(values)) == sorted(rfm.frequency_bin_scores(values))
+
+
+@pytest.mark.parametrize(
+    ("count", "score"), [(1, 1), (2, 2), (3, 3), (4, 3), (5, 4), (9, 4), (10, 5), (250, 5)]
+)
+def test_fixed_frequency_bins(count, score):
+    assert rfm.frequency_bin_scores([count]) == [score]
+    assert rfm.rfm_scores([1], [count], [1.0], frequency_method="bins")[0][1] == score
+
+
+def test_sixty_percent_one_time_buyers_fill_the_standard_map():
+    """A retail base: 60 % one-time buyers, recencies over a year; both frequency methods."""
+    rng = random.Random(11)
+    n = 2000
+    counts = [1 if i < 0.6 * n else rng.choice([2, 2, 2, 3, 3, 4, 5, 7, 12]) for i in range(n)]
+    recency = [rng.randint(0, 365) for _ in range(n)]
+    monetary = [count * rng.uniform(20, 200) for count in counts]
+    for method in ("quintile", "bins"):
+        scores = rfm.rfm_scores(recency, counts, monetary, frequency_method=method)
+        segments = set(rfm.map_segments([(r, f) for r, f, _m in scores], STANDARD_MAP))
+        assert {"new", "promising", "hibernating", "champions"} <= segments, method
+        assert all(score[1] == 1 for score, count in zip(scores, counts, strict=True) if count == 1)
 
 
 def test_negative_monetary_values_score_lowest():
@@ -70,9 +116,11 @@ def test_missing_values_are_refused():
 
 
 def test_rfm_scores_triplets():
-    assert rfm.rfm_scores([5, 400], [10, 1], [1000, 10]) == [(4, 4, 4), (2, 2, 2)]
+    assert rfm.rfm_scores([5, 400], [10, 1], [1000, 10]) == [(5, 5, 5), (1, 1, 1)]
     with pytest.raises(ValueError):
         rfm.rfm_scores([1], [1, 2], [1])
+    with pytest.raises(ValueError):
+        rfm.rfm_scores([1], [1], [1], frequency_method="deciles")
 
 
 def test_standard_map_covers_the_grid_once():

@@ -24,3 +24,16 @@ def test_trend():
     assert ror.trend(0.5, 0.52) == "stable"
     assert ror.trend(0.5, None) == "none"
     assert ror.trend(None, 0.5) == "none"
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        (200.0, 195.0, "stable"),  # 2.5 % apart: the same relationship
+        (200.0, 150.0, "up"),
+        (0.01, 0.04, "stable"),  # near zero, the absolute tolerance
+        (-0.5, -0.9, "up"),
+    ],
+)
+def test_trend_tolerance_is_relative(current, previous, expected):
+    assert ror.trend(current, previous) == expected

@@ -60,7 +60,8 @@ class TestProfile(CrmRorScenarioCase):
                     (
                         6,
                         0,
-                        [self.env.ref("crm_ror.group_crm_ror_user").id, self.env.ref("base.group_user").id],
+                        # All Documents: the company rule alone decides (ownership in test_value_security).
+                        [self.env.ref("sales_team.group_sale_salesman_all_leads").id],
                     )
                 ],
             }

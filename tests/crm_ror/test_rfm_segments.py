@@ -24,18 +24,28 @@ class TestRfmSegments(CrmRorScenarioCase):
 
     def test_scores_over_active_customers(self):
         # Active in A: Acme (112 days, 2 purchases, 285) and the newcomer (10 days, 1 purchase, 100).
+        # Two customers: the better one of each figure scores 5, the other 1 (percent rank 1 and 0).
         acme, newcomer = self._profile(self.p1), self._profile(self.p6)
         self.assertEqual(acme.customer_state, "active")
-        self.assertEqual((acme.recency_score, acme.frequency_score, acme.monetary_score), (2, 4, 4))
-        self.assertEqual(acme.rfm_code, "244")
-        self.assertEqual(acme.segment_id, self._segment("at_risk"))
+        self.assertEqual((acme.recency_score, acme.frequency_score, acme.monetary_score), (1, 5, 5))
+        self.assertEqual(acme.rfm_code, "155")
+        self.assertEqual(acme.segment_id, self._segment("cant_lose"))
+        # Bought once, 10 days ago: New (it was a "Potential loyalist" under the mid-rank rule).
         self.assertEqual(
-            (newcomer.recency_score, newcomer.frequency_score, newcomer.monetary_score), (4, 2, 2)
+            (newcomer.recency_score, newcomer.frequency_score, newcomer.monetary_score), (5, 1, 1)
         )
-        self.assertEqual(newcomer.segment_id, self._segment("potential_loyalist"))
-        # Company B is scored on its own: Acme and p5 there.
+        self.assertEqual(newcomer.segment_id, self._segment("new"))
+        # Company B is scored on its own: Acme (5 days, 1000) and p5 (20 days, 500), one purchase each.
         acme_b = self._profile(self.p1, self.company_b)
-        self.assertEqual((acme_b.recency_score, acme_b.frequency_score, acme_b.monetary_score), (4, 3, 4))
+        self.assertEqual((acme_b.recency_score, acme_b.frequency_score, acme_b.monetary_score), (5, 1, 5))
+
+    def test_fixed_frequency_bins_per_company(self):
+        self.company_a.ror_rfm_frequency_method = "bins"
+        self._compute(self.company_a)
+        self.assertEqual(self._profile(self.p1).frequency_score, 2)  # 2 purchases
+        self.assertEqual(self._profile(self.p6).frequency_score, 1)
+        # Company B keeps its quintiles.
+        self.assertEqual(self._profile(self.p1, self.company_b).frequency_score, 1)
 
     def test_lost_beyond_inactivity(self):
         sleeper = self._profile(self.p7)
@@ -101,7 +111,7 @@ class TestRfmSegments(CrmRorScenarioCase):
         self.assertEqual(len(move), 2)  # last month (first snapshot) and this month
         current = move.filtered(lambda row: row.month == month)
         self.assertEqual(current.from_segment_id, self._segment("champions"))
-        self.assertEqual(current.to_segment_id, self._segment("at_risk"))
+        self.assertEqual(current.to_segment_id, self._segment("cant_lose"))
         self.assertTrue(current.is_move)
         self.assertFalse(current.is_new)
         self.assertAlmostEqual(current.revenue_12m, 285.0)
@@ -111,4 +121,4 @@ class TestRfmSegments(CrmRorScenarioCase):
             ["from_segment_id", "to_segment_id"],
             ["customer_count:sum", "revenue_12m:sum"],
         )
-        self.assertEqual(groups, [(self._segment("champions"), self._segment("at_risk"), 1, 285.0)])
+        self.assertEqual(groups, [(self._segment("champions"), self._segment("cant_lose"), 1, 285.0)])

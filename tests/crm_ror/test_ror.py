@@ -6,6 +6,7 @@ from unittest.mock import patch
 import numpy as np
 
 from odoo.addons.crm_ror.engine import clv
+from odoo.tools import SQL
 
 from .value_common import CrmRorScenarioCase
 
@@ -40,6 +41,57 @@ class TestRor(CrmRorScenarioCase):
         self.assertAlmostEqual(newcomer.cost_to_serve, 0.0)
         self.assertFalse(newcomer.has_ror)
         self.assertEqual(newcomer.ror, 0.0)
+
+    def test_undefined_figures_are_null(self):
+        self.env.flush_all()
+        Profile = self.env["crm.ror.customer.profile"]
+
+        def column(partner, name):
+            query = SQL(
+                "SELECT %s FROM crm_ror_customer_profile WHERE partner_id = %s AND company_id = %s",
+                SQL.identifier(name),
+                partner.id,
+                self.company_a.id,
+            )
+            return self.env.execute_query(query)[0][0]
+
+        # The newcomer: one purchase, no cost to serve. The reversed customer: no revenue.
+        for partner, name in (
+            (self.p6, "ror"),
+            (self.p6, "ror_12m"),
+            (self.p6, "avg_days_between"),
+            (self.p6, "median_days_between"),
+            (self.p2, "margin_rate"),
+            (self.p2, "average_order_value"),
+            (self.p2, "days_since_last_purchase"),
+            (self.p7, "recency_score"),  # Lost: not scored
+            (self.p6, "clv_probability_alive"),  # too few customers for a model
+        ):
+            self.assertIsNone(column(partner, name), f"{partner.name}: {name}")
+        self.assertEqual(column(self.p1, "avg_days_between"), 60.0)
+        # Averages skip the undefined values: only Acme has a gap between purchases.
+        [(gap,)] = Profile._read_group(
+            [("company_id", "=", self.company_a.id)], aggregates=["avg_days_between:avg"]
+        )
+        self.assertAlmostEqual(gap, 60.0)
+
+    def test_group_ratios_are_ratios_of_sums(self):
+        Profile = self.env["crm.ror.customer.profile"]
+        domain = [("company_id", "=", self.company_a.id)]
+        profiles = Profile.search(domain)
+        self.assertGreater(len(profiles), 2)
+        margin, cost = sum(profiles.mapped("gross_margin")), sum(profiles.mapped("cost_to_serve"))
+        revenue = sum(profiles.mapped("revenue"))
+        [row] = Profile.read_group(domain, ["ror:avg", "margin_rate", "ror_12m", "revenue:sum"], [])
+        self.assertAlmostEqual(row["ror"], (margin - cost) / cost)
+        self.assertAlmostEqual(row["margin_rate"], 100.0 * margin / revenue)
+        self.assertAlmostEqual(row["revenue"], revenue)
+        self.assertNotIn("__ror_gross_margin", row)
+        # Per group as well, and undefined (no cost) stays empty.
+        rows = Profile.read_group(domain, ["ror", "cost_to_serve:sum"], ["partner_id"])
+        by_partner = {row["partner_id"][0]: row for row in rows}
+        self.assertAlmostEqual(by_partner[self.p1.id]["ror"], self._profile(self.p1).ror)
+        self.assertIs(by_partner[self.p6.id]["ror"], False)
 
     def test_ror_trend(self):
         Profile = self.env["crm.ror.customer.profile"]
