@@ -37,6 +37,7 @@ TEMPERATURE_TRIGGERS = frozenset(
         "team_id",
         "temperature_manual",
         "temperature_manual_until",
+        "date_last_stage_update",
         "date_last_activity_done",
         "date_last_customer_message",
     }
@@ -427,12 +428,26 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _ror_recompute_temperature(self, where, now=None):
+    def _ror_tracking_values(self):
+        """What the bulk-inserted chatter messages of level changes need, computed once per run."""
+        author = self.env.user.partner_id
+        return {
+            "author": author.id,
+            "email_from": author.email_formatted or None,
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=author.email_formatted)[False]
+            or None,
+            "subtype": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "field": self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+        }
+
+    @api.model
+    def _ror_recompute_temperature(self, where, now=None, tracking=None):
         """Recompute the leads matching ``where`` in one statement; log their level changes.
 
         Only rows whose values change are written (no ``write_date`` bump: this is derived data).
         Returns ``(rows written, level changes logged)``."""
         now = now or fields.Datetime.now()
+        tracking = tracking or self._ror_tracking_values()
         fnames = [
             "active",
             "stage_id",
@@ -455,10 +470,7 @@ class CrmLead(models.Model):
         self.flush_model(fnames)
         self.env["crm.team"].flush_model()
         self.env["crm.stage"].flush_model(["is_won"])
-        author = self.env.user.partner_id
         labels = dict(TEMPERATURES)
-        field_id = self.env["ir.model.fields"]._get("crm.lead", "temperature").id
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=author.email_formatted)[False]
         rows = self.env.execute_query(
             SQL(
                 """
@@ -503,19 +515,27 @@ class CrmLead(models.Model):
                        (SELECT ARRAY_AGG(id) FROM written)
                 """,
                 calc=self._ror_temperature_calc_sql(where, now),
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                author=author.id,
-                email_from=author.email_formatted or None,
-                reply_to=reply_to or None,
                 uid=self.env.uid,
                 now=now,
-                field=field_id,
+                **tracking,
                 hot=labels["hot"],
                 warm=labels["warm"],
                 cold=labels["cold"],
             )
         )
         written, logged, ids = rows[0]
+        # the time-based, non-stored figures move on with ``now`` too
+        self.invalidate_model(
+            [
+                "idle_days",
+                "date_last_engagement",
+                "temperature_part_probability",
+                "temperature_part_priority",
+                "temperature_part_engagement",
+                "temperature_part_deadline",
+                "temperature_explanation",
+            ]
+        )
         if ids:
             self.browse(ids).invalidate_recordset(
                 [
@@ -630,6 +650,7 @@ class CrmLead(models.Model):
         now = fields.Datetime.now()
         [(low, high)] = self.env.execute_query(SQL("SELECT MIN(id), MAX(id) FROM crm_lead"))
         written = logged = 0
+        tracking = self._ror_tracking_values()
         if low is not None:
             for start in range(low, high + 1, chunk_size):
                 chunk_written, chunk_logged = self._ror_recompute_temperature(
@@ -641,6 +662,7 @@ class CrmLead(models.Model):
                         start + chunk_size,
                     ),
                     now=now,
+                    tracking=tracking,
                 )
                 written += chunk_written
                 logged += chunk_logged

@@ -19,7 +19,9 @@ class CrmRorNurtureLog(models.Model):
     skip_reason = fields.Char(
         "Not Scheduled Because", help="Set when nobody could take the activity; the next run tries again."
     )
-    company_id = fields.Many2one(related="lead_id.company_id", store=True)
+    # set from the lead at creation, not a stored related: that would make stock crm search the logs of
+    # every lead whose company it recomputes (lead assignment does, lead by lead)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
 
     _sql_constraints = [
         (

@@ -193,10 +193,15 @@ class CrmRorNurtureRule(models.Model):
         Log = self.env["crm.ror.nurture.log"].sudo()  # sudo: the log is the cron's own bookkeeping
         Users = self.env["res.users"]
         created = Log.browse()
+        companies = {}
         for rule in self.search([]):
             matches = rule._matching_leads(now)
             if not matches:
                 continue
+            companies.update(
+                (lead.id, lead.company_id.id)
+                for lead in Lead.browse([m[0] for m in matches if m[0] not in companies])
+            )
             to_schedule = [(lead_id, engaged, user_id) for lead_id, engaged, user_id in matches if user_id]
             langs = {user.id: user.lang for user in Users.browse({m[2] for m in to_schedule})}
             texts = {}
@@ -244,7 +249,13 @@ class CrmRorNurtureRule(models.Model):
                     )
             reason = self.env._("no active salesperson, team leader or fallback salesperson")
             new_logs += [
-                {"rule_id": rule.id, "lead_id": lead_id, "date_engagement": engaged, "skip_reason": reason}
+                {
+                    "rule_id": rule.id,
+                    "lead_id": lead_id,
+                    "company_id": companies[lead_id],
+                    "date_engagement": engaged,
+                    "skip_reason": reason,
+                }
                 for lead_id, engaged, user_id in matches
                 if not user_id and (lead_id, engaged) not in previous
             ]
