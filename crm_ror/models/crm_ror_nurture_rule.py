@@ -74,6 +74,7 @@ class CrmRorNurtureRule(models.Model):
         ),
     ]
 
+    @api.depends("log_ids.skip_reason")
     def _compute_log_count(self):
         logs = self.env["crm.ror.nurture.log"]
         scheduled = dict(
@@ -185,6 +186,9 @@ class CrmRorNurtureRule(models.Model):
         """Schedule each rule's activity once per matching lead and idle episode (run by the daily lead cron)."""
         Lead = self.env["crm.lead"]
         Lead.flush_model()
+        self.env["res.users"].flush_model(["active", "share"])
+        self.env["res.company"].flush_model(["crm_ror_lead_fallback_user_id"])
+        self.env["crm.team"].flush_model(["user_id"])
         self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
         self.env["crm.ror.nurture.log"].flush_model()
         res_model_id = self.env["ir.model"]._get_id("crm.lead")

@@ -63,7 +63,9 @@ def test_contributions_by_hand_and_team_weights():
     assert abs(parts["engagement"] - 15.0) < 1e-9
     assert abs(parts["deadline"] - 15 * 42 / 83) < 1e-9
     # weights are relative: probability alone makes the score the probability
-    only_p = t.TemperatureParams(weight_priority=0, weight_engagement=0, weight_deadline=0, weight_probability=3)
+    only_p = t.TemperatureParams(
+        weight_priority=0, weight_engagement=0, weight_deadline=0, weight_probability=3
+    )
     assert abs(t.score(37, 3, 100, None, TODAY, only_p) - 37.0) < 1e-9
 
 
@@ -83,14 +85,20 @@ def test_manual_override_until_inclusive():
 probabilities = st.floats(min_value=0, max_value=100)
 stars = st.integers(min_value=0, max_value=3)
 idles = st.integers(min_value=0, max_value=2000)
-deadlines = st.one_of(st.none(), st.integers(min_value=-400, max_value=400).map(lambda d: TODAY + timedelta(days=d)))
+deadlines = st.one_of(
+    st.none(), st.integers(min_value=-400, max_value=400).map(lambda d: TODAY + timedelta(days=d))
+)
 weights = st.floats(min_value=0, max_value=100)
 
 
 @given(probabilities, stars, idles, deadlines, weights, weights, weights, weights, st.floats(0, 60))
 def test_score_properties(p, prio, idle, deadline, wp, wr, we, wd, half_life):
     params = t.TemperatureParams(
-        weight_probability=wp, weight_priority=wr, weight_engagement=we, weight_deadline=wd, half_life_days=half_life
+        weight_probability=wp,
+        weight_priority=wr,
+        weight_engagement=we,
+        weight_deadline=wd,
+        half_life_days=half_life,
     )
     parts = t.contributions(p, prio, idle, deadline, TODAY, params)
     value = t.score(p, prio, idle, deadline, TODAY, params)
