@@ -114,7 +114,7 @@ class CrmRorPipelineReport(models.Model):
                             WHEN NOT lead.active AND lead.probability = 0 THEN 'lost'
                             WHEN lead.active THEN 'open'
                             ELSE 'archived' END AS lead_state,
-                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (NOW() AT TIME ZONE 'UTC' - GREATEST(
+                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (%s - GREATEST(
                            lead.create_date, lead.date_last_stage_update,
                            lead.date_last_activity_done, lead.date_last_customer_message))) / 86400), 0)::int
                            AS lead_idle_days,
@@ -123,7 +123,9 @@ class CrmRorPipelineReport(models.Model):
              LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
              LEFT JOIN res_company company ON company.id = lead.company_id
             )
-            """
+            """,
+            # the server's clock (as the lead form's idle days), built into the query each time it runs
+            fields.Datetime.now(),
         )
 
     def _select(self):

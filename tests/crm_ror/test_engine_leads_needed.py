@@ -56,7 +56,10 @@ def test_rounds_up_and_handles_no_history():
     assert leads_needed({}, 1000.0) is None
 
 
-@given(st.integers(0, 10000), st.dictionaries(st.text(max_size=3), st.floats(0.001, 1000), min_size=1, max_size=8))
+@given(
+    st.integers(0, 10000),
+    st.dictionaries(st.text(max_size=3), st.floats(0.001, 1000), min_size=1, max_size=8),
+)
 def test_allocate_adds_up_and_stays_within_one(total, shares):
     counts = allocate(total, shares)
     assert sum(counts.values()) == total
