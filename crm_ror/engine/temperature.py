@@ -11,7 +11,8 @@ each 0-100, with weights set per sales team:
   ``DEADLINE_FAR_DAYS``; 0 when overdue (the deal slipped); **50 (neutral) when not set**.
 
 ``contributions()`` gives each factor's share of the score (they add up to the score): it is what the
-lead form and the kanban tooltip show. The score maps to a level through the team's thresholds.
+lead form and the kanban tooltip show. The score is stored as a whole number (``rounded``), which maps
+to a level through the team's thresholds.
 A manual override wins until its "until" date has passed (inclusive).
 
 The default weights and thresholds make a fresh lead with no stars and no closing date WARM for any
@@ -23,6 +24,7 @@ leads that were WARM when fresh, not only those that were HOT.
 two to the same results.
 """
 
+import math
 from dataclasses import dataclass
 
 HOT = "hot"
@@ -109,6 +111,12 @@ def score(probability, priority, idle, deadline, today, params=DEFAULT_PARAMS):
     return sum(contributions(probability, priority, idle, deadline, today, params).values())
 
 
+def rounded(value):
+    """The stored score: a whole number (half up), so that a lead's row changes only when its score
+    moves by a point, not every day by a fraction. The level is read from it."""
+    return math.floor(value + 0.5)
+
+
 def level_from_score(value, params=DEFAULT_PARAMS):
     if value >= params.hot_threshold:
         return HOT
@@ -122,8 +130,8 @@ def manual_active(manual, until, today):
 
 
 def temperature(probability, priority, idle, deadline, today, params=DEFAULT_PARAMS, manual=None, until=None):
-    """Return ``(temperature, score)`` for one lead."""
-    value = score(probability, priority, idle, deadline, today, params)
+    """Return ``(temperature, score)`` for one lead; the score is the stored, whole one."""
+    value = rounded(score(probability, priority, idle, deadline, today, params))
     if manual_active(manual, until, today):
         return manual, value
     return level_from_score(value, params), value

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools.sql import drop_index
 
 from ..engine import temperature as temperature_engine
 
@@ -64,15 +65,17 @@ class CrmLead(models.Model):
 
     _inherit = "crm.lead"
 
+    # not indexed: the daily UPDATE then touches no index, so PostgreSQL can update rows in place (HOT)
     temperature = fields.Selection(
         TEMPERATURES,
         readonly=True,
-        index=True,
         copy=False,
         help="HOT / WARM / COLD from Odoo's predictive probability, the priority, engagement and the "
         "expected closing date (weights and thresholds on the sales team). Empty on closed leads.",
     )
-    temperature_score = fields.Float(readonly=True, copy=False, aggregator="avg", digits=(16, 1))
+    temperature_score = fields.Float(
+        readonly=True, copy=False, aggregator="avg", digits=(16, 0), help="0-100, in whole points."
+    )
     is_neglected = fields.Boolean(
         "Neglected",
         readonly=True,
@@ -127,6 +130,11 @@ class CrmLead(models.Model):
         search="_search_ror_owner_departed",
         help="The salesperson is archived, or was removed from every sales team and leads none.",
     )
+
+    def init(self):
+        super().init()
+        # databases installed before the field lost its index (kept by Odoo otherwise)
+        drop_index(self.env.cr, "crm_lead__temperature_index", self._table)
 
     # ------------------------------------------------------------------
     # Computed, not stored
@@ -227,8 +235,8 @@ class CrmLead(models.Model):
             lead.temperature_explanation = " + ".join(
                 f"{labels[key]} {parts[key]:.1f}" for key in temperature_engine.FACTORS
             ) + self.env._(
-                " = %(score).1f (warm from %(warm)s, hot from %(hot)s)",
-                score=sum(parts.values()),
+                " = %(score)s (warm from %(warm)s, hot from %(hot)s)",
+                score=temperature_engine.rounded(sum(parts.values())),
                 warm=params[team.id].warm_threshold,
                 hot=params[team.id].hot_threshold,
             )
@@ -346,7 +354,7 @@ class CrmLead(models.Model):
         near, far = temperature_engine.DEADLINE_NEAR_DAYS, temperature_engine.DEADLINE_FAR_DAYS
         return SQL(
             """
-            WITH base AS (
+            WITH base AS MATERIALIZED (
                 SELECT lead.id, lead.temperature AS old_level, lead.temperature_score AS old_score,
                        lead.is_neglected AS old_neglected, lead.temperature_at_close AS old_at_close,
                        lead.temperature_at_age AS old_at_age,
@@ -390,15 +398,17 @@ class CrmLead(models.Model):
                                   + w_deadline * f_deadline)
                                  / (w_probability + w_priority + w_engagement + w_deadline) END AS score
                   FROM base
+            ), whole AS MATERIALIZED (
+                SELECT scored.*, FLOOR(score + 0.5) AS whole_score FROM scored
             ), leveled AS (
-                SELECT scored.*,
-                       COALESCE(manual, CASE WHEN score >= hot THEN 'hot' WHEN score >= warm THEN 'warm'
+                SELECT whole.*,
+                       COALESCE(manual, CASE WHEN whole_score >= hot THEN 'hot' WHEN whole_score >= warm THEN 'warm'
                                              ELSE 'cold' END) AS level_if_open
-                  FROM scored
+                  FROM whole
             )
             SELECT id, old_level, old_score, old_neglected, old_at_close, old_at_age,
                    CASE WHEN is_open THEN level_if_open END AS level,
-                   CASE WHEN is_open THEN ROUND(score::numeric, 1)::float8 ELSE 0.0 END AS score,
+                   CASE WHEN is_open THEN whole_score ELSE 0.0 END AS score,
                    is_open AND black_hole > 0 AND idle >= black_hole AS neglected,
                    CASE WHEN is_open THEN NULL
                         WHEN old_level IS NOT NULL THEN old_level
@@ -442,7 +452,8 @@ class CrmLead(models.Model):
 
     @api.model
     def _ror_recompute_temperature(self, where, now=None, tracking=None):
-        """Recompute the leads matching ``where`` in one statement; log their level changes.
+        """Recompute the leads matching ``where`` (on alias ``lead`` alone) in one statement; log their
+        level changes.
 
         Only rows whose values change are written (no ``write_date`` bump: this is derived data).
         Returns ``(rows written, level changes logged)``."""
@@ -474,14 +485,14 @@ class CrmLead(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH calc AS (%(calc)s),
+                WITH calc AS MATERIALIZED (%(calc)s),
                 written AS (
                     UPDATE crm_lead lead
                        SET temperature = calc.level, temperature_score = calc.score,
                            is_neglected = calc.neglected, temperature_at_close = calc.at_close,
                            temperature_at_age = calc.at_age
                       FROM calc
-                     WHERE lead.id = calc.id
+                     WHERE lead.id = calc.id AND %(where)s
                        AND (calc.old_level, calc.old_score, COALESCE(calc.old_neglected, FALSE),
                             calc.old_at_close, calc.old_at_age)
                            IS DISTINCT FROM (calc.level, calc.score, calc.neglected, calc.at_close, calc.at_age)
@@ -515,6 +526,7 @@ class CrmLead(models.Model):
                        (SELECT ARRAY_AGG(id) FROM written)
                 """,
                 calc=self._ror_temperature_calc_sql(where, now),
+                where=where,
                 uid=self.env.uid,
                 now=now,
                 **tracking,
@@ -656,7 +668,8 @@ class CrmLead(models.Model):
                 chunk_written, chunk_logged = self._ror_recompute_temperature(
                     SQL(
                         """lead.id >= %s AND lead.id < %s
-                           AND ((lead.active AND NOT COALESCE(stage.is_won, FALSE))
+                           AND ((lead.active AND NOT EXISTS (SELECT 1 FROM crm_stage won
+                                                              WHERE won.id = lead.stage_id AND won.is_won))
                                 OR lead.temperature IS NOT NULL)""",
                         start,
                         start + chunk_size,

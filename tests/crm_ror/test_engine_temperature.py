@@ -25,10 +25,10 @@ def test_fresh_lead_of_average_probability_is_warm():
     # p 25 -> 10; no star 0; fresh 30; no closing date is neutral: 50 x .15 = 7.5 -> 47.5
     assert abs(t.score(25, 0, 0, None, TODAY) - 47.5) < 1e-9
     assert t.temperature(25, 0, 0, None, TODAY)[0] == t.WARM
-    # even p 0 is warm when fresh (37.5); hot from p 56.25 on
-    assert t.temperature(0, 0, 0, None, TODAY)[0] == t.WARM
-    assert t.temperature(56.25, 0, 0, None, TODAY)[0] == t.HOT
-    assert t.temperature(56, 0, 0, None, TODAY)[0] == t.WARM
+    # even p 0 is warm when fresh (37.5); hot from p 55 on (59.5, stored as 60)
+    assert t.temperature(0, 0, 0, None, TODAY) == (t.WARM, 38)
+    assert t.temperature(55, 0, 0, None, TODAY) == (t.HOT, 60)
+    assert t.temperature(54.9, 0, 0, None, TODAY) == (t.WARM, 59)
 
 
 def test_missing_closing_date_is_neutral_and_overdue_is_not():
