@@ -518,11 +518,7 @@ def cmd_test(args):
     return result.returncode
 
 
-# crm's TestLeadAssignPerf asserts exact query budgets of stock crm's lead assignment; crm_ror's
-# stored lead temperature and engagement dates (recomputed and tracked on the events that
-# change them) add about 1.5 queries per assigned lead, over those budgets by design. Every
-# other test of these suites runs.
-STOCK_TEST_TAGS = "/crm,/sale_crm,/loyalty,/sale_loyalty,-/crm:TestLeadAssignPerf"
+STOCK_TEST_TAGS = "/crm,/sale_crm,/loyalty,/sale_loyalty"
 STOCK_MODULES = ("sale_management", "sale_crm", "sale_loyalty")
 STOCK_RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 

@@ -41,6 +41,7 @@
         "views/crm_ror_product_affinity_views.xml",
         "views/crm_ror_suggestion_views.xml",
         "views/res_config_settings_touch_views.xml",
+        "report/crm_ror_temperature_calibration_report_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

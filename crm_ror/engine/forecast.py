@@ -9,6 +9,8 @@ import math
 from collections import defaultdict
 from datetime import date
 
+OVERDUE = "overdue"
+
 
 def month_start(day):
     return date(day.year, day.month, 1)
@@ -29,8 +31,9 @@ def weighted_pipeline(deals, today, months=6):
     """Aggregate deals into (month, key) cells.
 
     ``deals``: iterable of ``(key, expected_closing_date, amount, probability_percent)``; ``key`` is any
-    grouping value (e.g. a team id). Overdue deals count in the current month; deals beyond the horizon
-    or without a date are left out. Returns ``{(month, key): {"weighted", "variance", "count"}}``.
+    grouping value (e.g. a team id). Overdue deals (expected before this month) go to their own bucket,
+    ``OVERDUE``, so that stale deals do not inflate this month; deals beyond the horizon or without a
+    date are left out. Returns ``{(month or OVERDUE, key): {"weighted", "variance", "count"}}``.
     """
     months_list = horizon(today, months)
     first, end = months_list[0], add_months(months_list[-1], 1)
@@ -38,7 +41,7 @@ def weighted_pipeline(deals, today, months=6):
     for key, closing, amount, probability in deals:
         if not closing or closing >= end:
             continue
-        month = max(month_start(closing), first)
+        month = OVERDUE if closing < first else month_start(closing)
         p = min(max((probability or 0.0) / 100.0, 0.0), 1.0)
         a = amount or 0.0
         cell = cells[(month, key)]

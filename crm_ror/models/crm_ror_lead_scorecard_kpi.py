@@ -52,7 +52,8 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
                 "unit": "%",
                 "direction": "max",
                 "description": self.env._(
-                    "Won out of the leads and opportunities closed (won or lost) in the period."
+                    "Won out of the opportunities closed (won or lost) in the period; disqualified leads do "
+                    "not count."
                 ),
                 "method": "_kpi_lead_win_rate",
             },
@@ -62,7 +63,7 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
         """Aggregate ``select`` over the open leads of the period's company and team."""
         at = min(period["datetime_to"], self.env.cr.now().replace(tzinfo=None))
         conditions = [
-            SQL("lead.active AND lead.probability < 100 AND NOT COALESCE(stage.is_won, FALSE)"),
+            SQL("lead.active AND NOT COALESCE(stage.is_won, FALSE)"),
             SQL("lead.company_id = %s", period["company"].id),
             SQL("lead.create_date < %s", period["datetime_to"]),
         ]
@@ -73,7 +74,9 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
             SQL(
                 """
                 SELECT %s
-                  FROM (SELECT lead.*, GREATEST(DATE_PART('day', %s::timestamp - lead.date_last_engagement), 0) AS idle_at,
+                  FROM (SELECT lead.*, GREATEST(DATE_PART('day', %s::timestamp - GREATEST(
+                               lead.create_date, lead.date_last_stage_update, lead.date_last_activity_done,
+                               lead.date_last_customer_message)), 0) AS idle_at,
                                COALESCE(team.black_hole_idle_days, %s) AS idle_limit
                           FROM crm_lead lead
                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
@@ -115,12 +118,14 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
     def _kpi_lead_win_rate(self, period):
         domain = [
             ("company_id", "=", period["company"].id),
+            ("type", "=", "opportunity"),
             ("state", "in", ("won", "lost")),
             ("date_closed", ">=", period["datetime_from"]),
             ("date_closed", "<", period["datetime_to"]),
         ]
         if period.get("team"):
             domain.append(("team_id", "in", period["team"].ids))
+        # sudo: a company-wide count, as the provider's other KPIs read in SQL; no lead row is returned
         [(won, closed)] = (
             self.env["crm.ror.pipeline.report"].sudo()._read_group(domain, [], ["nb_won:sum", "nb_leads:sum"])
         )

@@ -213,3 +213,12 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
+
+    # lead side (crm_ror leads)
+    crm_ror_lead_fallback_user_id = fields.Many2one(
+        "res.users",
+        string="Fallback Salesperson",
+        domain="[('share', '=', False)]",
+        help="Takes the open leads of departed salespeople when their team has no active leader, and the "
+        "nurture activities of leads with nobody else to call them.",
+    )

@@ -45,3 +45,8 @@ class ResConfigSettings(models.TransientModel):
 
     def action_ror_recompute(self):
         self.env["crm.ror.customer.profile"].action_recompute()
+
+    # lead side (crm_ror leads)
+    crm_ror_lead_fallback_user_id = fields.Many2one(
+        related="company_id.crm_ror_lead_fallback_user_id", readonly=False
+    )

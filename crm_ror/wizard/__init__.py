@@ -1,5 +1,6 @@
 from . import crm_ror_forecast_wizard
 from . import crm_ror_forecast_line
+from . import crm_ror_forecast_band
 from . import crm_ror_leads_needed_wizard
 from . import crm_ror_leads_needed_line
 from . import crm_ror_lead_reassign_wizard

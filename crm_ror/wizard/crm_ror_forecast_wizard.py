@@ -20,6 +20,7 @@ class CrmRorForecastWizard(models.TransientModel):
         help="Full months before this one averaged for the run-rate.",
     )
     line_ids = fields.One2many("crm.ror.forecast.line", "wizard_id", "Forecast")
+    band_ids = fields.One2many("crm.ror.forecast.band", "wizard_id", "Band")
     undated_count = fields.Integer("Open Opportunities Without Expected Closing", readonly=True)
     undated_amount = fields.Monetary("Their Expected Revenue", readonly=True)
 
@@ -68,20 +69,25 @@ class CrmRorForecastWizard(models.TransientModel):
         run_rates = {team.id: forecast_engine.run_rate([amount], self.history_months) for team, amount in won}
         team_ids = sorted({key for _month, key in cells} | set(run_rates), key=lambda tid: tid or 0)
         values = []
-        for month in forecast_engine.horizon(today, self.months):
+        for month in [forecast_engine.OVERDUE, *forecast_engine.horizon(today, self.months)]:
             total = {"weighted": 0.0, "variance": 0.0, "count": 0}
+            # the run-rate is a monthly figure: the overdue bucket has none
+            rates = run_rates if month != forecast_engine.OVERDUE else {}
             for team_id in team_ids:
                 cell = cells.get((month, team_id), {"weighted": 0.0, "variance": 0.0, "count": 0})
                 for key in total:
                     total[key] += cell[key]
-                values.append(self._line_values(month, team_id, cell, run_rates.get(team_id, 0.0), False))
-            values.append(self._line_values(month, False, total, sum(run_rates.values()), True))
+                values.append(self._line_values(month, team_id, cell, rates.get(team_id, 0.0), False))
+            values.append(self._line_values(month, False, total, sum(rates.values()), True))
         return values
 
     def _line_values(self, month, team_id, cell, run_rate, is_total):
         lower, upper, sigma = forecast_engine.band(cell["weighted"], cell["variance"])
+        overdue = month == forecast_engine.OVERDUE
         return {
-            "month": month,
+            "month": False if overdue else month,
+            "is_overdue": overdue,
+            "bucket": self.env._("Overdue") if overdue else month.strftime("%Y-%m"),
             "team_id": team_id,
             "is_total": is_total,
             "nb_deals": cell["count"],
@@ -92,12 +98,23 @@ class CrmRorForecastWizard(models.TransientModel):
             "run_rate": run_rate,
         }
 
+    def _band_values(self, line_values):
+        """The all-teams lines as points of four series, for the line graph."""
+        return [
+            {"bucket": line["bucket"], "series": series, "amount": line[series]}
+            for line in line_values
+            if line["is_total"]
+            for series in ("lower", "weighted", "upper", "run_rate")
+            if not (line["is_overdue"] and series == "run_rate")
+        ]
+
     def action_compute(self):
         self.ensure_one()
         self.line_ids.unlink()
-        self.line_ids = [
-            fields.Command.create(vals) for vals in self._compute_lines(fields.Date.context_today(self))
-        ]
+        self.band_ids.unlink()
+        line_values = self._compute_lines(fields.Date.context_today(self))
+        self.line_ids = [fields.Command.create(vals) for vals in line_values]
+        self.band_ids = [fields.Command.create(vals) for vals in self._band_values(line_values)]
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Pipeline Forecast"),
@@ -115,7 +132,16 @@ class CrmRorForecastWizard(models.TransientModel):
             "res_model": "crm.ror.forecast.line",
             "view_mode": "graph,pivot,list",
             "domain": [("wizard_id", "=", self.id), ("is_total", "=", False)],
-            "context": {"group_by": ["month"]},
+        }
+
+    def action_open_band(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Forecast Band"),
+            "res_model": "crm.ror.forecast.band",
+            "view_mode": "graph,list",
+            "domain": [("wizard_id", "=", self.id)],
         }
 
     @api.model

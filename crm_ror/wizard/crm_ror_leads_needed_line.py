@@ -9,7 +9,7 @@ class CrmRorLeadsNeededLine(models.TransientModel):
     wizard_id = fields.Many2one("crm.ror.leads.needed.wizard", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     source_id = fields.Many2one("utm.source", "Source")
-    closed = fields.Integer("Closed (History)")
+    closed = fields.Integer("Opportunities (History)", help="Won, lost, and open past the maturity lag.")
     won = fields.Integer("Won (History)")
     conversion_rate = fields.Float("Conversion Rate (%)", digits=(16, 1))
     average_deal = fields.Monetary()

@@ -27,7 +27,18 @@ class CrmRorLeadsNeededWizard(models.TransientModel):
         "History (Months)",
         default=12,
         required=True,
-        help="Opportunities closed in this many months before the period give the conversion rates.",
+        help="Opportunities created in this many months before the period (their cohorts) give the rates.",
+    )
+    maturity_days = fields.Integer(
+        "Maturity Lag (Days)",
+        default=90,
+        required=True,
+        help="An opportunity still open this long after its creation counts as not converted; younger "
+        "open ones are left out of the rates (they may still convert).",
+    )
+    include_sources_without_wins = fields.Boolean(
+        "Keep Sources Without Wins",
+        help="By default, sources that won nothing in the history get no leads.",
     )
     line_ids = fields.One2many("crm.ror.leads.needed.line", "wizard_id", "By Source")
     total_leads = fields.Integer("Qualified Leads Needed", readonly=True)
@@ -43,28 +54,36 @@ class CrmRorLeadsNeededWizard(models.TransientModel):
                 raise ValidationError(self.env._("The period must end after it starts."))
             if wizard.history_months <= 0:
                 raise ValidationError(self.env._("The history must cover at least one month."))
+            if wizard.maturity_days < 0:
+                raise ValidationError(self.env._("The maturity lag cannot be negative."))
 
     def _history(self):
-        """``{source record: (closed, won, won revenue)}`` of opportunities closed in the history window."""
+        """``{source record: (counted, won, won revenue)}`` of the opportunity cohorts created in the
+        history window: won and lost ones, and open ones past the maturity lag (not converted)."""
         self.ensure_one()
         start = self.date_from - relativedelta(months=self.history_months)
+        matured = fields.Datetime.now() - relativedelta(days=self.maturity_days)
         domain = [
             ("company_id", "=", self.company_id.id),
             ("type", "=", "opportunity"),
+            ("create_date", ">=", fields.Datetime.to_datetime(start)),
+            ("create_date", "<", fields.Datetime.to_datetime(self.date_from)),
+            "|",
             ("state", "in", ("won", "lost")),
-            ("date_closed", ">=", fields.Datetime.to_datetime(start)),
-            ("date_closed", "<", fields.Datetime.to_datetime(self.date_from)),
+            "&",
+            ("state", "=", "open"),
+            ("create_date", "<=", matured),
         ]
         if self.team_id:
             domain.append(("team_id", "=", self.team_id.id))
         groups = self.env["crm.ror.pipeline.report"]._read_group(
             domain, ["source_id"], ["nb_leads:sum", "nb_won:sum", "won_revenue:sum"]
         )
-        return {source: (closed, won, revenue) for source, closed, won, revenue in groups}
+        return {source: (counted, won, revenue) for source, counted, won, revenue in groups}
 
     def action_compute(self):
         self.ensure_one()
-        result = leads_needed(self._history(), self.target_amount)
+        result = leads_needed(self._history(), self.target_amount, self.include_sources_without_wins)
         if result is None:
             raise ValidationError(
                 self.env._(

@@ -27,7 +27,7 @@ class LeadsCase(CrmTransactionCase):
                 "member_ids": [Command.set((cls.seller_a | cls.seller_b | cls.seller_c).ids)],
                 "temperature_hot_threshold": 60,
                 "temperature_warm_threshold": 35,
-                "temperature_decay_days": 14,
+                "temperature_half_life_days": 14,
                 "black_hole_idle_days": 30,
             }
         )
@@ -98,5 +98,8 @@ class LeadsCase(CrmTransactionCase):
         self._set_closed(lead, created, closed)
 
     def _flush_tracking(self):
+        """Run what a commit runs: the tracking and the once-per-transaction temperature recompute."""
         self.env.flush_all()
         self.env.cr.precommit.run()
+
+    _commit = _flush_tracking

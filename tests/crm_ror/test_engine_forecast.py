@@ -16,21 +16,24 @@ def test_weighted_pipeline_and_band():
     deals = [
         ("A", date(2026, 3, 20), 1000.0, 50.0),  # 500, var 1000²·.25 = 250000
         ("A", date(2026, 3, 1), 2000.0, 10.0),  # same month: 200, var 4e6·.09 = 360000
-        ("A", date(2026, 1, 5), 100.0, 100.0),  # overdue -> current month: 100, var 0
+        ("A", date(2026, 1, 5), 100.0, 100.0),  # overdue -> its own bucket: 100, var 0
+        ("A", date(2026, 2, 28), 200.0, 50.0),  # overdue too: 100, var 40000 x .25 = 10000
         ("B", date(2026, 8, 31), 400.0, 25.0),  # last month of horizon: 100, var 160000·.1875 = 30000
         ("B", date(2026, 9, 1), 999.0, 90.0),  # beyond 6 months: left out
         ("B", None, 999.0, 90.0),  # no date: left out
     ]
     cells = f.weighted_pipeline(deals, TODAY, months=6)
-    assert set(cells) == {(date(2026, 3, 1), "A"), (date(2026, 8, 1), "B")}
+    assert set(cells) == {(f.OVERDUE, "A"), (date(2026, 3, 1), "A"), (date(2026, 8, 1), "B")}
     march = cells[(date(2026, 3, 1), "A")]
-    assert march["count"] == 3
-    assert abs(march["weighted"] - 800.0) < 1e-9
+    assert march["count"] == 2
+    assert abs(march["weighted"] - 700.0) < 1e-9
     assert abs(march["variance"] - 610000.0) < 1e-6
     lower, upper, sigma = f.band(march["weighted"], march["variance"])
     assert abs(sigma - math.sqrt(610000.0)) < 1e-9
-    assert abs(lower - (800.0 - math.sqrt(610000.0))) < 1e-9  # 18.97
-    assert abs(upper - (800.0 + math.sqrt(610000.0))) < 1e-9
+    assert lower == 0.0  # 700 - 781: floored at 0
+    assert abs(upper - (700.0 + math.sqrt(610000.0))) < 1e-9
+    overdue = cells[(f.OVERDUE, "A")]
+    assert (overdue["count"], overdue["weighted"], overdue["variance"]) == (2, 200.0, 10000.0)
     august = cells[(date(2026, 8, 1), "B")]
     assert abs(august["weighted"] - 100.0) < 1e-9
     assert abs(august["variance"] - 30000.0) < 1e-9

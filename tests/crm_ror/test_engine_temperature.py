@@ -1,12 +1,18 @@
-"""Temperature engine: score blend, thresholds, decay and manual override (no database)."""
+"""Temperature engine: weighted factors, continuous decay, thresholds and manual override (no database).
 
-from datetime import date, datetime
+Every number below is computed by hand from the default weights (probability 40, priority 15,
+engagement 30, closing date 15: they sum to 100, so each factor's points are weight % x factor)."""
+
+from datetime import date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odoo.addons.crm_ror.engine import temperature as t
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)
-PARAMS = t.TemperatureParams(hot_threshold=60, warm_threshold=35, decay_days=14)
+PARAMS = t.TemperatureParams()
 
 
 def test_idle_days_counts_whole_days():
@@ -15,16 +21,52 @@ def test_idle_days_counts_whole_days():
     assert t.idle_days(datetime(2026, 3, 11), NOW) == 0
 
 
-def test_score_blend_by_hand():
-    # probability 80 -> 40; priority 3 -> 15; idle 3 of 30 -> 90 * .2 = 18; due in 5 days -> 15.
-    assert abs(t.score(80, 3, 3, date(2026, 3, 15), TODAY) - 88.0) < 1e-9
-    # probability 50 -> 25; priority 1 -> 5; idle 15 -> 50 * .2 = 10; due in 48 days
-    deadline = date(2026, 4, 27)  # 48 days left: (90 - 48) / (90 - 7) * 100 * .15
-    expected = 25 + 5 + 10 + 15 * 42 / 83
-    assert abs(t.score(50, 1, 15, deadline, TODAY) - expected) < 1e-9
-    # overdue and missing deadlines score nothing
-    assert t.deadline_score(date(2026, 3, 9), TODAY, 7, 90) == 0
-    assert t.deadline_score(False, TODAY, 7, 90) == 0
+def test_fresh_lead_of_average_probability_is_warm():
+    # p 25 -> 10; no star 0; fresh 30; no closing date is neutral: 50 x .15 = 7.5 -> 47.5
+    assert abs(t.score(25, 0, 0, None, TODAY) - 47.5) < 1e-9
+    assert t.temperature(25, 0, 0, None, TODAY)[0] == t.WARM
+    # even p 0 is warm when fresh (37.5); hot from p 55 on (59.5, stored as 60)
+    assert t.temperature(0, 0, 0, None, TODAY) == (t.WARM, 38)
+    assert t.temperature(55, 0, 0, None, TODAY) == (t.HOT, 60)
+    assert t.temperature(54.9, 0, 0, None, TODAY) == (t.WARM, 59)
+
+
+def test_missing_closing_date_is_neutral_and_overdue_is_not():
+    assert t.deadline_score(None, TODAY) == 50.0
+    assert t.deadline_score(date(2026, 3, 9), TODAY) == 0.0
+    assert t.deadline_score(date(2026, 3, 17), TODAY) == 100.0  # 7 days
+    # 48 days left: (90 - 48) / (90 - 7) x 100
+    assert abs(t.deadline_score(date(2026, 4, 27), TODAY) - 100 * 42 / 83) < 1e-9
+    assert t.deadline_score(date(2026, 6, 8), TODAY) == 0.0  # 90 days
+
+
+def test_continuous_decay_by_hand():
+    # p 40, no star, no date: 16 + 0 + 30 x 2^(-idle/14) + 7.5
+    assert abs(t.score(40, 0, 0, None, TODAY) - 53.5) < 1e-9
+    assert abs(t.score(40, 0, 7, None, TODAY) - (23.5 + 30 / 2**0.5)) < 1e-9  # 44.71
+    assert abs(t.score(40, 0, 14, None, TODAY) - 38.5) < 1e-9  # one half-life: 15 points of engagement
+    assert abs(t.score(40, 0, 28, None, TODAY) - 31.0) < 1e-9  # two: 7.5
+    # so a lead that was WARM when fresh is still WARM idle 14 days (the nurture rule's example) ...
+    assert [t.temperature(40, 0, idle, None, TODAY)[0] for idle in (0, 14, 28)] == [t.WARM, t.WARM, t.COLD]
+    # ... and a hot deal due soon cools gradually, not by a step that ignores the closing date
+    assert abs(t.score(90, 3, 0, date(2026, 3, 14), TODAY) - 96.0) < 1e-9  # 36 + 15 + 30 + 15
+    assert t.temperature(90, 3, 14, date(2026, 3, 14), TODAY)[0] == t.HOT  # 81
+    # half-life 0: no decay
+    no_decay = t.TemperatureParams(half_life_days=0)
+    assert t.score(40, 0, 365, None, TODAY, no_decay) == t.score(40, 0, 0, None, TODAY, no_decay)
+
+
+def test_contributions_by_hand_and_team_weights():
+    parts = t.contributions(50, 1, 14, date(2026, 4, 27), TODAY)
+    assert abs(parts["probability"] - 20.0) < 1e-9
+    assert abs(parts["priority"] - 5.0) < 1e-9
+    assert abs(parts["engagement"] - 15.0) < 1e-9
+    assert abs(parts["deadline"] - 15 * 42 / 83) < 1e-9
+    # weights are relative: probability alone makes the score the probability
+    only_p = t.TemperatureParams(
+        weight_priority=0, weight_engagement=0, weight_deadline=0, weight_probability=3
+    )
+    assert abs(t.score(37, 3, 100, None, TODAY, only_p) - 37.0) < 1e-9
 
 
 def test_thresholds():
@@ -34,20 +76,34 @@ def test_thresholds():
     assert t.level_from_score(34.9, PARAMS) == t.COLD
 
 
-def test_decay_one_level_per_period():
-    assert t.decay(t.HOT, 13, 14) == t.HOT
-    assert t.decay(t.HOT, 14, 14) == t.WARM
-    assert t.decay(t.HOT, 28, 14) == t.COLD
-    assert t.decay(t.WARM, 100, 14) == t.COLD
-    assert t.decay(t.HOT, 100, 0) == t.HOT
-
-
-def test_temperature_with_decay_and_override():
-    # a hot lead idle 14 days: the score is still hot (recency .2 * 53.3) but decay cools it
-    level, value = t.temperature(100, 3, 14, date(2026, 3, 12), TODAY, PARAMS)
-    assert value >= 60
-    assert level == t.WARM
-    # manual override holds until its date (inclusive), then the rules take over again
+def test_manual_override_until_inclusive():
     assert t.temperature(10, 0, 40, None, TODAY, PARAMS, manual=t.HOT, until=TODAY)[0] == t.HOT
     assert t.temperature(10, 0, 40, None, TODAY, PARAMS, manual=t.HOT, until=date(2026, 3, 9))[0] == t.COLD
     assert t.temperature(10, 0, 40, None, TODAY, PARAMS, manual=t.HOT, until=None)[0] == t.HOT
+
+
+probabilities = st.floats(min_value=0, max_value=100)
+stars = st.integers(min_value=0, max_value=3)
+idles = st.integers(min_value=0, max_value=2000)
+deadlines = st.one_of(
+    st.none(), st.integers(min_value=-400, max_value=400).map(lambda d: TODAY + timedelta(days=d))
+)
+weights = st.floats(min_value=0, max_value=100)
+
+
+@given(probabilities, stars, idles, deadlines, weights, weights, weights, weights, st.floats(0, 60))
+def test_score_properties(p, prio, idle, deadline, wp, wr, we, wd, half_life):
+    params = t.TemperatureParams(
+        weight_probability=wp,
+        weight_priority=wr,
+        weight_engagement=we,
+        weight_deadline=wd,
+        half_life_days=half_life,
+    )
+    parts = t.contributions(p, prio, idle, deadline, TODAY, params)
+    value = t.score(p, prio, idle, deadline, TODAY, params)
+    assert abs(sum(parts.values()) - value) < 1e-9
+    assert -1e-9 <= value <= 100 + 1e-9
+    # idleness never warms a lead up, a higher probability never cools it
+    assert t.score(p, prio, idle + 1, deadline, TODAY, params) <= value + 1e-9
+    assert t.score(min(p + 10, 100), prio, idle, deadline, TODAY, params) >= value - 1e-9

@@ -1,7 +1,9 @@
-"""Nurture rules: one activity per rule and lead, for the owner or the team leader, across runs."""
+"""Nurture rules: once per idle episode, computed temperatures, planned activities, idle window,
+do-not-contact and blacklist, and never OdooBot (team leader, fallback salesperson, or skipped)."""
 
 from datetime import date, datetime
 
+from odoo import SUPERUSER_ID
 from odoo.tests import freeze_time
 
 from .leads_common import LeadsCase
@@ -14,68 +16,97 @@ class TestLeadNurture(LeadsCase):
             {
                 "name": "Warm, idle 14 days: call",
                 "company_id": self.company.id,
-                "team_id": self.team.id,
                 "temperature": "warm",
                 "min_idle_days": 14,
+                "max_idle_days": 90,
                 "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
                 "summary": "Call the warm lead",
                 "delay_days": 2,
             }
         )
+        self.team_bare = self.env["crm.team"].create({"name": "No Leader", "company_id": self.company.id})
 
     def _activities(self, leads, rule):
         return self.env["mail.activity"].search(
             [("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids), ("summary", "=", rule.summary)]
         )
 
-    def test_activity_once_per_rule_and_lead(self):
-        with freeze_time("2026-03-10 10:00:00"):
-            warm_idle = self._lead("warm idle", temperature_manual="warm")
-            warm_fresh = self._lead("warm fresh", temperature_manual="warm")
-            cold_idle = self._lead("cold idle", temperature_manual="cold")
-            departed = self._lead("warm, owner left", temperature_manual="warm", user_id=self.seller_c.id)
-            unowned = self._lead("warm, nobody", temperature_manual="warm", user_id=False)
-            won = self._lead("won", temperature_manual="warm")
-            self._win(won, datetime(2026, 1, 1), datetime(2026, 2, 1))
-            self._age(warm_idle | cold_idle | departed | unowned | won, datetime(2026, 2, 20, 10, 0))
-            self._age(warm_fresh, datetime(2026, 3, 1, 10, 0))
-            self.seller_c.action_archive()
-            self.assertEqual(warm_idle.idle_days, 18)
-            self.assertEqual(warm_fresh.idle_days, 9)
+    def _cron(self):
+        self.env["crm.lead"]._cron_update_temperature()
 
-            self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
-            activities = self._activities(
-                warm_idle | warm_fresh | cold_idle | departed | unowned | won, self.rule_warm
+    def test_once_per_idle_episode_on_computed_temperatures(self):
+        with freeze_time("2026-02-20 10:00:00"):
+            # probability 40, no star, no closing date: 53.5 when fresh (warm), 38.5 idle 14 days (warm)
+            warm = self._lead("warm", probability=40.0)
+            hot = self._lead("hot", probability=90.0, priority="3")
+            cold = self._lead("cold", probability=0.0, date_deadline=date(2026, 1, 1))
+            departed = self._lead("warm, owner left", probability=40.0, user_id=self.seller_c.id)
+            unowned = self._lead("warm, nobody", probability=40.0, user_id=False)
+            orphan = self._lead("warm, no leader", probability=40.0, user_id=False, team_id=self.team_bare.id)
+            planned = self._lead("warm, call planned", probability=40.0)
+            blocked_partner = self.env["res.partner"].create(
+                {"name": "Do Not Call", "crm_ror_do_not_contact": True}
             )
+            blocked = self._lead("warm, do not contact", probability=40.0, partner_id=blocked_partner.id)
+            self.env["mail.blacklist"].create({"email": "gone@example.com"})
+            blacklisted = self._lead("warm, blacklisted", probability=40.0, email_from="gone@example.com")
+            leads = warm | hot | cold | departed | unowned | orphan | planned | blocked | blacklisted
+            self._age(leads, datetime(2026, 2, 20, 10, 0))
+            ancient = self._lead("warm, idle for years", probability=95.0, priority="3")
+            self._age(ancient, datetime(2025, 6, 1, 10, 0))
+            self._commit()
+            self.assertEqual(warm.temperature, "warm")
+        with freeze_time("2026-03-06 10:00:00"):
+            planned.activity_schedule("mail.mail_activity_data_meeting", user_id=self.seller_a.id)
+            self.seller_c.action_archive()
+            self._cron()
+            self.assertEqual((warm.temperature, warm.idle_days), ("warm", 14))
+            activities = self._activities(leads | ancient, self.rule_warm)
             self.assertEqual(
                 {(act.res_id, act.user_id) for act in activities},
-                {(warm_idle.id, self.seller_a), (departed.id, self.leader), (unowned.id, self.leader)},
+                {(warm.id, self.seller_a), (departed.id, self.leader), (unowned.id, self.leader)},
             )
-            self.assertEqual(set(activities.mapped("date_deadline")), {date(2026, 3, 12)})
-            self.assertEqual(activities.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
-            self.assertEqual(self.rule_warm.log_count, 3)
+            self.assertEqual(set(activities.mapped("date_deadline")), {date(2026, 3, 8)})
+            self.assertNotIn(SUPERUSER_ID, activities.user_id.ids)
+            # the lead nobody can call is reported, not given to OdooBot
+            skipped = self.rule_warm.log_ids.filtered("skip_reason")
+            self.assertEqual(skipped.lead_id, orphan)
+            self.assertEqual((self.rule_warm.log_count, self.rule_warm.skipped_count), (3, 1))
+            self.assertFalse(self._activities(orphan, self.rule_warm))
+            # a fallback salesperson takes it at the next run; the others are not nurtured twice
+            self.company.crm_ror_lead_fallback_user_id = self.seller_b
+            self._cron()
+            self.assertEqual(self._activities(orphan, self.rule_warm).user_id, self.seller_b)
+            self.assertEqual((self.rule_warm.log_count, self.rule_warm.skipped_count), (4, 0))
+            self._cron()
+            self.assertEqual(len(self._activities(leads, self.rule_warm)), 4)
+            # the call is made: a new idle episode starts
+            self._activities(warm, self.rule_warm).action_feedback(feedback="Called, thinking it over")
+            self._commit()
+            self.assertEqual(warm.idle_days, 0)
+        with freeze_time("2026-03-15 10:00:00"):
+            self._cron()
+            self.assertFalse(self._activities(warm, self.rule_warm), "idle 9 days only")
+        with freeze_time("2026-03-20 11:00:00"):
+            self._cron()
+            again = self._activities(warm, self.rule_warm)
+            self.assertEqual(len(again), 1, "idle 14 days again: a second episode, a second call")
+            self.assertEqual(len(self.rule_warm.log_ids.filtered(lambda log: log.lead_id == warm)), 2)
 
-            # later runs, even after the salesperson deleted the activity, leave these leads alone
-            self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
-            activities.filtered(lambda act: act.res_id == warm_idle.id).unlink()
-            self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
-            self.assertEqual(len(self._activities(warm_idle | departed | unowned, self.rule_warm)), 2)
-            self.assertEqual(self.rule_warm.log_count, 3)
-
-        with freeze_time("2026-03-16 10:00:00"):
-            self.env["crm.lead"]._cron_update_temperature()
-            self.assertEqual(warm_fresh.idle_days, 15)
-            # a second rule for any temperature, and the fresh lead that went idle meanwhile
-            rule_any = self.rule_warm.copy(
-                {"name": "Any, idle 10 days", "temperature": False, "min_idle_days": 10, "summary": "Any"}
+    def test_start_date_and_no_limit(self):
+        with freeze_time("2026-03-10 10:00:00"):
+            before = self._lead("idle since before the rule", probability=40.0)
+            after = self._lead("idle since the rule", probability=40.0)
+            self._age(before, datetime(2026, 2, 10, 10, 0))
+            self._age(after, datetime(2026, 2, 22, 10, 0))
+            rule = self.rule_warm.copy(
+                {
+                    "name": "From March",
+                    "temperature": False,
+                    "max_idle_days": 0,
+                    "date_start": date(2026, 2, 20),
+                }
             )
-            self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
-            self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
-            self.assertEqual(
-                set(self._activities(warm_fresh, self.rule_warm).mapped("res_id")), {warm_fresh.id}
-            )
-            self.assertEqual(
-                set(rule_any.log_ids.lead_id.ids),
-                {warm_idle.id, warm_fresh.id, cold_idle.id, departed.id, unowned.id},
-            )
-            self.assertEqual(self.rule_warm.log_count, 4)
+            self.rule_warm.action_archive()
+            self._cron()
+            self.assertEqual(rule.log_ids.lead_id, after)

@@ -15,10 +15,11 @@ class TestLeadReassign(LeadsCase):
         won = self._lead("won", user_id=self.seller_c.id)
         won.write({"stage_id": self.stage_won.id})
         other = self._lead("other", user_id=self.seller_a.id)
-        self.assertFalse(self.env["crm.lead"]._cron_reassign_departed_leads(), "nobody left yet")
+        self.assertFalse(self.env["crm.lead"]._cron_reassign_departed_leads()[0], "nobody left yet")
         self._flush_tracking()
         self.seller_c.action_archive()
-        moved = self.env["crm.lead"]._cron_reassign_departed_leads()
+        moved, stranded = self.env["crm.lead"]._cron_reassign_departed_leads()
+        self.assertFalse(stranded)
         self.assertEqual(moved, open_1 | open_2)
         self.assertEqual((open_1 | open_2).user_id, self.leader)
         self.assertEqual(won.user_id, self.seller_c, "closed leads keep their history")
@@ -61,6 +62,69 @@ class TestLeadReassign(LeadsCase):
         # 500, 300, 100 to the first; 400, 200 to the second
         self.assertEqual(owners, {500: first, 400: second, 300: first, 200: second, 100: first})
         self.assertTrue(all(self._notes(lead) for lead in leads))
+
+    def test_departed_covers_removed_users_activities_no_team_and_archived_leader(self):
+        self.seller_c.action_archive()
+        call = self._lead("call planned", user_id=self.seller_c.id)
+        activity = call.activity_schedule("mail.mail_activity_data_call", user_id=self.seller_c.id)
+        others = call.activity_schedule("mail.mail_activity_data_email", user_id=self.seller_a.id)
+        no_team = self._lead("no team", user_id=self.seller_c.id, team_id=False)
+        # Bob is still active but was taken off every team
+        self.team.member_ids = self.seller_a | self.seller_c
+        self.assertTrue(self.env["crm.lead"].search_count([("ror_owner_departed", "=", True)]))
+        bob_lead = self._lead("Bob's", user_id=self.seller_b.id)
+        bob_lead.write({"team_id": self.team.id})
+        team_2 = self.env["crm.team"].create(
+            {"name": "Archived leader", "company_id": self.company.id, "user_id": self.seller_c.id}
+        )
+        leaderless = self._lead("leader left too", user_id=self.seller_c.id, team_id=team_2.id)
+        self.env.flush_all()
+        moved, stranded = self.env["crm.lead"]._cron_reassign_departed_leads()
+        self.assertEqual((call | bob_lead).user_id, self.leader)
+        self.assertEqual(moved, call | bob_lead)
+        self.assertEqual(stranded, no_team | leaderless, "reported: nobody to hand them to")
+        self.assertEqual(activity.user_id, self.leader, "the departed owner's activities follow the lead")
+        self.assertEqual(others.user_id, self.seller_a)
+        self.assertEqual(bob_lead.team_id, self.team)
+        # a fallback salesperson per company takes the rest
+        self.company.crm_ror_lead_fallback_user_id = self.seller_a
+        moved, stranded = self.env["crm.lead"]._cron_reassign_departed_leads()
+        self.assertEqual(moved, no_team | leaderless)
+        self.assertFalse(stranded)
+        self.assertEqual((no_team | leaderless).user_id, self.seller_a)
+        self.assertEqual(leaderless.team_id, team_2, "the lead keeps its team")
+
+    def test_round_robin_never_moves_a_lead_to_another_team_silently(self):
+        outsider = self._user("ror_outsider", "Otto Outsider", "sales_team.group_sale_salesman_all_leads")
+        other_team = self.env["crm.team"].create(
+            {"name": "Other", "company_id": self.company.id, "member_ids": [(6, 0, outsider.ids)]}
+        )
+        lead = self._lead("mine", expected_revenue=100)
+        wizard = self.env["crm.ror.lead.reassign.wizard"].create(
+            {"lead_ids": [(6, 0, lead.ids)], "to_user_ids": [(6, 0, outsider.ids)]}
+        )
+        self.assertIn("keep their team", wizard.team_warning)
+        wizard.action_reassign()
+        self.assertEqual((lead.user_id, lead.team_id), (outsider, self.team))
+        lead_2 = self._lead("mine too")
+        wizard = self.env["crm.ror.lead.reassign.wizard"].create(
+            {"lead_ids": [(6, 0, lead_2.ids)], "to_user_ids": [(6, 0, outsider.ids)], "team_policy": "follow"}
+        )
+        self.assertIn("move to their team", wizard.team_warning)
+        wizard.action_reassign()
+        self.assertEqual((lead_2.user_id, lead_2.team_id), (outsider, other_team))
+
+    def test_selected_leads_dealt_biggest_first(self):
+        leads = [self._lead(f"deal {amount}", expected_revenue=amount) for amount in (100, 500, 300)]
+        wizard = self.env["crm.ror.lead.reassign.wizard"].create(
+            {
+                "lead_ids": [(6, 0, [lead.id for lead in leads])],
+                "to_user_ids": [(6, 0, (self.seller_b | self.seller_c).ids)],
+            }
+        )
+        wizard.action_reassign()
+        first, second = (self.seller_b | self.seller_c).sorted("id")
+        self.assertEqual([lead.user_id for lead in leads], [first, first, second])
 
     def test_wizard_on_selected_leads_and_team_leader_mode(self):
         lead_1 = self._lead("one")

@@ -47,7 +47,10 @@ class TestLeadScorecardKpi(LeadsCase):
             self._age(stale, datetime(2026, 2, 1, 10, 0))  # 58 days: beyond the team's 30
             self._win(won, datetime(2026, 2, 1), datetime(2026, 3, 10))
             self._lose(lost, datetime(2026, 2, 1), datetime(2026, 3, 20))
-            self.env.flush_all()
+            # disqualified raw leads are not lost deals: no effect on the win rate
+            junk = self._lead("junk", type="lead")
+            self._lose(junk, datetime(2026, 2, 1), datetime(2026, 3, 21))
+            self._commit()
             self.assertAlmostEqual(Kpi._kpi_lead_black_hole_rate(self._period()), 100 / 3)
             self.assertAlmostEqual(Kpi._kpi_lead_avg_idle_days(self._period()), (0 + 20 + 58) / 3)
             self.assertAlmostEqual(Kpi._kpi_lead_hot_share(self._period(self.team)), 100 / 3)

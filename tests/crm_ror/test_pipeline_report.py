@@ -93,6 +93,7 @@ class TestPipelineReport(LeadsCase):
             stale = self._lead("stale", expected_revenue=400, user_id=self.seller_b.id)
             self._age(w4 | f4 | hot, datetime(2026, 3, 25, 10, 0))
             self._age(stale, datetime(2026, 1, 1, 10, 0))
+            self._commit()
             rows = self._by(
                 "temperature",
                 ["__count", "expected_revenue:sum"],
@@ -107,3 +108,57 @@ class TestPipelineReport(LeadsCase):
                 (stale_row.temperature, stale_row.idle_bucket, stale_row.is_neglected, stale_row.user_id),
                 ("cold", "61_90", True, self.seller_b),
             )
+
+    def test_definitions_won_lost_and_opportunities_only(self):
+        self._fixture()
+        # a disqualified raw lead: lost, but no opportunity, so in no win rate
+        junk = self._lead("junk", type="lead", source_id=self.source_web.id)
+        self._lose(junk, datetime(2026, 1, 1), datetime(2026, 1, 2))
+        # won stage with the probability edited below 100: still won
+        edited = self._lead("won, edited", source_id=self.source_web.id, expected_revenue=600)
+        self._win(edited, datetime(2026, 1, 1), datetime(2026, 1, 31))
+        edited.write({"probability": 80.0})
+        # archived without being lost: neither won nor lost, but not gone
+        archived = self._lead("archived", source_id=self.source_web.id, probability=30.0)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET active = FALSE WHERE id = %s", [archived.id])
+        archived.invalidate_recordset()
+        rows = {
+            source.name: values
+            for source, *values in self._by(
+                "source_id", ["nb_leads:sum", "nb_won:sum", "win_rate:avg", "opportunity_to_sale:avg"]
+            )
+        }
+        # web: W1 W2 won, edited won, W3 lost, W4 open (opportunities); junk and archived outside the rates
+        self.assertEqual(rows["ROR Web"][:2], [7, 3])
+        self.assertAlmostEqual(rows["ROR Web"][2], 75.0)
+        self.assertAlmostEqual(rows["ROR Web"][3], 60.0)
+        states = dict(self._by("state", ["__count"], [("lead_id", "in", (junk | edited | archived).ids)]))
+        self.assertEqual(states, {"lost": 1, "won": 1, "archived": 1})
+
+    def test_reads_see_unflushed_lead_changes(self):
+        lead = self._lead("pending", expected_revenue=100)
+        self.env.flush_all()
+        lead.expected_revenue = 250  # not flushed: the report's _depends make the ORM flush it
+        [(total,)] = self.Report._read_group([("lead_id", "=", lead.id)], [], ["expected_revenue:sum"])
+        self.assertEqual(total, 250)
+
+    def test_salesperson_sees_own_rows_even_without_a_sales_group(self):
+        self._fixture()
+        reader = self._user("ror_reader", "Rita Reader", "crm_ror.group_crm_ror_user")
+        self._lead("Rita's", user_id=reader.id)
+        self.env.flush_all()
+        rows = self.Report.with_user(reader).search([])
+        self.assertEqual(set(rows.mapped("user_id")), {reader})
+        salesman = self._user("ror_salesman", "Sam Salesman", "sales_team.group_sale_salesman")
+        self.assertFalse(self.Report.with_user(salesman).search([]).filtered(lambda row: row.user_id))
+        all_leads = self.Report.with_user(self.seller_a).search([])
+        self.assertGreaterEqual(set(all_leads.mapped("user_id")), {self.seller_a, self.seller_b, reader})
+
+    def test_other_company_stays_out(self):
+        self._fixture()
+        other = self.env["res.company"].create({"name": "ROR Other Co"})
+        self.env["crm.lead"].create({"name": "theirs", "company_id": other.id, "type": "opportunity"})
+        self.env.flush_all()
+        rows = self.Report.with_user(self.seller_a).search([])
+        self.assertEqual(rows.company_id, self.company)
