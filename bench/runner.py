@@ -173,7 +173,19 @@ class Bench:
             if only and only not in (name, letter):
                 continue
             say(f"measure {letter}: {title}")
+            self.analyze()
             getattr(self, f"measure_{name}")(letter, title)
+
+    def analyze(self):
+        """Fresh planner statistics before each measure (untimed), as autovacuum keeps them in use:
+        without it, a measure right after a bulk rewrite (c after a) runs on stale estimates."""
+        conn = self.connect(self.settings, self.db)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cr:
+                cr.execute("ANALYZE")
+        finally:
+            conn.close()
 
     def measure_profiles(self, letter, title):
         addon = self.add(letter, "customer-value recompute (crm_ror cron)", self.child("measure_profiles"))
@@ -401,6 +413,7 @@ def write_results(size, rows, info, setup, folder):
         medium = json.loads((folder / "results-medium.json").read_text()).get("rows")
     counts = setup.get("load", {})
     payload = {"size": size, "machine": info, "data": counts, "build_seconds": setup.get("build_seconds"), "rows": rows}
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / f"results-{size}.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
     text = table(rows, medium)
     header = (
