@@ -55,6 +55,60 @@ def copy_rows(cr, table, columns, rows):
     cr.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
 
 
+def plan_invoices(cr, customer_ids, lines, currencies, today, rng):
+    """Copy into temp table bench_invoice one row per invoice and credit note of the history;
+    returns (invoices, credit notes)."""
+    company_currency, second_currency = currencies
+    events = simulate_purchases(len(customer_ids), today, rng)
+    second = rng.random(len(customer_ids)) < SECOND_CURRENCY_SHARE
+    lines_per_invoice = max(lines / len(events), 1.0)
+    counts = 1 + rng.poisson(lines_per_invoice - 1.0, size=len(events))
+    # Scale to the exact number of lines: trim or pad the last invoices.
+    excess = int(counts.sum()) - lines
+    index = len(counts) - 1
+    while excess and index >= 0:
+        change = min(excess, counts[index] - 1) if excess > 0 else excess
+        counts[index] -= change
+        excess -= change
+        index -= 1
+    cr.execute("SELECT COALESCE(max(id), 0) FROM account_move")
+    next_move = cr.fetchone()[0] + 1
+    invoices, refunds = [], []
+    for number, ((customer, day), nlines) in enumerate(zip(events, counts, strict=True)):
+        move_id = next_move + number
+        invoices.append(
+            (
+                move_id,
+                int(customer_ids[customer]),
+                day,
+                second_currency if second[customer] else company_currency,
+                int(nlines),
+            )
+        )
+        if rng.random() < REFUND_SHARE and day + timedelta(days=30) < today:
+            refunds.append(
+                (move_id, day + timedelta(days=int(rng.integers(1, 30))), rng.random() < FULL_REFUND_SHARE)
+            )
+    first_refund = next_move + len(invoices)
+    cr.execute(
+        """
+        CREATE TEMP TABLE bench_invoice (move_id int, partner_id int, inv_date date, currency_id int,
+                                         nlines int, refund_of int, full_refund bool)
+        """
+    )
+    copy_rows(
+        cr,
+        "bench_invoice",
+        ("move_id", "partner_id", "inv_date", "currency_id", "nlines", "refund_of", "full_refund"),
+        [(*row, None, None) for row in invoices]
+        + [
+            (first_refund + n, None, day, None, None, origin, full)
+            for n, (origin, day, full) in enumerate(refunds)
+        ],
+    )
+    return len(invoices), len(refunds)
+
+
 def load(conn, size, setup, say, seed=20261201):
     """Fill the database; returns {step: seconds} of the load."""
     sizes = SIZES[size]
@@ -133,48 +187,10 @@ def load(conn, size, setup, say, seed=20261201):
 
     say("purchases: BG/NBD process over three years")
     start = time.perf_counter()
-    events = simulate_purchases(len(customer_ids), today, rng)
-    second = rng.random(len(customer_ids)) < SECOND_CURRENCY_SHARE
-    lines_per_invoice = max(sizes["lines"] / len(events), 1.0)
-    counts = 1 + rng.poisson(lines_per_invoice - 1.0, size=len(events))
-    # Scale to the exact number of lines: trim or pad the last invoices.
-    excess = int(counts.sum()) - sizes["lines"]
-    index = len(counts) - 1
-    while excess and index >= 0:
-        change = min(excess, counts[index] - 1) if excess > 0 else excess
-        counts[index] -= change
-        excess -= change
-        index -= 1
-    cr.execute("SELECT COALESCE(max(id), 0) FROM account_move")
-    next_move = cr.fetchone()[0] + 1
-    invoices, refunds = [], []
-    for number, ((customer, day), nlines) in enumerate(zip(events, counts, strict=True)):
-        move_id = next_move + number
-        invoices.append(
-            (move_id, int(customer_ids[customer]), day, p["ccy2"] if second[customer] else p["ccy"], int(nlines))
-        )
-        if rng.random() < REFUND_SHARE and day + timedelta(days=30) < today:
-            refunds.append((move_id, day + timedelta(days=int(rng.integers(1, 30))), rng.random() < FULL_REFUND_SHARE))
-    first_refund = next_move + len(invoices)
-    cr.execute(
-        """
-        CREATE TEMP TABLE bench_invoice (move_id int, partner_id int, inv_date date, currency_id int,
-                                         nlines int, refund_of int, full_refund bool)
-        """
-    )
-    copy_rows(
-        cr,
-        "bench_invoice",
-        ("move_id", "partner_id", "inv_date", "currency_id", "nlines", "refund_of", "full_refund"),
-        [(*row, None, None) for row in invoices]
-        + [
-            (first_refund + n, None, day, None, None, origin, full)
-            for n, (origin, day, full) in enumerate(refunds)
-        ],
-    )
+    invoices, refunds = plan_invoices(cr, customer_ids, sizes["lines"], (p["ccy"], p["ccy2"]), today, rng)
     conn.commit()
     timings["simulation"] = time.perf_counter() - start
-    say(f"invoices: {len(invoices):,} invoices, {len(refunds):,} credit notes, {sizes['lines']:,} lines")
+    say(f"invoices: {invoices:,} invoices, {refunds:,} credit notes, {sizes['lines']:,} lines")
     step(
         "invoices",
         """
@@ -443,7 +459,7 @@ def load(conn, size, setup, say, seed=20261201):
     cr.close()
     return {
         "timings": timings,
-        "invoices": len(invoices),
-        "credit_notes": len(refunds),
+        "invoices": invoices,
+        "credit_notes": refunds,
         "one_time_share": once / buyers if buyers else 0.0,
     }

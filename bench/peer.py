@@ -41,7 +41,11 @@ def main(path):
     )
     per_customer = per_customer.join(stats, how="inner")
     per_customer["recency_days"] = (today - per_customer["last_date"]).dt.days
-    for column, source, ascending in (("r", "recency_days", False), ("f", "purchase_days", True), ("m", "revenue", True)):
+    for column, source, ascending in (
+        ("r", "recency_days", False),
+        ("f", "purchase_days", True),
+        ("m", "revenue", True),
+    ):
         ranks = per_customer[source].rank(method="first", ascending=ascending)
         per_customer[column] = pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
 
@@ -51,7 +55,9 @@ def main(path):
     bgf = BetaGeoFitter(penalizer_coef=0.001).fit(summary["frequency"], summary["recency"], summary["T"])
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     ggf = GammaGammaFitter(penalizer_coef=0.001).fit(repeat["frequency"], repeat["monetary_value"])
-    summary["alive"] = bgf.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"])
+    summary["alive"] = bgf.conditional_probability_alive(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
     summary["expected_purchases"] = bgf.conditional_expected_number_of_purchases_up_to_time(
         52, summary["frequency"], summary["recency"], summary["T"]
     )
@@ -72,7 +78,7 @@ def main(path):
             {
                 "seconds": elapsed,
                 "rss_growth_mb": rss_mb() - baseline,
-                "customers": int(len(result)),
+                "customers": len(result),
                 "bgnbd": {k: float(v) for k, v in bgf.params_.items()},
             }
         )

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -34,12 +34,12 @@ MEASURES = {
     "loyalty": ("g", "loyalty crons"),
 }
 TARGETS = {
-    "a": "≤ 2× floor",
-    "b": "< 1× peer",
+    "a": "≤ 2x floor",
+    "b": "< 1x peer",
     "d": "≤ 20 s (200k leads)",
     "e.form": "≤ 1 s",
     "e.history": "≤ 3 s",
-    "f": "≤ 1.15× stock",
+    "f": "≤ 1.15x stock",
 }
 
 
@@ -73,7 +73,13 @@ class Bench:
         return {"error": f"no result (exit {proc.returncode}): {(proc.stderr or proc.stdout)[-1500:]}"}
 
     def add(self, letter, figure, result=None, seconds=None, queries=None, rss=None, **extra):
-        row = {"measure": letter, "figure": figure, "seconds": seconds, "queries": queries, "rss_growth_mb": rss}
+        row = {
+            "measure": letter,
+            "figure": figure,
+            "seconds": seconds,
+            "queries": queries,
+            "rss_growth_mb": rss,
+        }
         if result is not None:
             if result.get("error"):
                 row["error"] = result["error"].splitlines()[0][:300] if result["error"] else "error"
@@ -195,7 +201,9 @@ class Bench:
         try:
             seconds, rows = floor_run(conn)
         except Exception as exc:  # the floor's own failure is a row too
-            floor = self.add(letter, "FLOOR: one SQL UPDATE … FROM", {"error": f"{type(exc).__name__}: {exc}"})
+            floor = self.add(
+                letter, "FLOOR: one SQL UPDATE … FROM", {"error": f"{type(exc).__name__}: {exc}"}
+            )
         else:
             floor = self.add(letter, "FLOOR: one SQL UPDATE … FROM", seconds=seconds, queries=1, rows=rows)
         finally:
@@ -262,7 +270,9 @@ class Bench:
             compute_seconds=peer["seconds"],
             customers=peer["customers"],
         )
-        addon = next((r for r in self.rows if r["measure"] == "a" and r["figure"].startswith("customer")), None)
+        addon = next(
+            (r for r in self.rows if r["measure"] == "a" and r["figure"].startswith("customer")), None
+        )
         if addon and addon.get("seconds") and row["seconds"]:
             row["ratio"] = addon["seconds"] / row["seconds"]
             row["ratio_of"] = "recompute (a) / peer"
@@ -322,8 +332,11 @@ class Bench:
                 ledger["target"] = TARGETS["f"]
 
     def measure_loyalty(self, letter, title):
-        labels = {"loyalty_expiry": "points expiry", "loyalty_tiers": "tier re-qualification",
-                  "loyalty_coupons": "coupon campaign"}
+        labels = {
+            "loyalty_expiry": "points expiry",
+            "loyalty_tiers": "tier re-qualification",
+            "loyalty_coupons": "coupon campaign",
+        }
         self.parts(letter, "loyalty cron", self.child("measure_loyalty_crons"), labels)
 
 
@@ -343,12 +356,23 @@ def ensure_peer_venv():
     base = os.environ.get("PYTHON") or "python3"
     steps = [
         [base, "-m", "venv", str(PEER_VENV)],
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(BENCH / "requirements.txt")],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+            str(BENCH / "requirements.txt"),
+        ],
     ]
     for cmd in steps:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode:
-            raise RuntimeError(f"could not build the peer's virtualenv: {' '.join(cmd)}\n{proc.stderr[-800:]}")
+            raise RuntimeError(
+                f"could not build the peer's virtualenv: {' '.join(cmd)}\n{proc.stderr[-800:]}"
+            )
     stamp.write_text(wanted)
     return python
 
@@ -373,7 +397,7 @@ def machine(conn):
         "ram_gb": round(ram, 1),
         "postgresql": pg_version,
         "python": platform.python_version(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -396,7 +420,7 @@ def table(rows, medium=None):
             time_cell,
             fmt(row.get("queries"), ",.0f"),
             fmt(row.get("rss_growth_mb"), ".0f"),
-            (fmt(row.get("ratio"), ".2f") + "×") if row.get("ratio") is not None else "",
+            (fmt(row.get("ratio"), ".2f") + "x") if row.get("ratio") is not None else "",
             row.get("target", ""),
         ]
         if medium is not None:
@@ -412,7 +436,13 @@ def write_results(size, rows, info, setup, folder):
     if size == "large" and (folder / "results-medium.json").is_file():
         medium = json.loads((folder / "results-medium.json").read_text()).get("rows")
     counts = setup.get("load", {})
-    payload = {"size": size, "machine": info, "data": counts, "build_seconds": setup.get("build_seconds"), "rows": rows}
+    payload = {
+        "size": size,
+        "machine": info,
+        "data": counts,
+        "build_seconds": setup.get("build_seconds"),
+        "rows": rows,
+    }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"results-{size}.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
     text = table(rows, medium)
@@ -428,8 +458,20 @@ def write_results(size, rows, info, setup, folder):
     print(text)
 
 
-def main(settings, conf, install, connect, drop, exists, size, only=None, dbname=None, keep=False, timeout=None,
-         results=None):
+def main(
+    settings,
+    conf,
+    install,
+    connect,
+    drop,
+    exists,
+    size,
+    only=None,
+    dbname=None,
+    keep=False,
+    timeout=None,
+    results=None,
+):
     sys.path.insert(0, str(BENCH))
     db = dbname or f"bench_{size}_{uuid.uuid4().hex[:8]}"
     keep = keep or bool(dbname)

@@ -92,9 +92,9 @@ def setup_records(env, size):
     result["journal_id"] = journal.id
     result["income_account_id"] = journal.default_account_id.id
     result["receivable_account_id"] = (
-        env["res.partner"]._fields["property_account_receivable_id"].get_company_dependent_fallback(
-            env["res.partner"]
-        )
+        env["res.partner"]
+        ._fields["property_account_receivable_id"]
+        .get_company_dependent_fallback(env["res.partner"])
         or env["account.account"].search(
             [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.id)], limit=1
         )
@@ -187,11 +187,18 @@ def _setup_loyalty(env, products):
             "applies_on": "both",
             "trigger": "auto",
             "rule_ids": [
-                odoo.Command.create({"reward_point_mode": "money", "reward_point_amount": 1.0, "minimum_qty": 0})
+                odoo.Command.create(
+                    {"reward_point_mode": "money", "reward_point_amount": 1.0, "minimum_qty": 0}
+                )
             ],
             "reward_ids": [
                 odoo.Command.create(
-                    {"reward_type": "discount", "discount": 5.0, "discount_mode": "percent", "required_points": 500}
+                    {
+                        "reward_type": "discount",
+                        "discount": 5.0,
+                        "discount_mode": "percent",
+                        "required_points": 500,
+                    }
                 )
             ],
         }
@@ -201,8 +208,12 @@ def _setup_loyalty(env, products):
                 points_validity=12,
                 points_validity_unit="month",
                 crm_tier_ids=[
-                    odoo.Command.create({"name": "Silver", "min_amount": 500.0, "multiplier": 1.0, "sequence": 1}),
-                    odoo.Command.create({"name": "Gold", "min_amount": 2000.0, "multiplier": 1.25, "sequence": 2}),
+                    odoo.Command.create(
+                        {"name": "Silver", "min_amount": 500.0, "multiplier": 1.0, "sequence": 1}
+                    ),
+                    odoo.Command.create(
+                        {"name": "Gold", "min_amount": 2000.0, "multiplier": 1.25, "sequence": 2}
+                    ),
                     odoo.Command.create(
                         {"name": "Platinum", "min_amount": 6000.0, "multiplier": 1.5, "sequence": 3}
                     ),
@@ -269,10 +280,42 @@ def _setup_scorecard(env, owner, team):
 
     query_specs = [
         ("bench_leads_created", "crm.lead", "[]", "create_date", "count", None, "customer"),
-        ("bench_opportunities", "crm.lead", "[('type', '=', 'opportunity')]", "create_date", "count", None, "process"),
-        ("bench_order_revenue", "sale.order", "[('state', '=', 'sale')]", "date_order", "sum", "amount_untaxed", "financial"),
-        ("bench_invoiced", "account.move", "[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]", "invoice_date", "sum", "amount_untaxed_signed", "financial"),
-        ("bench_order_value", "sale.order", "[('state', '=', 'sale')]", "date_order", "avg", "amount_untaxed", "financial"),
+        (
+            "bench_opportunities",
+            "crm.lead",
+            "[('type', '=', 'opportunity')]",
+            "create_date",
+            "count",
+            None,
+            "process",
+        ),
+        (
+            "bench_order_revenue",
+            "sale.order",
+            "[('state', '=', 'sale')]",
+            "date_order",
+            "sum",
+            "amount_untaxed",
+            "financial",
+        ),
+        (
+            "bench_invoiced",
+            "account.move",
+            "[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+            "invoice_date",
+            "sum",
+            "amount_untaxed_signed",
+            "financial",
+        ),
+        (
+            "bench_order_value",
+            "sale.order",
+            "[('state', '=', 'sale')]",
+            "date_order",
+            "avg",
+            "amount_untaxed",
+            "financial",
+        ),
     ]
     queries = Kpi.create(
         [
@@ -292,7 +335,12 @@ def _setup_scorecard(env, owner, team):
     )
     manuals = Kpi.create(
         [
-            {"name": "Bench staff trained", "code": "bench_trained", "source": "manual", "perspective": "learning"},
+            {
+                "name": "Bench staff trained",
+                "code": "bench_trained",
+                "source": "manual",
+                "perspective": "learning",
+            },
             {"name": "Bench NPS", "code": "bench_nps", "source": "manual", "perspective": "customer"},
         ]
     )
@@ -425,7 +473,9 @@ def measure_documents(env, size, ledger_program_id, stock_program_id, product_id
     """f. Confirm orders and post their invoices one by one, with the ledger program, then with the
     same program in stock sale_loyalty (ledger off); median per document. Rolled back after."""
     count = DOCUMENTS[size]
-    programs = env["loyalty.program"].with_context(active_test=False).browse([ledger_program_id, stock_program_id])
+    programs = (
+        env["loyalty.program"].with_context(active_test=False).browse([ledger_program_id, stock_program_id])
+    )
     partners = env["res.partner"].search([("customer_rank", ">", 0), ("is_company", "=", True)], limit=count)
     products = env["product.product"].browse(product_ids[:12])
     rows = []
@@ -437,7 +487,9 @@ def measure_documents(env, size, ledger_program_id, stock_program_id, product_id
                 {
                     "partner_id": partner.id,
                     "order_line": [
-                        odoo.Command.create({"product_id": products[(index + n) % len(products)].id, "product_uom_qty": 1 + n})
+                        odoo.Command.create(
+                            {"product_id": products[(index + n) % len(products)].id, "product_uom_qty": 1 + n}
+                        )
                         for n in range(3)
                     ],
                 }
