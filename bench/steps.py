@@ -536,3 +536,18 @@ def _timed_part(env, part, function):
     except Exception as exc:  # recorded in the table; the next part still runs
         env.cr.rollback()
         return {"part": part, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def measure_cron(env, key):
+    """d, e, g: one scheduled action of the addons, by XML id, in a process of its own."""
+    run_cron(env, key)
+
+
+def measure_scorecard_form(env, scorecard_id):
+    """e. The scorecard's form load: the ``web_read`` the web client sends for its form view."""
+    scorecard = env["crm.scorecard"].browse(scorecard_id)
+    if not scorecard.exists():
+        raise LookupError(f"bench scorecard {scorecard_id} not found (setup failed?)")
+    spec = _form_specification(env, "crm.scorecard")
+    scorecard.with_context(bin_size=True).web_read(spec)
+    return {"lines": len(scorecard.line_ids)}
