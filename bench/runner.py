@@ -22,16 +22,20 @@ ROOT = BENCH.parent
 PEER_VENV = ROOT / ".local" / "bench-venv"
 RESULT_MARK = "BENCH-RESULT "
 DEFAULT_TIMEOUT = 600
+# The whole run (database included) ends within 30 minutes: a measure gets at most what is
+# left of this budget, and a measure that would start past it is a timeout row.
+RUN_BUDGET = 29 * 60
 
-# name -> (letter, title); the order is the run order (c reads the profiles a writes).
+# name -> (letter, title), in run order: the quick measures first, so that a slow one cannot
+# starve them of the budget; c reads the profiles a writes.
 MEASURES = {
     "profiles": ("a", "customer-value recompute"),
     "peer": ("b", "customer-value recompute vs pandas + lifetimes"),
-    "suggestions": ("c", "suggestion recompute"),
-    "leads": ("d", "daily lead cron"),
     "scorecard": ("e", "25-KPI scorecard"),
     "documents": ("f", "order confirmation and invoice posting"),
     "loyalty": ("g", "loyalty crons"),
+    "suggestions": ("c", "suggestion recompute"),
+    "leads": ("d", "daily lead cron"),
 }
 TARGETS = {
     "a": "≤ 2x floor",
@@ -51,6 +55,7 @@ class Bench:
     def __init__(self, settings, conf, dbname, size, timeout, connect):
         self.settings, self.conf, self.db, self.size = settings, conf, dbname, size
         self.timeout, self.connect = timeout, connect
+        self.deadline = time.monotonic() + RUN_BUDGET
         self.rows = []
         self.setup = None
 
@@ -61,16 +66,36 @@ class Bench:
     def child(self, step, timeout=None, **arguments):
         """Figures of ``step`` run in a fresh Odoo process: dict, or {"error": ...}."""
         cmd = [sys.executable, str(BENCH / "child.py"), str(self.conf), self.db, step, json.dumps(arguments)]
+        timeout = timeout or self.budget()
+        if timeout <= 0:
+            return {"error": "timeout (the 30-minute run budget is spent)"}
         try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout or self.timeout, check=False
-            )
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            return {"error": "timeout", "timeout": timeout or self.timeout}
+            self.end_queries()
+            return {"error": f"timeout after {timeout:.0f} s"}
         for line in reversed(proc.stdout.splitlines()):
             if line.startswith(RESULT_MARK):
                 return json.loads(line[len(RESULT_MARK) :])
         return {"error": f"no result (exit {proc.returncode}): {(proc.stderr or proc.stdout)[-1500:]}"}
+
+    def end_queries(self):
+        """A killed child leaves its query running in PostgreSQL: end it before the next measure."""
+        conn = self.connect(self.settings, "postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cr:
+                cr.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    (self.db,),
+                )
+        finally:
+            conn.close()
+
+    def budget(self):
+        """Seconds the next measure may take: the per-measure timeout, within the run budget."""
+        left = self.deadline - time.monotonic()
+        return min(self.timeout, left) if left > 5 else 0
 
     def add(self, letter, figure, result=None, seconds=None, queries=None, rss=None, **extra):
         row = {
@@ -250,7 +275,7 @@ class Bench:
                     [str(python), str(BENCH / "peer.py"), str(path)],
                     capture_output=True,
                     text=True,
-                    timeout=self.timeout,
+                    timeout=max(self.budget(), 1),
                     check=False,
                 )
             except subprocess.TimeoutExpired:
@@ -441,6 +466,7 @@ def table(rows, medium=None):
 
 
 def write_results(size, rows, info, setup, folder):
+    rows = sorted(rows, key=lambda row: row["measure"])  # stable: a to g, parts in run order
     medium = None
     if size == "large" and (folder / "results-medium.json").is_file():
         medium = json.loads((folder / "results-medium.json").read_text()).get("rows")

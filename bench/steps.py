@@ -423,32 +423,6 @@ def measure_suggestions(env):
     return {"suggestions": env["crm.ror.suggestion"].search_count([])}
 
 
-def measure_lead_cron(env):
-    """d. The daily lead crons: temperature and idle days, nurture, reassignment; one row each."""
-    rows = []
-    for key in ("lead_temperature", "lead_nurture", "lead_departed"):
-        rows.append(_timed_part(env, key, lambda key=key: run_cron(env, key)))
-        env.cr.commit()
-    return rows
-
-
-def measure_scorecard(env, scorecard_id):
-    """e. The scorecard's form load (what the web client reads), then the history cron."""
-    scorecard = env["crm.scorecard"].browse(scorecard_id)
-    if not scorecard.exists():
-        raise LookupError(f"bench scorecard {scorecard_id} not found (setup failed?)")
-    spec = _form_specification(env, "crm.scorecard")
-    rows = [
-        _timed_part(
-            env,
-            "form",
-            lambda: (env.invalidate_all(), scorecard.with_context(bin_size=True).web_read(spec)),
-        )
-    ]
-    rows.append(_timed_part(env, "history", lambda: run_cron(env, "scorecard_history")))
-    return rows
-
-
 def _form_specification(env, model_name):
     """The ``web_read`` specification the web client sends for the model's form view."""
     views = env[model_name].get_views([(False, "form")])
@@ -470,19 +444,17 @@ def _form_specification(env, model_name):
 
 
 def measure_documents(env, size, ledger_program_id, stock_program_id, product_ids):
-    """f. Confirm orders and post their invoices one by one, with the ledger program, then with the
-    same program in stock sale_loyalty (ledger off); median per document. Rolled back after."""
+    """f. Confirm orders and post their invoices one by one with the ledger program, and the same
+    orders with the same program in stock sale_loyalty (ledger off), alternately so that the load
+    of the machine weighs on both alike; medians per document. Rolled back after."""
     count = DOCUMENTS[size]
-    programs = (
-        env["loyalty.program"].with_context(active_test=False).browse([ledger_program_id, stock_program_id])
-    )
+    Program = env["loyalty.program"].with_context(active_test=False)
+    programs = {"ledger": Program.browse(ledger_program_id), "stock": Program.browse(stock_program_id)}
     partners = env["res.partner"].search([("customer_rank", ">", 0), ("is_company", "=", True)], limit=count)
     products = env["product.product"].browse(product_ids[:12])
-    rows = []
-    for label, program in (("ledger", programs[0]), ("stock", programs[1])):
-        programs.write({"active": False})
-        program.active = True
-        orders = env["sale.order"].create(
+
+    def orders_of():
+        return env["sale.order"].create(
             [
                 {
                     "partner_id": partner.id,
@@ -496,46 +468,45 @@ def measure_documents(env, size, ledger_program_id, stock_program_id, product_id
                 for index, partner in enumerate(partners)
             ]
         )
+
+    def use(label):
+        """Only one automatic loyalty program applies at a time."""
+        (programs["ledger"] | programs["stock"]).write({"active": False})
+        programs[label].active = True
         env.flush_all()
-        confirm, post = [], []
-        for order in orders:
-            confirm.append(timed(lambda order=order: (order.action_confirm(), env.flush_all())))
-            invoice = order._create_invoices()
-            env.flush_all()
-            post.append(timed(lambda invoice=invoice: (invoice.action_post(), env.flush_all())))
-        for what, samples in (("confirm", confirm), ("post", post)):
-            rows.append(
-                {
-                    "part": f"{what}_{label}",
-                    "seconds": statistics.median(s for s, _q in samples),
-                    "queries": statistics.median(q for _s, q in samples),
-                    "documents": len(samples),
-                }
+
+    orders = {label: orders_of() for label in programs}
+    env.flush_all()
+    samples = {(what, label): [] for what in ("confirm", "post") for label in programs}
+    for index in range(len(partners)):
+        for label in programs:
+            use(label)
+            order = orders[label][index]
+            samples["confirm", label].append(
+                timed(lambda order=order: (order.action_confirm(), env.flush_all()))
+            )
+    invoices = {}
+    for label in programs:
+        use(label)
+        invoices[label] = orders[label]._create_invoices(grouped=True)
+        env.flush_all()
+    for index in range(len(partners)):
+        for label in programs:
+            use(label)
+            invoice = invoices[label][index]
+            samples["post", label].append(
+                timed(lambda invoice=invoice: (invoice.action_post(), env.flush_all()))
             )
     env.cr.rollback()
-    return rows
-
-
-def measure_loyalty_crons(env):
-    """g. The loyalty crons over all members: expiry, tiers, coupon campaign; one row each."""
-    rows = []
-    for key in ("loyalty_expiry", "loyalty_tiers", "loyalty_coupons"):
-        rows.append(_timed_part(env, key, lambda key=key: run_cron(env, key)))
-        env.cr.commit()
-    return rows
-
-
-def _timed_part(env, part, function):
-    """One row of a measure with several parts; a failing part is an error row, not a crash."""
-    from child import rss_mb
-
-    before = rss_mb()
-    try:
-        seconds, queries = timed(function)
-        return {"part": part, "seconds": seconds, "queries": queries, "rss_growth_mb": rss_mb() - before}
-    except Exception as exc:  # recorded in the table; the next part still runs
-        env.cr.rollback()
-        return {"part": part, "error": f"{type(exc).__name__}: {exc}"}
+    return [
+        {
+            "part": f"{what}_{label}",
+            "seconds": statistics.median(s for s, _q in values),
+            "queries": statistics.median(q for _s, q in values),
+            "documents": len(values),
+        }
+        for (what, label), values in samples.items()
+    ]
 
 
 def measure_cron(env, key):
