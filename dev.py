@@ -580,7 +580,7 @@ def cmd_stock_tests(args):
 
 def cmd_lint(args):
     require_venv()
-    targets = [*ADDONS, "tests", "dev.py"]
+    targets = [*ADDONS, "tests", "bench", "dev.py"]
     failed = 0
     try:
         cmd_readme(argparse.Namespace(check=True))
@@ -619,6 +619,28 @@ def cmd_pot(args):
             say(f"wrote {pot.relative_to(ROOT)}")
     finally:
         drop_database(settings, db)
+
+
+def cmd_bench(args):
+    """Time the addons' heavy figures on a database filled at scale (see bench/ and README.md)."""
+    settings = prepare()
+    sys.path.insert(0, str(ROOT))
+    from bench import runner
+
+    return runner.main(
+        settings,
+        ODOO_CONF,
+        install_without_demo,
+        connect,
+        drop_database,
+        database_exists,
+        args.size,
+        only=args.only,
+        dbname=args.db,
+        keep=args.keep,
+        timeout=args.timeout,
+        results=args.results,
+    )
 
 
 README_SECTIONS = (
@@ -692,6 +714,13 @@ def main(argv=None):
     p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
     p_readme.add_argument("--check", action="store_true", help="fail if a README.rst is out of date")
     sub.add_parser("stop", help="stop the project-local PostgreSQL cluster")
+    p_bench = sub.add_parser("bench", help="time the heavy figures on a database filled at scale")
+    p_bench.add_argument("--size", choices=("small", "medium", "large"), default="small")
+    p_bench.add_argument("--only", help="one measure, by letter (a-g) or name (profiles, peer, leads...)")
+    p_bench.add_argument("--db", help="reuse (or create) and keep this bench database")
+    p_bench.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    p_bench.add_argument("--timeout", type=int, help="seconds per measure before it is a timeout row (600)")
+    p_bench.add_argument("--results", help="folder of results-<size>.json and .md (default bench/)")
     args = parser.parse_args(argv)
     handler = {
         "setup": cmd_setup,
@@ -702,6 +731,7 @@ def main(argv=None):
         "readme": cmd_readme,
         "stock-tests": cmd_stock_tests,
         "stop": cmd_stop,
+        "bench": cmd_bench,
     }[args.command]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
