@@ -41,6 +41,11 @@
         "views/crm_ror_product_affinity_views.xml",
         "views/crm_ror_suggestion_views.xml",
         "views/res_config_settings_touch_views.xml",
+        "wizard/crm_ror_campaign_target_wizard_views.xml",
+        "wizard/crm_ror_campaign_projection_views.xml",
+        "views/utm_campaign_views.xml",
+        "views/crm_ror_campaign_target_views.xml",
+        "views/utm_medium_channel_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -16,3 +16,5 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import utm_medium
+from . import utm_campaign
+from . import crm_ror_campaign_target
