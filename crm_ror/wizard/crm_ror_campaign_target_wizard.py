@@ -133,10 +133,11 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
         contacts = sum(cell[0] for cell in history.values())
         responders = sum(cell[1] for cell in history.values())
         prior = responders / contacts if contacts else self.assumed_rate / 100.0
-        return {
-            segment_id: engine.shrunk_rate(*history.get(segment_id, (0, 0))[:2], prior)
-            for segment_id in set(segment_ids)
-        }
+        probabilities = {}
+        for segment_id in set(segment_ids):
+            seg_contacts, seg_responders = history.get(segment_id, (0, 0))[:2]
+            probabilities[segment_id] = engine.shrunk_rate(seg_responders, seg_contacts, prior)
+        return probabilities
 
     def action_select(self):
         self.ensure_one()
