@@ -46,6 +46,10 @@
         "views/utm_campaign_views.xml",
         "views/crm_ror_campaign_target_views.xml",
         "views/utm_medium_channel_views.xml",
+        "data/crm_ror_quality_data.xml",
+        "views/crm_ror_nps_answer_views.xml",
+        "views/crm_ror_grievance_views.xml",
+        "views/crm_ror_data_quality_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -1,5 +1,5 @@
 """Campaign economics: response rates with their Wilson interval, ROMI, control groups, shrinkage,
-expected-value ranking of targets, projections and NPS. Plain Python, no Odoo import."""
+expected-value ranking of targets, projections, NPS and the median. Plain Python, no Odoo import."""
 
 import math
 
@@ -172,17 +172,6 @@ def nps(scores):
     promoters = sum(1 for score in scores if score >= PROMOTER_MIN)
     detractors = sum(1 for score in scores if score <= DETRACTOR_MAX)
     return 100.0 * (promoters - detractors) / len(scores)
-
-
-def completeness(filled, weights):
-    """Weighted completeness in % of one record: ``filled`` {field: bool}, ``weights`` {field: weight}.
-
-    None when no weight is positive (nothing is asked, so nothing can be complete)."""
-    total = sum(weight for weight in weights.values() if weight > 0)
-    if total <= 0:
-        return None
-    got = sum(weight for name, weight in weights.items() if weight > 0 and filled.get(name))
-    return 100.0 * got / total
 
 
 def median(values):

@@ -32,3 +32,15 @@ class ResConfigSettings(models.TransientModel):
 
     def action_ror_recompute(self):
         self.env["crm.ror.customer.profile"].action_recompute()
+
+    # Campaigns, satisfaction and data quality (one block).
+    crm_ror_nps_token_days = fields.Integer(related="company_id.crm_ror_nps_token_days", readonly=False)
+    crm_ror_dq_weight_email = fields.Integer(related="company_id.crm_ror_dq_weight_email", readonly=False)
+    crm_ror_dq_weight_phone = fields.Integer(related="company_id.crm_ror_dq_weight_phone", readonly=False)
+    crm_ror_dq_weight_address = fields.Integer(related="company_id.crm_ror_dq_weight_address", readonly=False)
+    crm_ror_dq_weight_vat = fields.Integer(related="company_id.crm_ror_dq_weight_vat", readonly=False)
+    crm_ror_dq_weight_salesperson = fields.Integer(
+        related="company_id.crm_ror_dq_weight_salesperson", readonly=False
+    )
+    crm_ror_dq_weight_segment = fields.Integer(related="company_id.crm_ror_dq_weight_segment", readonly=False)
+    crm_ror_dq_freshness_days = fields.Integer(related="company_id.crm_ror_dq_freshness_days", readonly=False)

@@ -148,11 +148,7 @@ def test_nps_bounds(scores):
     assert -100.0 <= value <= 100.0
 
 
-def test_completeness_and_median():
-    weights = {"email": 2, "phone": 1, "vat": 1, "ignored": 0}
-    assert campaign.completeness({"email": True, "phone": True}, weights) == pytest.approx(75.0)
-    assert campaign.completeness({}, weights) == pytest.approx(0.0)
-    assert campaign.completeness({"email": True}, {"email": 0}) is None
+def test_median():
     assert campaign.median([3, 1, 2]) == 2.0
     assert campaign.median([4, 1, 2, 3]) == 2.5
     assert campaign.median([]) is None
