@@ -29,7 +29,7 @@ class CrmRorDataQuality(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", index=True, readonly=True)
-    team_id = fields.Many2one("crm.team", "Sales team", readonly=True)
+    team_id = fields.Many2one("crm.team", "Sales team", readonly=True, help="The salesperson's sales team.")
     completeness = fields.Float("Completeness (%)", readonly=True, aggregator="avg")
     is_complete = fields.Boolean("Complete", readonly=True)
     missing_fields = fields.Char("Missing", readonly=True)
@@ -67,7 +67,7 @@ class CrmRorDataQuality(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT p.id AS partner_id, p.user_id, p.team_id, p.create_date::date AS created,
+                SELECT p.id AS partner_id, p.user_id, team.id AS team_id, p.create_date::date AS created,
                        COALESCE(p.email, '') <> '' AS email,
                        COALESCE(p.phone, '') <> '' OR COALESCE(p.mobile, '') <> '' AS phone,
                        COALESCE(p.street, '') <> '' AND COALESCE(p.city, '') <> '' AND p.country_id IS NOT NULL
@@ -85,7 +85,17 @@ class CrmRorDataQuality(models.Model):
                   FROM res_partner p
              LEFT JOIN crm_ror_customer_profile prof ON prof.partner_id = p.id AND prof.company_id = %(company)s
              LEFT JOIN crm_ror_data_quality dq ON dq.partner_id = p.id AND dq.company_id = %(company)s
-             LEFT JOIN crm_ror_data_quality_policy pol ON pol.team_id = p.team_id
+             -- Customers carry no sales team: the salesperson's first team in the company is theirs.
+             LEFT JOIN LATERAL (
+                    SELECT tm.crm_team_id AS id
+                      FROM crm_team_member tm
+                      JOIN crm_team t ON t.id = tm.crm_team_id
+                     WHERE tm.user_id = p.user_id AND tm.active AND t.active
+                       AND (t.company_id IS NULL OR t.company_id = %(company)s)
+                  ORDER BY tm.create_date, tm.id
+                     LIMIT 1
+                  ) team ON TRUE
+             LEFT JOIN crm_ror_data_quality_policy pol ON pol.team_id = team.id
                  WHERE p.active AND p.id = p.commercial_partner_id
                    AND (p.company_id IS NULL OR p.company_id = %(company)s)
                    AND (p.customer_rank > 0 OR prof.id IS NOT NULL)
@@ -111,7 +121,7 @@ class CrmRorDataQuality(models.Model):
                 age = engine.age_days(today, row["last_change"], row["verified_date"], row["created"])
                 values.append(
                     SQL(
-                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        "(%s, %s, %s::int, %s::int, %s::float, %s, %s::varchar, %s::date, %s, %s, %s, %s::date)",
                         row["partner_id"],
                         company.id,
                         row["user_id"],
