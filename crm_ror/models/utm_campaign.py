@@ -1,10 +1,15 @@
 import random
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..engine import campaign as engine
+
+# The nightly refresh keeps following a campaign this many days after its last response window closed,
+# so that late postings (an invoice dated in the window, posted later) still count.
+REFRESH_GRACE_DAYS = 7
 
 
 class UtmCampaign(models.Model):
@@ -224,6 +229,25 @@ class UtmCampaign(models.Model):
         # only sees the result on the targets their rules show.
         self.sudo()._crm_ror_refresh_responses()
         return True
+
+    @api.model
+    def _cron_refresh_responses(self):
+        """Refresh every campaign whose response window was open in the last week (or still is)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT c.id FROM utm_campaign c JOIN crm_ror_campaign_target t ON t.campaign_id = c.id
+                 WHERE c.company_id IS NOT NULL
+              GROUP BY c.id
+                HAVING max(t.date_targeted + c.crm_ror_response_days) >= %s
+                """,
+                fields.Date.context_today(self) - timedelta(days=REFRESH_GRACE_DAYS),
+            )
+        )
+        campaigns = self.browse([row[0] for row in self.env.cr.fetchall()])
+        if campaigns:
+            campaigns._crm_ror_refresh_responses()
 
     def _crm_ror_refresh_responses(self):
         """Write the responses of these campaigns' targets, one UPDATE per company."""

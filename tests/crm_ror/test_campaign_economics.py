@@ -109,6 +109,17 @@ class TestCampaignEconomics(CrmRorCampaignCase):
         self.assertAlmostEqual(self.t1.revenue, 0.0)
         self.assertTrue(self.t1.responded, "it bought; the credit note takes the revenue, not the response")
 
+    def test_nightly_refresh_follows_open_windows_only(self):
+        closed = self._campaign("ROR Closed", crm_ror_response_days=10)
+        old = self._target(closed, self.p6, 100)
+        self._invoice(self.company_a, self.p6, 95, [(1, 100.0, 0.0)])
+        self.env["utm.campaign"]._cron_refresh_responses()
+        self.assertTrue(self.t1.responded, "the window of the autumn campaign is open")
+        self.assertFalse(old.responded, "a window closed long ago is left as it was")
+        self.assertFalse(closed.crm_ror_refreshed_at)
+        closed.action_crm_ror_refresh()
+        self.assertTrue(old.responded)
+
     def test_bad_input(self):
         with self.assertRaisesRegex(ValidationError, "fixed cost cannot be negative"):
             self._campaign("ROR Negative", crm_ror_fixed_cost=-1.0)
