@@ -51,6 +51,7 @@
         "views/crm_ror_nps_answer_views.xml",
         "views/crm_ror_grievance_views.xml",
         "views/crm_ror_data_quality_views.xml",
+        "views/res_config_settings_campaign_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -89,9 +89,26 @@ class CrmRorCampaignTarget(models.Model):
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = commercial[vals["partner_id"]]
+        # Without a segment given, the customer's value segment in the campaign's company today.
+        todo = [vals for vals in vals_list if "segment_id" not in vals and vals.get("partner_id")]
+        if todo:
+            campaigns = self.env["utm.campaign"].browse({vals["campaign_id"] for vals in todo})
+            profiles = self.env["crm.ror.customer.profile"].search(
+                [
+                    ("partner_id", "in", [vals["partner_id"] for vals in todo]),
+                    ("company_id", "in", campaigns.company_id.ids),
+                ]
+            )
+            segment = {(p.partner_id.id, p.company_id.id): p.segment_id.id for p in profiles}
+            company = {campaign.id: campaign.company_id.id for campaign in campaigns}
+            for vals in todo:
+                vals["segment_id"] = segment.get((vals["partner_id"], company[vals["campaign_id"]]), False)
         return super().create(vals_list)
 
     def action_add_touch(self):
         """Record one more contact of these customers (control customers are never contacted)."""
-        for target in self.filtered(lambda t: not t.is_control):
-            target.touches += 1
+        contacted = self.filtered(lambda t: not t.is_control)
+        # One write per distinct touch count, not one per target.
+        groups = contacted.grouped("touches")  # grouped before any write changes the counts
+        for touches, targets in groups.items():
+            targets.write({"touches": touches + 1})

@@ -202,17 +202,17 @@ class UtmCampaign(models.Model):
             size = round(len(partner_ids) * self.crm_ror_control_share / 100.0)
             control = set(random.SystemRandom().sample(partner_ids, size))
         expected_values = expected_values or {}
-        if segments is None:
-            profiles = self.env["crm.ror.customer.profile"].search(
-                [("partner_id", "in", partner_ids), ("company_id", "=", self.company_id.id)]
-            )
-            segments = {profile.partner_id.id: profile.segment_id.id for profile in profiles}
+
+        # Without segments given, the targets' create takes the customers' segments of today.
+        def segment_vals(pid):
+            return {} if segments is None else {"segment_id": segments.get(pid) or False}
+
         return self.env["crm.ror.campaign.target"].create(
             [
                 {
+                    **segment_vals(pid),
                     "campaign_id": self.id,
                     "partner_id": pid,
-                    "segment_id": segments.get(pid) or False,
                     "date_targeted": date_targeted or fields.Date.context_today(self),
                     "touches": 0 if pid in control else 1,
                     "is_control": pid in control,

@@ -130,6 +130,18 @@ class TestCampaignEconomics(CrmRorCampaignCase):
         with self.assertRaisesRegex(ValidationError, "control group is never contacted"):
             self._campaign("ROR Tagged Control", crm_ror_attribution="tagged", crm_ror_control_share=10.0)
 
+    def test_target_takes_the_segment_of_today_and_touches_add_up(self):
+        self._profile_of(self.p6, self.seg_2, 100.0, 40.0)
+        self._profile_of(self.p6, self.seg_1, 100.0, 40.0, company=self.company_b)
+        target = self._target(self.campaign, self.p6, 1)
+        self.assertEqual(target.segment_id, self.seg_2, "the segment in the campaign's company")
+        self.assertFalse(self._target(self.campaign, self.p7, 1).segment_id, "no profile, no segment")
+        control = self._target(self.campaign, self.p5, 1, is_control=True, touches=0)
+        (self.t1 | self.t2 | control).action_add_touch()
+        self.assertEqual((self.t1.touches, self.t2.touches, control.touches), (3, 2, 0))
+        self.assertAlmostEqual(self.t1.cost, 6.0)
+        self.assertAlmostEqual(control.cost, 0.0)
+
     def test_control_share_holds_out_at_random(self):
         campaign = self._campaign("ROR Held Out", crm_ror_control_share=25.0)
         partners = self.env["res.partner"].create([{"name": f"ROR Held {i}"} for i in range(8)])
