@@ -52,6 +52,7 @@
         "views/crm_ror_grievance_views.xml",
         "views/crm_ror_data_quality_views.xml",
         "views/res_config_settings_campaign_views.xml",
+        "report/crm_ror_campaign_response_report_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -1,2 +1,3 @@
 from . import crm_ror_pipeline_report
 from . import crm_ror_segment_transition_report
+from . import crm_ror_campaign_response_report

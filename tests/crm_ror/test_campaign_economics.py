@@ -1,5 +1,6 @@
 """Campaign economics on real invoices and opportunities, against hand-computed figures."""
 
+from odoo.addons.crm_ror.engine import campaign as engine
 from odoo.exceptions import ValidationError
 
 from .campaign_common import CrmRorCampaignCase
@@ -99,6 +100,28 @@ class TestCampaignEconomics(CrmRorCampaignCase):
         }
         self.assertAlmostEqual(by_cell[self.seg_1, "phone"], 50.0)
         self.assertAlmostEqual(by_cell[self.seg_2, "phone"], 50.0)
+
+    def test_response_report_by_segment_channel_touches(self):
+        Report = self.env["crm.ror.campaign.response.report"]
+        self.assertFalse(Report.search([("company_id", "=", self.company_a.id)]), "no computed campaign yet")
+        self._target(self.campaign, self.p6, 40, is_control=True, touches=0)
+        self.campaign.action_crm_ror_refresh()
+        rows = {
+            (row.segment_id, row.touches): row
+            for row in Report.search([("company_id", "=", self.company_a.id), ("channel", "=", "phone")])
+        }
+        self.assertEqual(
+            set(rows), {(self.seg_1, 2), (self.seg_1, 1), (self.seg_2, 1)}, "control is left out"
+        )
+        cell = rows[self.seg_2, 1]
+        self.assertEqual((cell.contacts, cell.responders, cell.campaigns), (2, 1, 1))
+        low, high = engine.wilson_interval(1, 2)
+        self.assertAlmostEqual(cell.rate, 50.0)
+        self.assertAlmostEqual(cell.rate_low, 100 * low)
+        self.assertAlmostEqual(cell.rate_high, 100 * high)
+        # Seg 1 with 2 touches: margin 120 on a contact cost of 4: ROMI 29.
+        self.assertAlmostEqual(rows[self.seg_1, 2].romi, 29.0)
+        self.assertAlmostEqual(rows[self.seg_1, 1].rate, 0.0)
 
     def test_refresh_is_idempotent_and_follows_new_credit_notes(self):
         self.campaign.action_crm_ror_refresh()
