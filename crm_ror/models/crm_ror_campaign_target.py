@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class CrmRorCampaignTarget(models.Model):
@@ -86,6 +87,30 @@ class CrmRorCampaignTarget(models.Model):
             [vals["partner_id"] for vals in vals_list if vals.get("partner_id")]
         )
         commercial = {partner.id: partner.commercial_partner_id.id for partner in partners}
+        # Do Not Contact and the blacklist hold for targets added by hand too (control targets are
+        # never contacted, so they may stay).
+        contacted = partners.browse(
+            [
+                vals["partner_id"]
+                for vals in vals_list
+                if vals.get("partner_id") and not vals.get("is_control")
+            ]
+        )
+        blocked = self.env["res.partner"].search(
+            [
+                ("id", "in", (contacted | contacted.commercial_partner_id).ids),
+                ("crm_ror_no_outreach", "=", True),
+            ],
+            limit=1,
+        )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "%(customer)s is marked Do Not Contact (itself or its company) or its email is blacklisted: "
+                    "remove it from the targets.",
+                    customer=blocked.display_name,
+                )
+            )
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = commercial[vals["partner_id"]]

@@ -27,6 +27,12 @@ MATRIX = {
     "crm.ror.nps.answer": {"portal": "----", "salesman": "rwc-", "salesman_all": "rwc-", "manager": "rwcu"},
     "crm.ror.grievance": {"portal": "----", "salesman": "rwc-", "salesman_all": "rwc-", "manager": "rwcu"},
     "crm.ror.data.quality": {"portal": "----", "salesman": "r---", "salesman_all": "r---", "manager": "r--u"},
+    "crm.ror.campaign.response.report": {
+        "portal": "----",
+        "salesman": "r---",
+        "salesman_all": "r---",
+        "manager": "r---",
+    },
     "crm.ror.data.quality.policy": {
         "portal": "----",
         "salesman": "r---",

@@ -1,7 +1,7 @@
 """Campaign economics on real invoices and opportunities, against hand-computed figures."""
 
 from odoo.addons.crm_ror.engine import campaign as engine
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .campaign_common import CrmRorCampaignCase
 
@@ -164,6 +164,20 @@ class TestCampaignEconomics(CrmRorCampaignCase):
         self.assertEqual((self.t1.touches, self.t2.touches, control.touches), (3, 2, 0))
         self.assertAlmostEqual(self.t1.cost, 6.0)
         self.assertAlmostEqual(control.cost, 0.0)
+
+    def test_do_not_contact_holds_for_targets_added_by_hand(self):
+        self.p7.crm_ror_do_not_contact = True
+        with self.assertRaisesRegex(UserError, "ROR Sleeper is marked Do Not Contact"):
+            self._target(self.campaign, self.p7, 1)
+        self.p1.crm_ror_do_not_contact = True
+        with self.assertRaisesRegex(UserError, "ROR Acme.* is marked Do Not Contact"):
+            self._target(self._campaign("ROR Other"), self.p1_contact, 1)
+        self.env["mail.blacklist"].create({"email": "newcomer@example.com"})
+        self.p6.email = "newcomer@example.com"
+        with self.assertRaisesRegex(UserError, "ROR Newcomer is marked"):
+            self._target(self.campaign, self.p6, 1)
+        # A held-out control customer is never contacted: allowed.
+        self.assertTrue(self._target(self.campaign, self.p6, 1, is_control=True, touches=0))
 
     def test_control_share_holds_out_at_random(self):
         campaign = self._campaign("ROR Held Out", crm_ror_control_share=25.0)
