@@ -1,1 +1,1 @@
-from . import engine, models, report, wizard
+from . import controllers, engine, models, report, wizard

@@ -16,3 +16,10 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import utm_medium
+from . import utm_campaign
+from . import crm_ror_campaign_target
+from . import crm_ror_nps_answer
+from . import crm_ror_grievance
+from . import crm_ror_data_quality_policy
+from . import crm_ror_data_quality
+from . import crm_ror_service_scorecard_kpi

@@ -222,3 +222,61 @@ class ResCompany(models.Model):
         help="Takes the open leads of departed salespeople when their team has no active leader, and the "
         "nurture activities of leads with nobody else to call them.",
     )
+
+    # Campaigns, satisfaction and data quality (one block).
+    crm_ror_nps_token_days = fields.Integer(
+        string="Survey Link Validity (days)",
+        default=30,
+        help="A satisfaction survey link expires this many days after it was sent, or once answered.",
+    )
+    crm_ror_dq_weight_email = fields.Integer("Weight: email", default=1)
+    crm_ror_dq_weight_phone = fields.Integer("Weight: phone", default=1)
+    crm_ror_dq_weight_address = fields.Integer("Weight: address", default=1)
+    crm_ror_dq_weight_vat = fields.Integer("Weight: tax ID", default=1)
+    crm_ror_dq_weight_salesperson = fields.Integer("Weight: salesperson", default=1)
+    crm_ror_dq_weight_segment = fields.Integer("Weight: value segment", default=1)
+    crm_ror_dq_freshness_days = fields.Integer(
+        string="Data Freshness (days)",
+        default=365,
+        help="A customer's data is stale when no key field changed and nobody verified it for longer than "
+        "this; a sales team's data-quality policy can set its own limit.",
+    )
+
+    @api.constrains(
+        "crm_ror_nps_token_days",
+        "crm_ror_dq_freshness_days",
+        "crm_ror_dq_weight_email",
+        "crm_ror_dq_weight_phone",
+        "crm_ror_dq_weight_address",
+        "crm_ror_dq_weight_vat",
+        "crm_ror_dq_weight_salesperson",
+        "crm_ror_dq_weight_segment",
+    )
+    def _check_crm_ror_quality_settings(self):
+        for company in self:
+            if company.crm_ror_nps_token_days < 1 or company.crm_ror_dq_freshness_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the survey link validity and the data freshness are at least 1 day.",
+                        company=company.name,
+                    )
+                )
+            weights = company._crm_ror_dq_weights()
+            if min(weights.values()) < 0 or not sum(weights.values()):
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: completeness weights cannot be negative and at least one must be positive.",
+                        company=company.name,
+                    )
+                )
+
+    def _crm_ror_dq_weights(self):
+        self.ensure_one()
+        return {
+            "email": self.crm_ror_dq_weight_email,
+            "phone": self.crm_ror_dq_weight_phone,
+            "address": self.crm_ror_dq_weight_address,
+            "vat": self.crm_ror_dq_weight_vat,
+            "salesperson": self.crm_ror_dq_weight_salesperson,
+            "segment": self.crm_ror_dq_weight_segment,
+        }

@@ -50,3 +50,15 @@ class ResConfigSettings(models.TransientModel):
     crm_ror_lead_fallback_user_id = fields.Many2one(
         related="company_id.crm_ror_lead_fallback_user_id", readonly=False
     )
+
+    # Campaigns, satisfaction and data quality (one block).
+    crm_ror_nps_token_days = fields.Integer(related="company_id.crm_ror_nps_token_days", readonly=False)
+    crm_ror_dq_weight_email = fields.Integer(related="company_id.crm_ror_dq_weight_email", readonly=False)
+    crm_ror_dq_weight_phone = fields.Integer(related="company_id.crm_ror_dq_weight_phone", readonly=False)
+    crm_ror_dq_weight_address = fields.Integer(related="company_id.crm_ror_dq_weight_address", readonly=False)
+    crm_ror_dq_weight_vat = fields.Integer(related="company_id.crm_ror_dq_weight_vat", readonly=False)
+    crm_ror_dq_weight_salesperson = fields.Integer(
+        related="company_id.crm_ror_dq_weight_salesperson", readonly=False
+    )
+    crm_ror_dq_weight_segment = fields.Integer(related="company_id.crm_ror_dq_weight_segment", readonly=False)
+    crm_ror_dq_freshness_days = fields.Integer(related="company_id.crm_ror_dq_freshness_days", readonly=False)

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class UtmMedium(models.Model):
@@ -10,3 +11,29 @@ class UtmMedium(models.Model):
         help="Cost to serve of one campaign contact through this medium (a lead or opportunity of the "
         "customer carrying a campaign and this medium), in the company's currency.",
     )
+
+    # Campaign economics: the channel a medium reaches customers through; its cost per contact is
+    # ``ror_contact_cost`` above (one contact = one touch of one targeted customer).
+    crm_ror_channel = fields.Selection(
+        [
+            ("phone", "Phone"),
+            ("sms", "SMS"),
+            ("mail", "Direct mail"),
+            ("email", "Email"),
+            ("other", "Other"),
+        ],
+        string="Channel",
+        default="other",
+        help="How this medium reaches customers; campaign response rates are compared per channel.",
+    )
+
+    @api.constrains("ror_contact_cost")
+    def _check_crm_ror_contact_cost(self):
+        for medium in self:
+            if medium.ror_contact_cost < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Medium %(medium)s: the cost per contact cannot be negative; enter 0 or a positive cost.",
+                        medium=medium.name,
+                    )
+                )

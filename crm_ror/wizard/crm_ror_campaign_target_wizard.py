@@ -1,0 +1,207 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine import campaign as engine
+
+
+class CrmRorCampaignTargetWizard(models.TransientModel):
+    """Choose a campaign's targets by the expected value of contacting them.
+
+    Expected value = P(response | segment, channel) x expected order margin - touches x cost per contact.
+    P is the segment's past response rate on the channel, shrunk toward the channel's overall rate
+    (``engine.campaign.shrunk_rate``) so that a thin history does not decide alone; without any history of
+    the channel the assumed rate stands in. The expected order margin is the customer's expected order
+    value (lifetime-value model, else its average order) times its margin rate. Do-not-contact flags (the
+    customer's own, its company's) and the email blacklist always remove a customer, and the wizard
+    counts how many each rule removed.
+    """
+
+    _name = "crm.ror.campaign.target.wizard"
+    _description = "Campaign Target Selection"
+
+    campaign_id = fields.Many2one("utm.campaign", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="campaign_id.company_id")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    segment_ids = fields.Many2many("crm.ror.segment", string="Segments")
+    partner_ids = fields.Many2many(
+        "res.partner", string="Customers", help="Customers considered besides the segments."
+    )
+    mode = fields.Selection(
+        [("positive", "Positive expected value"), ("top", "Top N"), ("budget", "Within a budget")],
+        default="positive",
+        required=True,
+    )
+    top_n = fields.Integer("N", default=100)
+    budget = fields.Monetary()
+    touches = fields.Integer(default=1, required=True)
+    assumed_rate = fields.Float(
+        "Assumed response rate (%)", default=2.0, help="Used as the channel's rate while it has no history."
+    )
+
+    # Result
+    state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
+    candidate_count = fields.Integer("Candidates", readonly=True)
+    removed_dnc_count = fields.Integer("Removed: do not contact", readonly=True)
+    removed_company_dnc_count = fields.Integer("Removed: company does not want contact", readonly=True)
+    removed_blacklist_count = fields.Integer("Removed: email blacklisted", readonly=True)
+    removed_targeted_count = fields.Integer("Removed: already targeted", readonly=True)
+    selected_count = fields.Integer("Targeted", readonly=True)
+    expected_total = fields.Monetary("Expected value of the list", readonly=True)
+
+    def _check_input(self, contact_cost):
+        self.ensure_one()
+        if not self.campaign_id.crm_ror_medium_id:
+            raise UserError(
+                self.env._(
+                    "Campaign %(campaign)s has no contact medium: set its Contact medium (it gives the channel "
+                    "and the cost per contact).",
+                    campaign=self.campaign_id.title,
+                )
+            )
+        if not self.segment_ids and not self.partner_ids:
+            raise UserError(self.env._("Segments: choose at least one segment or some customers to rank."))
+        if self.touches < 1:
+            raise UserError(self.env._("Touches: a contacted customer gets at least 1 touch."))
+        if self.mode == "top" and self.top_n < 1:
+            raise UserError(self.env._("N: keep at least 1 customer, or choose another rule."))
+        if self.mode == "budget" and self.budget < contact_cost * self.touches:
+            raise UserError(
+                self.env._(
+                    "Budget: %(budget)s does not pay for one contact (%(cost)s per customer with %(touches)s "
+                    "touches); raise the budget or lower the touches.",
+                    budget=self.budget,
+                    cost=contact_cost * self.touches,
+                    touches=self.touches,
+                )
+            )
+        if not 0 <= self.assumed_rate <= 100:
+            raise UserError(self.env._("Assumed response rate: a rate between 0 and 100 %%."))
+
+    def _candidates(self):
+        """Commercial customer ids of the segments (in the campaign's company) and of the list."""
+        company = self.company_id
+        profiles = self.env["crm.ror.customer.profile"].search(
+            [("company_id", "=", company.id), ("segment_id", "in", self.segment_ids.ids)]
+        )
+        for segment in self.segment_ids:
+            if segment not in profiles.segment_id:
+                raise UserError(
+                    self.env._(
+                        "Segment %(segment)s has no customer in %(company)s: remove it, or compute the value "
+                        "profiles first.",
+                        segment=segment.name,
+                        company=company.name,
+                    )
+                )
+        return list(dict.fromkeys(profiles.partner_id.ids + self.partner_ids.ids))
+
+    @api.model
+    def _blocked(self, partner_ids):
+        """{partner id: rule} for the blocked partners: 'dnc', 'company_dnc' or 'blacklist' (first match)."""
+        if not partner_ids:
+            return {}
+        self.env["res.partner"].flush_model(
+            ["crm_ror_do_not_contact", "email_normalized", "commercial_partner_id"]
+        )
+        self.env["mail.blacklist"].flush_model(["email", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id,
+                       CASE WHEN p.crm_ror_do_not_contact THEN 'dnc'
+                            WHEN cp.crm_ror_do_not_contact THEN 'company_dnc'
+                            ELSE 'blacklist' END
+                  FROM res_partner p
+                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                 WHERE p.id = ANY(%(ids)s)
+                   AND (p.crm_ror_do_not_contact OR cp.crm_ror_do_not_contact
+                        OR EXISTS (SELECT 1 FROM mail_blacklist bl
+                                    WHERE bl.active AND bl.email IN (p.email_normalized, cp.email_normalized)))
+                """,
+                ids=partner_ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _probabilities(self, segment_ids):
+        """{segment id: P(response)} on the campaign's channel, shrunk toward the channel's rate."""
+        campaign = self.campaign_id
+        history = self.env["utm.campaign"]._crm_ror_response_history(
+            self.company_id, campaign.crm_ror_channel, exclude_campaigns=campaign
+        )
+        contacts = sum(cell[0] for cell in history.values())
+        responders = sum(cell[1] for cell in history.values())
+        prior = responders / contacts if contacts else self.assumed_rate / 100.0
+        probabilities = {}
+        for segment_id in set(segment_ids):
+            seg_contacts, seg_responders = history.get(segment_id, (0, 0))[:2]
+            probabilities[segment_id] = engine.shrunk_rate(seg_responders, seg_contacts, prior)
+        return probabilities
+
+    def action_select(self):
+        self.ensure_one()
+        campaign = self.campaign_id
+        campaign._crm_ror_check_company()
+        campaign.check_access("write")
+        contact_cost = campaign.crm_ror_medium_id.with_company(self.company_id).ror_contact_cost
+        self._check_input(contact_cost)
+        candidates = self._candidates()
+        blocked = self._blocked(candidates)
+        rules = list(blocked.values())
+        allowed = self.env["res.partner"].browse([pid for pid in candidates if pid not in blocked])
+        # Contacts of the list stand for their commercial entity.
+        commercial = list(dict.fromkeys(allowed.commercial_partner_id.ids))
+        already = set(campaign.crm_ror_target_ids.partner_id.ids)
+        fresh = [pid for pid in commercial if pid not in already]
+        profiles = self.env["crm.ror.customer.profile"].search(
+            [("company_id", "=", self.company_id.id), ("partner_id", "in", fresh)]
+        )
+        by_partner = {profile.partner_id.id: profile for profile in profiles}
+        probabilities = self._probabilities([profile.segment_id.id for profile in profiles] + [False])
+        values, segments = {}, {}
+        for pid in fresh:
+            profile = by_partner.get(pid)
+            segment_id = profile.segment_id.id if profile else False
+            order_value = (profile.clv_expected_spend or profile.average_order_value) if profile else 0.0
+            order_margin = order_value * (profile.margin_rate if profile else 0.0) / 100.0
+            values[pid] = engine.expected_value(
+                probabilities[segment_id], order_margin, contact_cost, self.touches
+            )
+            segments[pid] = segment_id
+        kept = engine.select(
+            values.items(),
+            self.mode,
+            contact_cost,
+            touches=self.touches,
+            top_n=self.top_n,
+            budget=self.budget,
+        )
+        kept_ids = [pid for pid, _value in kept]
+        targets = campaign._crm_ror_add_targets(
+            self.env["res.partner"].browse(kept_ids), segments=segments, expected_values=values
+        )
+        targets.filtered(lambda t: not t.is_control).write({"touches": self.touches})
+        self.write(
+            {
+                "state": "done",
+                "candidate_count": len(candidates),
+                "removed_dnc_count": rules.count("dnc"),
+                "removed_company_dnc_count": rules.count("company_dnc"),
+                "removed_blacklist_count": rules.count("blacklist"),
+                "removed_targeted_count": len(commercial) - len(fresh),
+                "selected_count": len(targets),
+                "expected_total": sum(value for _pid, value in kept),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Target selection"),
+        }
+
+    def action_open_targets(self):
+        return self.campaign_id.action_crm_ror_open_targets()
