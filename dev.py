@@ -506,7 +506,19 @@ def cmd_test(args):
         if pytest_args and pytest_args[0] == "--":
             pytest_args = pytest_args[1:]
         result = run_cmd(
-            [venv_python(), "-m", "pytest", "--odoo-config", ODOO_CONF, "--odoo-database", db, *pytest_args],
+            # --odoo-http: pytest-odoo serves Odoo on a free port, so HttpCase tests and tours run
+            # (without it they are skipped)
+            [
+                venv_python(),
+                "-m",
+                "pytest",
+                "--odoo-config",
+                ODOO_CONF,
+                "--odoo-database",
+                db,
+                "--odoo-http",
+                *pytest_args,
+            ],
             check=False,
             cwd=ROOT,
         )
