@@ -182,3 +182,9 @@ class TestDataQuality(CrmRorCampaignCase):
         lead.action_set_won()
         LeadQuality._crm_ror_recompute(self.company_a)
         self.assertFalse(row.exists(), "a won lead leaves the list")
+
+    def test_recompute_menu_action(self):
+        result = self.env.ref("crm_ror.crm_ror_data_quality_recompute_action_server").run()
+        self.assertEqual(result["res_model"], "crm.ror.data.quality")
+        rows = self.env["crm.ror.data.quality"].search([("company_id", "=", self.company_a.id)])
+        self.assertIn(self.full, rows.partner_id)
