@@ -23,3 +23,4 @@ from . import crm_ror_grievance
 from . import crm_ror_data_quality_policy
 from . import crm_ror_data_quality
 from . import crm_ror_service_scorecard_kpi
+from . import crm_ror_lead_data_quality

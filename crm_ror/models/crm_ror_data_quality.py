@@ -53,11 +53,14 @@ class CrmRorDataQuality(models.Model):
         self.check_access("read")
         # Every customer of the user's companies is scored; each user then sees the rows their rules show.
         self.sudo()._crm_ror_recompute(self.env.companies)
-        return True
+        return self.env["crm.ror.lead.data.quality"].action_recompute()
 
     @api.model
     def _cron_recompute(self):
-        self._crm_ror_recompute(self.env["res.company"].search([]))
+        """Nightly: customers and open leads of every company."""
+        companies = self.env["res.company"].search([])
+        self._crm_ror_recompute(companies)
+        self.env["crm.ror.lead.data.quality"]._crm_ror_recompute(companies)
 
     @api.model
     def _crm_ror_rows(self, company):

@@ -117,10 +117,9 @@ class CrmRorNpsAnswer(models.Model):
             )
             .sudo(False)
         )
-        template = self.env.ref("crm_ror.mail_template_crm_ror_nps_request", raise_if_not_found=False)
-        if template:
-            for request in requests:
-                template.sudo().send_mail(request.id)  # the template reads the token field (admin-only)
+        template = self.env.ref("crm_ror.mail_template_crm_ror_nps_request")
+        if requests:
+            template.sudo().send_mail_batch(requests.ids)  # the template reads the token field (admin-only)
         return requests
 
     @api.model

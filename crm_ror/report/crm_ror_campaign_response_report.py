@@ -38,7 +38,7 @@ class CrmRorCampaignResponseReport(models.Model):
         readonly=True,
     )
     touches = fields.Integer(readonly=True, aggregator=None)
-    campaigns = fields.Integer("Campaigns", readonly=True, aggregator=None)
+    campaigns = fields.Integer(readonly=True, aggregator=None)
     contacts = fields.Integer(readonly=True)
     responders = fields.Integer(readonly=True)
     rate = fields.Float("Response rate (%)", readonly=True, aggregator=None)

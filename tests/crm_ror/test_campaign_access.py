@@ -33,6 +33,12 @@ MATRIX = {
         "salesman_all": "r---",
         "manager": "r---",
     },
+    "crm.ror.lead.data.quality": {
+        "portal": "----",
+        "salesman": "r---",
+        "salesman_all": "r---",
+        "manager": "r--u",
+    },
     "crm.ror.data.quality.policy": {
         "portal": "----",
         "salesman": "r---",

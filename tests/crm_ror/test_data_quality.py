@@ -146,3 +146,45 @@ class TestDataQuality(CrmRorCampaignCase):
         # The team's one member has the teamed customer: 1 field of 6 (the salesperson).
         self.assertAlmostEqual(Kpi._kpi_data_complete_share(period), 0.0)
         self.assertEqual(self._rows()[self.teamed].team_id, self.team)
+
+    def test_leads(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "ROR DQ Lead",
+                "company_id": self.company_a.id,
+                "email_from": "lead@example.com",
+                "user_id": self.team_user.id,
+                "team_id": self.team.id,
+            }
+        )
+        self.env["crm.ror.data.quality.policy"].create({"team_id": self.team.id, "freshness_days": 30})
+        self.env.flush_all()
+        self.env.cr.flush()
+        LeadQuality = self.env["crm.ror.lead.data.quality"]
+        with freeze_time(self.start + timedelta(days=20)):
+            lead.phone = "+1 555 0199"  # tracked
+            self.env.flush_all()
+            self.env.cr.flush()
+        with freeze_time(self.start + timedelta(days=45)):
+            LeadQuality._crm_ror_recompute(self.company_a)
+            row = LeadQuality.search([("lead_id", "=", lead.id)])
+            # Email, phone, salesperson of 4 weighted fields (no address).
+            self.assertAlmostEqual(row.completeness, 75.0)
+            self.assertEqual(row.missing_fields, "Address")
+            self.assertEqual(row.age_days, 25)
+            self.assertFalse(row.is_stale)
+        with freeze_time(self.start + timedelta(days=60)):
+            LeadQuality._crm_ror_recompute(self.company_a)
+            self.assertTrue(row.is_stale, "40 days beyond the team's 30")
+            row.with_user(self.team_user).action_verify()
+            self.assertFalse(row.is_stale)
+        self.assertEqual(LeadQuality.with_user(self.salesman).search([("id", "=", row.id)]), LeadQuality)
+        lead.action_set_won()
+        LeadQuality._crm_ror_recompute(self.company_a)
+        self.assertFalse(row.exists(), "a won lead leaves the list")
+
+    def test_recompute_menu_action(self):
+        result = self.env.ref("crm_ror.crm_ror_data_quality_recompute_action_server").run()
+        self.assertEqual(result["res_model"], "crm.ror.data.quality")
+        rows = self.env["crm.ror.data.quality"].search([("company_id", "=", self.company_a.id)])
+        self.assertIn(self.full, rows.partner_id)

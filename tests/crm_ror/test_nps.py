@@ -78,6 +78,16 @@ class TestNps(CrmRorCampaignCase):
             Answer._crm_ror_answer_by_token(token, "3")
         self.assertEqual(requests.score, 9)
 
+    def test_contact_action_sends_and_reports(self):
+        self.p1.email = "acme@example.com"
+        action = self.env.ref("crm_ror.crm_ror_nps_request_action_server")
+        result = action.with_context(active_model="res.partner", active_ids=(self.p1 | self.p7).ids).run()
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertIn("1 survey link(s) sent; 1 contact(s) skipped", result["params"]["message"])
+        self.assertEqual(
+            self.env["crm.ror.nps.answer"].search([("state", "=", "requested")]).partner_id, self.p1
+        )
+
     def test_expired_token(self):
         self.p1.email = "acme@example.com"
         request = self.env["crm.ror.nps.answer"]._crm_ror_request(self.p1, company=self.company_a)
