@@ -49,6 +49,20 @@ MATRIX = {
     "crm.ror.leads.needed.wizard": {"sales_manager": ALL},
     "crm.ror.leads.needed.line": {"sales_manager": ALL},
     "crm.ror.lead.reassign.wizard": {"sales_manager": ALL},
+    "crm.ror.forecast.band": {"sales_manager": ALL},
+    "crm.ror.temperature.calibration.report": {"sales_manager": READ},
+    # campaigns, satisfaction and data quality (record rules: test_campaign_access.py)
+    "crm.ror.campaign.target": {**SALES, "sales_manager": ALL},
+    "crm.ror.campaign.target.wizard": {"sales_manager": ALL},
+    "crm.ror.campaign.projection": {"salesman": ALL, "salesman_all": ALL, "sales_manager": ALL},
+    "crm.ror.campaign.projection.line": {"salesman": ALL, "salesman_all": ALL, "sales_manager": ALL},
+    "crm.ror.campaign.response.report": SALES,
+    "crm.ror.nps.answer": {"salesman": "rwc-", "salesman_all": "rwc-", "sales_manager": ALL},
+    "crm.ror.grievance": {"salesman": "rwc-", "salesman_all": "rwc-", "sales_manager": ALL},
+    "crm.ror.data.quality": {**SALES, "sales_manager": "r--u"},
+    "crm.ror.lead.data.quality": {**SALES, "sales_manager": "r--u"},
+    "crm.ror.data.quality.policy": {**SALES, "sales_manager": ALL},
+    "crm.ror.service.scorecard.kpi": {},
 }
 MODES = ("read", "write", "create", "unlink")
 
