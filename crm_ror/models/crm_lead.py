@@ -132,9 +132,10 @@ class CrmLead(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # databases installed before the field lost its index (kept by Odoo otherwise)
         drop_index(self.env.cr, "crm_lead__temperature_index", self._table)
+        return res
 
     # ------------------------------------------------------------------
     # Computed, not stored
@@ -658,7 +659,8 @@ class CrmLead(models.Model):
         self._cron_reassign_departed_leads()
         self._refresh_engagement_dates()
         if auto_commit:
-            self.env.cr.commit()
+            # the cron commits after each step and chunk (outside tests), as stock crm's crons do
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         now = fields.Datetime.now()
         [(low, high)] = self.env.execute_query(SQL("SELECT MIN(id), MAX(id) FROM crm_lead"))
         written = logged = 0
@@ -680,7 +682,8 @@ class CrmLead(models.Model):
                 written += chunk_written
                 logged += chunk_logged
                 if auto_commit:
-                    self.env.cr.commit()
+                    # one chunk per transaction: no lock across the table, finished chunks kept on failure
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("lead temperature: %s leads updated, %s level changes logged", written, logged)
         self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
         return written, logged

@@ -29,7 +29,8 @@ class CrmRorForecastWizard(models.TransientModel):
     ]
 
     def _report_domain(self):
-        domain = [("company_id", "=", self.company_id.id), ("type", "=", "opportunity")]
+        # leads without a company count in every company's forecast, as stock's pipeline shows them to all
+        domain = [("company_id", "in", (self.company_id.id, False)), ("type", "=", "opportunity")]
         if self.team_ids:
             domain.append(("team_id", "in", self.team_ids.ids))
         return domain

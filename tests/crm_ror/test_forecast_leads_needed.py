@@ -88,6 +88,30 @@ class TestForecastWizard(LeadsCase):
         self.assertAlmostEqual(points[("Overdue", "lower")], 60.0, places=6)
         self.assertAlmostEqual(points[("2026-03", "run_rate")], 300.0)
 
+    def test_leads_without_company_are_forecast(self):
+        with freeze_time("2026-03-10 10:00:00"):
+            self._lead(
+                "no company",
+                company_id=False,
+                team_id=False,
+                user_id=False,
+                expected_revenue=1000,
+                date_deadline=date(2026, 4, 2),
+            )
+            other = self.env["res.company"].create({"name": "ROR Other Co"})
+            self._lead(
+                "other company",
+                company_id=other.id,
+                team_id=False,
+                user_id=False,
+                expected_revenue=5000,
+                date_deadline=date(2026, 4, 2),
+            )
+            wizard = self.env["crm.ror.forecast.wizard"].create({"company_id": self.company.id})
+            wizard.action_compute()
+        april = wizard.line_ids.filtered(lambda line: line.bucket == "2026-04" and line.is_total)
+        self.assertEqual((april.nb_deals, april.weighted), (1, 100.0))
+
     def test_menu_action_opens_a_computed_forecast(self):
         action = self.env.ref("crm_ror.crm_ror_forecast_wizard_action").run()
         self.assertEqual(action["res_model"], "crm.ror.forecast.wizard")
