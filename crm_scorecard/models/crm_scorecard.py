@@ -1,13 +1,11 @@
-import io
 import logging
-
-import xlsxwriter
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..engine import periods as period_engine
 from ..engine import scoring
+from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
 STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
@@ -40,7 +38,6 @@ EVALUATION_DEPENDS = (
     "manual_value_ids.date_from",
     "manual_value_ids.kpi_id",
 )
-STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA"}
 
 
 class CrmScorecard(models.Model):
@@ -229,10 +226,10 @@ class CrmScorecard(models.Model):
             "stoplight": scoring.stoplight(total, yellow, green),
         }
 
-    def _evaluation(self):
-        """Evaluation of the period shown, with the same period last year for comparison."""
+    def _evaluation(self, period=None):
+        """Evaluation of ``period`` (default: the one shown), with the same period last year."""
         self.ensure_one()
-        period = self._current_period()
+        period = period or self._current_period()
         last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
         return self._evaluate(period, last_year_values=last_year)
 
@@ -499,78 +496,12 @@ class CrmScorecard(models.Model):
         }
 
     def _export_xlsx(self, period):
-        """The scorecard's figures for ``period`` as an XLSX workbook (bytes)."""
+        """``(file name, XLSX bytes)`` of the scorecard's figures for ``period``, as the
+        current user sees them (nothing is stored: the controller streams the file)."""
         self.ensure_one()
-        evaluation = self._evaluate(period)
-        output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-        sheet = workbook.add_worksheet(period.label)
-        bold = workbook.add_format({"bold": True})
-        title = workbook.add_format({"bold": True, "font_size": 14})
-        number = workbook.add_format({"num_format": "#,##0.00"})
-        colours = {
-            key: workbook.add_format({"bg_color": colour, "num_format": "0.0"})
-            for key, colour in STOPLIGHT_COLOURS.items()
-        }
-        plain_percent = workbook.add_format({"num_format": "0.0"})
-        sheet.write(0, 0, self.name, title)
-        sheet.write(1, 0, self.env._("Period"), bold)
-        sheet.write(1, 1, f"{period.label} ({period.date_from} - {period.date_to})")
-        sheet.write(2, 0, self.env._("Score (%)"), bold)
-        if evaluation["score"] is not None:
-            sheet.write_number(
-                2, 1, evaluation["score"] * 100, colours.get(evaluation["stoplight"], plain_percent)
-            )
-        else:
-            sheet.write(2, 1, self.env._("undefined"))
-        headers = [
-            self.env._("Perspective"),
-            self.env._("KPI"),
-            self.env._("Unit"),
-            self.env._("Weight"),
-            self.env._("Baseline"),
-            self.env._("Target"),
-            self.env._("Value"),
-            self.env._("Previous period"),
-            self.env._("Performance (%)"),
-            self.env._("Progress (%)"),
-            self.env._("Score (%)"),
-            self.env._("Stoplight"),
-            self.env._("Trend"),
-        ]
-        row = 4
-        for col, header in enumerate(headers):
-            sheet.write(row, col, header, bold)
-        for line in self.line_ids:
-            row += 1
-            figures = evaluation["lines"][line.id]
-            cells = [
-                line.perspective_id.name,
-                line.kpi_id.name,
-                line.unit_label or "",
-                line.weight,
-                line.baseline,
-                line.target,
-                figures["value"],
-                figures["previous"],
-                None if figures["performance"] is None else figures["performance"] * 100,
-                None if figures["progress"] is None else figures["progress"] * 100,
-                None if figures["score"] is None else figures["score"] * 100,
-                figures["stoplight"] or "",
-                figures["trend"] or "",
-            ]
-            for col, cell in enumerate(cells):
-                if cell is None:
-                    sheet.write(row, col, self.env._("undefined"))
-                elif isinstance(cell, float | int):
-                    fmt = colours.get(figures["stoplight"], plain_percent) if col == 10 else number
-                    sheet.write_number(row, col, cell, fmt)
-                else:
-                    sheet.write(row, col, cell)
-        sheet.set_column(0, 1, 28)
-        sheet.set_column(2, len(headers), 14)
-        workbook.close()
-        return output.getvalue()
+        self.check_access("read")
+        content = scorecard_xlsx(self, self._evaluation(period))
+        return f"{self.name} {period.label}.xlsx", content
 
 
 def _percent(ratio):
