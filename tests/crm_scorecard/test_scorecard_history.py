@@ -4,6 +4,7 @@ import datetime
 
 from markupsafe import Markup
 
+from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time
 
@@ -447,3 +448,55 @@ class TestLineValidation(ScorecardCase):
         line.write({"direction": "min", "baseline": 60, "target": 20, "max_value": 120})
         line.write({"direction": "binary", "baseline": 0, "target": 1, "min_value": 0, "max_value": 0})
         line.write({"direction": "max", "baseline": 0, "target": 0, "max_value": 100})  # no goal yet
+
+
+class TestManualValues(ScorecardCase):
+    def _user(self, login, group):
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref(group).id])],
+            }
+        )
+
+    def test_line_owner_and_managers_enter_values(self):
+        owner = self._user("scorecard_mv_owner", "sales_team.group_sale_salesman")
+        other = self._user("scorecard_mv_other", "sales_team.group_sale_salesman")
+        manager = self._user("scorecard_mv_manager", "sales_team.group_sale_manager")
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Calls", "code": "test_mv_calls", "source": "manual"}
+        )
+        scorecard = self._scorecard(
+            self.company_a, lines=[{"kpi_id": kpi.id, "target": 10, "user_id": owner.id}]
+        )
+        Manual = self.env["crm.scorecard.manual.value"]
+        # The owner enters his line's value in the list (the scorecard form is read-only for him).
+        value = Manual.with_user(owner).create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 4}
+        )
+        self.assertEqual(value.line_id, scorecard.line_ids)
+        value.value = 5
+        self.assertEqual(scorecard.with_context(scorecard_date=JAN).line_ids.value, 5.0)
+        # Another salesperson reads it but may not change it, nor enter one.
+        self.assertEqual(Manual.with_user(other).browse(value.id).value, 5.0)
+        with self.assertRaises(AccessError):
+            Manual.with_user(other).browse(value.id).value = 6
+        with self.assertRaises(AccessError):
+            Manual.with_user(other).create(
+                {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": D(2025, 2, 3), "value": 1}
+            )
+        # A sales manager enters any.
+        Manual.with_user(manager).browse(value.id).value = 7
+        Manual.with_user(manager).create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": D(2025, 2, 3), "value": 1}
+        )
+        # The list imports CSV rows (load is what the import dialog calls).
+        result = Manual.with_user(owner).load(
+            ["scorecard_id/.id", "kpi_id/.id", "date", "value"],
+            [[str(scorecard.id), str(kpi.id), "2025-03-10", "9"]],
+        )
+        self.assertFalse(result["messages"])
+        self.assertEqual(Manual.browse(result["ids"]).value, 9.0)
