@@ -40,6 +40,20 @@ EVALUATION_DEPENDS = (
 )
 
 
+class EvaluationField(fields.Json):
+    """A computed Python value kept in the ORM cache as it is (an evaluation, with dates and
+    periods): never stored, never sent to the web client."""
+
+    def convert_to_cache(self, value, record, validate=True):
+        return value
+
+    def convert_to_record(self, value, record):
+        return value
+
+    def convert_to_read(self, value, record, use_display_name=True):
+        return None
+
+
 class CrmScorecard(models.Model):
     _name = "crm.scorecard"
     _description = "CRM Balanced Scorecard"
@@ -98,6 +112,8 @@ class CrmScorecard(models.Model):
     score_previous_defined = fields.Boolean(compute="_compute_scores")
     score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
     evaluation_error = fields.Char(compute="_compute_scores")
+    evaluation_data = EvaluationField(compute="_compute_evaluation_data")
+    last_year_data = EvaluationField(compute="_compute_last_year_data")
 
     _sql_constraints = [
         (
@@ -176,14 +192,16 @@ class CrmScorecard(models.Model):
             {kpi_id: messages.get(code) for code, kpi_id in by_code.items()},
         )
 
-    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None):
+    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None, values=None):
         """Every figure of the scorecard for ``period``.
 
-        Returns ``{"lines": {line id: figures}, "perspectives": {id: (score, stoplight)},
-        "score": float or None, "stoplight": ...}``; scores are fractions 0-1.
+        ``values`` (``_kpi_values(period)``) and ``previous_values`` (its first dict, for the
+        previous period) are computed when not given. Returns ``{"lines": {line id: figures},
+        "perspectives": {id: (score, stoplight)}, "score": float or None, "stoplight": ...}``;
+        scores are fractions 0-1.
         """
         self.ensure_one()
-        values, messages = self._kpi_values(period, prefetched)
+        values, messages = values or self._kpi_values(period, prefetched)
         if previous_values is None:
             previous_values = self._kpi_values(period_engine.previous_period(period), prefetched)[0]
         last_year_values = last_year_values or {}
@@ -236,43 +254,62 @@ class CrmScorecard(models.Model):
     @api.depends(*EVALUATION_DEPENDS)
     # Figures depend on the viewer: query KPIs count only the records he may read.
     @api.depends_context("scorecard_date", "uid")
-    def _compute_scores(self):
-        saved = self.filtered("id")
-        (self - saved).update(
-            {
-                "score": 0.0,
-                "score_defined": False,
-                "stoplight": False,
-                "red_count": 0,
-                "score_previous": 0.0,
-                "score_previous_defined": False,
-                "score_trend": False,
-                "evaluation_error": False,
-            }
-        )
-        # The dashboard shows many scorecards: their query KPIs are gathered together.
-        periods = {s: s._current_period() for s in saved}
+    def _compute_evaluation_data(self):
+        """The one evaluation of the period shown and of the previous one, shared by the
+        header, perspective and line figures (the ORM keeps it until a dependency changes).
+        The dashboard's scorecards gather their query KPIs together; unsaved scorecards (form
+        being edited) are evaluated too, so that the figures follow the edits."""
+        periods = {s: s._current_period() for s in self}
         prefetched, _error = self._evaluation_or_error(
-            lambda: saved._prefetch_query_values(
+            lambda: self._prefetch_query_values(
                 {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
             )
         )
-        for scorecard in saved:
+        for scorecard in self:
             period = periods[scorecard]
-            both, error = scorecard._evaluation_or_error(
-                lambda s=scorecard, p=period: (
-                    s._evaluate(p, previous_values={}, prefetched=prefetched),
-                    s._evaluate(period_engine.previous_period(p), previous_values={}, prefetched=prefetched),
-                )
-            )
-            if error:
+
+            def evaluate(s=scorecard, p=period):
+                previous_period = period_engine.previous_period(p)
+                previous_values = s._kpi_values(previous_period, prefetched)
+                return {
+                    "current": s._evaluate(p, previous_values=previous_values[0], prefetched=prefetched),
+                    "previous": s._evaluate(
+                        previous_period, previous_values={}, prefetched=prefetched, values=previous_values
+                    ),
+                }
+
+            data, error = scorecard._evaluation_or_error(evaluate)
+            scorecard.evaluation_data = data or {"error": error}
+
+    @api.depends(*EVALUATION_DEPENDS)
+    @api.depends_context("scorecard_date", "uid")
+    def _compute_last_year_data(self):
+        """Values of the same period last year: computed only when a field showing them is read."""
+        for scorecard in self:
+            period = period_engine.same_period_last_year(scorecard._current_period())
+            values, _error = scorecard._evaluation_or_error(lambda s=scorecard, p=period: s._kpi_values(p)[0])
+            scorecard.last_year_data = values or {}
+
+    @api.depends("evaluation_data")
+    @api.depends_context("scorecard_date", "uid")
+    def _compute_scores(self):
+        for scorecard in self:
+            data = scorecard.evaluation_data
+            if "error" in data:
                 scorecard.update(
-                    dict.fromkeys(("score_defined", "stoplight", "score_previous_defined"), False)
+                    {
+                        "score": 0.0,
+                        "score_defined": False,
+                        "stoplight": False,
+                        "red_count": 0,
+                        "score_previous": 0.0,
+                        "score_previous_defined": False,
+                        "score_trend": False,
+                        "evaluation_error": data["error"],
+                    }
                 )
-                scorecard.update({"score": 0.0, "red_count": 0, "score_previous": 0.0, "score_trend": False})
-                scorecard.evaluation_error = error
                 continue
-            evaluation, previous = both
+            evaluation, previous = data["current"], data["previous"]
             scorecard.evaluation_error = False
             scorecard.score = (evaluation["score"] or 0.0) * 100.0
             scorecard.score_defined = evaluation["score"] is not None

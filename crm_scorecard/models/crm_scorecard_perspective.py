@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS
+from .crm_scorecard import STOPLIGHTS
 from .crm_scorecard_kpi import PERSPECTIVES
 
 
@@ -26,18 +26,12 @@ class CrmScorecardPerspective(models.Model):
         ("weight_positive", "CHECK(weight >= 0)", "A perspective's weight cannot be negative."),
     ]
 
-    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
+    @api.depends("scorecard_id.evaluation_data")
     @api.depends_context("scorecard_date", "uid")
     def _compute_score(self):
-        self.score, self.score_defined, self.stoplight = 0.0, False, False
-        for scorecard in self.scorecard_id.filtered("id"):
-            evaluation, error = scorecard._evaluation_or_error(
-                lambda s=scorecard: s._evaluate(s._current_period(), previous_values={})
-            )
-            if error:
-                continue
-            for perspective in self.filtered(lambda p, s=scorecard: p.scorecard_id == s):
-                score, light = evaluation["perspectives"].get(perspective.id, (None, None))
-                perspective.score = (score or 0.0) * 100.0
-                perspective.score_defined = score is not None
-                perspective.stoplight = light or False
+        for perspective in self:
+            evaluation = (perspective.scorecard_id.evaluation_data or {}).get("current") or {}
+            score, light = evaluation.get("perspectives", {}).get(perspective.id, (None, None))
+            perspective.score = (score or 0.0) * 100.0
+            perspective.score_defined = score is not None
+            perspective.stoplight = light or False
