@@ -97,7 +97,8 @@ class CrmScorecard(models.Model):
     perspective_ids = fields.One2many(
         "crm.scorecard.perspective", "scorecard_id", string="Perspectives", copy=True
     )
-    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", string="KPIs", copy=True)
+    # Copied by copy(), which points each line to the copy of its perspective.
+    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", string="KPIs")
     value_ids = fields.One2many("crm.scorecard.value", "scorecard_id", string="History")
     manual_value_ids = fields.One2many("crm.scorecard.manual.value", "scorecard_id", string="Manual values")
 
@@ -132,6 +133,51 @@ class CrmScorecard(models.Model):
                 for index, (kind, label) in enumerate(PERSPECTIVES, start=1)
             ]
         return values
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default)
+        for scorecard, vals in zip(self, vals_list, strict=True):
+            if "name" not in (default or {}):
+                vals["name"] = self.env._("%(name)s (copy)", name=scorecard.name)
+        return vals_list
+
+    def copy(self, default=None):
+        """Duplicate with the perspectives, and the lines moved to the copied perspectives."""
+        copies = super().copy(default)
+        line_vals = []
+        for scorecard, new in zip(self, copies, strict=True):
+            perspectives = dict(zip(scorecard.perspective_ids, new.perspective_ids, strict=True))
+            for line in scorecard.line_ids:
+                [vals] = line.copy_data(
+                    {"scorecard_id": new.id, "perspective_id": perspectives[line.perspective_id].id}
+                )
+                line_vals.append(vals)
+        self.env["crm.scorecard.line"].create(line_vals)
+        return copies
+
+    def write(self, vals):
+        if "period_type" in vals:
+            changed = self.filtered(lambda s: s.period_type != vals["period_type"])
+            # Whether history exists, whoever may read it: a count, nothing else is read.
+            stored = (
+                self.env["crm.scorecard.value"]
+                .sudo()
+                .search_count([("scorecard_id", "in", changed.ids)], limit=1)
+            )
+            manual = (
+                self.env["crm.scorecard.manual.value"]
+                .sudo()
+                .search_count([("scorecard_id", "in", changed.ids)], limit=1)
+            )
+            if stored or manual:
+                raise UserError(
+                    self.env._(
+                        "Scorecard %(names)s has history or manual values for its periods: its period type "
+                        "cannot change. Duplicate it and change the period type of the copy.",
+                        names=", ".join(changed.mapped("name")),
+                    )
+                )
+        return super().write(vals)
 
     # ------------------------------------------------------------------------------------
     # Periods

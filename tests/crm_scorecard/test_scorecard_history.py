@@ -5,7 +5,7 @@ import datetime
 from markupsafe import Markup
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time
 
 from .common import JAN, ScorecardCase
@@ -500,3 +500,50 @@ class TestManualValues(ScorecardCase):
         )
         self.assertFalse(result["messages"])
         self.assertEqual(Manual.browse(result["ids"]).value, 9.0)
+
+
+class TestLifecycle(ScorecardCase):
+    def test_duplicate_copies_perspectives_and_remaps_lines(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Copied", "code": "test_copy_kpi", "source": "manual"}
+        )
+        scorecard = self._scorecard(
+            self.company_a,
+            lines=[
+                {"kind": "learning", "kpi_id": kpi.id, "target": 5, "weight": 2},
+                {"kind": "customer", "kpi_id": self.kpi_leads.id, "target": 10},
+            ],
+        )
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        copy = scorecard.copy()
+        self.assertEqual(copy.name, f"{scorecard.name} (copy)")
+        self.assertEqual(len(copy.perspective_ids), 4)
+        self.assertFalse(copy.perspective_ids & scorecard.perspective_ids)
+        self.assertEqual(len(copy.line_ids), 2)
+        self.assertEqual(copy.line_ids.perspective_id.scorecard_id, copy)
+        self.assertEqual(
+            sorted(
+                (line.perspective_id.kind, line.kpi_id.code, line.target, line.weight)
+                for line in copy.line_ids
+            ),
+            sorted(
+                (line.perspective_id.kind, line.kpi_id.code, line.target, line.weight)
+                for line in scorecard.line_ids
+            ),
+        )
+        self.assertFalse(copy.value_ids)
+
+    def test_period_type_change_refused_with_history(self):
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        scorecard.period_type = "quarter"  # no history yet: allowed
+        scorecard.period_type = "month"
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        with self.assertRaisesNamed(UserError, f"{scorecard.name}.*Duplicate it"):
+            scorecard.period_type = "quarter"
+        scorecard.period_type = "month"  # unchanged: fine
+        # History is keyed by period type too: a quarter never overwrites a month.
+        copy = scorecard.copy({"period_type": "quarter"})
+        self.assertEqual(copy.period_type, "quarter")
+        copy._record_history({copy: [copy.with_context(scorecard_date=JAN)._current_period()]})
+        self.assertEqual(copy.value_ids.date_to, D(2025, 3, 31))
+        self.assertEqual(scorecard.value_ids.date_to, D(2025, 1, 31))
