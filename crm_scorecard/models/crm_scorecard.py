@@ -9,6 +9,13 @@ from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
 STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
+ROLLUPS = [
+    ("weighted_average", "Weighted average"),
+    ("average", "Average"),
+    ("minimum", "Minimum"),
+    ("maximum", "Maximum"),
+    ("sum", "Sum (weighted, up to 100 %)"),
+]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +27,8 @@ EVALUATION_DEPENDS = (
     "company_id",
     "team_id",
     "score_basis",
+    "rollup",
+    "perspective_ids.rollup",
     "threshold_yellow",
     "threshold_green",
     "perspective_ids.weight",
@@ -85,6 +94,13 @@ class CrmScorecard(models.Model):
         required=True,
         default="progress",
         help="Which ratio of each KPI is its score, averaged into perspectives and scorecard.",
+    )
+    rollup = fields.Selection(
+        ROLLUPS,
+        string="Rollup of perspectives",
+        required=True,
+        default="weighted_average",
+        help="How the perspectives' scores make the scorecard's score.",
     )
     threshold_yellow = fields.Float(
         string="Yellow from (%)", default=50.0, help="Perspective and scorecard scores below it are red."
@@ -273,14 +289,18 @@ class CrmScorecard(models.Model):
         yellow, green = self.threshold_yellow / 100.0, self.threshold_green / 100.0
         perspectives = {}
         for perspective in self.perspective_ids:
-            score = scoring.weighted_average(
-                (lines[line.id]["score"], line.weight)
-                for line in self.line_ids
-                if line.perspective_id == perspective
+            score = scoring.rollup(
+                [
+                    (lines[line.id]["score"], line.weight)
+                    for line in self.line_ids
+                    if line.perspective_id == perspective
+                ],
+                perspective.rollup,
             )
             perspectives[perspective.id] = (score, scoring.stoplight(score, yellow, green))
-        total = scoring.weighted_average(
-            (perspectives[perspective.id][0], perspective.weight) for perspective in self.perspective_ids
+        total = scoring.rollup(
+            [(perspectives[perspective.id][0], perspective.weight) for perspective in self.perspective_ids],
+            self.rollup,
         )
         return {
             "period": period,

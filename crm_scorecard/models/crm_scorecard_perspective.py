@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .crm_scorecard import STOPLIGHTS
+from .crm_scorecard import ROLLUPS, STOPLIGHTS
 from .crm_scorecard_kpi import PERSPECTIVES
 
 
@@ -15,6 +15,13 @@ class CrmScorecardPerspective(models.Model):
     kind = fields.Selection(PERSPECTIVES, required=True, default="customer")
     sequence = fields.Integer(default=10)
     weight = fields.Float(default=1.0, help="Weight of the perspective in the scorecard's score.")
+    rollup = fields.Selection(
+        ROLLUPS,
+        string="Rollup of KPIs",
+        required=True,
+        default="weighted_average",
+        help="How the KPIs' scores make the perspective's score.",
+    )
     scorecard_id = fields.Many2one("crm.scorecard", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="scorecard_id.company_id", store=True)
     line_ids = fields.One2many("crm.scorecard.line", "perspective_id", string="KPIs")

@@ -66,6 +66,19 @@ class TestScorecardScores(ScorecardCase):
         perspectives["customer"].weight = 3
         self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, (80 * 3 + 75) / 4)
 
+    def test_rollups_per_perspective_and_scorecard(self):
+        scorecard = self.scorecard.with_context(scorecard_date=JAN)
+        perspectives = {p.kind: p for p in scorecard.perspective_ids}
+        # Customer: CSAT 80 % (weight 3), hours per lead undefined; learning: hours 75 %.
+        perspectives["customer"].rollup = "minimum"
+        self.assertAlmostEqual(perspectives["customer"].score, 80.0)
+        self.scorecard.rollup = "maximum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 80.0)
+        self.scorecard.rollup = "minimum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 75.0)
+        self.scorecard.rollup = "sum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 100.0)
+
     def test_previous_period_score_and_trend(self):
         self.env["crm.scorecard.manual.value"].create(
             {
