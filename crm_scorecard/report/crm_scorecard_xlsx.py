@@ -10,7 +10,7 @@ TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 def scorecard_xlsx(scorecard, evaluation):
     """XLSX bytes of ``evaluation`` (``crm.scorecard._evaluate``) of ``scorecard``."""
-    _ = scorecard.env._
+    env = scorecard.env
     period = evaluation["period"]
     stoplights = dict(scorecard._fields["stoplight"]._description_selection(scorecard.env))
     output = io.BytesIO()
@@ -25,32 +25,32 @@ def scorecard_xlsx(scorecard, evaluation):
     }
     plain_percent = workbook.add_format({"num_format": "0.0"})
     sheet.write(0, 0, scorecard.name, title)
-    sheet.write(1, 0, _("Period"), bold)
+    sheet.write(1, 0, env._("Period"), bold)
     sheet.write(1, 1, f"{period.label} ({period.date_from} - {period.date_to})")
-    sheet.write(2, 0, _("Score (%)"), bold)
+    sheet.write(2, 0, env._("Score (%)"), bold)
     if evaluation["score"] is not None:
         sheet.write_number(
             2, 1, evaluation["score"] * 100, colours.get(evaluation["stoplight"], plain_percent)
         )
     else:
-        sheet.write(2, 1, _("no data"))
+        sheet.write(2, 1, env._("no data"))
     headers = [
-        _("Perspective"),
-        _("KPI"),
-        _("Unit"),
-        _("Weight"),
-        _("Baseline"),
-        _("Target"),
-        _("Value"),
-        _("Previous period"),
-        _("Same period last year"),
-        _("Performance (%)"),
-        _("Progress (%)"),
-        _("Score (%)"),
-        _("Stoplight"),
-        _("Trend"),
+        env._("Perspective"),
+        env._("KPI"),
+        env._("Unit"),
+        env._("Weight"),
+        env._("Baseline"),
+        env._("Target"),
+        env._("Value"),
+        env._("Previous period"),
+        env._("Same period last year"),
+        env._("Performance (%)"),
+        env._("Progress (%)"),
+        env._("Score (%)"),
+        env._("Stoplight"),
+        env._("Trend"),
     ]
-    score_column = headers.index(_("Score (%)"))
+    score_column = headers.index(env._("Score (%)"))
     row = 4
     for col, header in enumerate(headers):
         sheet.write(row, col, header, bold)
@@ -75,7 +75,7 @@ def scorecard_xlsx(scorecard, evaluation):
         ]
         for col, cell in enumerate(cells):
             if cell is None:
-                sheet.write(row, col, _("no data"))
+                sheet.write(row, col, env._("no data"))
             elif isinstance(cell, float | int):
                 fmt = colours.get(figures["stoplight"], plain_percent) if col == score_column else number
                 sheet.write_number(row, col, cell, fmt)
