@@ -293,7 +293,7 @@ class CrmScorecard(models.Model):
                 [
                     (lines[line.id]["score"], line.weight)
                     for line in self.line_ids
-                    if line.perspective_id == perspective
+                    if _same_record(line.perspective_id, perspective)
                 ],
                 perspective.rollup,
             )
@@ -605,6 +605,12 @@ class CrmScorecard(models.Model):
         self.check_access("read")
         content = scorecard_xlsx(self, self._evaluation(period))
         return f"{self.name} {period.label}.xlsx", content
+
+
+def _same_record(one, other):
+    """Record equality that also holds between a record and its copy being edited in a form
+    (a new record whose origin it is): lines may point to either while the form is open."""
+    return (one._origin.id or one.id) == (other._origin.id or other.id)
 
 
 def _percent(ratio):

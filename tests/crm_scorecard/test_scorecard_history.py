@@ -6,7 +6,7 @@ from markupsafe import Markup
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import freeze_time
+from odoo.tests import Form, freeze_time
 
 from .common import JAN, ScorecardCase
 
@@ -560,3 +560,20 @@ class TestLifecycle(ScorecardCase):
         copy._record_history({copy: [copy.with_context(scorecard_date=JAN)._current_period()]})
         self.assertEqual(copy.value_ids.date_to, D(2025, 3, 31))
         self.assertEqual(scorecard.value_ids.date_to, D(2025, 1, 31))
+
+
+class TestLiveFigures(ScorecardCase):
+    def test_figures_follow_an_edited_target_before_saving(self):
+        kpi = self.env["crm.scorecard.kpi"].create({"name": "Live", "code": "test_live", "source": "manual"})
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "baseline": 0, "target": 10}])
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 4}
+        )
+        form = Form(scorecard.with_context(scorecard_date=JAN))
+        self.assertAlmostEqual(form.score, 40.0)
+        with form.line_ids.edit(0) as line:
+            self.assertAlmostEqual(line.score, 40.0)
+            line.target = 5
+            self.assertAlmostEqual(line.score, 80.0)  # blank until saved before
+        self.assertFalse(form.evaluation_error)
+        self.assertAlmostEqual(form.score, 80.0)
