@@ -124,6 +124,19 @@ def stoplight(score, yellow_from, green_from):
     return RED
 
 
+def band_of(score, bands):
+    """Colour of ``score`` (0-1) from ``(score_from, colour)`` bands: the band with the highest
+    start at or below it; below every band, the lowest one. ``None`` when undefined."""
+    if score is None or not bands:
+        return None
+    ordered = sorted(bands)
+    colour = ordered[0][1]
+    for start, band_colour in ordered:
+        if score + 1e-9 >= start:
+            colour = band_colour
+    return colour
+
+
 def trend(value, previous, direction=MAXIMISE, tolerance=1e-9):
     """Arrow of ``value`` against ``previous`` and whether the change is an improvement.
 

@@ -8,7 +8,7 @@ from ..engine import scoring
 from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
-STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
+STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green"), ("blue", "Blue (exceeds)")]
 ROLLUPS = [
     ("weighted_average", "Weighted average"),
     ("average", "Average"),
@@ -43,6 +43,8 @@ EVALUATION_DEPENDS = (
     "line_ids.max_value",
     "line_ids.threshold_yellow",
     "line_ids.threshold_green",
+    "line_ids.band_ids.score_from",
+    "line_ids.band_ids.colour",
     "manual_value_ids.value",
     "manual_value_ids.date_from",
     "manual_value_ids.kpi_id",
@@ -282,6 +284,10 @@ class CrmScorecard(models.Model):
                 basis=self.score_basis,
                 previous=previous_values.get(line.kpi_id.id),
             )
+            if line.band_ids:
+                figures["stoplight"] = scoring.band_of(
+                    figures["score"], [(band.score_from / 100.0, band.colour) for band in line.band_ids]
+                )
             figures["previous"] = previous_values.get(line.kpi_id.id)
             figures["last_year"] = last_year_values.get(line.kpi_id.id)
             figures["message"] = messages.get(line.kpi_id.id) if figures["value"] is None else False

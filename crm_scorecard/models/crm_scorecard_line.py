@@ -60,6 +60,13 @@ class CrmScorecardLine(models.Model):
     max_value = fields.Float(string="Max", default=100.0)
     threshold_yellow = fields.Float(string="Yellow from (%)", default=50.0, help="Scores below it are red.")
     threshold_green = fields.Float(string="Green from (%)", default=80.0)
+    band_ids = fields.One2many(
+        "crm.scorecard.line.band",
+        "line_id",
+        string="Threshold bands",
+        copy=True,
+        help="Colours by score, in place of the two thresholds (e.g. a blue band for exceeding).",
+    )
 
     value = fields.Float(compute="_compute_figures", digits=(16, 2))
     value_defined = fields.Boolean(compute="_compute_figures")
@@ -185,6 +192,18 @@ class CrmScorecardLine(models.Model):
             value = (line.scorecard_id.last_year_data or {}).get(line.kpi_id.id)
             line.value_last_year = value or 0.0
             line.value_last_year_defined = value is not None
+
+    def action_open_bands(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Threshold bands of %(kpi)s", kpi=self.kpi_id.name),
+            "res_model": "crm.scorecard.line",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("crm_scorecard.crm_scorecard_line_view_form_bands").id, "form")],
+            "target": "new",
+        }
 
     def action_open_history(self):
         self.ensure_one()

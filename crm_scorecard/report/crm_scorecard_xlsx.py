@@ -4,7 +4,7 @@ import io
 
 import xlsxwriter
 
-STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA"}
+STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA", "blue": "#CCE5FF"}
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 

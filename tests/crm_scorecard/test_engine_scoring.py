@@ -151,3 +151,14 @@ def test_rollups():
 def test_rollups_stay_in_range(items, method):
     result = scoring.rollup(items, method)
     assert result is None or -1e-9 <= result <= 1 + 1e-9
+
+
+def test_threshold_bands():
+    bands = [(0.0, "red"), (0.5, "yellow"), (0.8, "green"), (1.0, "blue")]
+    assert scoring.band_of(0.3, bands) == "red"
+    assert scoring.band_of(0.5, bands) == "yellow"
+    assert scoring.band_of(0.99, bands) == "green"
+    assert scoring.band_of(1.0, bands) == "blue"
+    assert scoring.band_of(0.1, [(0.2, "yellow"), (0.6, "green")]) == "yellow"  # below all: lowest
+    assert scoring.band_of(None, bands) is None
+    assert scoring.band_of(0.5, []) is None

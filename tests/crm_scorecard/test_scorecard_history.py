@@ -577,3 +577,34 @@ class TestLiveFigures(ScorecardCase):
             self.assertAlmostEqual(line.score, 80.0)  # blank until saved before
         self.assertFalse(form.evaluation_error)
         self.assertAlmostEqual(form.score, 80.0)
+
+
+class TestThresholdBands(ScorecardCase):
+    def test_bands_replace_the_two_thresholds(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Banded", "code": "test_banded", "source": "manual"}
+        )
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "baseline": 0, "target": 10}])
+        line = scorecard.line_ids
+        manual = self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 10}
+        )
+        self.assertEqual(line.with_context(scorecard_date=JAN).stoplight, "green")
+        line.band_ids = [
+            Command.create({"name": "Off track", "colour": "red", "score_from": 0}),
+            Command.create({"name": "At risk", "colour": "yellow", "score_from": 60}),
+            Command.create({"name": "On track", "colour": "green", "score_from": 90}),
+            Command.create({"name": "Exceeds", "colour": "blue", "score_from": 100}),
+        ]
+        self.assertEqual(line.with_context(scorecard_date=JAN).stoplight, "blue")
+        manual.value = 8.5
+        self.assertEqual(
+            line.with_context(scorecard_date=JAN).stoplight, "yellow"
+        )  # 85 %: green by the two thresholds
+        history = scorecard._record_history(
+            {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+        )
+        self.assertEqual(history.stoplight, "yellow")
+        self.assertEqual(
+            scorecard.copy().line_ids.band_ids.mapped("colour"), ["red", "yellow", "green", "blue"]
+        )
