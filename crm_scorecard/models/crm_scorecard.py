@@ -66,10 +66,21 @@ class EvaluationField(fields.Json):
 
 
 class CrmScorecard(models.Model):
+    """A balanced scorecard of one company (optionally one sales team), for periods of a type.
+
+    How it works: ``evaluation_data`` holds the one evaluation of the period shown and of the
+    previous one (``_evaluate``), computed once per request and shared by the header,
+    perspective and line figures; query KPIs run with the viewer's rights, in the scorecard's
+    company. ``_record_history`` stores the figures of chosen periods as the owner sees them
+    (``_evaluator``), one savepoint per scorecard; the daily cron ``_cron_record_history``
+    stores the last ended and the running period, and alerts on red KPIs of ended periods.
+    """
+
     _name = "crm.scorecard"
     _description = "CRM Balanced Scorecard"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name, id"
+    _check_company_auto = True  # the team must belong to the scorecard's company
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)

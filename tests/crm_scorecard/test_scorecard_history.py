@@ -608,3 +608,12 @@ class TestThresholdBands(ScorecardCase):
         self.assertEqual(
             scorecard.copy().line_ids.band_ids.mapped("colour"), ["red", "yellow", "green", "blue"]
         )
+
+
+class TestCompanyConsistency(ScorecardCase):
+    def test_team_of_another_company_is_refused(self):
+        with self.assertRaises(UserError):
+            self._scorecard(self.company_a, self.team_b)
+        scorecard = self._scorecard(self.company_a, self.team_a)
+        with self.assertRaises(UserError):
+            scorecard.team_id = self.team_b
