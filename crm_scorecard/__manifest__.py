@@ -1,7 +1,7 @@
 {
     "name": "CRM Balanced Scorecard",
     "summary": "Balanced scorecard of CRM KPIs computed from live Odoo data, per sales team",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CRM ROR Contributors",
     "website": "https://github.com/crm-ror/crm-addons",

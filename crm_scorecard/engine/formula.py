@@ -14,6 +14,7 @@ undefined (``None``), never 0.
 """
 
 import ast
+import contextlib
 import math
 import operator
 
@@ -159,10 +160,8 @@ def validate(expression, code="?"):
         if isinstance(node, ast.BinOp | ast.UnaryOp | ast.Call) and not any(
             isinstance(sub, ast.Name) and id(sub) not in functions for sub in ast.walk(node)
         ):
-            try:
+            with contextlib.suppress(_Undefined):  # a division by zero is allowed: undefined
                 _eval_node(node, {}, code)
-            except _Undefined:
-                pass
     return names_in(expression, code)
 
 

@@ -124,6 +124,19 @@ def stoplight(score, yellow_from, green_from):
     return RED
 
 
+def band_of(score, bands):
+    """Colour of ``score`` (0-1) from ``(score_from, colour)`` bands: the band with the highest
+    start at or below it; below every band, the lowest one. ``None`` when undefined."""
+    if score is None or not bands:
+        return None
+    ordered = sorted(bands)
+    colour = ordered[0][1]
+    for start, band_colour in ordered:
+        if score + 1e-9 >= start:
+            colour = band_colour
+    return colour
+
+
 def trend(value, previous, direction=MAXIMISE, tolerance=1e-9):
     """Arrow of ``value`` against ``previous`` and whether the change is an improvement.
 
@@ -175,6 +188,34 @@ def weighted_average(items):
     if not weights:
         return None
     return total / weights
+
+
+ROLLUPS = ("weighted_average", "average", "minimum", "maximum", "sum")
+
+
+def rollup(items, method="weighted_average"):
+    """Score of a perspective or scorecard from ``(score, weight)`` pairs (BSC Designer's
+    rollups). Undefined scores are left out; no defined score gives ``None``.
+
+    * weighted_average: weights apply (zero-weight items are left out, zero total gives None);
+    * average, minimum, maximum: of the defined scores of non-zero weight, weights otherwise ignored;
+    * sum: of score x weight, clamped to [0, 1] (a share of the goal, like every score).
+    """
+    if method not in ROLLUPS:
+        raise ValueError(f"unknown rollup {method!r}, expected one of {ROLLUPS}")
+    if method == "weighted_average":
+        return weighted_average(items)
+    defined = [(score, weight) for score, weight in items if score is not None and weight]
+    if not defined:
+        return None
+    scores = [score for score, _weight in defined]
+    if method == "average":
+        return sum(scores) / len(scores)
+    if method == "minimum":
+        return min(scores)
+    if method == "maximum":
+        return max(scores)
+    return clamp(sum(score * weight for score, weight in defined))
 
 
 def score_kpi(

@@ -1,16 +1,21 @@
-import io
 import logging
-
-import xlsxwriter
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..engine import periods as period_engine
 from ..engine import scoring
+from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
-STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green")]
+STOPLIGHTS = [("red", "Red"), ("yellow", "Yellow"), ("green", "Green"), ("blue", "Blue (exceeds)")]
+ROLLUPS = [
+    ("weighted_average", "Weighted average"),
+    ("average", "Average"),
+    ("minimum", "Minimum"),
+    ("maximum", "Maximum"),
+    ("sum", "Sum (weighted, up to 100 %)"),
+]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +27,8 @@ EVALUATION_DEPENDS = (
     "company_id",
     "team_id",
     "score_basis",
+    "rollup",
+    "perspective_ids.rollup",
     "threshold_yellow",
     "threshold_green",
     "perspective_ids.weight",
@@ -36,18 +43,44 @@ EVALUATION_DEPENDS = (
     "line_ids.max_value",
     "line_ids.threshold_yellow",
     "line_ids.threshold_green",
+    "line_ids.band_ids.score_from",
+    "line_ids.band_ids.colour",
     "manual_value_ids.value",
     "manual_value_ids.date_from",
     "manual_value_ids.kpi_id",
 )
-STOPLIGHT_COLOURS = {"red": "#F8D7DA", "yellow": "#FFF3CD", "green": "#D4EDDA"}
+
+
+class EvaluationField(fields.Json):
+    """A computed Python value kept in the ORM cache as it is (an evaluation, with dates and
+    periods): never stored, never sent to the web client."""
+
+    def convert_to_cache(self, value, record, validate=True):
+        return value
+
+    def convert_to_record(self, value, record):
+        return value
+
+    def convert_to_read(self, value, record, use_display_name=True):
+        return None
 
 
 class CrmScorecard(models.Model):
+    """A balanced scorecard of one company (optionally one sales team), for periods of a type.
+
+    How it works: ``evaluation_data`` holds the one evaluation of the period shown and of the
+    previous one (``_evaluate``), computed once per request and shared by the header,
+    perspective and line figures; query KPIs run with the viewer's rights, in the scorecard's
+    company. ``_record_history`` stores the figures of chosen periods as the owner sees them
+    (``_evaluator``), one savepoint per scorecard; the daily cron ``_cron_record_history``
+    stores the last ended and the running period, and alerts on red KPIs of ended periods.
+    """
+
     _name = "crm.scorecard"
     _description = "CRM Balanced Scorecard"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name, id"
+    _check_company_auto = True  # the team must belong to the scorecard's company
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -75,6 +108,13 @@ class CrmScorecard(models.Model):
         default="progress",
         help="Which ratio of each KPI is its score, averaged into perspectives and scorecard.",
     )
+    rollup = fields.Selection(
+        ROLLUPS,
+        string="Rollup of perspectives",
+        required=True,
+        default="weighted_average",
+        help="How the perspectives' scores make the scorecard's score.",
+    )
     threshold_yellow = fields.Float(
         string="Yellow from (%)", default=50.0, help="Perspective and scorecard scores below it are red."
     )
@@ -86,7 +126,8 @@ class CrmScorecard(models.Model):
     perspective_ids = fields.One2many(
         "crm.scorecard.perspective", "scorecard_id", string="Perspectives", copy=True
     )
-    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", string="KPIs", copy=True)
+    # Copied by copy(), which points each line to the copy of its perspective.
+    line_ids = fields.One2many("crm.scorecard.line", "scorecard_id", string="KPIs")
     value_ids = fields.One2many("crm.scorecard.value", "scorecard_id", string="History")
     manual_value_ids = fields.One2many("crm.scorecard.manual.value", "scorecard_id", string="Manual values")
 
@@ -101,6 +142,8 @@ class CrmScorecard(models.Model):
     score_previous_defined = fields.Boolean(compute="_compute_scores")
     score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
     evaluation_error = fields.Char(compute="_compute_scores")
+    evaluation_data = EvaluationField(compute="_compute_evaluation_data")
+    last_year_data = EvaluationField(compute="_compute_last_year_data")
 
     _sql_constraints = [
         (
@@ -119,6 +162,51 @@ class CrmScorecard(models.Model):
                 for index, (kind, label) in enumerate(PERSPECTIVES, start=1)
             ]
         return values
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default)
+        for scorecard, vals in zip(self, vals_list, strict=True):
+            if "name" not in (default or {}):
+                vals["name"] = self.env._("%(name)s (copy)", name=scorecard.name)
+        return vals_list
+
+    def copy(self, default=None):
+        """Duplicate with the perspectives, and the lines moved to the copied perspectives."""
+        copies = super().copy(default)
+        line_vals = []
+        for scorecard, new in zip(self, copies, strict=True):
+            perspectives = dict(zip(scorecard.perspective_ids, new.perspective_ids, strict=True))
+            for line in scorecard.line_ids:
+                [vals] = line.copy_data(
+                    {"scorecard_id": new.id, "perspective_id": perspectives[line.perspective_id].id}
+                )
+                line_vals.append(vals)
+        self.env["crm.scorecard.line"].create(line_vals)
+        return copies
+
+    def write(self, vals):
+        if "period_type" in vals:
+            changed = self.filtered(lambda s: s.period_type != vals["period_type"])
+            # Whether history exists, whoever may read it: a count, nothing else is read.
+            stored = (
+                self.env["crm.scorecard.value"]
+                .sudo()
+                .search_count([("scorecard_id", "in", changed.ids)], limit=1)
+            )
+            manual = (
+                self.env["crm.scorecard.manual.value"]
+                .sudo()
+                .search_count([("scorecard_id", "in", changed.ids)], limit=1)
+            )
+            if stored or manual:
+                raise UserError(
+                    self.env._(
+                        "Scorecard %(names)s has history or manual values for its periods: its period type "
+                        "cannot change. Duplicate it and change the period type of the copy.",
+                        names=", ".join(changed.mapped("name")),
+                    )
+                )
+        return super().write(vals)
 
     # ------------------------------------------------------------------------------------
     # Periods
@@ -179,14 +267,16 @@ class CrmScorecard(models.Model):
             {kpi_id: messages.get(code) for code, kpi_id in by_code.items()},
         )
 
-    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None):
+    def _evaluate(self, period, previous_values=None, last_year_values=None, prefetched=None, values=None):
         """Every figure of the scorecard for ``period``.
 
-        Returns ``{"lines": {line id: figures}, "perspectives": {id: (score, stoplight)},
-        "score": float or None, "stoplight": ...}``; scores are fractions 0-1.
+        ``values`` (``_kpi_values(period)``) and ``previous_values`` (its first dict, for the
+        previous period) are computed when not given. Returns ``{"lines": {line id: figures},
+        "perspectives": {id: (score, stoplight)}, "score": float or None, "stoplight": ...}``;
+        scores are fractions 0-1.
         """
         self.ensure_one()
-        values, messages = self._kpi_values(period, prefetched)
+        values, messages = values or self._kpi_values(period, prefetched)
         if previous_values is None:
             previous_values = self._kpi_values(period_engine.previous_period(period), prefetched)[0]
         last_year_values = last_year_values or {}
@@ -205,6 +295,10 @@ class CrmScorecard(models.Model):
                 basis=self.score_basis,
                 previous=previous_values.get(line.kpi_id.id),
             )
+            if line.band_ids:
+                figures["stoplight"] = scoring.band_of(
+                    figures["score"], [(band.score_from / 100.0, band.colour) for band in line.band_ids]
+                )
             figures["previous"] = previous_values.get(line.kpi_id.id)
             figures["last_year"] = last_year_values.get(line.kpi_id.id)
             figures["message"] = messages.get(line.kpi_id.id) if figures["value"] is None else False
@@ -212,14 +306,18 @@ class CrmScorecard(models.Model):
         yellow, green = self.threshold_yellow / 100.0, self.threshold_green / 100.0
         perspectives = {}
         for perspective in self.perspective_ids:
-            score = scoring.weighted_average(
-                (lines[line.id]["score"], line.weight)
-                for line in self.line_ids
-                if line.perspective_id == perspective
+            score = scoring.rollup(
+                [
+                    (lines[line.id]["score"], line.weight)
+                    for line in self.line_ids
+                    if _same_record(line.perspective_id, perspective)
+                ],
+                perspective.rollup,
             )
             perspectives[perspective.id] = (score, scoring.stoplight(score, yellow, green))
-        total = scoring.weighted_average(
-            (perspectives[perspective.id][0], perspective.weight) for perspective in self.perspective_ids
+        total = scoring.rollup(
+            [(perspectives[perspective.id][0], perspective.weight) for perspective in self.perspective_ids],
+            self.rollup,
         )
         return {
             "period": period,
@@ -229,53 +327,72 @@ class CrmScorecard(models.Model):
             "stoplight": scoring.stoplight(total, yellow, green),
         }
 
-    def _evaluation(self):
-        """Evaluation of the period shown, with the same period last year for comparison."""
+    def _evaluation(self, period=None):
+        """Evaluation of ``period`` (default: the one shown), with the same period last year."""
         self.ensure_one()
-        period = self._current_period()
+        period = period or self._current_period()
         last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
         return self._evaluate(period, last_year_values=last_year)
 
     @api.depends(*EVALUATION_DEPENDS)
     # Figures depend on the viewer: query KPIs count only the records he may read.
     @api.depends_context("scorecard_date", "uid")
-    def _compute_scores(self):
-        saved = self.filtered("id")
-        (self - saved).update(
-            {
-                "score": 0.0,
-                "score_defined": False,
-                "stoplight": False,
-                "red_count": 0,
-                "score_previous": 0.0,
-                "score_previous_defined": False,
-                "score_trend": False,
-                "evaluation_error": False,
-            }
-        )
-        # The dashboard shows many scorecards: their query KPIs are gathered together.
-        periods = {s: s._current_period() for s in saved}
+    def _compute_evaluation_data(self):
+        """The one evaluation of the period shown and of the previous one, shared by the
+        header, perspective and line figures (the ORM keeps it until a dependency changes).
+        The dashboard's scorecards gather their query KPIs together; unsaved scorecards (form
+        being edited) are evaluated too, so that the figures follow the edits."""
+        periods = {s: s._current_period() for s in self}
         prefetched, _error = self._evaluation_or_error(
-            lambda: saved._prefetch_query_values(
+            lambda: self._prefetch_query_values(
                 {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
             )
         )
-        for scorecard in saved:
+        for scorecard in self:
             period = periods[scorecard]
-            both, error = scorecard._evaluation_or_error(
-                lambda s=scorecard, p=period: (
-                    s._evaluate(p, previous_values={}, prefetched=prefetched),
-                    s._evaluate(period_engine.previous_period(p), previous_values={}, prefetched=prefetched),
-                )
-            )
-            if error:
+
+            def evaluate(s=scorecard, p=period):
+                previous_period = period_engine.previous_period(p)
+                previous_values = s._kpi_values(previous_period, prefetched)
+                return {
+                    "current": s._evaluate(p, previous_values=previous_values[0], prefetched=prefetched),
+                    "previous": s._evaluate(
+                        previous_period, previous_values={}, prefetched=prefetched, values=previous_values
+                    ),
+                }
+
+            data, error = scorecard._evaluation_or_error(evaluate)
+            scorecard.evaluation_data = data or {"error": error}
+
+    @api.depends(*EVALUATION_DEPENDS)
+    @api.depends_context("scorecard_date", "uid")
+    def _compute_last_year_data(self):
+        """Values of the same period last year: computed only when a field showing them is read."""
+        for scorecard in self:
+            period = period_engine.same_period_last_year(scorecard._current_period())
+            values, _error = scorecard._evaluation_or_error(lambda s=scorecard, p=period: s._kpi_values(p)[0])
+            scorecard.last_year_data = values or {}
+
+    @api.depends("evaluation_data")
+    @api.depends_context("scorecard_date", "uid")
+    def _compute_scores(self):
+        for scorecard in self:
+            data = scorecard.evaluation_data
+            if "error" in data:
                 scorecard.update(
-                    dict.fromkeys(("score_defined", "stoplight", "score_previous_defined"), False)
+                    {
+                        "score": 0.0,
+                        "score_defined": False,
+                        "stoplight": False,
+                        "red_count": 0,
+                        "score_previous": 0.0,
+                        "score_previous_defined": False,
+                        "score_trend": False,
+                        "evaluation_error": data["error"],
+                    }
                 )
-                scorecard.update({"score": 0.0, "red_count": 0, "score_previous": 0.0, "score_trend": False})
-                scorecard.evaluation_error = error
                 continue
-            evaluation, previous = both
+            evaluation, previous = data["current"], data["previous"]
             scorecard.evaluation_error = False
             scorecard.score = (evaluation["score"] or 0.0) * 100.0
             scorecard.score_defined = evaluation["score"] is not None
@@ -499,78 +616,18 @@ class CrmScorecard(models.Model):
         }
 
     def _export_xlsx(self, period):
-        """The scorecard's figures for ``period`` as an XLSX workbook (bytes)."""
+        """``(file name, XLSX bytes)`` of the scorecard's figures for ``period``, as the
+        current user sees them (nothing is stored: the controller streams the file)."""
         self.ensure_one()
-        evaluation = self._evaluate(period)
-        output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-        sheet = workbook.add_worksheet(period.label)
-        bold = workbook.add_format({"bold": True})
-        title = workbook.add_format({"bold": True, "font_size": 14})
-        number = workbook.add_format({"num_format": "#,##0.00"})
-        colours = {
-            key: workbook.add_format({"bg_color": colour, "num_format": "0.0"})
-            for key, colour in STOPLIGHT_COLOURS.items()
-        }
-        plain_percent = workbook.add_format({"num_format": "0.0"})
-        sheet.write(0, 0, self.name, title)
-        sheet.write(1, 0, self.env._("Period"), bold)
-        sheet.write(1, 1, f"{period.label} ({period.date_from} - {period.date_to})")
-        sheet.write(2, 0, self.env._("Score (%)"), bold)
-        if evaluation["score"] is not None:
-            sheet.write_number(
-                2, 1, evaluation["score"] * 100, colours.get(evaluation["stoplight"], plain_percent)
-            )
-        else:
-            sheet.write(2, 1, self.env._("undefined"))
-        headers = [
-            self.env._("Perspective"),
-            self.env._("KPI"),
-            self.env._("Unit"),
-            self.env._("Weight"),
-            self.env._("Baseline"),
-            self.env._("Target"),
-            self.env._("Value"),
-            self.env._("Previous period"),
-            self.env._("Performance (%)"),
-            self.env._("Progress (%)"),
-            self.env._("Score (%)"),
-            self.env._("Stoplight"),
-            self.env._("Trend"),
-        ]
-        row = 4
-        for col, header in enumerate(headers):
-            sheet.write(row, col, header, bold)
-        for line in self.line_ids:
-            row += 1
-            figures = evaluation["lines"][line.id]
-            cells = [
-                line.perspective_id.name,
-                line.kpi_id.name,
-                line.unit_label or "",
-                line.weight,
-                line.baseline,
-                line.target,
-                figures["value"],
-                figures["previous"],
-                None if figures["performance"] is None else figures["performance"] * 100,
-                None if figures["progress"] is None else figures["progress"] * 100,
-                None if figures["score"] is None else figures["score"] * 100,
-                figures["stoplight"] or "",
-                figures["trend"] or "",
-            ]
-            for col, cell in enumerate(cells):
-                if cell is None:
-                    sheet.write(row, col, self.env._("undefined"))
-                elif isinstance(cell, float | int):
-                    fmt = colours.get(figures["stoplight"], plain_percent) if col == 10 else number
-                    sheet.write_number(row, col, cell, fmt)
-                else:
-                    sheet.write(row, col, cell)
-        sheet.set_column(0, 1, 28)
-        sheet.set_column(2, len(headers), 14)
-        workbook.close()
-        return output.getvalue()
+        self.check_access("read")
+        content = scorecard_xlsx(self, self._evaluation(period))
+        return f"{self.name} {period.label}.xlsx", content
+
+
+def _same_record(one, other):
+    """Record equality that also holds between a record and its copy being edited in a form
+    (a new record whose origin it is): lines may point to either while the form is open."""
+    return (one._origin.id or one.id) == (other._origin.id or other.id)
 
 
 def _percent(ratio):

@@ -50,11 +50,14 @@ class CrmScorecardCatalog(models.AbstractModel):
             },
             {
                 "code": "crm_scorecard.win_rate",
-                "name": self.env._("Win rate"),
+                # Opportunities only: crm_ror's lead win rate counts leads too.
+                "name": self.env._("Opportunity win rate"),
                 "perspective": "process",
                 "unit": "%",
                 "direction": "max",
-                "description": self.env._("Won opportunities among those won or lost in the period."),
+                "description": self.env._(
+                    "Won opportunities among the opportunities won or lost in the period (leads not counted)."
+                ),
                 "method": "_kpi_win_rate",
             },
             {

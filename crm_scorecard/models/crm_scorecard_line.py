@@ -1,10 +1,27 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS, TRENDS
+from .crm_scorecard import STOPLIGHTS, TRENDS
 from .crm_scorecard_kpi import DIRECTIONS
 
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+EMPTY_FIGURES = {
+    "value": 0.0,
+    "value_defined": False,
+    "value_previous": 0.0,
+    "value_previous_defined": False,
+    "performance": 0.0,
+    "performance_defined": False,
+    "progress": 0.0,
+    "progress_defined": False,
+    "score": 0.0,
+    "score_defined": False,
+    "stoplight": False,
+    "trend": False,
+    "trend_arrow": False,
+    "improved": False,
+    "worsened": False,
+}
 
 
 class CrmScorecardLine(models.Model):
@@ -43,13 +60,20 @@ class CrmScorecardLine(models.Model):
     max_value = fields.Float(string="Max", default=100.0)
     threshold_yellow = fields.Float(string="Yellow from (%)", default=50.0, help="Scores below it are red.")
     threshold_green = fields.Float(string="Green from (%)", default=80.0)
+    band_ids = fields.One2many(
+        "crm.scorecard.line.band",
+        "line_id",
+        string="Threshold bands",
+        copy=True,
+        help="Colours by score, in place of the two thresholds (e.g. a blue band for exceeding).",
+    )
 
     value = fields.Float(compute="_compute_figures", digits=(16, 2))
     value_defined = fields.Boolean(compute="_compute_figures")
     value_previous = fields.Float(compute="_compute_figures", string="Previous period", digits=(16, 2))
     value_previous_defined = fields.Boolean(compute="_compute_figures")
-    value_last_year = fields.Float(compute="_compute_figures", string="Last year", digits=(16, 2))
-    value_last_year_defined = fields.Boolean(compute="_compute_figures")
+    value_last_year = fields.Float(compute="_compute_last_year", string="Last year", digits=(16, 2))
+    value_last_year_defined = fields.Boolean(compute="_compute_last_year")
     performance = fields.Float(compute="_compute_figures", string="Performance (%)")
     performance_defined = fields.Boolean(compute="_compute_figures")
     progress = fields.Float(compute="_compute_figures", string="Progress (%)")
@@ -131,63 +155,55 @@ class CrmScorecardLine(models.Model):
                         self.env._("KPI %(kpi)s: the band must lie between the min and the max.", kpi=kpi)
                     )
 
-    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
+    @api.depends("scorecard_id.evaluation_data")
     @api.depends_context("scorecard_date", "uid")
     def _compute_figures(self):
         for line in self:
+            data = line.scorecard_id.evaluation_data or {}
+            figures = data.get("current", {}).get("lines", {}).get(line.id)
+            if not figures:
+                line.update(dict(EMPTY_FIGURES, message=data.get("error") or False))
+                continue
             line.update(
                 {
-                    "value": 0.0,
-                    "value_defined": False,
-                    "value_previous": 0.0,
-                    "value_previous_defined": False,
-                    "value_last_year": 0.0,
-                    "value_last_year_defined": False,
-                    "performance": 0.0,
-                    "performance_defined": False,
-                    "progress": 0.0,
-                    "progress_defined": False,
-                    "score": 0.0,
-                    "score_defined": False,
-                    "stoplight": False,
-                    "trend": False,
-                    "trend_arrow": False,
-                    "improved": False,
-                    "worsened": False,
-                    "message": False,
+                    "value": figures["value"] or 0.0,
+                    "value_defined": figures["value"] is not None,
+                    "value_previous": figures["previous"] or 0.0,
+                    "value_previous_defined": figures["previous"] is not None,
+                    "performance": (figures["performance"] or 0.0) * 100.0,
+                    "performance_defined": figures["performance"] is not None,
+                    "progress": (figures["progress"] or 0.0) * 100.0,
+                    "progress_defined": figures["progress"] is not None,
+                    "score": (figures["score"] or 0.0) * 100.0,
+                    "score_defined": figures["score"] is not None,
+                    "stoplight": figures["stoplight"] or False,
+                    "trend": figures["trend"] or False,
+                    "trend_arrow": TREND_ARROWS.get(figures["trend"], False),
+                    "improved": figures["improved"] is True,
+                    "worsened": figures["improved"] is False,
+                    "message": figures["message"] or False,
                 }
             )
-        for scorecard in self.scorecard_id.filtered("id"):
-            evaluation, error = scorecard._evaluation_or_error(scorecard._evaluation)
-            if error:
-                self.filtered(lambda rec, s=scorecard: rec.scorecard_id == s).message = error
-                continue
-            for line in self.filtered(lambda rec, s=scorecard: rec.scorecard_id == s and rec.id):
-                figures = evaluation["lines"].get(line.id)
-                if not figures:
-                    continue
-                line.update(
-                    {
-                        "value": figures["value"] or 0.0,
-                        "value_defined": figures["value"] is not None,
-                        "value_previous": figures["previous"] or 0.0,
-                        "value_previous_defined": figures["previous"] is not None,
-                        "value_last_year": figures["last_year"] or 0.0,
-                        "value_last_year_defined": figures["last_year"] is not None,
-                        "performance": (figures["performance"] or 0.0) * 100.0,
-                        "performance_defined": figures["performance"] is not None,
-                        "progress": (figures["progress"] or 0.0) * 100.0,
-                        "progress_defined": figures["progress"] is not None,
-                        "score": (figures["score"] or 0.0) * 100.0,
-                        "score_defined": figures["score"] is not None,
-                        "stoplight": figures["stoplight"] or False,
-                        "trend": figures["trend"] or False,
-                        "trend_arrow": TREND_ARROWS.get(figures["trend"], False),
-                        "improved": figures["improved"] is True,
-                        "worsened": figures["improved"] is False,
-                        "message": figures["message"] or False,
-                    }
-                )
+
+    @api.depends("scorecard_id.last_year_data", "kpi_id")
+    @api.depends_context("scorecard_date", "uid")
+    def _compute_last_year(self):
+        for line in self:
+            value = (line.scorecard_id.last_year_data or {}).get(line.kpi_id.id)
+            line.value_last_year = value or 0.0
+            line.value_last_year_defined = value is not None
+
+    def action_open_bands(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Threshold bands of %(kpi)s", kpi=self.kpi_id.name),
+            "res_model": "crm.scorecard.line",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("crm_scorecard.crm_scorecard_line_view_form_bands").id, "form")],
+            "target": "new",
+        }
 
     def action_open_history(self):
         self.ensure_one()

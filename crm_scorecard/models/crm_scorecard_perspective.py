@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .crm_scorecard import EVALUATION_DEPENDS, STOPLIGHTS
+from .crm_scorecard import ROLLUPS, STOPLIGHTS
 from .crm_scorecard_kpi import PERSPECTIVES
 
 
@@ -15,6 +15,13 @@ class CrmScorecardPerspective(models.Model):
     kind = fields.Selection(PERSPECTIVES, required=True, default="customer")
     sequence = fields.Integer(default=10)
     weight = fields.Float(default=1.0, help="Weight of the perspective in the scorecard's score.")
+    rollup = fields.Selection(
+        ROLLUPS,
+        string="Rollup of KPIs",
+        required=True,
+        default="weighted_average",
+        help="How the KPIs' scores make the perspective's score.",
+    )
     scorecard_id = fields.Many2one("crm.scorecard", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="scorecard_id.company_id", store=True)
     line_ids = fields.One2many("crm.scorecard.line", "perspective_id", string="KPIs")
@@ -26,18 +33,12 @@ class CrmScorecardPerspective(models.Model):
         ("weight_positive", "CHECK(weight >= 0)", "A perspective's weight cannot be negative."),
     ]
 
-    @api.depends(*(f"scorecard_id.{path}" for path in EVALUATION_DEPENDS))
+    @api.depends("scorecard_id.evaluation_data")
     @api.depends_context("scorecard_date", "uid")
     def _compute_score(self):
-        self.score, self.score_defined, self.stoplight = 0.0, False, False
-        for scorecard in self.scorecard_id.filtered("id"):
-            evaluation, error = scorecard._evaluation_or_error(
-                lambda s=scorecard: s._evaluate(s._current_period(), previous_values={})
-            )
-            if error:
-                continue
-            for perspective in self.filtered(lambda p, s=scorecard: p.scorecard_id == s):
-                score, light = evaluation["perspectives"].get(perspective.id, (None, None))
-                perspective.score = (score or 0.0) * 100.0
-                perspective.score_defined = score is not None
-                perspective.stoplight = light or False
+        for perspective in self:
+            evaluation = (perspective.scorecard_id.evaluation_data or {}).get("current") or {}
+            score, light = evaluation.get("perspectives", {}).get(perspective.id, (None, None))
+            perspective.score = (score or 0.0) * 100.0
+            perspective.score_defined = score is not None
+            perspective.stoplight = light or False

@@ -1,5 +1,3 @@
-import base64
-
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -17,9 +15,6 @@ class CrmScorecardPeriodWizard(models.TransientModel):
     date_until = fields.Date(
         string="Recompute until", help="For the history: every period from the first date to this one."
     )
-
-    def _period(self):
-        return period_engine.period_of(self.scorecard_id.period_type, self.date, self.scorecard_id._tz())
 
     def action_print(self):
         """The PDF of the chosen period. The options go in ``data``, and so do the ids: with a
@@ -45,21 +40,10 @@ class CrmScorecardPeriodWizard(models.TransientModel):
         return scorecard.action_open_history()
 
     def action_export_xlsx(self):
+        """Download the XLSX through the controller: streamed, no attachment left behind."""
         self.ensure_one()
-        scorecard = self.scorecard_id
-        content = scorecard._export_xlsx(self._period())
-        filename = f"{scorecard.name} {self._period().label}.xlsx"
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": filename,
-                "datas": base64.b64encode(content),
-                "res_model": "crm.scorecard",
-                "res_id": scorecard.id,
-                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            }
-        )
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
+            "url": f"/crm_scorecard/xlsx/{self.scorecard_id.id}/{fields.Date.to_string(self.date)}",
             "target": "self",
         }

@@ -29,6 +29,7 @@ MATRIX = {
     "crm.scorecard": (NONE, READ, READ, ALL, NONE, ALL),
     "crm.scorecard.perspective": (NONE, READ, READ, ALL, NONE, ALL),
     "crm.scorecard.line": (NONE, READ, READ, ALL, NONE, ALL),
+    "crm.scorecard.line.band": (NONE, READ, READ, ALL, NONE, ALL),
     # KPI definitions (domains, formulas): scorecard administrators only.
     "crm.scorecard.kpi": (NONE, READ, READ, READ, NONE, ALL),
     # History: written by the cron and by scorecard administrators.

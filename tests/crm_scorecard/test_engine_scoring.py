@@ -128,3 +128,37 @@ def test_binary_is_scored_against_the_target():
 @hypothesis.given(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
 def test_binary_scores_are_zero_or_one(value, baseline, target):
     assert scoring.progress(value, baseline, target, "binary") in (0.0, 1.0)
+
+
+def test_rollups():
+    items = [(0.2, 1), (0.8, 3), (None, 5), (1.0, 0)]
+    assert scoring.rollup(items) == pytest.approx((0.2 + 2.4) / 4)
+    assert scoring.rollup(items, "average") == pytest.approx(0.5)
+    assert scoring.rollup(items, "minimum") == 0.2
+    assert scoring.rollup(items, "maximum") == 0.8
+    assert scoring.rollup(items, "sum") == 1.0  # 0.2 + 2.4, clamped
+    assert scoring.rollup([(0.1, 1), (0.2, 2)], "sum") == pytest.approx(0.5)
+    for method in scoring.ROLLUPS:
+        assert scoring.rollup([(None, 1)], method) is None
+    with pytest.raises(ValueError):
+        scoring.rollup(items, "median")
+
+
+@hypothesis.given(
+    st.lists(st.tuples(st.one_of(st.none(), st.floats(0, 1)), st.floats(0, 10)), max_size=8),
+    st.sampled_from(scoring.ROLLUPS),
+)
+def test_rollups_stay_in_range(items, method):
+    result = scoring.rollup(items, method)
+    assert result is None or -1e-9 <= result <= 1 + 1e-9
+
+
+def test_threshold_bands():
+    bands = [(0.0, "red"), (0.5, "yellow"), (0.8, "green"), (1.0, "blue")]
+    assert scoring.band_of(0.3, bands) == "red"
+    assert scoring.band_of(0.5, bands) == "yellow"
+    assert scoring.band_of(0.99, bands) == "green"
+    assert scoring.band_of(1.0, bands) == "blue"
+    assert scoring.band_of(0.1, [(0.2, "yellow"), (0.6, "green")]) == "yellow"  # below all: lowest
+    assert scoring.band_of(None, bands) is None
+    assert scoring.band_of(0.5, []) is None

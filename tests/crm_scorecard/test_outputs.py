@@ -2,7 +2,13 @@
 
 import io
 import json
+from unittest import mock
 
+import openpyxl
+
+from odoo import Command
+from odoo.addons.crm_scorecard.controllers.main import CrmScorecardController
+from odoo.exceptions import AccessError
 from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
@@ -70,3 +76,58 @@ class TestPdf(ScorecardCase):
         html = self._through_the_client(action, "html")
         self.assertTrue(b"Printed scorecard" in html)
         self.assertTrue(b"2025-01-31" in html)
+
+
+class TestXlsx(ScorecardCase):
+    def test_salesperson_downloads_the_xlsx_and_nothing_is_stored(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Visits", "code": "test_xlsx_visits", "source": "manual"}
+        )
+        scorecard = self._scorecard(
+            self.company_a, name="Exported", lines=[{"kpi_id": kpi.id, "baseline": 0, "target": 10}]
+        )
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 4}
+        )
+        salesman = self.env["res.users"].create(
+            {
+                "name": "XLSX salesman",
+                "login": "scorecard_xlsx_salesman",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        attachments = self.env["ir.attachment"].search_count([])
+        wizard = (
+            self.env["crm.scorecard.period.wizard"]
+            .with_user(salesman)
+            .create({"scorecard_id": scorecard.id, "date": JAN})
+        )
+        action = wizard.action_export_xlsx()
+        self.assertEqual(action["url"], f"/crm_scorecard/xlsx/{scorecard.id}/2025-01-15")
+        # What the route does for him (its request replaced by his environment).
+        fake = mock.Mock(
+            env=self.env(user=salesman), make_response=lambda content, headers: (content, dict(headers))
+        )
+        with mock.patch("odoo.addons.crm_scorecard.controllers.main.request", fake):
+            content, headers = CrmScorecardController().export_xlsx.__wrapped__(
+                CrmScorecardController(), scorecard.id, "2025-01-15"
+            )
+        self.assertIn("Exported%202025-01.xlsx", headers["Content-Disposition"])
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+        self.assertEqual(rows[0][0], "Exported")
+        visits = next(row for row in rows if row[1] == "Visits")
+        self.assertEqual(visits[6], 4)  # value
+        self.assertEqual(visits[7], "no data")  # previous period: undefined, not 0
+        self.assertEqual(visits[11], 40)  # score (%)
+        self.assertEqual(visits[12], "Red")
+        # Another company's scorecard: refused by its rules.
+        other = self._scorecard(self.company_b, lines=[{"kpi_id": kpi.id, "target": 10}])
+        with (
+            mock.patch("odoo.addons.crm_scorecard.controllers.main.request", fake),
+            self.assertRaises(AccessError),
+        ):
+            CrmScorecardController().export_xlsx.__wrapped__(CrmScorecardController(), other.id, "2025-01-15")

@@ -4,8 +4,9 @@ import datetime
 
 from markupsafe import Markup
 
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import freeze_time
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, freeze_time
 
 from .common import JAN, ScorecardCase
 
@@ -64,6 +65,19 @@ class TestScorecardScores(ScorecardCase):
         self.assertEqual(scorecard.stoplight, "yellow")
         perspectives["customer"].weight = 3
         self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, (80 * 3 + 75) / 4)
+
+    def test_rollups_per_perspective_and_scorecard(self):
+        scorecard = self.scorecard.with_context(scorecard_date=JAN)
+        perspectives = {p.kind: p for p in scorecard.perspective_ids}
+        # Customer: CSAT 80 % (weight 3), hours per lead undefined; learning: hours 75 %.
+        perspectives["customer"].rollup = "minimum"
+        self.assertAlmostEqual(perspectives["customer"].score, 80.0)
+        self.scorecard.rollup = "maximum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 80.0)
+        self.scorecard.rollup = "minimum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 75.0)
+        self.scorecard.rollup = "sum"
+        self.assertAlmostEqual(self.scorecard.with_context(scorecard_date=JAN).score, 100.0)
 
     def test_previous_period_score_and_trend(self):
         self.env["crm.scorecard.manual.value"].create(
@@ -196,13 +210,11 @@ class TestScorecardScores(ScorecardCase):
         )
         self.assertIn(b"2025-01", html)
         self.assertIn(b"78 %", html)
-        wizard = self.env["crm.scorecard.period.wizard"].create(
-            {"scorecard_id": self.scorecard.id, "date": JAN}
-        )
-        action = wizard.action_export_xlsx()
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-        self.assertTrue(attachment.raw.startswith(b"PK"))
-        self.assertTrue(attachment.name.endswith(".xlsx"))
+        # The XLSX is built in memory (streamed by the controller: see test_outputs).
+        period = self.scorecard.with_context(scorecard_date=JAN)._current_period()
+        name, content = self.scorecard._export_xlsx(period)
+        self.assertTrue(content.startswith(b"PK"))
+        self.assertTrue(name.endswith(".xlsx"))
 
     def test_period_navigation(self):
         action = self.scorecard.with_context(scorecard_date=JAN).action_previous_period()
@@ -449,3 +461,159 @@ class TestLineValidation(ScorecardCase):
         line.write({"direction": "min", "baseline": 60, "target": 20, "max_value": 120})
         line.write({"direction": "binary", "baseline": 0, "target": 1, "min_value": 0, "max_value": 0})
         line.write({"direction": "max", "baseline": 0, "target": 0, "max_value": 100})  # no goal yet
+
+
+class TestManualValues(ScorecardCase):
+    def _user(self, login, group):
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref(group).id])],
+            }
+        )
+
+    def test_line_owner_and_managers_enter_values(self):
+        owner = self._user("scorecard_mv_owner", "sales_team.group_sale_salesman")
+        other = self._user("scorecard_mv_other", "sales_team.group_sale_salesman")
+        manager = self._user("scorecard_mv_manager", "sales_team.group_sale_manager")
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Calls", "code": "test_mv_calls", "source": "manual"}
+        )
+        scorecard = self._scorecard(
+            self.company_a, lines=[{"kpi_id": kpi.id, "target": 10, "user_id": owner.id}]
+        )
+        Manual = self.env["crm.scorecard.manual.value"]
+        # The owner enters his line's value in the list (the scorecard form is read-only for him).
+        value = Manual.with_user(owner).create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 4}
+        )
+        self.assertEqual(value.line_id, scorecard.line_ids)
+        value.value = 5
+        self.assertEqual(scorecard.with_context(scorecard_date=JAN).line_ids.value, 5.0)
+        # Another salesperson reads it but may not change it, nor enter one.
+        self.assertEqual(Manual.with_user(other).browse(value.id).value, 5.0)
+        with self.assertRaises(AccessError):
+            Manual.with_user(other).browse(value.id).value = 6
+        with self.assertRaises(AccessError):
+            Manual.with_user(other).create(
+                {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": D(2025, 2, 3), "value": 1}
+            )
+        # A sales manager enters any.
+        Manual.with_user(manager).browse(value.id).value = 7
+        Manual.with_user(manager).create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": D(2025, 2, 3), "value": 1}
+        )
+        # The list imports CSV rows (load is what the import dialog calls).
+        result = Manual.with_user(owner).load(
+            ["scorecard_id/.id", "kpi_id/.id", "date", "value"],
+            [[str(scorecard.id), str(kpi.id), "2025-03-10", "9"]],
+        )
+        self.assertFalse(result["messages"])
+        self.assertEqual(Manual.browse(result["ids"]).value, 9.0)
+
+
+class TestLifecycle(ScorecardCase):
+    def test_duplicate_copies_perspectives_and_remaps_lines(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Copied", "code": "test_copy_kpi", "source": "manual"}
+        )
+        scorecard = self._scorecard(
+            self.company_a,
+            lines=[
+                {"kind": "learning", "kpi_id": kpi.id, "target": 5, "weight": 2},
+                {"kind": "customer", "kpi_id": self.kpi_leads.id, "target": 10},
+            ],
+        )
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        copy = scorecard.copy()
+        self.assertEqual(copy.name, f"{scorecard.name} (copy)")
+        self.assertEqual(len(copy.perspective_ids), 4)
+        self.assertFalse(copy.perspective_ids & scorecard.perspective_ids)
+        self.assertEqual(len(copy.line_ids), 2)
+        self.assertEqual(copy.line_ids.perspective_id.scorecard_id, copy)
+        self.assertEqual(
+            sorted(
+                (line.perspective_id.kind, line.kpi_id.code, line.target, line.weight)
+                for line in copy.line_ids
+            ),
+            sorted(
+                (line.perspective_id.kind, line.kpi_id.code, line.target, line.weight)
+                for line in scorecard.line_ids
+            ),
+        )
+        self.assertFalse(copy.value_ids)
+
+    def test_period_type_change_refused_with_history(self):
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        scorecard.period_type = "quarter"  # no history yet: allowed
+        scorecard.period_type = "month"
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        with self.assertRaisesNamed(UserError, f"{scorecard.name}.*Duplicate it"):
+            scorecard.period_type = "quarter"
+        scorecard.period_type = "month"  # unchanged: fine
+        # History is keyed by period type too: a quarter never overwrites a month.
+        copy = scorecard.copy({"period_type": "quarter"})
+        self.assertEqual(copy.period_type, "quarter")
+        copy._record_history({copy: [copy.with_context(scorecard_date=JAN)._current_period()]})
+        self.assertEqual(copy.value_ids.date_to, D(2025, 3, 31))
+        self.assertEqual(scorecard.value_ids.date_to, D(2025, 1, 31))
+
+
+class TestLiveFigures(ScorecardCase):
+    def test_figures_follow_an_edited_target_before_saving(self):
+        kpi = self.env["crm.scorecard.kpi"].create({"name": "Live", "code": "test_live", "source": "manual"})
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "baseline": 0, "target": 10}])
+        self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 4}
+        )
+        form = Form(scorecard.with_context(scorecard_date=JAN))
+        self.assertAlmostEqual(form.score, 40.0)
+        with form.line_ids.edit(0) as line:
+            self.assertAlmostEqual(line.score, 40.0)
+            line.target = 5
+            self.assertAlmostEqual(line.score, 80.0)  # blank until saved before
+        self.assertFalse(form.evaluation_error)
+        self.assertAlmostEqual(form.score, 80.0)
+
+
+class TestThresholdBands(ScorecardCase):
+    def test_bands_replace_the_two_thresholds(self):
+        kpi = self.env["crm.scorecard.kpi"].create(
+            {"name": "Banded", "code": "test_banded", "source": "manual"}
+        )
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": kpi.id, "baseline": 0, "target": 10}])
+        line = scorecard.line_ids
+        manual = self.env["crm.scorecard.manual.value"].create(
+            {"scorecard_id": scorecard.id, "kpi_id": kpi.id, "date": JAN, "value": 10}
+        )
+        self.assertEqual(line.with_context(scorecard_date=JAN).stoplight, "green")
+        line.band_ids = [
+            Command.create({"name": "Off track", "colour": "red", "score_from": 0}),
+            Command.create({"name": "At risk", "colour": "yellow", "score_from": 60}),
+            Command.create({"name": "On track", "colour": "green", "score_from": 90}),
+            Command.create({"name": "Exceeds", "colour": "blue", "score_from": 100}),
+        ]
+        self.assertEqual(line.with_context(scorecard_date=JAN).stoplight, "blue")
+        manual.value = 8.5
+        self.assertEqual(
+            line.with_context(scorecard_date=JAN).stoplight, "yellow"
+        )  # 85 %: green by the two thresholds
+        history = scorecard._record_history(
+            {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+        )
+        self.assertEqual(history.stoplight, "yellow")
+        self.assertEqual(
+            scorecard.copy().line_ids.band_ids.mapped("colour"), ["red", "yellow", "green", "blue"]
+        )
+
+
+class TestCompanyConsistency(ScorecardCase):
+    def test_team_of_another_company_is_refused(self):
+        with self.assertRaises(UserError):
+            self._scorecard(self.company_a, self.team_b)
+        scorecard = self._scorecard(self.company_a, self.team_a)
+        with self.assertRaises(UserError):
+            scorecard.team_id = self.team_b

@@ -370,3 +370,13 @@ class TestBatchedQueries(ScorecardCase):
     @staticmethod
     def _bounds(period):
         return (period["date_from"], period["date_to"], period["datetime_from"], period["datetime_to"])
+
+
+class TestCatalogNames(ScorecardCase):
+    def test_builtin_catalog_names_are_distinct_and_not_generic(self):
+        names = [entry["name"] for entry in self.env["crm.scorecard.catalog"]._crm_scorecard_kpi_catalog()]
+        self.assertEqual(len(names), len(set(names)))
+        # "Win rate" alone is ambiguous next to crm_ror's lead win rate.
+        self.assertIn("Opportunity win rate", names)
+        self.assertNotIn("Win rate", names)
+        self.assertEqual(self.env.ref("crm_scorecard.kpi_win_rate").name, "Opportunity win rate")

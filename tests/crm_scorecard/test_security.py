@@ -231,6 +231,29 @@ class TestQueryKpiRights(ScorecardCase):
         january = scorecard.value_ids.filtered(lambda v: v.date_from == JAN.replace(day=1))
         self.assertEqual(january.value, 1.0)  # the superuser cron counted 3 before
 
+    def test_history_needs_an_owner_allowed_in_the_company(self):
+        outsider = self.env["res.users"].create(
+            {
+                "name": "Outsider",
+                "login": "scorecard_outsider",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        self._lead(self.company_b, self.team_b, DT(2025, 1, 9))
+        scorecard = self._scorecard(
+            self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}], owner=outsider
+        )
+        ownerless = self._scorecard(self.company_b, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}])
+        ownerless.user_id = False
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        self.assertFalse(scorecard.value_ids)
+        self.assertIn("may not work in Scorecard Co B", scorecard.message_ids[0].body)
+        self.assertFalse(ownerless.value_ids)
+        self.assertIn("has no owner", ownerless.message_ids[0].body)
+
     def test_kpi_on_a_model_the_viewer_cannot_read_is_undefined(self):
         kpi = self.env["crm.scorecard.kpi"].create(
             {
