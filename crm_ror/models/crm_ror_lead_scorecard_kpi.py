@@ -46,16 +46,17 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
                 "method": "_kpi_lead_avg_idle_days",
             },
             {
-                "code": "crm_ror.lead_win_rate",
-                "name": self.env._("Win rate"),
+                # crm_scorecard's "Opportunity win rate" counts deals; this one weighs them by value
+                "code": "crm_ror.lead_won_revenue_rate",
+                "name": self.env._("Won revenue rate"),
                 "perspective": "financial",
                 "unit": "%",
                 "direction": "max",
                 "description": self.env._(
-                    "Won out of the opportunities closed (won or lost) in the period; disqualified leads do "
-                    "not count."
+                    "Expected revenue of the opportunities won in the period, out of the expected revenue "
+                    "of those closed (won or lost) in it; disqualified leads do not count."
                 ),
-                "method": "_kpi_lead_win_rate",
+                "method": "_kpi_lead_won_revenue_rate",
             },
         ]
 
@@ -115,7 +116,7 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
         return None if value is None else float(value)
 
     @api.model
-    def _kpi_lead_win_rate(self, period):
+    def _kpi_lead_won_revenue_rate(self, period):
         domain = [
             ("company_id", "=", period["company"].id),
             ("type", "=", "opportunity"),
@@ -127,6 +128,8 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
             domain.append(("team_id", "in", period["team"].ids))
         # sudo: a company-wide count, as the provider's other KPIs read in SQL; no lead row is returned
         [(won, closed)] = (
-            self.env["crm.ror.pipeline.report"].sudo()._read_group(domain, [], ["nb_won:sum", "nb_leads:sum"])
+            self.env["crm.ror.pipeline.report"]
+            .sudo()
+            ._read_group(domain, [], ["won_revenue:sum", "expected_revenue:sum"])
         )
         return self._ratio(won or 0, closed or 0)

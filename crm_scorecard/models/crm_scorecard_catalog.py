@@ -50,13 +50,14 @@ class CrmScorecardCatalog(models.AbstractModel):
             },
             {
                 "code": "crm_scorecard.win_rate",
-                # Opportunities only: crm_ror's lead win rate counts leads too.
+                # Won is a won stage whatever the probability; lost is archived at 0 % (crm 18).
                 "name": self.env._("Opportunity win rate"),
                 "perspective": "process",
                 "unit": "%",
                 "direction": "max",
                 "description": self.env._(
-                    "Won opportunities among the opportunities won or lost in the period (leads not counted)."
+                    "Opportunities closed in the period: won (in a won stage) among won or lost (archived "
+                    "at 0 %); raw leads do not count."
                 ),
                 "method": "_kpi_win_rate",
             },
@@ -130,7 +131,8 @@ class CrmScorecardCatalog(models.AbstractModel):
                     (SELECT COUNT(*) FROM crm_lead lead
                       WHERE %(filter)s AND lead.create_date >= %(start)s AND lead.create_date < %(stop)s),
                     (SELECT COUNT(*) FROM crm_lead lead
-                      WHERE %(filter)s AND lead.active AND lead.probability >= 100
+                       JOIN crm_stage stage ON stage.id = lead.stage_id
+                      WHERE %(filter)s AND lead.active AND stage.is_won
                         AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s)
                 """,
                 filter=self._lead_filter(period),
@@ -145,9 +147,10 @@ class CrmScorecardCatalog(models.AbstractModel):
         won, lost = self._fetch_one(
             SQL(
                 """
-                SELECT COUNT(*) FILTER (WHERE lead.active AND lead.probability >= 100),
+                SELECT COUNT(*) FILTER (WHERE lead.active AND stage.is_won),
                        COUNT(*) FILTER (WHERE NOT lead.active AND lead.probability = 0)
                   FROM crm_lead lead
+             LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
                  WHERE %(filter)s AND lead.type = 'opportunity'
                    AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s
                 """,
@@ -207,7 +210,8 @@ class CrmScorecardCatalog(models.AbstractModel):
                 """
                 SELECT AVG(EXTRACT(EPOCH FROM (lead.date_closed - lead.create_date)) / 86400.0)
                   FROM crm_lead lead
-                 WHERE %(filter)s AND lead.active AND lead.probability >= 100
+                  JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE %(filter)s AND lead.active AND stage.is_won
                    AND lead.date_closed >= %(start)s AND lead.date_closed < %(stop)s
                 """,
                 filter=self._lead_filter(period),

@@ -31,13 +31,13 @@ class TestLeadScorecardKpi(LeadsCase):
     def test_values(self):
         Kpi = self.env["crm.ror.lead.scorecard.kpi"]
         self.assertIsNone(Kpi._kpi_lead_black_hole_rate(self._period()))
-        self.assertIsNone(Kpi._kpi_lead_win_rate(self._period()))
+        self.assertIsNone(Kpi._kpi_lead_won_revenue_rate(self._period()))
         with freeze_time("2026-04-15 10:00:00"):
             hot = self._lead("hot", probability=90.0, priority="3")
             quiet = self._lead("quiet")
             stale = self._lead("stale")
-            won = self._lead("won")
-            lost = self._lead("lost")
+            won = self._lead("won", expected_revenue=1000.0)
+            lost = self._lead("lost", expected_revenue=3000.0)
             # engaged after the period: idle 0 at its end; hot now (temperature is a snapshot)
             self._age(hot, datetime(2026, 3, 20, 10, 0))
             hot.date_last_activity_done = datetime(2026, 4, 10, 10, 0)
@@ -54,4 +54,5 @@ class TestLeadScorecardKpi(LeadsCase):
             self.assertAlmostEqual(Kpi._kpi_lead_black_hole_rate(self._period()), 100 / 3)
             self.assertAlmostEqual(Kpi._kpi_lead_avg_idle_days(self._period()), (0 + 20 + 58) / 3)
             self.assertAlmostEqual(Kpi._kpi_lead_hot_share(self._period(self.team)), 100 / 3)
-            self.assertAlmostEqual(Kpi._kpi_lead_win_rate(self._period()), 50.0)
+            # revenue-weighted: 1,000 won of the 4,000 closed (the count-based rate would say 50 %)
+            self.assertAlmostEqual(Kpi._kpi_lead_won_revenue_rate(self._period()), 25.0)

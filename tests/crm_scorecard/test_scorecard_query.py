@@ -107,10 +107,15 @@ class TestQueryKpi(ScorecardCase):
             )
 
     def test_catalog_builtins(self):
-        # Win rate: 1 won, 3 lost in January; conversion: 1 won per 5 created.
+        # Win rate: 1 won, 3 lost in January; conversion: 1 won per 5 created. Won means a won
+        # stage whatever the probability (crm 18's semantics): the won deal's probability is
+        # lowered by hand, and a deal at 100 % in an open stage is not won.
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
         won = self._lead(
-            self.company_a, self.team_a, DT(2025, 1, 2), probability=100, date_closed=DT(2025, 1, 20)
+            self.company_a, self.team_a, DT(2025, 1, 2), stage_id=won_stage.id, date_closed=DT(2025, 1, 20)
         )
+        self.env.cr.execute("UPDATE crm_lead SET probability = 90 WHERE id = %s", (won.id,))
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 5), probability=100)
         for _ in range(3):
             lost = self._lead(self.company_a, self.team_a, DT(2025, 1, 3))
             lost.action_set_lost()
@@ -130,7 +135,9 @@ class TestQueryKpi(ScorecardCase):
             "datetime_to": DT(2025, 2, 1),
         }
         self.assertAlmostEqual(catalog._compute_catalog_value("crm_scorecard.win_rate", period), 25.0)
-        self.assertAlmostEqual(catalog._compute_catalog_value("crm_scorecard.conversion_rate", period), 20.0)
+        self.assertAlmostEqual(
+            catalog._compute_catalog_value("crm_scorecard.conversion_rate", period), 100 / 6
+        )
         self.assertAlmostEqual(catalog._compute_catalog_value("crm_scorecard.lead_lifetime", period), 18.0)
         self.assertIsNone(
             catalog._compute_catalog_value(
