@@ -28,6 +28,9 @@ class TestCrossAddonContracts(CrmTransactionCase):
             "crm_ror.churn_rate",
             "crm_ror.repeat_customers",
             "crm_ror.profile_freshness",
+            "crm_ror.nps",
+            "crm_ror.complaint_rate",
+            "crm_ror.median_resolution_hours",
             "crm_loyalty.member_retention_rate",
         ):
             self.assertIn(code, catalog)
