@@ -165,7 +165,8 @@ class LoyaltyCard(models.Model):
 
         ``FOR NO KEY UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks of foreign-key
         checks, so quotations and reward lines referencing the card are not blocked; the lock
-        waits at most ``LOCK_TIMEOUT`` (then the request fails and is retried). Under Odoo's
+        waits at most ``LOCK_TIMEOUT`` (or the session's own shorter timeout), then the request
+        fails and is retried. Under Odoo's
         REPEATABLE READ, a second transaction waiting on the lock gets a serialisation error
         when the first commits, and the request is retried with fresh balances.
         """
@@ -176,7 +177,8 @@ class LoyaltyCard(models.Model):
             SQL(
                 """
                 SELECT set_config('crm_loyalty.lock_timeout', current_setting('lock_timeout'), true),
-                       set_config('lock_timeout', %(timeout)s, true);
+                       set_config('lock_timeout', CASE current_setting('lock_timeout') WHEN '0' THEN %(timeout)s
+                                                   ELSE current_setting('lock_timeout') END, true);
                 SELECT id FROM loyalty_card WHERE id IN %(ids)s ORDER BY id FOR NO KEY UPDATE;
                 SELECT set_config('lock_timeout', current_setting('crm_loyalty.lock_timeout'), true);
                 """,
