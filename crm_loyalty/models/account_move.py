@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools.sql import create_index
 
 from ..engine import ledger
-from .loyalty_card import INVOICE_TYPES
+from .loyalty_program import INVOICE_TYPES
 
 
 class AccountMove(models.Model):
