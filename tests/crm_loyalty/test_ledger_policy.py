@@ -212,3 +212,17 @@ class TestAnalytics(LedgerCase):
         rows = self.env["crm.loyalty.retention.report"].search([("card_id", "=", self.card.id)])
         self.assertEqual(rows.mapped("period_date"), [previous])
         self.assertEqual(rows.retention_rate, 100.0)
+
+    def test_order_summary_after_cancel_and_reconfirm(self):
+        self.card._ledger_post("adjust", 60, reason="opening")
+        order = self._order()
+        self._claim(order)
+        order.action_confirm()
+        order._action_cancel()
+        order.action_draft()
+        order._update_programs_and_rewards()
+        self._claim(order)
+        order.action_confirm()
+        order.invalidate_recordset(["loyalty_data"])
+        # main: issued 200, cost 100 (the reversals and the re-confirmation both counted)
+        self.assertEqual((order.loyalty_data["issued"], order.loyalty_data["cost"]), (100.0, 50.0))
