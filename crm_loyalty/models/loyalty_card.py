@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
-from .loyalty_history import MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
+from .loyalty_history import CRON_BATCH, MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
 
 # how long a posting waits for a card's row lock before failing (then the request is retried)
 LOCK_TIMEOUT = "10s"
@@ -699,8 +699,17 @@ class LoyaltyCard(models.Model):
     def _cron_tier_requalify(self):
         """Daily: re-qualify every member of every tiered program (anniversary reviews included)."""
         programs = self.env["loyalty.program"]._crm_tiered_programs()
-        cards = self.search([("program_id", "in", programs.ids), ("partner_id", "!=", False)])
-        cards._crm_tier_evaluate()
+        card_ids = self.search(
+            [("program_id", "in", programs.ids), ("partner_id", "!=", False)], order="id"
+        ).ids
+        # batches of cards, each its own commit in a scheduled run (an evaluation is idempotent)
+        for start in range(0, len(card_ids), CRON_BATCH):
+            batch = card_ids[start : start + CRON_BATCH]
+            self.browse(batch)._crm_tier_evaluate()
+            self.env["loyalty.history"]._cron_commit_batch(
+                start + len(batch), max(len(card_ids) - start - len(batch), 0)
+            )
+            self.env.invalidate_all()
 
     @api.model
     def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):
