@@ -78,14 +78,11 @@ class LoyaltyCard(models.Model):
         if not cards:
             return
         today = fields.Date.context_today(self)
-        groups = (
-            self.env["loyalty.history"]
-            .sudo()
-            ._read_group(
-                [("card_id", "in", cards.ids), ("remaining_points", ">", 0), ("expiry_date", ">=", today)],
-                ["card_id", "expiry_date:day"],
-                ["remaining_points:sum"],
-            )
+        # the user's rights: salespeople see the lots of their own customers' cards
+        groups = self.env["loyalty.history"]._read_group(
+            [("card_id", "in", cards.ids), ("remaining_points", ">", 0), ("expiry_date", ">=", today)],
+            ["card_id", "expiry_date:day"],
+            ["remaining_points:sum"],
         )
         first = {}
         for card, day, points in groups:
