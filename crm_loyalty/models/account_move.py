@@ -2,9 +2,10 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.sql import create_index
 
 from ..engine import ledger
-from .loyalty_card import INVOICE_TYPES
+from .loyalty_program import INVOICE_TYPES
 
 
 class AccountMove(models.Model):
@@ -17,6 +18,18 @@ class AccountMove(models.Model):
         help="Technical: this posted credit note already took its loyalty points back (possibly "
         "fewer than due, when the customer's balance was short); it does not take more later.",
     )
+
+    def init(self):
+        res = super().init()
+        # the real-time tier check sums a customer's posted invoices over the window
+        create_index(
+            self.env.cr,
+            "account_move_crm_loyalty_spend_idx",
+            self._table,
+            ["commercial_partner_id", "invoice_date"],
+            where="move_type IN ('out_invoice', 'out_refund') AND state = 'posted'",
+        )
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_loyalty_ledger(self):

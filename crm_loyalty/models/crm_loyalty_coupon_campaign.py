@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..engine import coupons as coupon_engine
+from .loyalty_history import CRON_BATCH
 
 
 class CrmLoyaltyCouponCampaign(models.Model):
@@ -174,8 +175,20 @@ class CrmLoyaltyCouponCampaign(models.Model):
         if not picked:
             return self.env["crm.loyalty.coupon.issue"]
         rewards = self._product_rewards({pid for pids in picked.values() for pid in pids})
-        partner_ids = sorted(picked)
         expiration = today + timedelta(days=self.validity_days)
+        issues = self.env["crm.loyalty.coupon.issue"]
+        partner_ids = sorted(picked)
+        # one batch of members at a time, each its own commit in a scheduled run: a crash loses
+        # one batch, and the next run skips the members already issued this period
+        for start in range(0, len(partner_ids), CRON_BATCH):
+            batch = partner_ids[start : start + CRON_BATCH]
+            issues |= self._issue_batch(batch, picked, rewards, period, expiration)
+            self.env["loyalty.history"]._cron_commit_batch(
+                start + len(batch), max(len(partner_ids) - start - len(batch), 0)
+            )
+        return issues
+
+    def _issue_batch(self, partner_ids, picked, rewards, period, expiration):
         cards = (
             self.env["loyalty.card"]
             .with_context(loyalty_no_mail=True)

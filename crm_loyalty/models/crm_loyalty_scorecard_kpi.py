@@ -2,7 +2,7 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from ..engine import coupons as coupon_engine
-from ..report.crm_loyalty_points_report import moves_sql
+from .loyalty_history import moves_sql
 
 
 class CrmLoyaltyScorecardKpi(models.AbstractModel):

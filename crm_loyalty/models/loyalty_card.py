@@ -1,15 +1,12 @@
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
-from ..engine import tiers as tier_engine
-from .loyalty_history import MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
+from .loyalty_history import CRON_BATCH, MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
 
-INVOICE_TYPES = ("out_invoice", "out_refund")
 # how long a posting waits for a card's row lock before failing (then the request is retried)
 LOCK_TIMEOUT = "10s"
 # written by the tier evaluation (or the manual tier change) only
@@ -81,14 +78,11 @@ class LoyaltyCard(models.Model):
         if not cards:
             return
         today = fields.Date.context_today(self)
-        groups = (
-            self.env["loyalty.history"]
-            .sudo()
-            ._read_group(
-                [("card_id", "in", cards.ids), ("remaining_points", ">", 0), ("expiry_date", ">=", today)],
-                ["card_id", "expiry_date:day"],
-                ["remaining_points:sum"],
-            )
+        # the user's rights: salespeople see the lots of their own customers' cards
+        groups = self.env["loyalty.history"]._read_group(
+            [("card_id", "in", cards.ids), ("remaining_points", ">", 0), ("expiry_date", ">=", today)],
+            ["card_id", "expiry_date:day"],
+            ["remaining_points:sum"],
         )
         first = {}
         for card, day, points in groups:
@@ -165,7 +159,8 @@ class LoyaltyCard(models.Model):
 
         ``FOR NO KEY UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks of foreign-key
         checks, so quotations and reward lines referencing the card are not blocked; the lock
-        waits at most ``LOCK_TIMEOUT`` (then the request fails and is retried). Under Odoo's
+        waits at most ``LOCK_TIMEOUT`` (or the session's own shorter timeout), then the request
+        fails and is retried. Under Odoo's
         REPEATABLE READ, a second transaction waiting on the lock gets a serialisation error
         when the first commits, and the request is retried with fresh balances.
         """
@@ -176,7 +171,8 @@ class LoyaltyCard(models.Model):
             SQL(
                 """
                 SELECT set_config('crm_loyalty.lock_timeout', current_setting('lock_timeout'), true),
-                       set_config('lock_timeout', %(timeout)s, true);
+                       set_config('lock_timeout', CASE current_setting('lock_timeout') WHEN '0' THEN %(timeout)s
+                                                   ELSE current_setting('lock_timeout') END, true);
                 SELECT id FROM loyalty_card WHERE id IN %(ids)s ORDER BY id FOR NO KEY UPDATE;
                 SELECT set_config('lock_timeout', current_setting('crm_loyalty.lock_timeout'), true);
                 """,
@@ -561,106 +557,9 @@ class LoyaltyCard(models.Model):
         for program, cards in self.filtered("partner_id").grouped("program_id").items():
             if program.program_type != "loyalty":
                 continue
-            amounts = cards._crm_qualifying_amounts(program, today)
+            amounts = program._crm_tier_qualifying_amounts(cards, today)
             for card in cards:
                 card.crm_qualifying_amount = amounts.get(card.id, 0.0)
-
-    def _crm_qualifying_amounts(self, program, today):
-        """``{card id: qualifying amount}`` over the program's window ending ``today``, set-wise."""
-        if not self.ids:
-            return {}
-        date_from = tier_engine.window_start(today, program.crm_tier_window_months)
-        if program.crm_tier_basis == "points":
-            query = self._crm_qualifying_points_query(program, date_from, today)
-        elif program.crm_tier_basis == "orders":
-            query = self._crm_qualifying_orders_query(program, date_from, today)
-        else:
-            query = self._crm_qualifying_spend_query(program, date_from, today)
-        self.env.flush_all()
-        self.env.cr.execute(query)
-        return dict(self.env.cr.fetchall())
-
-    def _crm_qualifying_spend_query(self, program, date_from, date_to):
-        company_filter = (
-            SQL("AND move.company_id = %s", program.company_id.id) if program.company_id else SQL()
-        )
-        return SQL(
-            """
-            SELECT card.id, SUM(move.amount_untaxed_signed)
-              FROM loyalty_card card
-              JOIN res_partner partner ON partner.id = card.partner_id
-              JOIN account_move move ON move.commercial_partner_id = partner.commercial_partner_id
-             WHERE card.id = ANY(%(card_ids)s)
-               AND move.move_type IN %(types)s
-               AND move.state = 'posted'
-               AND move.invoice_date BETWEEN %(date_from)s AND %(date_to)s
-               %(company_filter)s
-          GROUP BY card.id
-            """,
-            card_ids=self.ids,
-            types=INVOICE_TYPES,
-            date_from=date_from,
-            date_to=date_to,
-            company_filter=company_filter,
-        )
-
-    def _crm_qualifying_orders_query(self, program, date_from, date_to):
-        company_filter = SQL("AND so.company_id = %s", program.company_id.id) if program.company_id else SQL()
-        return SQL(
-            """
-            SELECT card.id, SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
-              FROM loyalty_card card
-              JOIN res_partner partner ON partner.id = card.partner_id
-              JOIN res_partner buyer ON buyer.commercial_partner_id = partner.commercial_partner_id
-              JOIN sale_order so ON so.partner_id = buyer.id
-             WHERE card.id = ANY(%(card_ids)s)
-               AND so.state = 'sale'
-               AND so.date_order >= %(date_from)s AND so.date_order < %(date_to)s
-               %(company_filter)s
-          GROUP BY card.id
-            """,
-            card_ids=self.ids,
-            date_from=date_from,
-            date_to=date_to + timedelta(days=1),
-            company_filter=company_filter,
-        )
-
-    def _crm_qualifying_points_query(self, program, date_from, date_to):
-        """Points earned over the window, before tier multipliers (so that a tier does not feed
-        its own qualification). On a ledger program: earn lines net of their reversals, by ledger
-        date; otherwise the stock history's issued points, by creation date."""
-        if program.ledger_enabled:
-            return SQL(
-                """
-                SELECT line.card_id,
-                       SUM(line.points / COALESCE(NULLIF(earn.earn_multiplier, 0), 1))
-                  FROM loyalty_history line
-                  JOIN loyalty_history earn
-                    ON earn.id = CASE WHEN line.move_type = 'earn' THEN line.id
-                                      ELSE line.reversed_line_id END
-                 WHERE line.card_id = ANY(%(card_ids)s)
-                   AND line.move_type IN ('earn', 'reverse')
-                   AND earn.move_type = 'earn'
-                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
-              GROUP BY line.card_id
-                """,
-                card_ids=self.ids,
-                date_from=date_from,
-                date_to=date_to + timedelta(days=1),
-            )
-        return SQL(
-            """
-            SELECT history.card_id, SUM(history.issued)
-              FROM loyalty_history history
-             WHERE history.card_id = ANY(%(card_ids)s)
-               AND history.issued > 0
-               AND history.create_date::date BETWEEN %(date_from)s AND %(date_to)s
-          GROUP BY history.card_id
-            """,
-            card_ids=self.ids,
-            date_from=date_from,
-            date_to=date_to,
-        )
 
     def _get_earn_multiplier(self):
         """Multiplier applied to the base points this card earns: its tier's (1.0 without tier).
@@ -693,79 +592,7 @@ class LoyaltyCard(models.Model):
         cards = self.filtered(lambda c: c.partner_id and c.active and c.program_id.crm_tier_ids)
         with ledger_scope(TIER):
             for program, program_cards in cards.grouped("program_id").items():
-                histories |= program_cards._crm_tier_evaluate_program(program, today)
-        return histories
-
-    def _crm_tier_evaluate_program(self, program, today):
-        tiers = program.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
-        rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
-        amounts = self._crm_qualifying_amounts(program, today)
-        # sudo: tier history is the server's record of the evaluation
-        last_downgrade = dict(
-            self.env["loyalty.tier.history"]
-            .sudo()
-            ._read_group(
-                [("card_id", "in", self.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
-            )
-        )
-        members = [
-            {
-                "key": card.id,
-                "amount": amounts.get(card.id, 0.0),
-                "rank": rank_of.get(card.crm_tier_id.id, 0),
-                "start": card.crm_tier_start_date or card.create_date.date(),
-                "last_review": card.crm_tier_review_date,
-                "last_downgrade": last_downgrade.get(card),
-            }
-            for card in self
-        ]
-        decisions = tier_engine.evaluate(
-            members,
-            tiers.mapped("min_amount"),
-            program.crm_tier_downgrade_policy,
-            program.crm_tier_requalification,
-            today,
-            window_months=program.crm_tier_window_months,
-        )
-        reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
-        if reviewed_ids:
-            self.browse(reviewed_ids).write({"crm_tier_review_date": today})
-        changed = {}  # new rank -> card ids
-        history_vals = []
-        for card in self:
-            rank, reviewed = decisions[card.id]
-            old_rank = rank_of.get(card.crm_tier_id.id, 0)
-            if rank == old_rank:
-                continue
-            changed.setdefault(rank, []).append(card.id)
-            history_vals.append(
-                {
-                    "card_id": card.id,
-                    "date": today,
-                    "old_tier_id": card.crm_tier_id.id,
-                    "new_tier_id": tiers[rank - 1].id if rank else False,
-                    "change": "upgrade" if rank > old_rank else "downgrade",
-                    "qualifying_amount": amounts.get(card.id, 0.0),
-                    "trigger": "anniversary" if reviewed else "realtime",
-                }
-            )
-        with ledger_scope(TIER):
-            for rank, card_ids in changed.items():
-                self.browse(card_ids).write(
-                    {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
-                )
-        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
-        known = set(
-            self.env["loyalty.tier.history"]
-            .sudo()
-            .search([("card_id", "in", [vals["card_id"] for vals in history_vals])])
-            .card_id.ids
-        )
-        # sudo: tier history is written by the server only (read-only for every group)
-        histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
-        histories.filtered(
-            lambda h: h.old_tier_id or h.card_id.id in known or h.new_tier_id != tiers[:1]
-        )._send_tier_mails()
+                histories |= program._crm_tier_evaluate_cards(program_cards, today)
         return histories
 
     def write(self, vals):
@@ -869,8 +696,17 @@ class LoyaltyCard(models.Model):
     def _cron_tier_requalify(self):
         """Daily: re-qualify every member of every tiered program (anniversary reviews included)."""
         programs = self.env["loyalty.program"]._crm_tiered_programs()
-        cards = self.search([("program_id", "in", programs.ids), ("partner_id", "!=", False)])
-        cards._crm_tier_evaluate()
+        card_ids = self.search(
+            [("program_id", "in", programs.ids), ("partner_id", "!=", False)], order="id"
+        ).ids
+        # batches of cards, each its own commit in a scheduled run (an evaluation is idempotent)
+        for start in range(0, len(card_ids), CRON_BATCH):
+            batch = card_ids[start : start + CRON_BATCH]
+            self.browse(batch)._crm_tier_evaluate()
+            self.env["loyalty.history"]._cron_commit_batch(
+                start + len(batch), max(len(card_ids) - start - len(batch), 0)
+            )
+            self.env.invalidate_all()
 
     @api.model
     def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):

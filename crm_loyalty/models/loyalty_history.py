@@ -77,6 +77,39 @@ SOURCE_TYPES = [
 ]
 
 
+def moves_sql():
+    """Every loyalty history line as issued / redeemed / expired / adjusted points, by date.
+
+    Ledger lines count by type, a reversing line in the type of the line its chain of reversals
+    started from (so an invoice cancelled after earning nets to zero issued points, and the
+    reversal of a credit note's take-back counts as issued again); lines from before the ledger
+    (no type) count their stock issued and used points.
+    """
+    return SQL(
+        """
+        WITH RECURSIVE chain AS (
+            SELECT id, move_type AS root_type FROM loyalty_history
+             WHERE move_type IS NOT NULL AND move_type != 'reverse'
+             UNION ALL
+            SELECT line.id, chain.root_type
+              FROM loyalty_history line JOIN chain ON line.reversed_line_id = chain.id
+             WHERE line.move_type = 'reverse'
+        )
+        SELECT line.id, line.card_id, COALESCE(line.date, line.create_date)::date AS date,
+               CASE WHEN line.move_type IS NULL THEN line.issued
+                    WHEN chain.root_type = 'earn' THEN line.points
+                    ELSE 0 END AS issued,
+               CASE WHEN line.move_type IS NULL THEN line.used
+                    WHEN chain.root_type = 'redeem' THEN -line.points
+                    ELSE 0 END AS redeemed,
+               CASE WHEN chain.root_type = 'expire' THEN -line.points ELSE 0 END AS expired,
+               CASE WHEN chain.root_type = 'adjust' THEN line.points ELSE 0 END AS adjusted
+          FROM loyalty_history line
+     LEFT JOIN chain ON chain.id = line.id
+        """
+    )
+
+
 class LoyaltyHistory(models.Model):
     _inherit = "loyalty.history"
 

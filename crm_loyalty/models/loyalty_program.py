@@ -1,7 +1,14 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..engine import ledger
+from ..engine import tiers as tier_engine
+from .loyalty_history import TIER, ledger_scope
+
+INVOICE_TYPES = ("out_invoice", "out_refund")
 
 
 class LoyaltyProgram(models.Model):
@@ -260,6 +267,178 @@ class LoyaltyProgram(models.Model):
         return ledger.expiry_date(
             day, self.points_validity, self.points_validity_unit, self.points_expiry_rounding
         )
+
+    # --- tier qualification and evaluation: the program is their subject ----------------------
+
+    def _crm_tier_qualifying_amounts(self, cards, today):
+        """``{card id: qualifying amount}`` of these cards of the program over its window ending
+        ``today``, set-wise."""
+        self.ensure_one()
+        if not cards.ids:
+            return {}
+        date_from = tier_engine.window_start(today, self.crm_tier_window_months)
+        if self.crm_tier_basis == "points":
+            query = self._crm_tier_points_query(cards, date_from, today)
+        elif self.crm_tier_basis == "orders":
+            query = self._crm_tier_orders_query(cards, date_from, today)
+        else:
+            query = self._crm_tier_spend_query(cards, date_from, today)
+        self.env.flush_all()
+        return dict(self.env.execute_query(query))
+
+    def _crm_tier_spend_query(self, cards, date_from, date_to):
+        company_filter = SQL("AND move.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        return SQL(
+            """
+            SELECT card.id, SUM(move.amount_untaxed_signed)
+              FROM loyalty_card card
+              JOIN res_partner partner ON partner.id = card.partner_id
+              JOIN account_move move ON move.commercial_partner_id = partner.commercial_partner_id
+             WHERE card.id = ANY(%(card_ids)s)
+               AND move.move_type IN %(types)s
+               AND move.state = 'posted'
+               AND move.invoice_date BETWEEN %(date_from)s AND %(date_to)s
+               %(company_filter)s
+          GROUP BY card.id
+            """,
+            card_ids=cards.ids,
+            types=INVOICE_TYPES,
+            date_from=date_from,
+            date_to=date_to,
+            company_filter=company_filter,
+        )
+
+    def _crm_tier_orders_query(self, cards, date_from, date_to):
+        company_filter = SQL("AND so.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        return SQL(
+            """
+            SELECT card.id, SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+              FROM loyalty_card card
+              JOIN res_partner partner ON partner.id = card.partner_id
+              JOIN res_partner buyer ON buyer.commercial_partner_id = partner.commercial_partner_id
+              JOIN sale_order so ON so.partner_id = buyer.id
+             WHERE card.id = ANY(%(card_ids)s)
+               AND so.state = 'sale'
+               AND so.date_order >= %(date_from)s AND so.date_order < %(date_to)s
+               %(company_filter)s
+          GROUP BY card.id
+            """,
+            card_ids=cards.ids,
+            date_from=date_from,
+            date_to=date_to + timedelta(days=1),
+            company_filter=company_filter,
+        )
+
+    def _crm_tier_points_query(self, cards, date_from, date_to):
+        """Points earned over the window, before tier multipliers (so that a tier does not feed
+        its own qualification). On a ledger program: earn lines net of their reversals, by ledger
+        date; otherwise the stock history's issued points, by creation date."""
+        if self.ledger_enabled:
+            return SQL(
+                """
+                SELECT line.card_id,
+                       SUM(line.points / COALESCE(NULLIF(earn.earn_multiplier, 0), 1))
+                  FROM loyalty_history line
+                  JOIN loyalty_history earn
+                    ON earn.id = CASE WHEN line.move_type = 'earn' THEN line.id
+                                      ELSE line.reversed_line_id END
+                 WHERE line.card_id = ANY(%(card_ids)s)
+                   AND line.move_type IN ('earn', 'reverse')
+                   AND earn.move_type = 'earn'
+                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
+              GROUP BY line.card_id
+                """,
+                card_ids=cards.ids,
+                date_from=date_from,
+                date_to=date_to + timedelta(days=1),
+            )
+        return SQL(
+            """
+            SELECT history.card_id, SUM(history.issued)
+              FROM loyalty_history history
+             WHERE history.card_id = ANY(%(card_ids)s)
+               AND history.issued > 0
+               AND history.create_date::date BETWEEN %(date_from)s AND %(date_to)s
+          GROUP BY history.card_id
+            """,
+            card_ids=cards.ids,
+            date_from=date_from,
+            date_to=date_to,
+        )
+
+    def _crm_tier_evaluate_cards(self, cards, today):
+        """Re-qualify these cards of the program on ``today`` (see loyalty.card._crm_tier_evaluate)."""
+        self.ensure_one()
+        tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+        rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
+        amounts = self._crm_tier_qualifying_amounts(cards, today)
+        # sudo: tier history is the server's record of the evaluation
+        last_downgrade = dict(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            ._read_group(
+                [("card_id", "in", cards.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+            )
+        )
+        members = [
+            {
+                "key": card.id,
+                "amount": amounts.get(card.id, 0.0),
+                "rank": rank_of.get(card.crm_tier_id.id, 0),
+                "start": card.crm_tier_start_date or card.create_date.date(),
+                "last_review": card.crm_tier_review_date,
+                "last_downgrade": last_downgrade.get(card),
+            }
+            for card in cards
+        ]
+        decisions = tier_engine.evaluate(
+            members,
+            tiers.mapped("min_amount"),
+            self.crm_tier_downgrade_policy,
+            self.crm_tier_requalification,
+            today,
+            window_months=self.crm_tier_window_months,
+        )
+        reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
+        if reviewed_ids:
+            cards.browse(reviewed_ids).write({"crm_tier_review_date": today})
+        changed = {}  # new rank -> card ids
+        history_vals = []
+        for card in cards:
+            rank, reviewed = decisions[card.id]
+            old_rank = rank_of.get(card.crm_tier_id.id, 0)
+            if rank == old_rank:
+                continue
+            changed.setdefault(rank, []).append(card.id)
+            history_vals.append(
+                {
+                    "card_id": card.id,
+                    "date": today,
+                    "old_tier_id": card.crm_tier_id.id,
+                    "new_tier_id": tiers[rank - 1].id if rank else False,
+                    "change": "upgrade" if rank > old_rank else "downgrade",
+                    "qualifying_amount": amounts.get(card.id, 0.0),
+                    "trigger": "anniversary" if reviewed else "realtime",
+                }
+            )
+        with ledger_scope(TIER):
+            for rank, card_ids in changed.items():
+                cards.browse(card_ids).write(
+                    {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
+                )
+        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
+        known = set(
+            self.env["loyalty.tier.history"]
+            .sudo()
+            .search([("card_id", "in", [vals["card_id"] for vals in history_vals])])
+            .card_id.ids
+        )
+        # sudo: tier history is written by the server only (read-only for every group)
+        histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
+        histories.filtered(
+            lambda h: h.old_tier_id or h.card_id.id in known or h.new_tier_id != tiers[:1]
+        )._send_tier_mails()
+        return histories
 
     @api.model
     def _crm_tiered_programs(self):

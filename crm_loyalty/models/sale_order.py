@@ -9,6 +9,54 @@ from .loyalty_history import STOCK_SKIP, ledger_scope
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    def _compute_loyalty_data(self):
+        # Stock sums the issued and used points of the history lines whose ``order_id`` is the
+        # order's id, whatever their model (our invoice lines carry the invoice's id) and
+        # reversals included (cancel then re-confirm shows twice the points). On the ledger the
+        # order's points are the net of its earn and redeem postings.
+        super()._compute_loyalty_data()
+        confirmed = self.filtered(lambda order: order.state == "sale" and order.id)
+        if not confirmed:
+            return
+        History = self.env["loyalty.history"].sudo()  # sudo: as stock's compute
+        rows = History._read_group(
+            [
+                ("order_model", "=", "sale.order"),
+                ("order_id", "in", confirmed.ids),
+                ("move_type", "=", False),
+            ],
+            ["order_id"],
+            ["issued:sum", "used:sum"],
+        )
+        stock = {order_id: (issued, used) for order_id, issued, used in rows}
+        ledger = defaultdict(lambda: [0.0, 0.0])
+        for order, key, points in History._read_group(
+            [
+                ("sale_order_id", "in", confirmed.ids),
+                ("move_type", "!=", False),
+                ("source_type", "!=", "credit_note"),
+            ],
+            ["sale_order_id", "source_key"],
+            ["points:sum"],
+        ):
+            if key and ":earn" in key:
+                ledger[order.id][0] += points
+            elif key and ":redeem" in key:
+                ledger[order.id][1] -= points
+        for order in confirmed:
+            issued, cost = stock.get(order.id, (0.0, 0.0))
+            if order.id in ledger:
+                issued, cost = issued + ledger[order.id][0], cost + ledger[order.id][1]
+            elif order.id not in stock:
+                order.loyalty_data = {}
+                continue
+            coupons = order.coupon_point_ids.coupon_id
+            order.loyalty_data = {
+                "point_name": (len(coupons) == 1 and coupons.point_name) or self.env._("Points"),
+                "issued": issued,
+                "cost": cost,
+            }
+
     def _crm_loyalty_ledger_cards(self):
         """Ledger cards the orders earn on, redeem from, or already posted lines on."""
         cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(

@@ -1,10 +1,23 @@
 from odoo import api, models
+from odoo.tools.sql import create_index
 
 from .loyalty_history import STOCK_SKIP, ledger_scope
 
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
+
+    def init(self):
+        res = super().init()
+        # coupon usage (campaign reports, coupon issues) joins order lines on their coupon
+        create_index(
+            self.env.cr,
+            "sale_order_line_crm_loyalty_coupon_id_idx",
+            self._table,
+            ["coupon_id"],
+            where="coupon_id IS NOT NULL",
+        )
+        return res
 
     def _crm_loyalty_touches_ledger(self):
         return any(line.coupon_id.program_id.ledger_enabled and line.state == "sale" for line in self)

@@ -8,6 +8,21 @@ class CrmLoyaltyCouponReport(models.Model):
     _name = "crm.loyalty.coupon.report"
     _description = "Coupon Campaign Analysis"
     _auto = False
+    # what the view reads: the ORM flushes it before any read of the report
+    _depends = {
+        "crm.loyalty.coupon.issue": ["campaign_id", "card_id", "partner_id", "period_date"],
+        "crm.loyalty.coupon.campaign": ["company_id", "loyalty_program_id"],
+        "sale.order.line": ["coupon_id", "order_id"],
+        "sale.order": ["partner_id", "state", "date_order", "amount_untaxed", "currency_rate", "company_id"],
+        "loyalty.card": [
+            "partner_id",
+            "program_id",
+            "crm_tier_id",
+            "points",
+            "active",
+            "crm_tier_start_date",
+        ],
+    }
     _order = "period_date desc"
 
     period_date = fields.Date("Period", readonly=True)

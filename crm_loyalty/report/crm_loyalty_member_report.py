@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .crm_loyalty_points_report import moves_sql
+from ..models.loyalty_history import moves_sql
 
 
 class CrmLoyaltyMemberReport(models.Model):
@@ -10,6 +10,20 @@ class CrmLoyaltyMemberReport(models.Model):
     _name = "crm.loyalty.member.report"
     _description = "Loyalty Members Analysis"
     _auto = False
+    # what the view reads: the ORM flushes it before any read of the report
+    _depends = {
+        "loyalty.history": ["card_id", "date", "move_type", "issued", "used", "points", "reversed_line_id"],
+        "loyalty.card": [
+            "partner_id",
+            "program_id",
+            "crm_tier_id",
+            "points",
+            "active",
+            "crm_tier_start_date",
+        ],
+        "loyalty.program": ["company_id", "program_type", "crm_point_value", "crm_tier_window_months"],
+        "sale.order": ["partner_id", "state", "date_order", "amount_untaxed", "currency_rate", "company_id"],
+    }
     _rec_name = "card_id"
     _order = "card_id"
 

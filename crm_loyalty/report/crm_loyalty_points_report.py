@@ -1,32 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-
-def moves_sql():
-    """Every loyalty history line as issued / redeemed / expired / adjusted points, by date.
-
-    Ledger lines count by type, a reversing line in the type of the line it reverses (so an
-    invoice cancelled after earning nets to zero issued points); lines from before the ledger
-    (no type) count their stock issued and used points.
-    """
-    return SQL(
-        """
-        SELECT line.id, line.card_id, COALESCE(line.date, line.create_date)::date AS date,
-               CASE WHEN line.move_type IS NULL THEN line.issued
-                    WHEN COALESCE(origin.move_type, line.move_type) = 'earn' THEN line.points
-                    ELSE 0 END AS issued,
-               CASE WHEN line.move_type IS NULL THEN line.used
-                    WHEN COALESCE(origin.move_type, line.move_type) = 'redeem' THEN -line.points
-                    ELSE 0 END AS redeemed,
-               CASE WHEN COALESCE(origin.move_type, line.move_type) = 'expire' THEN -line.points
-                    ELSE 0 END AS expired,
-               CASE WHEN COALESCE(origin.move_type, line.move_type) = 'adjust' THEN line.points
-                    ELSE 0 END AS adjusted
-          FROM loyalty_history line
-     LEFT JOIN loyalty_history origin
-            ON origin.id = line.reversed_line_id AND line.move_type = 'reverse'
-        """
-    )
+from ..models.loyalty_history import moves_sql
 
 
 class CrmLoyaltyPointsReport(models.Model):
@@ -35,6 +10,19 @@ class CrmLoyaltyPointsReport(models.Model):
     _name = "crm.loyalty.points.report"
     _description = "Loyalty Points Analysis"
     _auto = False
+    # what the view reads: the ORM flushes it before any read of the report
+    _depends = {
+        "loyalty.history": ["card_id", "date", "move_type", "issued", "used", "points", "reversed_line_id"],
+        "loyalty.card": [
+            "partner_id",
+            "program_id",
+            "crm_tier_id",
+            "points",
+            "active",
+            "crm_tier_start_date",
+        ],
+        "loyalty.program": ["company_id", "program_type", "crm_point_value", "crm_tier_window_months"],
+    }
     _order = "date desc"
 
     date = fields.Date(readonly=True)

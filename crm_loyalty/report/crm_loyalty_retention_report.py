@@ -18,6 +18,20 @@ class CrmLoyaltyRetentionReport(models.Model):
     _name = "crm.loyalty.retention.report"
     _description = "Loyalty Retention Analysis"
     _auto = False
+    # what the view reads: the ORM flushes it before any read of the report
+    _depends = {
+        "loyalty.card": [
+            "partner_id",
+            "program_id",
+            "crm_tier_id",
+            "points",
+            "active",
+            "crm_tier_start_date",
+        ],
+        "loyalty.program": ["company_id", "program_type", "crm_point_value", "crm_tier_window_months"],
+        "sale.order": ["partner_id", "state", "date_order", "amount_untaxed", "currency_rate", "company_id"],
+        "loyalty.tier.history": ["card_id", "date", "new_tier_id"],
+    }
     _order = "period_date desc"
 
     period_date = fields.Date(
@@ -81,7 +95,8 @@ class CrmLoyaltyRetentionReport(models.Model):
               JOIN member ON member.card_id = base.card_id
          LEFT JOIN spend again ON again.card_id = base.card_id
                               AND again.quarter = (base.quarter + interval '3 months')::date
-             WHERE base.quarter + interval '3 months' <= now() AT TIME ZONE 'UTC'
+             -- only completed periods: the quarter looked at must be over (not the one in progress)
+             WHERE base.quarter + interval '6 months' <= now() AT TIME ZONE 'UTC'
             """
         )
 

@@ -139,6 +139,19 @@ class TestOwnCustomers(LedgerCase):
             set(consumptions.with_user(self.ann).search([]).sudo().mapped("card_id").ids), {self.card.id}
         )
 
+    def test_partner_form_figures_follow_ownership(self):
+        self.program.points_validity = 12
+        self.card._ledger_post(
+            "adjust", 5, reason="x", expiry_date=fields.Date.add(fields.Date.today(), days=3)
+        )
+        self.bob_card._ledger_post(
+            "adjust", 5, reason="x", expiry_date=fields.Date.add(fields.Date.today(), days=3)
+        )
+        partners = (self.partner | self.bob_partner).with_user(self.ann)
+        self.assertEqual(
+            partners.mapped("crm_loyalty_expiring_points"), [5.0, 0.0], "main: Bob's lots shown to Ann"
+        )
+
     def test_salesman_cannot_write_computed_records(self):
         history = self.env["loyalty.tier.history"].search([("card_id", "=", self.card.id)])
         self.assertTrue(history)

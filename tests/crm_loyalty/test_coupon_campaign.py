@@ -131,3 +131,13 @@ class TestCouponCampaign(LoyaltyCase):
             "date_to": self._today("2024-06-30"),
         }
         self.assertEqual(self.env["crm.loyalty.scorecard.kpi"]._kpi_coupon_response_rate(period), 50.0)
+
+    def test_members_refusing_mails_get_no_coupon(self):
+        # main: coupons issued and mailed to everyone, opt-outs included
+        self.env["mail.blacklist"].sudo()._add(self.bob.email)
+        self.env.invalidate_all()
+        issues = self._issue("2024-06-10")
+        self.assertEqual(issues.partner_id, self.ann)
+        if "crm_ror_do_not_contact" in self.env["res.partner"]._fields:
+            self.ann.crm_ror_do_not_contact = True
+            self.assertFalse(self._issue("2024-07-10"), "crm_ror's do-not-contact is honoured")

@@ -1,5 +1,7 @@
 """Reversals: never refused, never charging expired points twice, on the base that earned."""
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time
@@ -175,3 +177,52 @@ class TestStockFlowsOnTheLedger(LedgerCase):
         self.assertBalanced(dup_card)
         moved = self._ledger(self.card).filtered(lambda line: "merge" in line.reason)
         self.assertEqual(moved.mapped("expiry_date"), [fields.Date.to_date("2098-06-30")])
+
+
+class TestAnalytics(LedgerCase):
+    def test_undone_take_back_counts_as_issued(self):
+        order = self._order()
+        order.action_confirm()
+        refund = self._refund(self._invoice(order))
+        refund.button_draft()  # the take-back is reversed: the 100 points are issued again
+        self.assertEqual(self.card.points, 100.0)
+        rows = self.env["crm.loyalty.points.report"].search([("card_id", "=", self.card.id)])
+        self.assertEqual(sum(rows.mapped("points_issued")), 100.0, "main: 0 (reverse of reverse dropped)")
+
+    def test_retention_leaves_out_the_period_in_progress(self):
+        self.env.cr.execute("SELECT date_trunc('quarter', now() AT TIME ZONE 'UTC')::date")
+        current = self.env.cr.fetchone()[0]
+        previous = current - relativedelta(months=3)
+        order = self._order()
+        order.action_confirm()
+        order.date_order = fields.Datetime.to_datetime(previous) + relativedelta(days=5)
+        self.env.flush_all()
+        periods = (
+            self.env["crm.loyalty.retention.report"]
+            .search([("card_id", "=", self.card.id)])
+            .mapped("period_date")
+        )
+        self.assertNotIn(current, periods, "main: the quarter in progress reads as 0 % retention")
+        older = self._order()
+        older.action_confirm()
+        older.date_order = fields.Datetime.to_datetime(previous - relativedelta(months=3)) + relativedelta(
+            days=5
+        )
+        self.env.flush_all()
+        rows = self.env["crm.loyalty.retention.report"].search([("card_id", "=", self.card.id)])
+        self.assertEqual(rows.mapped("period_date"), [previous])
+        self.assertEqual(rows.retention_rate, 100.0)
+
+    def test_order_summary_after_cancel_and_reconfirm(self):
+        self.card._ledger_post("adjust", 60, reason="opening")
+        order = self._order()
+        self._claim(order)
+        order.action_confirm()
+        order._action_cancel()
+        order.action_draft()
+        order._update_programs_and_rewards()
+        self._claim(order)
+        order.action_confirm()
+        order.invalidate_recordset(["loyalty_data"])
+        # main: issued 200, cost 100 (the reversals and the re-confirmation both counted)
+        self.assertEqual((order.loyalty_data["issued"], order.loyalty_data["cost"]), (100.0, 50.0))

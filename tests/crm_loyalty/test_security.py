@@ -76,7 +76,13 @@ class TestLedgerForgery(LedgerCase):
             history.create({"card_id": card.id, "description": "forged", "move_type": "earn", "issued": 5})
 
     def test_forged_rewrite_of_a_legacy_line_is_refused(self):
-        legacy = self.env["loyalty.history"].search([("card_id", "=", self.card.id)], limit=1)
+        # a history line from before the ledger was enabled (no type) on a card now on the ledger
+        program = self.program.copy({"ledger_enabled": False, "name": "Legacy"})
+        card = self.env["loyalty.card"].create({"program_id": program.id, "partner_id": self.partner.id})
+        legacy = self.env["loyalty.history"].create({"card_id": card.id, "description": "stock", "issued": 5})
+        card.points = 5
+        program.ledger_enabled = True
+        self.assertFalse(legacy.move_type)
         for user in (self.salesman, self.admin):
             with self.subTest(user=user.login):
                 line = legacy.with_user(user).with_context(**FORGED)
