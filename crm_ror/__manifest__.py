@@ -41,6 +41,7 @@
         "views/crm_ror_product_affinity_views.xml",
         "views/crm_ror_suggestion_views.xml",
         "views/res_config_settings_touch_views.xml",
+        "data/crm_ror_cost_data.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -37,7 +37,8 @@ MATRIX = {
     "crm.ror.key.date": {"salesman": ALL, "salesman_all": ALL, "sales_manager": ALL},
     "crm.ror.product.affinity": SALES,
     "crm.ror.suggestion": {**SALES, "sales_manager": "r--u"},
-    # scorecard KPI providers: abstract, no data
+    # abstract: no data of their own
+    "crm.ror.cost.to.serve": {},
     "crm.ror.scorecard.kpi": {},
     "crm.ror.lead.scorecard.kpi": {},
     # leads
