@@ -42,6 +42,7 @@
         "views/crm_ror_suggestion_views.xml",
         "views/res_config_settings_touch_views.xml",
         "data/crm_ror_cost_data.xml",
+        "views/crm_ror_clv_calibration_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -17,3 +17,4 @@ from . import res_config_settings
 from . import res_partner
 from . import utm_medium
 from . import crm_ror_cost_to_serve
+from . import crm_ror_clv_calibration
