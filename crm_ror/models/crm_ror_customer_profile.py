@@ -256,28 +256,48 @@ class CrmRorCustomerProfile(models.Model):
         if company.ror_source == "order":
             return SQL(
                 """
-                SELECT p.commercial_partner_id AS partner_id, o.id AS doc_id,
-                       o.date_order::date AS doc_date, TRUE AS is_purchase,
-                       l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount,
-                       l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
-                           * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0) AS cost,
-                       l.price_unit * l.product_uom_qty * COALESCE(l.discount, 0) / 100
-                           / COALESCE(NULLIF(o.currency_rate, 0), 1) AS discount,
-                       o.user_id AS user_id, o.team_id AS team_id
-                  FROM sale_order_line l
-                  JOIN sale_order o ON o.id = l.order_id
-                  JOIN res_partner p ON p.id = o.partner_id
-             LEFT JOIN product_product pp ON pp.id = l.product_id
-             LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-             LEFT JOIN uom_uom lu ON lu.id = l.product_uom
-                 WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order::date <= %(date_to)s
-                   AND l.display_type IS NULL AND NOT COALESCE(l.is_downpayment, FALSE)
+                SELECT partner_id, order_id AS doc_id, day AS doc_date, TRUE AS is_purchase, amount,
+                       cost, discount, user_id, team_id
+                  FROM (%s) order_lines
                 """,
-                company=company.id,
-                date_to=date_to,
+                self._ror_order_lines_query(company, date_to),
             )
         return self._ror_invoice_lines_query(company, date_to)
+
+    @api.model
+    def _ror_order_lines_query(self, company, date_to=None):
+        """Confirmed sale order lines of the company (no section, note or down-payment line): the one
+        source of order figures for the profiles and the suggestions.
+
+        Columns: order_id, product_id, partner_id (commercial), day (order date), qty (in the product's
+        unit), ref_qty (in the reference unit of its UoM category), amount (untaxed, company currency),
+        cost (at the product's cost), discount (list-price discount, company currency), user_id, team_id.
+        """
+        return SQL(
+            """
+            SELECT l.order_id, l.product_id, p.commercial_partner_id AS partner_id, o.date_order::date AS day,
+                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1) AS qty,
+                   l.product_uom_qty / COALESCE(NULLIF(lu.factor, 0), 1) AS ref_qty,
+                   l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount,
+                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                       * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0) AS cost,
+                   l.price_unit * l.product_uom_qty * COALESCE(l.discount, 0) / 100
+                       / COALESCE(NULLIF(o.currency_rate, 0), 1) AS discount,
+                   o.user_id AS user_id, o.team_id AS team_id
+              FROM sale_order_line l
+              JOIN sale_order o ON o.id = l.order_id
+              JOIN res_partner p ON p.id = o.partner_id
+         LEFT JOIN product_product pp ON pp.id = l.product_id
+         LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+         LEFT JOIN uom_uom lu ON lu.id = l.product_uom
+             WHERE o.company_id = %(company)s AND o.state = 'sale'
+               AND (%(date_to)s::date IS NULL OR o.date_order::date <= %(date_to)s)
+               AND l.display_type IS NULL AND NOT COALESCE(l.is_downpayment, FALSE)
+            """,
+            company=company.id,
+            date_to=date_to,
+        )
 
     @api.model
     def _ror_invoice_lines_query(self, company, date_to):

@@ -372,31 +372,12 @@ class CrmRorSuggestion(models.Model):
         )
 
     def _lines_sql(self, company):
-        """Confirmed order lines of the company with their amount in company currency.
-
-        ``qty`` is in the product's own unit of measure (the unit a new quotation line gets),
-        ``ref_qty`` in the reference unit of its UoM category, so that unit prices compare across
-        products sold in different units of one category.
-        """
+        """The company's confirmed order lines of products (those of the value profiles): ``qty`` in
+        the product's unit (the unit a new quotation line gets), ``ref_qty`` in the reference unit of
+        its UoM category, so that unit prices compare across units, ``amount`` in company currency."""
         return SQL(
-            """
-            SELECT l.order_id, l.product_id, rp.commercial_partner_id AS partner_id,
-                   (o.date_order AT TIME ZONE 'UTC')::date AS day,
-                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1) AS qty,
-                   l.product_uom_qty / COALESCE(NULLIF(lu.factor, 0), 1) AS ref_qty,
-                   l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
-              FROM sale_order_line l
-              JOIN sale_order o ON o.id = l.order_id
-              JOIN res_partner rp ON rp.id = o.partner_id
-              JOIN product_product pp ON pp.id = l.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-         LEFT JOIN uom_uom lu ON lu.id = l.product_uom
-             WHERE o.company_id = %(company)s AND o.state = 'sale'
-               AND l.product_id IS NOT NULL AND l.display_type IS NULL
-               AND NOT COALESCE(l.is_downpayment, FALSE) AND l.product_uom_qty > 0
-            """,
-            company=company.id,
+            "SELECT * FROM (%s) order_lines WHERE product_id IS NOT NULL AND qty > 0",
+            self.env["crm.ror.customer.profile"]._ror_order_lines_query(company),
         )
 
     def _insert_cross_sell(self, company, now):
