@@ -54,6 +54,8 @@
         "views/crm_ror_data_quality_views.xml",
         "views/res_config_settings_campaign_views.xml",
         "report/crm_ror_campaign_response_report_views.xml",
+        "data/crm_ror_cost_data.xml",
+        "views/crm_ror_clv_calibration_views.xml",
     ],
     "demo": [
         "demo/crm_ror_nurture_rule_demo.xml",

@@ -387,3 +387,41 @@ def predict(
     return Prediction(
         purchase_params, spend_params, purchases, alive, expected_spend, clv, next_purchase, finite
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration against a holdout period
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    frequency: int  # repeat purchases in the calibration period (the last row: this many or more)
+    customers: int
+    predicted: float  # mean purchases predicted in the holdout period
+    actual: float  # mean purchases made in it
+
+
+def calibration(x, tx, T, actual, holdout, model=MBGNBD, max_frequency=6, **fit_options):
+    """Fit on the calibration period, predict the holdout purchases, compare with the actual ones.
+
+    ``x``, ``tx``, ``T`` describe each customer up to the cut-off, ``actual`` his purchases in the
+    ``holdout`` time after it. Returns ``(params, rows, mae)``: the rows group the customers by
+    calibration frequency (the table behind lifetimes' ``plot_calibration_purchases_vs_holdout_
+    purchases``), ``mae`` is the mean absolute error per customer.
+    """
+    x, tx, T, actual = _as_arrays(x, tx, T, actual)
+    tx = np.where(x > 0, tx, 0.0)
+    params = fit_bgnbd(x, tx, T, model=model, **fit_options)
+    predicted = bgnbd_expected_purchases(params, holdout, x, tx, T, model)
+    groups = np.minimum(x, max_frequency).astype(int)
+    rows = [
+        CalibrationRow(
+            frequency=int(group),
+            customers=int((groups == group).sum()),
+            predicted=float(predicted[groups == group].mean()),
+            actual=float(actual[groups == group].mean()),
+        )
+        for group in np.unique(groups)
+    ]
+    return params, rows, float(np.abs(predicted - actual).mean())

@@ -24,3 +24,5 @@ from . import crm_ror_data_quality_policy
 from . import crm_ror_data_quality
 from . import crm_ror_service_scorecard_kpi
 from . import crm_ror_lead_data_quality
+from . import crm_ror_cost_to_serve
+from . import crm_ror_clv_calibration

@@ -1,7 +1,6 @@
 import io
 import logging
 import math
-from collections import defaultdict
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -257,28 +256,48 @@ class CrmRorCustomerProfile(models.Model):
         if company.ror_source == "order":
             return SQL(
                 """
-                SELECT p.commercial_partner_id AS partner_id, o.id AS doc_id,
-                       o.date_order::date AS doc_date, TRUE AS is_purchase,
-                       l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount,
-                       l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
-                           * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0) AS cost,
-                       l.price_unit * l.product_uom_qty * COALESCE(l.discount, 0) / 100
-                           / COALESCE(NULLIF(o.currency_rate, 0), 1) AS discount,
-                       o.user_id AS user_id, o.team_id AS team_id
-                  FROM sale_order_line l
-                  JOIN sale_order o ON o.id = l.order_id
-                  JOIN res_partner p ON p.id = o.partner_id
-             LEFT JOIN product_product pp ON pp.id = l.product_id
-             LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-             LEFT JOIN uom_uom lu ON lu.id = l.product_uom
-                 WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order::date <= %(date_to)s
-                   AND l.display_type IS NULL AND NOT COALESCE(l.is_downpayment, FALSE)
+                SELECT partner_id, order_id AS doc_id, day AS doc_date, TRUE AS is_purchase, amount,
+                       cost, discount, user_id, team_id
+                  FROM (%s) order_lines
                 """,
-                company=company.id,
-                date_to=date_to,
+                self._ror_order_lines_query(company, date_to),
             )
         return self._ror_invoice_lines_query(company, date_to)
+
+    @api.model
+    def _ror_order_lines_query(self, company, date_to=None):
+        """Confirmed sale order lines of the company (no section, note or down-payment line): the one
+        source of order figures for the profiles and the suggestions.
+
+        Columns: order_id, product_id, partner_id (commercial), day (order date), qty (in the product's
+        unit), ref_qty (in the reference unit of its UoM category), amount (untaxed, company currency),
+        cost (at the product's cost), discount (list-price discount, company currency), user_id, team_id.
+        """
+        return SQL(
+            """
+            SELECT l.order_id, l.product_id, p.commercial_partner_id AS partner_id, o.date_order::date AS day,
+                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1) AS qty,
+                   l.product_uom_qty / COALESCE(NULLIF(lu.factor, 0), 1) AS ref_qty,
+                   l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount,
+                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
+                       * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0) AS cost,
+                   l.price_unit * l.product_uom_qty * COALESCE(l.discount, 0) / 100
+                       / COALESCE(NULLIF(o.currency_rate, 0), 1) AS discount,
+                   o.user_id AS user_id, o.team_id AS team_id
+              FROM sale_order_line l
+              JOIN sale_order o ON o.id = l.order_id
+              JOIN res_partner p ON p.id = o.partner_id
+         LEFT JOIN product_product pp ON pp.id = l.product_id
+         LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+         LEFT JOIN uom_uom lu ON lu.id = l.product_uom
+             WHERE o.company_id = %(company)s AND o.state = 'sale'
+               AND (%(date_to)s::date IS NULL OR o.date_order::date <= %(date_to)s)
+               AND l.display_type IS NULL AND NOT COALESCE(l.is_downpayment, FALSE)
+            """,
+            company=company.id,
+            date_to=date_to,
+        )
 
     @api.model
     def _ror_invoice_lines_query(self, company, date_to):
@@ -458,121 +477,18 @@ class CrmRorCustomerProfile(models.Model):
         return self.env.cr.dictfetchall()
 
     @api.model
-    def _ror_contact_costs(self, company, partner_ids, date_from, date_to):
-        """{partner: campaign contacts x medium cost}: leads of the customer with a campaign and a medium."""
-        if not partner_ids:
-            return {}
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT p.commercial_partner_id, l.medium_id, count(*)
-                  FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.company_id = %(company)s AND l.campaign_id IS NOT NULL AND l.medium_id IS NOT NULL
-                   AND p.commercial_partner_id = ANY(%(partners)s)
-                   AND l.create_date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR l.create_date::date >= %(date_from)s)
-              GROUP BY p.commercial_partner_id, l.medium_id
-                """,
-                company=company.id,
-                partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
-            )
-        )
-        rows = self.env.cr.fetchall()
-        mediums = self.env["utm.medium"].with_company(company).browse({row[1] for row in rows})
-        cost = {medium.id: medium.ror_contact_cost for medium in mediums}
-        result = defaultdict(float)
-        for partner_id, medium_id, count in rows:
-            result[partner_id] += count * cost[medium_id]
-        return result
-
-    @api.model
-    def _ror_activity_costs(self, company, partner_ids, date_from, date_to):
-        """{partner: done activities x cost of their type}, on the customer, its leads and its orders."""
-        if not partner_ids:
-            return {}
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH targets AS (
-                    SELECT 'res.partner' AS model, id AS res_id, commercial_partner_id AS partner_id
-                      FROM res_partner WHERE commercial_partner_id = ANY(%(partners)s)
-                 UNION ALL
-                    SELECT 'crm.lead', l.id, p.commercial_partner_id
-                      FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
-                     WHERE p.commercial_partner_id = ANY(%(partners)s)
-                 UNION ALL
-                    SELECT 'sale.order', o.id, p.commercial_partner_id
-                      FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
-                     WHERE p.commercial_partner_id = ANY(%(partners)s)
-                )
-                SELECT t.partner_id, m.mail_activity_type_id, count(*)
-                  FROM mail_message m JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
-                 WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
-                   AND m.date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR m.date::date >= %(date_from)s)
-              GROUP BY t.partner_id, m.mail_activity_type_id
-                """,
-                company=company.id,
-                partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
-            )
-        )
-        rows = self.env.cr.fetchall()
-        types = self.env["mail.activity.type"].with_company(company).with_context(active_test=False)
-        cost = {kind.id: kind.ror_cost for kind in types.browse({row[1] for row in rows})}
-        result = defaultdict(float)
-        for partner_id, type_id, count in rows:
-            result[partner_id] += count * cost[type_id]
-        return result
+    def _ror_costs_to_serve(self, company, partner_ids, date_from, date_to):
+        """{partner: {"campaign", "activity", "other"}} over a period (see ``crm.ror.cost.to.serve``)."""
+        return self.env["crm.ror.cost.to.serve"]._costs(company, partner_ids, date_from, date_to)
 
     @api.model
     def _ror_cost_providers(self):
-        """Models of other addons that add costs to serve (contract: ``_crm_ror_cost_to_serve``).
-
-        A method inherited unchanged by several models is called once.
-        """
-        providers, seen = [], set()
-        for name in sorted(self.env.registry.models):
-            method = getattr(self.env.registry[name], "_crm_ror_cost_to_serve", None)
-            if method is None:
-                continue
-            key = getattr(method, "__func__", method)
-            if key not in seen:
-                seen.add(key)
-                providers.append(name)
-        return providers
+        """The provider models of other addons (kept here for the callers of the provider contract)."""
+        return self.env["crm.ror.cost.to.serve"]._providers()
 
     @api.model
     def _ror_other_costs(self, company, partner_ids, date_from, date_to):
-        result = defaultdict(float)
-        if not partner_ids:
-            return result
-        for name in self._ror_cost_providers():
-            # sudo: providers sum other addons' records (e.g. reward lines) into the company-wide figures.
-            amounts = (
-                self.env[name].sudo()._crm_ror_cost_to_serve(company, list(partner_ids), date_from, date_to)
-            )
-            for partner_id, amount in (amounts or {}).items():
-                result[partner_id] += amount or 0.0
-        return result
-
-    @api.model
-    def _ror_costs_to_serve(self, company, partner_ids, date_from, date_to):
-        """{partner: {"campaign", "activity", "other"}} over a period (discounts come with the sales)."""
-        campaign = self._ror_contact_costs(company, partner_ids, date_from, date_to)
-        activity = self._ror_activity_costs(company, partner_ids, date_from, date_to)
-        other = self._ror_other_costs(company, partner_ids, date_from, date_to)
-        return {
-            partner_id: {
-                "campaign": campaign.get(partner_id, 0.0),
-                "activity": activity.get(partner_id, 0.0),
-                "other": other.get(partner_id, 0.0),
-            }
-            for partner_id in partner_ids
-        }
+        return self.env["crm.ror.cost.to.serve"]._other_costs(company, partner_ids, date_from, date_to)
 
     # ------------------------------------------------------------------------------------------
     # Computation

@@ -98,7 +98,8 @@ class CrmRorKeyDate(models.Model):
 
         Key dates are read in one query, the dates due today picked by the engine, then the
         activities created and the reminded occurrences written in batches. Contacts not to be
-        contacted, without salesperson, or archived are skipped.
+        contacted, without salesperson, or archived are skipped, and so are key dates of a company
+        their salesperson does not work in.
         """
         today = today or fields.Date.context_today(self)
         self.flush_model()
@@ -112,6 +113,9 @@ class CrmRorKeyDate(models.Model):
                   JOIN res_partner cp ON cp.id = p.commercial_partner_id
                  WHERE kd.active AND p.active AND cp.user_id IS NOT NULL
                    AND NOT %s
+                   -- the reminder is for the key date's company: its salesperson must work in it
+                   AND EXISTS (SELECT 1 FROM res_company_users_rel cu
+                                WHERE cu.user_id = cp.user_id AND cu.cid = kd.company_id)
                 """,
                 Partner._crm_ror_outreach_blocked_sql(SQL("p")),
             )

@@ -99,4 +99,6 @@ class CrmRorProductAffinity(models.Model):
                 min_support=company.crm_ror_affinity_min_support,
             )
         )
+        # Fresh statistics for the suggestion queries that join the rules right after, in this transaction.
+        self.env.cr.execute(SQL("ANALYZE crm_ror_product_affinity"))
         self.invalidate_model()

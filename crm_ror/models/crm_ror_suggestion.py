@@ -372,31 +372,12 @@ class CrmRorSuggestion(models.Model):
         )
 
     def _lines_sql(self, company):
-        """Confirmed order lines of the company with their amount in company currency.
-
-        ``qty`` is in the product's own unit of measure (the unit a new quotation line gets),
-        ``ref_qty`` in the reference unit of its UoM category, so that unit prices compare across
-        products sold in different units of one category.
-        """
+        """The company's confirmed order lines of products (those of the value profiles): ``qty`` in
+        the product's unit (the unit a new quotation line gets), ``ref_qty`` in the reference unit of
+        its UoM category, so that unit prices compare across units, ``amount`` in company currency."""
         return SQL(
-            """
-            SELECT l.order_id, l.product_id, rp.commercial_partner_id AS partner_id,
-                   (o.date_order AT TIME ZONE 'UTC')::date AS day,
-                   l.product_uom_qty * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1) AS qty,
-                   l.product_uom_qty / COALESCE(NULLIF(lu.factor, 0), 1) AS ref_qty,
-                   l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
-              FROM sale_order_line l
-              JOIN sale_order o ON o.id = l.order_id
-              JOIN res_partner rp ON rp.id = o.partner_id
-              JOIN product_product pp ON pp.id = l.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-         LEFT JOIN uom_uom lu ON lu.id = l.product_uom
-             WHERE o.company_id = %(company)s AND o.state = 'sale'
-               AND l.product_id IS NOT NULL AND l.display_type IS NULL
-               AND NOT COALESCE(l.is_downpayment, FALSE) AND l.product_uom_qty > 0
-            """,
-            company=company.id,
+            "SELECT * FROM (%s) order_lines WHERE product_id IS NOT NULL AND qty > 0",
+            self.env["crm.ror.customer.profile"]._ror_order_lines_query(company),
         )
 
     def _insert_cross_sell(self, company, now):
@@ -404,15 +385,17 @@ class CrmRorSuggestion(models.Model):
         self.env.execute_query(
             SQL(
                 """
+                -- MATERIALIZED: each step once, whatever the estimates of tables rewritten in this
+                -- transaction (a nested loop over a re-aggregated CTE is quadratic in the lines).
                 WITH lines AS (%(lines)s),
                 bought AS (SELECT DISTINCT partner_id, product_id FROM lines),
-                prices AS (
+                prices AS MATERIALIZED (
                     SELECT product_id,
                            SUM(amount) / NULLIF(SUM(qty), 0) AS unit_price,
                            SUM(qty) / COUNT(DISTINCT order_id) AS qty
                       FROM lines GROUP BY product_id
                 ),
-                candidates AS (
+                candidates AS MATERIALIZED (
                     SELECT DISTINCT ON (b.partner_id, a.product_b_id)
                            b.partner_id, a.product_a_id, a.product_b_id, a.confidence, a.lift
                       FROM bought b
@@ -568,7 +551,7 @@ class CrmRorSuggestion(models.Model):
                       JOIN seg ON seg.segment_id = pr.segment_id
                      WHERE pr.company_id = %(company)s AND pr.customer_state IS DISTINCT FROM 'lost'
                 ),
-                prices AS (
+                prices AS MATERIALIZED (
                     SELECT l.product_id, pt.id AS template_id, pt.categ_id, uom.category_id AS uom_category_id,
                            SUM(l.amount) / NULLIF(SUM(l.ref_qty), 0) AS unit_price
                       FROM lines l
@@ -578,7 +561,7 @@ class CrmRorSuggestion(models.Model):
                      GROUP BY l.product_id, pt.id, pt.categ_id, uom.category_id
                 ),
                 -- categories narrow enough to mean "the same kind of product"
-                small_categories AS (
+                small_categories AS MATERIALIZED (
                     SELECT pt.categ_id
                       FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
                      WHERE pp.active AND pt.active AND pt.sale_ok
@@ -590,20 +573,20 @@ class CrmRorSuggestion(models.Model):
                            SUM(ref_qty) / COUNT(DISTINCT order_id) AS ref_qty
                       FROM lines GROUP BY partner_id, product_id
                 ),
-                buyers AS (
+                buyers AS MATERIALIZED (
                     SELECT b.product_id, c.rank, COUNT(*) AS n
                       FROM bought b JOIN customers c ON c.partner_id = b.partner_id
                      GROUP BY b.product_id, c.rank
                 ),
                 -- buyers of each product among the segments better than each rank
-                higher AS (
+                higher AS MATERIALIZED (
                     SELECT bu.product_id, seg.rank, SUM(bu.n) AS n
                       FROM seg JOIN buyers bu ON bu.rank < seg.rank
                      GROUP BY bu.product_id, seg.rank
                 ),
                 -- the dearer products a product may be replaced by: its optional products, or the products of
                 -- its own category when that category is small, in the same unit-of-measure category
-                upgrades AS (
+                upgrades AS MATERIALIZED (
                     SELECT cur.product_id AS current_id, up.product_id AS upper_id,
                            up.unit_price - cur.unit_price AS unit_gain, cur.unit_price AS current_price
                       FROM prices cur
@@ -613,7 +596,7 @@ class CrmRorSuggestion(models.Model):
                         OR EXISTS (SELECT 1 FROM product_optional_rel o
                                     WHERE o.src_id = cur.template_id AND o.dest_id = up.template_id)
                 ),
-                candidates AS (
+                candidates AS MATERIALIZED (
                     SELECT DISTINCT ON (b.partner_id, u.upper_id)
                            b.partner_id, c.segment_id, b.product_id AS current_id, u.upper_id, b.qty,
                            u.unit_gain * b.ref_qty AS expected, h.n AS higher_buyers

@@ -33,11 +33,15 @@ MATRIX = {
     "crm.ror.segment.snapshot": SALES,
     "crm.ror.segment.transition.report": SALES,
     "crm.ror.segment": {**SALES, "sales_manager": ALL},
+    # company-wide model checks, for ROR administrators; their rows are written by the computation
+    "crm.ror.clv.calibration": {"sales_manager": ALL},
+    "crm.ror.clv.calibration.line": {"sales_manager": READ},
     # personal touch and suggestions
     "crm.ror.key.date": {"salesman": ALL, "salesman_all": ALL, "sales_manager": ALL},
     "crm.ror.product.affinity": SALES,
     "crm.ror.suggestion": {**SALES, "sales_manager": "r--u"},
-    # scorecard KPI providers: abstract, no data
+    # abstract: no data of their own
+    "crm.ror.cost.to.serve": {},
     "crm.ror.scorecard.kpi": {},
     "crm.ror.lead.scorecard.kpi": {},
     # leads

@@ -1,8 +1,11 @@
 """Predictive lifetime value fitted on real posted invoices."""
 
+from datetime import timedelta
+
 import numpy as np
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .value_common import CrmRorValueCase
@@ -82,6 +85,35 @@ class TestClvOnRecords(CrmRorValueCase):
         self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a)
         self.assertTrue(all(p.clv_predicted >= before[p.id] for p in profiles))
         self.assertTrue(any(p.clv_predicted > before[p.id] for p in profiles))
+
+    def test_calibration_report(self):
+        cutoff = self.today - timedelta(days=240)
+        calibration = self.env["crm.ror.clv.calibration"].create(
+            {"company_id": self.company_a.id, "cutoff_date": cutoff, "end_date": self.today}
+        )
+        self.assertEqual(calibration.model, "mbgnbd")
+        calibration.action_compute()
+        # Hand count: customers who bought before the cut-off, and their purchase days after it.
+        days = {}
+        for move in self.moves:
+            days.setdefault(move.partner_id, set()).add(move.invoice_date)
+        known = {partner: d for partner, d in days.items() if min(d) <= cutoff}
+        holdout = sum(len([day for day in d if day > cutoff]) for d in known.values())
+        lines = calibration.line_ids
+        self.assertEqual(calibration.customer_count, len(known))
+        self.assertEqual(sum(lines.mapped("customers")), len(known))
+        # (means stored to 3 decimals)
+        self.assertAlmostEqual(
+            sum(line.actual * line.customers for line in lines), holdout, delta=0.001 * len(known)
+        )
+        self.assertEqual(lines.mapped("frequency"), sorted(lines.mapped("frequency")))
+        self.assertTrue(all(line.predicted >= 0 for line in lines))
+        self.assertGreater(calibration.mae, 0.0)
+        self.assertIn("r=", calibration.parameters)
+        # Too early a cut-off is refused with a reason.
+        early = calibration.copy({"cutoff_date": self.today - timedelta(days=725)})
+        with self.assertRaises(UserError):
+            early.action_compute()
 
     def test_bgnbd_stays_selectable(self):
         self.company_a.ror_clv_model = "bgnbd"

@@ -309,3 +309,32 @@ def test_expected_next_purchase():
     # The frequent, recent buyer is expected back first; an old one-time buyer maybe never (NaN).
     assert found[2] and weeks[2] == np.nanmin(weeks)
     assert not found[3] or weeks[3] > weeks[2]
+
+
+def test_calibration_predicts_the_holdout_of_model_data():
+    """On data following the model, predicted and actual holdout purchases agree per frequency."""
+    true = clv.BGNBDParams(r=0.5, alpha=5.0, a=0.6, b=3.0)
+    # Simulate 78 weeks, cut at 52: the holdout is what each customer did in the last 26 weeks.
+    rng = np.random.default_rng(4)
+    n, cut, end = 8000, 52.0, 78.0
+    lam, drop = rng.gamma(true.r, 1.0 / true.alpha, n), rng.beta(true.a, true.b, n)
+    x, tx, actual = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t, alive = 0.0, rng.random() >= drop[i]
+        while alive:
+            t += rng.exponential(1.0 / lam[i])
+            if t > end:
+                break
+            if t <= cut:
+                x[i], tx[i] = x[i] + 1, t
+            else:
+                actual[i] += 1
+            alive = rng.random() >= drop[i]
+    params, rows, mae = clv.calibration(x, tx, np.full(n, cut), actual, end - cut, model=clv.MBGNBD)
+    assert [row.frequency for row in rows] == list(range(len(rows)))
+    assert sum(row.customers for row in rows) == n
+    for row in rows:
+        if row.customers >= 200:
+            assert row.predicted == pytest.approx(row.actual, abs=0.15 + 0.15 * row.actual), row
+    assert 0 < mae < 1.5
+    assert np.isfinite([params.r, params.alpha, params.a, params.b]).all()

@@ -56,6 +56,16 @@ class TestKeyDates(TouchCase):
         self._run(date(2025, 6, 8))
         self.assertEqual(len(self._activities(self.contact)), 2, "recurring: again next year")
 
+    def test_reminded_only_in_a_company_of_the_salesperson(self):
+        other = self.env["res.company"].create({"name": "Touch Elsewhere"})
+        key_date = self._key_date(self.contact, company_id=other.id)
+        self._run(date(2024, 6, 8))
+        self.assertFalse(self._activities(self.contact), "salesperson 1 does not work for that company")
+        self.assertFalse(key_date.last_reminded_date)
+        self.salesman_1.company_ids |= other
+        self._run(date(2024, 6, 8))
+        self.assertEqual(len(self._activities(self.contact)), 1)
+
     def test_label_and_one_off_date(self):
         key_date = self._key_date(
             self.customer,

@@ -2,6 +2,7 @@
 
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from .value_common import CrmRorScenarioCase
 
@@ -169,13 +170,21 @@ class TestProfile(CrmRorScenarioCase):
         self.assertFalse(self._profile(self.p1, self.company_b))
 
     def test_cron_and_button(self):
+        """The scheduled action recomputes what setUpClass computed (it used to assert only that a
+        profile existed, which setUpClass guaranteed)."""
         Profile = self.env["crm.ror.customer.profile"]
-        Profile._cron_compute_profiles()
-        self.assertTrue(self._profile(self.p1))
-        action = Profile.with_company(self.company_a).action_recompute()
-        self.assertEqual(action["tag"], "display_notification")
         cron = self.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles")
         self.assertEqual(cron.code, "model._cron_compute_profiles()")
+        self.env.execute_query(SQL("DELETE FROM crm_ror_customer_profile"))
+        self.env.invalidate_all()
+        self.env["res.company"].search([]).ror_computed_at = False
+        self.env["ir.config_parameter"].set_param("crm_ror.profile_run_start", False)
+        for _company in self.env["res.company"].search([]):
+            Profile._cron_compute_profiles()
+        self.assertAlmostEqual(self._profile(self.p1).revenue, 285.0)
+        self.assertAlmostEqual(self._profile(self.p1, self.company_b).revenue, 1000.0)
+        action = Profile.with_company(self.company_a).action_recompute()
+        self.assertEqual(action["tag"], "display_notification")
 
     def test_queries_do_not_grow_with_customers(self):
         """Set-wise computation: more customers, same number of queries."""

@@ -93,6 +93,52 @@ class TestRor(CrmRorScenarioCase):
         self.assertAlmostEqual(by_partner[self.p1.id]["ror"], self._profile(self.p1).ror)
         self.assertIs(by_partner[self.p6.id]["ror"], False)
 
+    def test_every_campaign_contact_costs(self):
+        """Quotations and orders with a campaign are contacts too, not only leads; an order of a lead
+        of the same campaign is that lead's contact."""
+        campaign = self.env["utm.campaign"].create({"name": "ROR Autumn"})
+        Order = self.env["sale.order"].with_company(self.company_a)
+        values = {
+            "partner_id": self.p6.id,
+            "company_id": self.company_a.id,
+            "campaign_id": campaign.id,
+            "medium_id": self.medium.id,
+        }
+        Order.create(values)  # a quotation sent through the campaign: 10
+        lead = (
+            self.env["crm.lead"]
+            .with_company(self.company_a)
+            .create(dict(values, name="ROR autumn lead", type="opportunity"))
+        )  # 10
+        Order.create(dict(values, opportunity_id=lead.id))  # the lead's own order: no second contact
+        self._compute(self.company_a)
+        self.assertAlmostEqual(self._profile(self.p6).cost_campaign, 20.0)
+
+    def test_default_costs_of_standard_mediums_and_activity_types(self):
+        call = self.env.ref("mail.mail_activity_data_call")
+        self.assertAlmostEqual(call.ror_default_cost, 5.0)
+        self.assertAlmostEqual(self.env.ref("utm.utm_medium_email").ror_default_contact_cost, 0.1)
+        activity = (
+            self.env["mail.activity"]
+            .with_company(self.company_a)
+            .create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": self.p6.id,
+                    "activity_type_id": call.id,
+                    "user_id": self.env.uid,
+                }
+            )
+        )
+        activity.action_feedback(feedback="Called")
+        self._compute(self.company_a)
+        newcomer = self._profile(self.p6)
+        self.assertAlmostEqual(newcomer.cost_activity, 5.0)  # no cost of company A's own: the default
+        self.assertTrue(newcomer.has_ror)
+        call.with_company(self.company_a).ror_cost = 3.0
+        self._compute(self.company_a)
+        self.assertAlmostEqual(self._profile(self.p6).cost_activity, 3.0)
+
     def test_ror_trend(self):
         Profile = self.env["crm.ror.customer.profile"]
         self.assertEqual(Profile._ror_trend(1.0, True, 0.5, True), "up")

@@ -1,0 +1,195 @@
+from collections import defaultdict
+
+from odoo import api, models
+from odoo.tools import SQL
+
+# Default costs to serve, in each company's currency: per campaign contact of a medium, per done
+# activity of a type. Rough orders of magnitude so that the ROR is defined out of the box; each
+# company sets its own cost on the medium or activity type.
+DEFAULT_COSTS = {
+    "utm.utm_medium_email": 0.1,
+    "utm.utm_medium_phone": 5.0,
+    "utm.utm_medium_website": 0.5,
+    "utm.utm_medium_banner": 1.0,
+    "utm.utm_medium_google_adwords": 2.0,
+    "utm.utm_medium_facebook": 1.0,
+    "utm.utm_medium_linkedin": 1.5,
+    "utm.utm_medium_twitter": 1.0,
+    "utm.utm_medium_television": 2.0,
+    "mail.mail_activity_data_email": 1.0,
+    "mail.mail_activity_data_call": 5.0,
+    "mail.mail_activity_data_meeting": 25.0,
+    "mail.mail_activity_data_todo": 2.0,
+    "mail.mail_activity_data_upload_document": 1.0,
+}
+
+
+class CrmRorCostToServe(models.AbstractModel):
+    """What serving each customer of a company cost over a period, for its value profile and ROR.
+
+    How it works: three families of costs, each summed set-wise (one query per family) for the
+    commercial partners asked:
+
+    * **campaign contacts** x the cost per contact of their medium: every lead or opportunity and
+      every quotation or order that carries a campaign and a medium; an order coming from a lead
+      of the same campaign is that lead's contact, not a second one;
+    * **done activities** x the cost of their type, on the customer, its leads and its orders;
+    * **other costs** of other addons: any model that defines
+      ``_crm_ror_cost_to_serve(company, partner_ids, date_from, date_to)`` and returns
+      ``{commercial partner id: amount in company currency}`` (crm_loyalty's rewards do). A method
+      inherited unchanged by several models is called once.
+
+    A medium or activity type without a cost of its own in the company costs its default cost
+    (shipped for Odoo's standard mediums and activity types), so that the ROR is defined on real
+    data out of the box. The discounts granted come with the sales lines of the profile.
+    """
+
+    _name = "crm.ror.cost.to.serve"
+    _description = "Customer Cost to Serve"
+
+    @api.model
+    def _set_default_costs(self):
+        """Write DEFAULT_COSTS on the standard mediums and activity types (data file, each install/upgrade)."""
+        for xmlid, cost in DEFAULT_COSTS.items():
+            record = self.env.ref(xmlid, raise_if_not_found=False)
+            if record:
+                field = "ror_default_contact_cost" if record._name == "utm.medium" else "ror_default_cost"
+                record[field] = cost
+
+    @api.model
+    def _costs(self, company, partner_ids, date_from, date_to):
+        """{partner: {"campaign", "activity", "other"}} over [date_from, date_to] (None: no lower bound)."""
+        campaign = self._contact_costs(company, partner_ids, date_from, date_to)
+        activity = self._activity_costs(company, partner_ids, date_from, date_to)
+        other = self._other_costs(company, partner_ids, date_from, date_to)
+        return {
+            partner_id: {
+                "campaign": campaign.get(partner_id, 0.0),
+                "activity": activity.get(partner_id, 0.0),
+                "other": other.get(partner_id, 0.0),
+            }
+            for partner_id in partner_ids
+        }
+
+    @api.model
+    def _unit_cost_sql(self, alias, field, default_field, company):
+        """The company's own cost of a medium/activity type row, else its default cost."""
+        return SQL(
+            "COALESCE((%(a)s.%(f)s ->> %(company)s)::numeric, %(a)s.%(d)s, 0)",
+            a=SQL(alias),
+            f=SQL.identifier(field),
+            d=SQL.identifier(default_field),
+            company=str(company.id),
+        )
+
+    @api.model
+    def _contact_costs(self, company, partner_ids, date_from, date_to):
+        if not partner_ids:
+            return {}
+        self.env["crm.lead"].flush_model(["campaign_id", "medium_id", "partner_id", "company_id"])
+        self.env["sale.order"].flush_model(
+            ["campaign_id", "medium_id", "partner_id", "company_id", "opportunity_id"]
+        )
+        self.env["utm.medium"].flush_model(["ror_contact_cost", "ror_default_contact_cost"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH contacts AS (
+                    SELECT l.partner_id, l.medium_id, l.create_date
+                      FROM crm_lead l
+                     WHERE l.company_id = %(company)s AND l.campaign_id IS NOT NULL AND l.medium_id IS NOT NULL
+                 UNION ALL
+                    SELECT o.partner_id, o.medium_id, o.create_date
+                      FROM sale_order o
+                 LEFT JOIN crm_lead ol ON ol.id = o.opportunity_id
+                     WHERE o.company_id = %(company)s AND o.state != 'cancel'
+                       AND o.campaign_id IS NOT NULL AND o.medium_id IS NOT NULL
+                       AND ol.campaign_id IS DISTINCT FROM o.campaign_id
+                )
+                SELECT p.commercial_partner_id, sum(%(cost)s)
+                  FROM contacts c
+                  JOIN res_partner p ON p.id = c.partner_id
+                  JOIN utm_medium m ON m.id = c.medium_id
+                 WHERE p.commercial_partner_id = ANY(%(partners)s)
+                   AND c.create_date::date <= %(date_to)s
+                   AND (%(date_from)s::date IS NULL OR c.create_date::date >= %(date_from)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                company=company.id,
+                cost=self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
+                partners=list(partner_ids),
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        return {partner_id: float(amount) for partner_id, amount in rows}
+
+    @api.model
+    def _activity_costs(self, company, partner_ids, date_from, date_to):
+        """Done activities (their chatter messages) on the customer, its leads and its orders."""
+        if not partner_ids:
+            return {}
+        self.env["mail.message"].flush_model(
+            ["model", "res_id", "mail_activity_type_id", "record_company_id", "date"]
+        )
+        self.env["mail.activity.type"].flush_model(["ror_cost", "ror_default_cost"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH targets AS (
+                    SELECT 'res.partner' AS model, id AS res_id, commercial_partner_id AS partner_id
+                      FROM res_partner WHERE commercial_partner_id = ANY(%(partners)s)
+                 UNION ALL
+                    SELECT 'crm.lead', l.id, p.commercial_partner_id
+                      FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
+                     WHERE p.commercial_partner_id = ANY(%(partners)s)
+                 UNION ALL
+                    SELECT 'sale.order', o.id, p.commercial_partner_id
+                      FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
+                     WHERE p.commercial_partner_id = ANY(%(partners)s)
+                )
+                SELECT t.partner_id, sum(%(cost)s)
+                  FROM mail_message m
+                  JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
+                  JOIN mail_activity_type kind ON kind.id = m.mail_activity_type_id
+                 WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
+                   AND m.date::date <= %(date_to)s
+                   AND (%(date_from)s::date IS NULL OR m.date::date >= %(date_from)s)
+              GROUP BY t.partner_id
+                """,
+                company=company.id,
+                cost=self._unit_cost_sql("kind", "ror_cost", "ror_default_cost", company),
+                partners=list(partner_ids),
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        return {partner_id: float(amount) for partner_id, amount in rows}
+
+    @api.model
+    def _providers(self):
+        """Models of other addons that add costs to serve (``_crm_ror_cost_to_serve``), by name."""
+        providers, seen = [], set()
+        for name in sorted(self.env.registry.models):
+            method = getattr(self.env.registry[name], "_crm_ror_cost_to_serve", None)
+            if method is None:
+                continue
+            key = getattr(method, "__func__", method)
+            if key not in seen:
+                seen.add(key)
+                providers.append(name)
+        return providers
+
+    @api.model
+    def _other_costs(self, company, partner_ids, date_from, date_to):
+        result = defaultdict(float)
+        if not partner_ids:
+            return result
+        for name in self._providers():
+            # sudo: providers sum other addons' records (e.g. reward lines) into the company-wide figures.
+            amounts = (
+                self.env[name].sudo()._crm_ror_cost_to_serve(company, list(partner_ids), date_from, date_to)
+            )
+            for partner_id, amount in (amounts or {}).items():
+                result[partner_id] += amount or 0.0
+        return result
