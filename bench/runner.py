@@ -468,7 +468,7 @@ def table(rows, medium=None):
 def write_results(size, rows, info, setup, folder):
     rows = sorted(rows, key=lambda row: row["measure"])  # stable: a to g, parts in run order
     medium = None
-    if size == "large" and (folder / "results-medium.json").is_file():
+    if size.startswith("large") and (folder / "results-medium.json").is_file():
         medium = json.loads((folder / "results-medium.json").read_text()).get("rows")
     counts = setup.get("load", {})
     payload = {
@@ -526,10 +526,9 @@ def main(
             info = machine(conn)
         finally:
             conn.close()
-        if not only:
-            write_results(size, bench.rows, info, setup, Path(results or BENCH))
-        else:
-            print(table(bench.rows))
+        # a single measure on a kept database goes to results-<size>-<measure>.*
+        label = f"{size}-{MEASURES.get(only, (only,))[0]}" if only else size
+        write_results(label, bench.rows, info, setup, Path(results or BENCH))
     finally:
         if not keep:
             drop(settings, db)
