@@ -314,23 +314,12 @@ class Bench:
         ]
 
     def measure_leads(self, letter, title):
-        parts = (
-            ("lead_temperature", "temperature, idle days"),
-            ("lead_nurture", "nurture rules"),
-            ("lead_departed", "departed salespeople"),
+        # one scheduled action does it all: departed salespeople's leads, engagement dates,
+        # temperatures in chunks, then the nurture rules
+        (row,) = self.crons(
+            letter, "daily lead cron", (("lead_daily", "temperature, idle days, nurture, reassignment"),)
         )
-        rows = self.crons(letter, "lead cron", parts)
-        if all(row.get("seconds") and not row.get("error") for row in rows):
-            self.add(
-                letter,
-                "lead cron: total over all open leads",
-                seconds=sum(r["seconds"] for r in rows),
-                queries=sum(r["queries"] for r in rows),
-                rss=max(r["rss_growth_mb"] for r in rows),
-                target=TARGETS["d"],
-            )
-        else:
-            rows[0]["target"] = TARGETS["d"]
+        row["target"] = TARGETS["d"]
 
     def measure_scorecard(self, letter, title):
         form = self.add(

@@ -23,9 +23,7 @@ DOCUMENTS = {"small": 30, "medium": 200, "large": 200}
 CRONS = {
     "profiles": "crm_ror.ir_cron_crm_ror_compute_profiles",
     "suggestions": "crm_ror.ir_cron_crm_ror_suggestions",
-    "lead_temperature": "crm_ror.ir_cron_crm_ror_lead_temperature",
-    "lead_nurture": "crm_ror.ir_cron_crm_ror_nurture_rules",
-    "lead_departed": "crm_ror.ir_cron_crm_ror_departed_leads",
+    "lead_daily": "crm_ror.ir_cron_crm_ror_lead_temperature",
     "scorecard_history": "crm_scorecard.ir_cron_crm_scorecard_history",
     "loyalty_expiry": "crm_loyalty.ir_cron_expire_points",
     "loyalty_tiers": "crm_loyalty.ir_cron_tier_requalify",
