@@ -302,6 +302,13 @@ def as_cluster_owner(cmd):
     return [*(["runuser", "-u", owner, "--"] if owner else []), *map(str, cmd)]
 
 
+def free_port():
+    """A TCP port nothing listens on now, for a server of our own."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def port_open(host, port):
     with socket.socket() as sock:
         sock.settimeout(1)
@@ -564,7 +571,10 @@ def cmd_stock_tests(args):
                     "--test-tags",
                     STOCK_TEST_TAGS,
                     "--stop-after-init",
-                    "--no-http",
+                    # the tours need Odoo's HTTP server (it opens even with --no-http when tests
+                    # run): a free port, so that a server already on 8069 does not stop the run
+                    "--http-port",
+                    free_port(),
                 ),
                 check=False,
                 stdout=out,

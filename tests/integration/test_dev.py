@@ -80,3 +80,9 @@ def test_setup_says_how_to_get_chromium_without_root(dev, monkeypatch, capsys):
     monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
     dev.ensure_chromium()
     assert "apt-get install chromium" in capsys.readouterr().out
+
+
+def test_free_port_is_free(dev):
+    port = dev.free_port()
+    assert 1024 <= port <= 65535
+    assert not dev.port_open("127.0.0.1", port)
