@@ -389,6 +389,8 @@ def _setup_scorecard(env, owner, team):
                 "perspective_id": perspectives[kpi.perspective or "customer"].id,
                 "kpi_id": kpi.id,
                 "sequence": index,
+                # the goal beyond the baseline in the KPI's direction, as the line requires
+                "baseline": 1000.0 if kpi.direction == "min" else 0.0,
                 "target": 100.0,
                 "max_value": 1000.0,
             }
