@@ -280,3 +280,87 @@ class TestQueryKpiRights(ScorecardCase):
 
 
 DT = __import__("datetime").datetime
+
+
+class TestOwnerCannotLendRights(ScorecardCase):
+    """The owner's rights compute the cron's history: nobody below Settings admin picks them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.settings_admin = cls.env.ref("base.user_admin")
+        cls.settings_admin.company_ids = [Command.link(cls.company_a.id)]
+        cls.scorecard_admin = cls.env["res.users"].create(
+            {
+                "name": "Scorecard admin seller",
+                "login": "scorecard_admin_seller",
+                "company_id": cls.company_a.id,
+                "company_ids": [Command.set([cls.company_a.id])],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("sales_team.group_sale_salesman").id,
+                            cls.env.ref("crm_scorecard.group_crm_scorecard_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+
+    def test_only_settings_admin_sets_another_owner(self):
+        for user in (self.owner, self.scorecard_admin):  # a sales manager, a scorecard admin
+            Scorecard = self.env["crm.scorecard"].with_user(user)
+            for target in (self.settings_admin, (self.owner | self.scorecard_admin) - user):
+                with self.assertRaisesNamed(AccessError, "Scorecard Lent: only a Settings administrator"):
+                    Scorecard.create({"name": "Lent", "company_id": self.company_a.id, "user_id": target.id})
+            own = Scorecard.create({"name": "Own", "company_id": self.company_a.id})
+            self.assertEqual(own.user_id, user)
+            with self.assertRaisesNamed(AccessError, "Scorecard Own: only a Settings administrator"):
+                own.write({"user_id": self.settings_admin.id})
+            own.write({"user_id": user.id, "name": "Own"})  # himself: allowed
+        # The Settings admin may choose any owner.
+        lent = (
+            self.env["crm.scorecard"]
+            .with_user(self.settings_admin)
+            .create({"name": "Lent", "company_id": self.company_a.id, "user_id": self.owner.id})
+        )
+        self.assertEqual(lent.user_id, self.owner)
+
+    def test_template_wizard_makes_the_caller_the_owner(self):
+        self.assertNotIn("user_id", self.env["crm.scorecard.template.wizard"]._fields)
+        wizard = (
+            self.env["crm.scorecard.template.wizard"]
+            .with_user(self.scorecard_admin)
+            .create({"template_id": self.env.ref("crm_scorecard.template_customer_conversion").id})
+        )
+        scorecard = self.env["crm.scorecard"].browse(wizard.action_create()["res_id"])
+        self.assertEqual(scorecard.user_id, self.scorecard_admin)
+
+    def test_history_by_hand_counts_what_the_caller_may_read(self):
+        other = self.env["res.users"].create(
+            {
+                "name": "Other",
+                "login": "scorecard_lend_other",
+                "company_ids": [Command.set([self.company_a.id])],
+                "company_id": self.company_a.id,
+            }
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=self.scorecard_admin.id)
+        for _ in range(2):
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=other.id)
+        # Owned by the Settings admin, who reads the 3 leads.
+        scorecard = self._scorecard(
+            self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}], owner=self.settings_admin
+        )
+        mine = scorecard.with_user(self.scorecard_admin).with_context(scorecard_date=JAN)
+        mine.action_record_history()
+        january = scorecard.value_ids.filtered(lambda v: v.date_from == JAN.replace(day=1))
+        self.assertEqual(january.value, 1.0)  # the owner's rights counted 3
+        wizard = (
+            self.env["crm.scorecard.period.wizard"]
+            .with_user(self.scorecard_admin)
+            .create({"scorecard_id": scorecard.id, "date": JAN})
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 10), user_id=other.id)
+        wizard.action_record_history()
+        self.assertEqual(january.value, 1.0)  # the owner's rights count 4
