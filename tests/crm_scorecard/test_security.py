@@ -364,3 +364,82 @@ class TestOwnerCannotLendRights(ScorecardCase):
         self._lead(self.company_a, self.team_a, DT(2025, 1, 10), user_id=other.id)
         wizard.action_record_history()
         self.assertEqual(january.value, 1.0)  # the owner's rights count 4
+
+
+class TestTeamScorecardsStayInTheTeam(ScorecardCase):
+    """Catalog KPIs are team aggregates computed as the system: a team's scorecard, and all that
+    hangs on it, is read by the team (leader and active members) and by managers only."""
+
+    FAMILY = {
+        "crm.scorecard": "id",
+        "crm.scorecard.perspective": "scorecard_id",
+        "crm.scorecard.line": "scorecard_id",
+        "crm.scorecard.line.band": "line_id.scorecard_id",
+        "crm.scorecard.value": "scorecard_id",
+        "crm.scorecard.manual.value": "scorecard_id",
+    }
+
+    def _user(self, login, group="sales_team.group_sale_salesman"):
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref(group).id])],
+            }
+        )
+
+    def _readable(self, user, scorecards):
+        """{model: scorecards whose records of that model ``user`` may read}"""
+        return {
+            model: self.env[model].with_user(user).search([(path, "in", scorecards.ids)]).mapped(path)
+            if path != "id"
+            else self.env[model].with_user(user).search([("id", "in", scorecards.ids)])
+            for model, path in self.FAMILY.items()
+        }
+
+    def test_team_scorecards_are_read_by_the_team_and_managers(self):
+        member, outsider, leader, archived = (self._user(f"sc_team_{n}") for n in ("m", "o", "l", "x"))
+        manager = self._user("sc_team_manager", "sales_team.group_sale_manager")
+        self.team_a.write({"user_id": leader.id, "member_ids": [Command.set([member.id])]})
+        self.env["crm.team.member"].create(
+            {"crm_team_id": self.team_a.id, "user_id": archived.id, "active": False}
+        )
+        self.team_a2.member_ids = [Command.set([outsider.id])]
+        manual = self.env["crm.scorecard.kpi"].create(
+            {"name": "Hours", "code": "test_hours", "source": "manual"}
+        )
+        scorecards = self.env["crm.scorecard"]
+        for team in (self.team_a, self.env["crm.team"]):
+            scorecard = self._scorecard(
+                self.company_a,
+                team=team or None,
+                lines=[{"kpi_id": self.kpi_leads.id, "target": 2}, {"kpi_id": manual.id, "target": 2}],
+            )
+            self.env["crm.scorecard.line.band"].create(
+                {"line_id": scorecard.line_ids[0].id, "name": "Top", "score_from": 90}
+            )
+            self.env["crm.scorecard.manual.value"].create(
+                {"scorecard_id": scorecard.id, "kpi_id": manual.id, "date": JAN, "value": 3}
+            )
+            scorecard._record_history(
+                {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+            )
+            scorecards |= scorecard
+        team_card, company_card = scorecards
+        for user, expected in (
+            (member, scorecards),
+            (leader, scorecards),
+            (manager, scorecards),
+            (outsider, company_card),
+            (archived, company_card),
+        ):
+            readable = self._readable(user, scorecards)
+            for model in self.FAMILY:
+                self.assertEqual(readable[model], expected, f"{model} as {user.login}")
+        with self.assertRaises(AccessError):
+            team_card.with_user(outsider).with_context(scorecard_date=JAN).line_ids.mapped("value")
+        # A new member reads his team's scorecard at once (no cached membership).
+        self.team_a.member_ids = [Command.link(outsider.id)]
+        self.assertEqual(self._readable(outsider, scorecards)["crm.scorecard.value"], scorecards)
