@@ -72,7 +72,7 @@ class CrmScorecard(models.Model):
     previous one (``_evaluate``), computed once per request and shared by the header,
     perspective and line figures; query KPIs run with the viewer's rights, in the scorecard's
     company. ``_record_history`` stores the figures of chosen periods as the owner sees them
-    (``_evaluator``), one savepoint per scorecard; the daily cron ``_cron_record_history``
+    (``_evaluator``; by hand, as the caller), one savepoint per scorecard; the daily cron ``_cron_record_history``
     stores the last ended and the running period, and alerts on red KPIs of ended periods.
     """
 
