@@ -72,7 +72,7 @@ class CrmScorecard(models.Model):
     previous one (``_evaluate``), computed once per request and shared by the header,
     perspective and line figures; query KPIs run with the viewer's rights, in the scorecard's
     company. ``_record_history`` stores the figures of chosen periods as the owner sees them
-    (``_evaluator``), one savepoint per scorecard; the daily cron ``_cron_record_history``
+    (``_evaluator``; by hand, as the caller), one savepoint per scorecard; the daily cron ``_cron_record_history``
     stores the last ended and the running period, and alerts on red KPIs of ended periods.
     """
 
@@ -184,6 +184,27 @@ class CrmScorecard(models.Model):
         self.env["crm.scorecard.line"].create(line_vals)
         return copies
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        scorecards = super().create(vals_list)
+        scorecards._check_owner_rights()
+        return scorecards
+
+    def _check_owner_rights(self):
+        """The owner's rights compute the cron's history, read by every scorecard user: only a
+        Settings administrator may make someone else the owner."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        others = self.filtered(lambda s: s.user_id and s.user_id != self.env.user)
+        if others:
+            raise AccessError(
+                self.env._(
+                    "Scorecard %(names)s: only a Settings administrator may make another user its "
+                    "owner. Leave yourself as the owner, or ask a Settings administrator.",
+                    names=", ".join(others.mapped("name")),
+                )
+            )
+
     def write(self, vals):
         if "period_type" in vals:
             changed = self.filtered(lambda s: s.period_type != vals["period_type"])
@@ -206,7 +227,10 @@ class CrmScorecard(models.Model):
                         names=", ".join(changed.mapped("name")),
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("user_id"):
+            self._check_owner_rights()
+        return result
 
     # ------------------------------------------------------------------------------------
     # Periods
@@ -429,31 +453,33 @@ class CrmScorecard(models.Model):
     # History and alerts
     # ------------------------------------------------------------------------------------
 
-    def _evaluator(self):
-        """The scorecard as its owner sees it in its company: history and exports are the
-        owner's figures, whoever records them (the cron runs as the superuser)."""
+    def _evaluator(self, user=None):
+        """The scorecard as ``user`` (default: its owner) sees it in its company: the cron's
+        history is the owner's figures (the cron runs as the superuser)."""
         self.ensure_one()
-        if not self.user_id:
+        user = user or self.user_id
+        if not user:
             raise UserError(
                 self.env._("Scorecard %(name)s has no owner: set one to record its history.", name=self.name)
             )
         # The owner's allowed companies: a field of res.users that other users may not read.
-        if self.company_id not in self.user_id.sudo().company_ids:
+        if self.company_id not in user.sudo().company_ids:
             raise UserError(
                 self.env._(
                     "Scorecard %(name)s: its owner %(owner)s may not work in %(company)s: "
                     "choose another owner.",
                     name=self.name,
-                    owner=self.user_id.name,
+                    owner=user.name,
                     company=self.company_id.name,
                 )
             )
-        return self.with_user(self.user_id).with_company(self.company_id)
+        return self.with_user(user).with_company(self.company_id)
 
-    def _record_history(self, periods_by_scorecard, raise_errors=True, alert=False):
+    def _record_history(self, periods_by_scorecard, raise_errors=True, alert=False, user=None):
         """Store the figures of the given periods (``{scorecard: [Period]}``); idempotent.
 
-        Each scorecard is evaluated as its owner (:meth:`_evaluator`), in its own savepoint.
+        Each scorecard is evaluated as ``user`` (default: its owner, :meth:`_evaluator`), in its
+        own savepoint.
         Existing rows (line x period type x period start) are updated, missing ones created in
         one batch. With ``alert``, red KPIs of ended periods schedule their owner's activity,
         once per line and period. With ``raise_errors`` off (cron), a scorecard whose KPIs
@@ -475,7 +501,7 @@ class CrmScorecard(models.Model):
         for scorecard, periods in periods_by_scorecard.items():
             try:
                 with self.env.cr.savepoint():
-                    evaluator = scorecard._evaluator()
+                    evaluator = scorecard._evaluator(user)
                     # Query KPIs of every period, and of the previous ones for the trend.
                     prefetched = evaluator._prefetch_query_values(
                         {
@@ -540,9 +566,12 @@ class CrmScorecard(models.Model):
             )
 
     def action_record_history(self):
-        """Store the figures of the period shown (on demand)."""
+        """Store the figures of the period shown (on demand), as the caller sees them: a
+        button never borrows the owner's rights."""
         self._check_history_rights()
-        self._record_history({scorecard: [scorecard._current_period()] for scorecard in self})
+        self._record_history(
+            {scorecard: [scorecard._current_period()] for scorecard in self}, user=self.env.user
+        )
         return True
 
     @api.model

@@ -469,8 +469,9 @@ class CrmScorecardKpi(models.Model):
                     )
                     continue
                 # Catalog KPIs are the installed addons' fixed SQL, scoped to the period's company
-                # and team (readme CONFIGURE): no user text reaches them, and they return one
-                # aggregate of the scorecard's own company.
+                # and team (readme CONFIGURE): no user text reaches them, they return one aggregate
+                # of the scorecard's company and team, and the record rules of crm.scorecard show
+                # a team's scorecard only to the team and managers.
                 value = getattr(self.env[entry["model"]].sudo(), entry["method"])(period)
                 values[kpi.code] = None if value is None else float(value)
             elif kpi.source == "manual":

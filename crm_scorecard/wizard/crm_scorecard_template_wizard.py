@@ -10,7 +10,6 @@ class CrmScorecardTemplateWizard(models.TransientModel):
     template_id = fields.Many2one("crm.scorecard.template", required=True)
     team_id = fields.Many2one("crm.team", string="Sales team", help="Empty: every team of the company.")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    user_id = fields.Many2one("res.users", string="Owner", default=lambda self: self.env.user)
     name = fields.Char(help="Empty: the template's name and the team's.")
 
     @api.onchange("team_id")
@@ -21,7 +20,7 @@ class CrmScorecardTemplateWizard(models.TransientModel):
     def action_create(self):
         self.ensure_one()
         scorecard = self.template_id._create_scorecard(
-            team=self.team_id, user=self.user_id, company=self.company_id, name=self.name
+            team=self.team_id, user=self.env.user, company=self.company_id, name=self.name
         )
         return {
             "type": "ir.actions.act_window",

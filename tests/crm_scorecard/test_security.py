@@ -280,3 +280,166 @@ class TestQueryKpiRights(ScorecardCase):
 
 
 DT = __import__("datetime").datetime
+
+
+class TestOwnerCannotLendRights(ScorecardCase):
+    """The owner's rights compute the cron's history: nobody below Settings admin picks them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.settings_admin = cls.env.ref("base.user_admin")
+        cls.settings_admin.company_ids = [Command.link(cls.company_a.id)]
+        cls.scorecard_admin = cls.env["res.users"].create(
+            {
+                "name": "Scorecard admin seller",
+                "login": "scorecard_admin_seller",
+                "company_id": cls.company_a.id,
+                "company_ids": [Command.set([cls.company_a.id])],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("sales_team.group_sale_salesman").id,
+                            cls.env.ref("crm_scorecard.group_crm_scorecard_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+
+    def test_only_settings_admin_sets_another_owner(self):
+        for user in (self.owner, self.scorecard_admin):  # a sales manager, a scorecard admin
+            Scorecard = self.env["crm.scorecard"].with_user(user)
+            for target in (self.settings_admin, (self.owner | self.scorecard_admin) - user):
+                with self.assertRaisesNamed(AccessError, "Scorecard Lent: only a Settings administrator"):
+                    Scorecard.create({"name": "Lent", "company_id": self.company_a.id, "user_id": target.id})
+            own = Scorecard.create({"name": "Own", "company_id": self.company_a.id})
+            self.assertEqual(own.user_id, user)
+            with self.assertRaisesNamed(AccessError, "Scorecard Own: only a Settings administrator"):
+                own.write({"user_id": self.settings_admin.id})
+            own.write({"user_id": user.id, "name": "Own"})  # himself: allowed
+        # The Settings admin may choose any owner.
+        lent = (
+            self.env["crm.scorecard"]
+            .with_user(self.settings_admin)
+            .create({"name": "Lent", "company_id": self.company_a.id, "user_id": self.owner.id})
+        )
+        self.assertEqual(lent.user_id, self.owner)
+
+    def test_template_wizard_makes_the_caller_the_owner(self):
+        self.assertNotIn("user_id", self.env["crm.scorecard.template.wizard"]._fields)
+        wizard = (
+            self.env["crm.scorecard.template.wizard"]
+            .with_user(self.scorecard_admin)
+            .create({"template_id": self.env.ref("crm_scorecard.template_customer_conversion").id})
+        )
+        scorecard = self.env["crm.scorecard"].browse(wizard.action_create()["res_id"])
+        self.assertEqual(scorecard.user_id, self.scorecard_admin)
+
+    def test_history_by_hand_counts_what_the_caller_may_read(self):
+        other = self.env["res.users"].create(
+            {
+                "name": "Other",
+                "login": "scorecard_lend_other",
+                "company_ids": [Command.set([self.company_a.id])],
+                "company_id": self.company_a.id,
+            }
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=self.scorecard_admin.id)
+        for _ in range(2):
+            self._lead(self.company_a, self.team_a, DT(2025, 1, 9), user_id=other.id)
+        # Owned by the Settings admin, who reads the 3 leads.
+        scorecard = self._scorecard(
+            self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 2}], owner=self.settings_admin
+        )
+        mine = scorecard.with_user(self.scorecard_admin).with_context(scorecard_date=JAN)
+        mine.action_record_history()
+        january = scorecard.value_ids.filtered(lambda v: v.date_from == JAN.replace(day=1))
+        self.assertEqual(january.value, 1.0)  # the owner's rights counted 3
+        wizard = (
+            self.env["crm.scorecard.period.wizard"]
+            .with_user(self.scorecard_admin)
+            .create({"scorecard_id": scorecard.id, "date": JAN})
+        )
+        self._lead(self.company_a, self.team_a, DT(2025, 1, 10), user_id=other.id)
+        wizard.action_record_history()
+        self.assertEqual(january.value, 1.0)  # the owner's rights count 4
+
+
+class TestTeamScorecardsStayInTheTeam(ScorecardCase):
+    """Catalog KPIs are team aggregates computed as the system: a team's scorecard, and all that
+    hangs on it, is read by the team (leader and active members) and by managers only."""
+
+    FAMILY = {
+        "crm.scorecard": "id",
+        "crm.scorecard.perspective": "scorecard_id",
+        "crm.scorecard.line": "scorecard_id",
+        "crm.scorecard.line.band": "line_id.scorecard_id",
+        "crm.scorecard.value": "scorecard_id",
+        "crm.scorecard.manual.value": "scorecard_id",
+    }
+
+    def _user(self, login, group="sales_team.group_sale_salesman"):
+        return self.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref(group).id])],
+            }
+        )
+
+    def _readable(self, user, scorecards):
+        """{model: scorecards whose records of that model ``user`` may read}"""
+        return {
+            model: self.env[model].with_user(user).search([(path, "in", scorecards.ids)]).mapped(path)
+            if path != "id"
+            else self.env[model].with_user(user).search([("id", "in", scorecards.ids)])
+            for model, path in self.FAMILY.items()
+        }
+
+    def test_team_scorecards_are_read_by_the_team_and_managers(self):
+        member, outsider, leader, archived = (self._user(f"sc_team_{n}") for n in ("m", "o", "l", "x"))
+        manager = self._user("sc_team_manager", "sales_team.group_sale_manager")
+        self.team_a.write({"user_id": leader.id, "member_ids": [Command.set([member.id])]})
+        self.env["crm.team.member"].create(
+            {"crm_team_id": self.team_a.id, "user_id": archived.id, "active": False}
+        )
+        self.team_a2.member_ids = [Command.set([outsider.id])]
+        manual = self.env["crm.scorecard.kpi"].create(
+            {"name": "Hours", "code": "test_hours", "source": "manual"}
+        )
+        scorecards = self.env["crm.scorecard"]
+        for team in (self.team_a, self.env["crm.team"]):
+            scorecard = self._scorecard(
+                self.company_a,
+                team=team or None,
+                lines=[{"kpi_id": self.kpi_leads.id, "target": 2}, {"kpi_id": manual.id, "target": 2}],
+            )
+            self.env["crm.scorecard.line.band"].create(
+                {"line_id": scorecard.line_ids[0].id, "name": "Top", "score_from": 90}
+            )
+            self.env["crm.scorecard.manual.value"].create(
+                {"scorecard_id": scorecard.id, "kpi_id": manual.id, "date": JAN, "value": 3}
+            )
+            scorecard._record_history(
+                {scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]}
+            )
+            scorecards |= scorecard
+        team_card, company_card = scorecards
+        for user, expected in (
+            (member, scorecards),
+            (leader, scorecards),
+            (manager, scorecards),
+            (outsider, company_card),
+            (archived, company_card),
+        ):
+            readable = self._readable(user, scorecards)
+            for model in self.FAMILY:
+                self.assertEqual(readable[model], expected, f"{model} as {user.login}")
+        with self.assertRaises(AccessError):
+            team_card.with_user(outsider).with_context(scorecard_date=JAN).line_ids.mapped("value")
+        # A new member reads his team's scorecard at once (no cached membership).
+        self.team_a.member_ids = [Command.link(outsider.id)]
+        self.assertEqual(self._readable(outsider, scorecards)["crm.scorecard.value"], scorecards)
