@@ -21,7 +21,9 @@ class CrmRorNurtureRule(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, ondelete="cascade"
+    )
     team_id = fields.Many2one(
         "crm.team", "Sales Team", index=True, help="Leave empty to apply the rule to the leads of every team."
     )
@@ -152,8 +154,8 @@ class CrmRorNurtureRule(models.Model):
             conditions.append(SQL("%s >= %s", engaged, fields.Datetime.to_datetime(self.date_start)))
         if self.team_id:
             conditions.append(SQL("lead.team_id = %s", self.team_id.id))
-        if self.company_id:
-            conditions.append(SQL("lead.company_id = %s", self.company_id.id))
+        # A rule acts on its company's leads only (a rule left without company matches none).
+        conditions.append(SQL("lead.company_id = %s", self.company_id.id or None))
         if self.temperature:
             conditions.append(SQL("lead.temperature = %s", self.temperature))
         return self.env.execute_query(

@@ -110,3 +110,25 @@ class TestLeadNurture(LeadsCase):
             self.rule_warm.action_archive()
             self._cron()
             self.assertEqual(rule.log_ids.lead_id, after)
+
+    def test_rule_acts_on_its_company_only(self):
+        from psycopg2 import IntegrityError
+
+        from odoo.tools import mute_logger
+
+        with freeze_time("2026-02-20 10:00:00"):
+            warm = self._lead("warm, scoped", probability=40.0)
+            self._age(warm, datetime(2026, 2, 20, 10, 0))
+            self._commit()
+        with freeze_time("2026-03-06 10:00:00"):
+            self.assertIn(warm.id, [row[0] for row in self.rule_warm._matching_leads(datetime.now())])
+            other = self.env["res.company"].create({"name": "ROR Nurture Other Co"})
+            self.rule_warm.company_id = other
+            self.assertNotIn(warm.id, [row[0] for row in self.rule_warm._matching_leads(datetime.now())])
+            # A rule cannot be left without company; one left so by older data matches no lead at all.
+            with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+                self.rule_warm.copy({"company_id": False})
+            self.env.cr.execute("ALTER TABLE crm_ror_nurture_rule ALTER COLUMN company_id DROP NOT NULL")
+            self.env.cr.execute("UPDATE crm_ror_nurture_rule SET company_id = NULL WHERE id = %s", [self.rule_warm.id])
+            self.rule_warm.invalidate_recordset()
+            self.assertEqual(self.rule_warm._matching_leads(datetime.now()), [])
