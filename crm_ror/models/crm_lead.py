@@ -586,6 +586,7 @@ class CrmLead(models.Model):
             return True
         if message.message_type != "comment" or not message.author_id:
             return False
+        # sudo: whether the author is an internal user decides the kind of message; nothing is shown.
         return (
             not message.author_id.sudo()
             .with_context(active_test=False)
