@@ -137,7 +137,9 @@ class CrmRorNpsAnswer(models.Model):
                 for partner in partners
             ]
         )
-        for request in requests.sudo():  # sudo: the token field is admin-only; the requests were created above
+        for (
+            request
+        ) in requests.sudo():  # sudo: the token field is admin-only; the requests were created above
             request.access_token = secrets.token_urlsafe(32)
         template = self.env.ref("crm_ror.mail_template_crm_ror_nps_request")
         if requests:

@@ -138,7 +138,12 @@ class TestServiceKpi(CrmRorCampaignCase):
         opened = fields.Datetime.now() - timedelta(hours=30)
         with self.assertRaises(AccessError):
             Grievance.create(
-                {"name": "ROR forged", "partner_id": self.p1.id, "date_opened": opened, "date_resolved": opened}
+                {
+                    "name": "ROR forged",
+                    "partner_id": self.p1.id,
+                    "date_opened": opened,
+                    "date_resolved": opened,
+                }
             )
         grievance = Grievance.create({"name": "ROR honest", "partner_id": self.p1.id, "date_opened": opened})
         for value in (opened + timedelta(minutes=1), False):

@@ -342,8 +342,15 @@ class TestLeadTemperature(LeadsCase):
             lead = self._lead("Honest lead", probability=5.0, priority="0", date_deadline=date(2026, 1, 1))
             self._age(lead, datetime(2026, 1, 20, 9, 0))
             self._commit()
-            before = lead.read(["temperature", "temperature_score", "is_neglected", "temperature_at_close",
-                                "temperature_at_age"])[0]
+            before = lead.read(
+                [
+                    "temperature",
+                    "temperature_score",
+                    "is_neglected",
+                    "temperature_at_close",
+                    "temperature_at_age",
+                ]
+            )[0]
             as_seller = lead.with_user(self.seller_a)
             forged = {
                 "temperature": "hot",

@@ -150,7 +150,12 @@ class TestNpsAccess(CrmRorCampaignCase):
     def test_salesperson_cannot_forge_linked_answer(self):
         request = self.env["crm.ror.nps.answer"]._crm_ror_request(self.mine, company=self.company_a)
         as_seller = request.with_user(self.seller)
-        for vals in ({"score": 10}, {"state": "answered"}, {"score": 10, "state": "answered"}, {"channel": "phone"}):
+        for vals in (
+            {"score": 10},
+            {"state": "answered"},
+            {"score": 10, "state": "answered"},
+            {"channel": "phone"},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 as_seller.write(vals)
         self.assertEqual((request.state, request.score), ("requested", 0))
@@ -160,8 +165,12 @@ class TestNpsAccess(CrmRorCampaignCase):
             as_seller.write({"score": 10})
         self.assertEqual(request.score, 3)
         # A manual answer is the salesperson's to enter and correct; a manager may correct any.
-        manual = self.env["crm.ror.nps.answer"].with_user(self.seller).create(
-            {"partner_id": self.mine.id, "company_id": self.company_a.id, "score": 7, "channel": "phone"}
+        manual = (
+            self.env["crm.ror.nps.answer"]
+            .with_user(self.seller)
+            .create(
+                {"partner_id": self.mine.id, "company_id": self.company_a.id, "score": 7, "channel": "phone"}
+            )
         )
         manual.score = 8
         self.assertEqual((manual.state, manual.score, manual.category), ("answered", 8, "passive"))

@@ -118,7 +118,9 @@ class TestValueSecurity(CrmRorValueCase):
 
     def test_service_records_follow_the_same_ownership_rule(self):
         """Satisfaction, grievances, data quality and campaign targets: own plus led team's customers."""
-        campaign = self.env["utm.campaign"].create({"name": "ROR Sec Campaign", "company_id": self.company_a.id})
+        campaign = self.env["utm.campaign"].create(
+            {"name": "ROR Sec Campaign", "company_id": self.company_a.id}
+        )
         for customer in self.customers:
             self.env["crm.ror.nps.answer"].create(
                 {"partner_id": customer.id, "company_id": self.company_a.id, "score": 9}
@@ -126,7 +128,9 @@ class TestValueSecurity(CrmRorValueCase):
             self.env["crm.ror.grievance"].create(
                 {"name": "Late", "partner_id": customer.id, "company_id": self.company_a.id, "user_id": False}
             )
-            self.env["crm.ror.campaign.target"].create({"campaign_id": campaign.id, "partner_id": customer.id})
+            self.env["crm.ror.campaign.target"].create(
+                {"campaign_id": campaign.id, "partner_id": customer.id}
+            )
             self.env["crm.lead"].create(
                 {
                     "name": f"ROR Sec lead {customer.name}",
