@@ -2,7 +2,6 @@
 flag against the team's or company's limit, with time frozen."""
 
 from datetime import datetime, time, timedelta
-
 from unittest.mock import patch
 
 from freezegun import freeze_time
