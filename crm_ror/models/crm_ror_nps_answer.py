@@ -137,9 +137,8 @@ class CrmRorNpsAnswer(models.Model):
                 for partner in partners
             ]
         )
-        for (
-            request
-        ) in requests.sudo():  # sudo: the token field is admin-only; the requests were created above
+        # sudo: the token field is admin-only; the user created these requests just above
+        for request in requests.sudo():
             request.access_token = secrets.token_urlsafe(32)
         template = self.env.ref("crm_ror.mail_template_crm_ror_nps_request")
         if requests:
