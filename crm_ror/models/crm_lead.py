@@ -6,7 +6,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import drop_index
 
@@ -27,6 +27,10 @@ CALIBRATION_WINDOW_DAYS = 7
 # leads per UPDATE (and per commit) of the daily cron
 TEMPERATURE_CHUNK = 20000
 # writes of these fields change a lead's temperature: the lead is recomputed once, at commit
+# Written only by the set-wise SQL recompute; the calibration report trusts them.
+TEMPERATURE_SERVER_FIELDS = frozenset(
+    {"temperature", "temperature_score", "is_neglected", "temperature_at_close", "temperature_at_age"}
+)
 TEMPERATURE_TRIGGERS = frozenset(
     {
         "active",
@@ -310,15 +314,31 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._ror_refuse_temperature_writes(vals, vals.get("name"))
         leads = super().create(vals_list)
         leads._ror_temperature_later()
         return leads
 
     def write(self, vals):
+        self._ror_refuse_temperature_writes(vals, self[:1].display_name)
         res = super().write(vals)
         if not TEMPERATURE_TRIGGERS.isdisjoint(vals):
             self._ror_temperature_later()
         return res
+
+    def _ror_refuse_temperature_writes(self, vals, lead_name):
+        """The computed temperature fields are the server's: users set the manual override instead."""
+        written = TEMPERATURE_SERVER_FIELDS.intersection(vals)
+        if written and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Lead %(lead)s: %(fields)s are computed by the server and cannot be written; set the "
+                    "manual temperature (with its end date) instead.",
+                    lead=lead_name or "?",
+                    fields=", ".join(sorted(written)),
+                )
+            )
 
     def _ror_temperature_later(self):
         """Queue these leads for one set-wise recompute when the transaction commits (no query now)."""
@@ -586,6 +606,7 @@ class CrmLead(models.Model):
             return True
         if message.message_type != "comment" or not message.author_id:
             return False
+        # sudo: whether the author is an internal user decides the kind of message; nothing is shown.
         return (
             not message.author_id.sudo()
             .with_context(active_test=False)

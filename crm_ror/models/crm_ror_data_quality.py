@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..engine import data_quality as engine
@@ -50,10 +51,24 @@ class CrmRorDataQuality(models.Model):
 
     @api.model
     def action_recompute(self):
-        self.check_access("read")
-        # Every customer of the user's companies is scored; each user then sees the rows their rules show.
-        self.sudo()._crm_ror_recompute(self.env.companies)
-        return self.env["crm.ror.lead.data.quality"].action_recompute()
+        """Button: schedule the data-quality cron (customers and leads) and return at once."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(
+                self.env._("Only Return on Relationship administrators can recompute the data quality.")
+            )
+        # sudo: triggering a scheduled action needs Settings rights; the manager group was checked above.
+        self.env.ref("crm_ror.ir_cron_crm_ror_data_quality").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "The data quality of customers and leads is being recomputed in the background. "
+                    "Reload the page in a few minutes."
+                ),
+                "type": "info",
+            },
+        }
 
     @api.model
     def _cron_recompute(self):

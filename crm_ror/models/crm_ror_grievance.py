@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..engine import campaign as engine
 
@@ -55,7 +55,7 @@ class CrmRorGrievance(models.Model):
         tracking=True,
     )
     date_opened = fields.Datetime("Opened", required=True, default=fields.Datetime.now)
-    date_resolved = fields.Datetime("Resolved", tracking=True)
+    date_resolved = fields.Datetime("Resolved", tracking=True, readonly=True)
     resolution_hours = fields.Float(
         "Resolution time (hours)", compute="_compute_resolution_hours", store=True, aggregator="avg"
     )
@@ -81,7 +81,27 @@ class CrmRorGrievance(models.Model):
                     )
                 )
 
+    def _crm_ror_refuse_date_resolved(self, vals):
+        """The resolution date is the server's (the median-resolution KPI trusts it)."""
+        if "date_resolved" in vals and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Grievance %(name)s: the Resolved date is set when the grievance is resolved and cannot "
+                    "be written; change its status instead.",
+                    name=self[:1].name or vals.get("name") or "?",
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._crm_ror_refuse_date_resolved(vals)
+            if vals.get("state") in ("resolved", "rejected") and "date_resolved" not in vals:
+                vals["date_resolved"] = fields.Datetime.now()
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._crm_ror_refuse_date_resolved(vals)
         # Resolving stamps the date once; reopening clears it.
         if vals.get("state") in ("resolved", "rejected") and "date_resolved" not in vals:
             vals["date_resolved"] = fields.Datetime.now()

@@ -39,10 +39,8 @@ class CrmRorLeadDataQuality(models.Model):
 
     @api.model
     def action_recompute(self):
-        self.check_access("read")
-        # Every open lead of the user's companies is scored; each user then sees the rows their rules show.
-        self.sudo()._crm_ror_recompute(self.env.companies)
-        return True
+        """Button: the one data-quality cron scores customers and leads (manager only)."""
+        return self.env["crm.ror.data.quality"].action_recompute()
 
     @api.model
     def _crm_ror_recompute(self, companies, today=None):

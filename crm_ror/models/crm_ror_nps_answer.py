@@ -2,7 +2,7 @@ import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import campaign as engine
 
@@ -14,6 +14,8 @@ CHANNELS = [
     ("import", "Import"),
     ("other", "Other"),
 ]
+# What the customer answers through a survey link: nobody but the link and a manager sets them.
+LINK_ANSWER_FIELDS = {"score", "state", "comment", "channel", "date", "partner_id"}
 
 
 class CrmRorNpsAnswer(models.Model):
@@ -91,6 +93,29 @@ class CrmRorNpsAnswer(models.Model):
                     )
                 )
 
+    def _crm_ror_is_by_link(self):
+        """Answers collected through a link: their score is the customer's, not the salesperson's."""
+        return self.filtered(lambda a: a.state == "requested" or a.channel == "email")
+
+    def write(self, vals):
+        locked = LINK_ANSWER_FIELDS.intersection(vals)
+        if locked and not self._crm_ror_may_write_link_answers():
+            if "state" in vals or self._crm_ror_is_by_link():
+                answer = (self._crm_ror_is_by_link() or self)[:1]
+                raise AccessError(
+                    self.env._(
+                        "Satisfaction answer of %(customer)s: only the customer (through the survey link) or "
+                        "a Return on Relationship administrator may set %(fields)s of an answer requested by "
+                        "link. Enter a new answer by hand instead.",
+                        customer=answer.partner_id.display_name,
+                        fields=", ".join(sorted(locked)),
+                    )
+                )
+        return super().write(vals)
+
+    def _crm_ror_may_write_link_answers(self):
+        return self.env.su or self.env.user.has_group("crm_ror.group_crm_ror_manager")
+
     @api.model
     def _crm_ror_request(self, partners, company=None):
         """Create one requested answer per partner with a one-time link, and mail the link.
@@ -99,24 +124,22 @@ class CrmRorNpsAnswer(models.Model):
         company = company or self.env.company
         partners = partners.filtered(lambda p: p.email and not p.crm_ror_no_outreach)
         expires = fields.Datetime.now() + timedelta(days=company.crm_ror_nps_token_days or 1)
-        # The token is a credential readable by administrators only; writing it needs no more.
-        requests = (
-            self.sudo()
-            .create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "company_id": company.id,
-                        "channel": "email",
-                        "state": "requested",
-                        "access_token": secrets.token_urlsafe(32),
-                        "token_expires": expires,
-                    }
-                    for partner in partners
-                ]
-            )
-            .sudo(False)
+        # Created with the user's rights: the own-customers rule refuses requests for others' customers.
+        requests = self.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "channel": "email",
+                    "state": "requested",
+                    "token_expires": expires,
+                }
+                for partner in partners
+            ]
         )
+        # sudo: the token field is admin-only; the user created these requests just above
+        for request in requests.sudo():
+            request.access_token = secrets.token_urlsafe(32)
         template = self.env.ref("crm_ror.mail_template_crm_ror_nps_request")
         if requests:
             template.sudo().send_mail_batch(requests.ids)  # the template reads the token field (admin-only)
@@ -125,7 +148,6 @@ class CrmRorNpsAnswer(models.Model):
     @api.model
     def action_request_survey(self, partners):
         """Mail the survey link to ``partners`` (the contextual action on contacts)."""
-        self.check_access("create")
         requests = self._crm_ror_request(partners)
         return {
             "type": "ir.actions.client",

@@ -21,7 +21,9 @@ class CrmRorNurtureRule(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, ondelete="cascade"
+    )
     team_id = fields.Many2one(
         "crm.team", "Sales Team", index=True, help="Leave empty to apply the rule to the leads of every team."
     )
@@ -152,8 +154,8 @@ class CrmRorNurtureRule(models.Model):
             conditions.append(SQL("%s >= %s", engaged, fields.Datetime.to_datetime(self.date_start)))
         if self.team_id:
             conditions.append(SQL("lead.team_id = %s", self.team_id.id))
-        if self.company_id:
-            conditions.append(SQL("lead.company_id = %s", self.company_id.id))
+        # A rule acts on its company's leads only (a rule left without company matches none).
+        conditions.append(SQL("lead.company_id = %s", self.company_id.id or None))
         if self.temperature:
             conditions.append(SQL("lead.temperature = %s", self.temperature))
         return self.env.execute_query(
@@ -242,15 +244,37 @@ class CrmRorNurtureRule(models.Model):
                     ]
                 )
             }
-            new_logs = []
+            new_logs, resumed = [], []
             for (lead_id, engaged, user_id), activity in zip(to_schedule, activities, strict=True):
-                values = {"activity_id": activity.id, "user_id": user_id, "skip_reason": False}
                 if (lead_id, engaged) in previous:
-                    previous[(lead_id, engaged)].write(values)
+                    resumed.append(SQL("(%s, %s, %s)", previous[(lead_id, engaged)].id, activity.id, user_id))
                 else:
                     new_logs.append(
-                        {"rule_id": rule.id, "lead_id": lead_id, "date_engagement": engaged, **values}
+                        {
+                            "rule_id": rule.id,
+                            "lead_id": lead_id,
+                            "date_engagement": engaged,
+                            "activity_id": activity.id,
+                            "user_id": user_id,
+                        }
                     )
+            if resumed:
+                # Skipped leads now scheduled: one statement, each log its own activity.
+                self.env.execute_query(
+                    SQL(
+                        """
+                        UPDATE crm_ror_nurture_log log
+                           SET activity_id = v.activity_id, user_id = v.user_id, skip_reason = NULL,
+                               write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
+                          FROM (VALUES %s) AS v(id, activity_id, user_id)
+                         WHERE log.id = v.id
+                        """,
+                        self.env.uid,
+                        SQL(", ").join(resumed),
+                    )
+                )
+                Log.invalidate_model(["activity_id", "user_id", "skip_reason", "write_uid", "write_date"])
+                self.invalidate_model(["log_count", "skipped_count"])
             reason = self.env._("no active salesperson, team leader or fallback salesperson")
             new_logs += [
                 {

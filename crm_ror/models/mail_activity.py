@@ -8,6 +8,7 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     def _action_done(self, feedback=False, attachment_ids=None):
+        # sudo: the activity's user may not read its document's customer; only the contact date is written.
         partners = (
             self.env["res.partner"]
             .sudo()
@@ -17,6 +18,7 @@ class MailActivity(models.Model):
         for model, field in CONTACT_MODELS.items():
             res_ids = [activity.res_id for activity in self if activity.res_model == model]
             if res_ids:
+                # sudo: as above, the document only names the customer whose contact date is set.
                 records = self.env[model].sudo().browse(res_ids).exists()
                 partners |= records[field]
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)

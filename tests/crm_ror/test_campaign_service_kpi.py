@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .campaign_common import CrmRorCampaignCase
 
@@ -123,3 +123,39 @@ class TestServiceKpi(CrmRorCampaignCase):
         self.assertFalse(grievance.date_resolved, "reopening clears the resolution")
         with self.assertRaisesRegex(ValidationError, "cannot be resolved before it was opened"):
             grievance.date_resolved = grievance.date_opened - timedelta(hours=1)
+
+    def test_resolution_date_is_set_by_the_server_only(self):
+        seller = self.env["res.users"].create(
+            {
+                "name": "ROR Grievance Seller",
+                "login": "ror_grievance_seller",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, self.company_a.ids)],
+                "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        Grievance = self.env["crm.ror.grievance"].with_user(seller).with_company(self.company_a)
+        opened = fields.Datetime.now() - timedelta(hours=30)
+        with self.assertRaises(AccessError):
+            Grievance.create(
+                {
+                    "name": "ROR forged",
+                    "partner_id": self.p1.id,
+                    "date_opened": opened,
+                    "date_resolved": opened,
+                }
+            )
+        grievance = Grievance.create({"name": "ROR honest", "partner_id": self.p1.id, "date_opened": opened})
+        for value in (opened + timedelta(minutes=1), False):
+            with self.subTest(value=value), self.assertRaises(AccessError):
+                grievance.write({"date_resolved": value})
+            with self.subTest(value=value, state="resolved"), self.assertRaises(AccessError):
+                grievance.write({"state": "resolved", "date_resolved": value})
+        self.assertFalse(grievance.date_resolved)
+        grievance.action_resolve()
+        self.assertAlmostEqual(grievance.resolution_hours, 30.0, delta=0.1)
+        # Created resolved, it is stamped too: no resolved grievance without its date.
+        done = Grievance.create(
+            {"name": "ROR done", "partner_id": self.p1.id, "date_opened": opened, "state": "resolved"}
+        )
+        self.assertTrue(done.date_resolved)

@@ -2,10 +2,11 @@
 flag against the team's or company's limit, with time frozen."""
 
 from datetime import datetime, time, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .campaign_common import CrmRorCampaignCase
 
@@ -184,7 +185,61 @@ class TestDataQuality(CrmRorCampaignCase):
         self.assertFalse(row.exists(), "a won lead leaves the list")
 
     def test_recompute_menu_action(self):
+        # The menu schedules the cron (it used to compute in the request); the cron fills the rows.
+        cron = self.env.ref("crm_ror.ir_cron_crm_ror_data_quality")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
         result = self.env.ref("crm_ror.crm_ror_data_quality_recompute_action_server").run()
-        self.assertEqual(result["res_model"], "crm.ror.data.quality")
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.env["crm.ror.data.quality"]._cron_recompute()
         rows = self.env["crm.ror.data.quality"].search([("company_id", "=", self.company_a.id)])
         self.assertIn(self.full, rows.partner_id)
+
+
+class TestDataQualityRecomputeButton(CrmRorCampaignCase):
+    """The recompute button only schedules the cron, and only for a Return on Relationship manager."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref("crm_ror.ir_cron_crm_ror_data_quality")
+        cls.salesman = cls.env["res.users"].create(
+            {
+                "name": "ROR DQ Button Salesman",
+                "login": "ror_dq_button_salesman",
+                "company_id": cls.company_a.id,
+                "company_ids": [(6, 0, cls.company_a.ids)],
+                "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        cls.manager = cls.env["res.users"].create(
+            {
+                "name": "ROR DQ Button Manager",
+                "login": "ror_dq_button_manager",
+                "company_id": cls.company_a.id,
+                "company_ids": [(6, 0, cls.company_a.ids)],
+                "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+
+    def _triggers(self):
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+
+    def test_salesman_cannot_start_recompute(self):
+        for model in ("crm.ror.data.quality", "crm.ror.lead.data.quality"):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(self.salesman).action_recompute()
+        self.assertFalse(self._triggers().filtered(lambda t: t.create_uid == self.salesman))
+
+    def test_manager_schedules_cron_and_computes_nothing_in_request(self):
+        Quality = type(self.env["crm.ror.data.quality"])
+        LeadQuality = type(self.env["crm.ror.lead.data.quality"])
+        self._triggers().unlink()
+        for model, cls_ in (("crm.ror.data.quality", Quality), ("crm.ror.lead.data.quality", LeadQuality)):
+            with (
+                self.subTest(model=model),
+                patch.object(cls_, "_crm_ror_recompute", side_effect=AssertionError("computed in request")),
+            ):
+                action = self.env[model].with_user(self.manager).action_recompute()
+                self.assertEqual(action["tag"], "display_notification")
+        self.assertTrue(self._triggers())

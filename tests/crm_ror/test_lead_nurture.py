@@ -110,3 +110,56 @@ class TestLeadNurture(LeadsCase):
             self.rule_warm.action_archive()
             self._cron()
             self.assertEqual(rule.log_ids.lead_id, after)
+
+    def test_rule_acts_on_its_company_only(self):
+        from psycopg2 import IntegrityError
+
+        from odoo.tools import mute_logger
+
+        with freeze_time("2026-02-20 10:00:00"):
+            warm = self._lead("warm, scoped", probability=40.0)
+            self._age(warm, datetime(2026, 2, 20, 10, 0))
+            self._commit()
+        with freeze_time("2026-03-06 10:00:00"):
+            self.assertIn(warm.id, [row[0] for row in self.rule_warm._matching_leads(datetime.now())])
+            other = self.env["res.company"].create({"name": "ROR Nurture Other Co"})
+            self.rule_warm.company_id = other
+            self.assertNotIn(warm.id, [row[0] for row in self.rule_warm._matching_leads(datetime.now())])
+            # A rule cannot be left without company; one left so by older data matches no lead at all.
+            with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+                self.rule_warm.copy({"company_id": False})
+            self.env.cr.execute("ALTER TABLE crm_ror_nurture_rule ALTER COLUMN company_id DROP NOT NULL")
+            self.env.cr.execute(
+                "UPDATE crm_ror_nurture_rule SET company_id = NULL WHERE id = %s", [self.rule_warm.id]
+            )
+            self.rule_warm.invalidate_recordset()
+            self.assertEqual(self.rule_warm._matching_leads(datetime.now()), [])
+
+    def test_skipped_leads_resumed_without_per_log_writes(self):
+        from unittest.mock import patch
+
+        with freeze_time("2026-02-20 10:00:00"):
+            orphans = self.env["crm.lead"].browse()
+            for index in range(3):
+                orphans |= self._lead(
+                    f"warm, no leader {index}", probability=40.0, user_id=False, team_id=self.team_bare.id
+                )
+            self._age(orphans, datetime(2026, 2, 20, 10, 0))
+            self._commit()
+        with freeze_time("2026-03-06 10:00:00"):
+            self._cron()
+            logs = self.rule_warm.log_ids.filtered(lambda log: log.lead_id in orphans)
+            self.assertEqual(len(logs), 3)
+            self.assertTrue(all(logs.mapped("skip_reason")))
+            self.company.crm_ror_lead_fallback_user_id = self.seller_b
+            Log = type(self.env["crm.ror.nurture.log"])
+            with patch.object(Log, "write", side_effect=AssertionError("one ORM write per log")):
+                self._cron()
+            self.assertEqual(self.rule_warm.log_ids.filtered(lambda log: log.lead_id in orphans), logs)
+            self.assertFalse(any(logs.mapped("skip_reason")))
+            self.assertEqual(logs.user_id, self.seller_b)
+            self.assertEqual(
+                {(log.lead_id.id, log.activity_id.res_id, log.activity_id.user_id) for log in logs},
+                {(lead.id, lead.id, self.seller_b) for lead in orphans},
+            )
+            self.assertEqual(self.rule_warm.skipped_count, 0)

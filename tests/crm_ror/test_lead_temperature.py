@@ -5,7 +5,7 @@ import random
 from datetime import date, datetime, timedelta
 
 from odoo.addons.crm_ror.engine import temperature as engine
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time
 
 from .leads_common import LeadsCase
@@ -336,3 +336,44 @@ class TestLeadTemperature(LeadsCase):
             self._commit()
             self.assertEqual(lead.temperature, "hot")
             self.assertEqual(lead.temperature_at_age, "warm", "the snapshot stays")
+
+    def test_users_cannot_write_the_computed_temperature(self):
+        with freeze_time("2026-02-01 10:00:00"):
+            lead = self._lead("Honest lead", probability=5.0, priority="0", date_deadline=date(2026, 1, 1))
+            self._age(lead, datetime(2026, 1, 20, 9, 0))
+            self._commit()
+            before = lead.read(
+                [
+                    "temperature",
+                    "temperature_score",
+                    "is_neglected",
+                    "temperature_at_close",
+                    "temperature_at_age",
+                ]
+            )[0]
+            as_seller = lead.with_user(self.seller_a)
+            forged = {
+                "temperature": "hot",
+                "temperature_score": 99,
+                "is_neglected": True,
+                "temperature_at_close": "hot",
+                "temperature_at_age": "hot",
+            }
+            for name, value in forged.items():
+                with self.subTest(field=name), self.assertRaises(AccessError):
+                    as_seller.write({name: value})
+                with self.subTest(field=name, create=True), self.assertRaises(AccessError):
+                    self.env["crm.lead"].with_user(self.seller_a).create({"name": "Forged", name: value})
+            lead.invalidate_recordset()
+            self.assertEqual(lead.read(list(forged))[0], before)
+            # The manual override and ordinary fields stay the user's to write.
+            as_seller.write(
+                {
+                    "temperature_manual": "hot",
+                    "temperature_manual_until": date(2026, 2, 10),
+                    "temperature_manual_reason": "Met at the fair",
+                    "priority": "2",
+                }
+            )
+            self._commit()
+            self.assertEqual(lead.temperature, "hot")

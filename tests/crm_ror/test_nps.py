@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .campaign_common import CrmRorCampaignCase
 
@@ -95,3 +95,86 @@ class TestNps(CrmRorCampaignCase):
         with self.assertRaisesRegex(UserError, "has expired"):
             self.env["crm.ror.nps.answer"]._crm_ror_answer_by_token(request.sudo().access_token, "10")
         self.assertEqual(request.state, "requested")
+
+
+class TestNpsAccess(CrmRorCampaignCase):
+    """Salespeople request surveys for their own customers only, and cannot forge a linked answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        group = cls.env.ref("sales_team.group_sale_salesman")
+        cls.seller, cls.other_seller = cls.env["res.users"].create(
+            [
+                {
+                    "name": f"ROR NPS Seller {index}",
+                    "login": f"ror_nps_seller_{index}",
+                    "company_id": cls.company_a.id,
+                    "company_ids": [(6, 0, cls.company_a.ids)],
+                    "groups_id": [(6, 0, [group.id])],
+                }
+                for index in (1, 2)
+            ]
+        )
+        cls.manager = cls.env["res.users"].create(
+            {
+                "name": "ROR NPS Manager",
+                "login": "ror_nps_manager",
+                "company_id": cls.company_a.id,
+                "company_ids": [(6, 0, cls.company_a.ids)],
+                "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        cls.mine, cls.theirs = cls.env["res.partner"].create(
+            [
+                {"name": "ROR NPS Mine", "email": "mine@example.com", "user_id": cls.seller.id},
+                {"name": "ROR NPS Theirs", "email": "theirs@example.com", "user_id": cls.other_seller.id},
+            ]
+        )
+
+    def _answers(self, partner):
+        return self.env["crm.ror.nps.answer"].search([("partner_id", "=", partner.id)])
+
+    def test_salesperson_requests_surveys_for_own_customers_only(self):
+        Answer = self.env["crm.ror.nps.answer"].with_user(self.seller).with_company(self.company_a)
+        with self.assertRaises(AccessError):
+            Answer.action_request_survey(self.theirs.with_user(self.seller))
+        self.assertFalse(self._answers(self.theirs), "no answer under another salesperson's customer")
+        self.assertFalse(self.env["mail.mail"].search([("email_to", "ilike", "theirs@example.com")]))
+        result = Answer.action_request_survey(self.mine.with_user(self.seller))
+        self.assertIn("1 survey link(s) sent", result["params"]["message"])
+        request = self._answers(self.mine)
+        self.assertEqual(request.state, "requested")
+        self.assertGreaterEqual(len(request.sudo().access_token), 32)
+
+    def test_salesperson_cannot_forge_linked_answer(self):
+        request = self.env["crm.ror.nps.answer"]._crm_ror_request(self.mine, company=self.company_a)
+        as_seller = request.with_user(self.seller)
+        for vals in (
+            {"score": 10},
+            {"state": "answered"},
+            {"score": 10, "state": "answered"},
+            {"channel": "phone"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                as_seller.write(vals)
+        self.assertEqual((request.state, request.score), ("requested", 0))
+        # Answered through the link, the score stays the customer's.
+        self.env["crm.ror.nps.answer"]._crm_ror_answer_by_token(request.sudo().access_token, "3")
+        with self.assertRaises(AccessError):
+            as_seller.write({"score": 10})
+        self.assertEqual(request.score, 3)
+        # A manual answer is the salesperson's to enter and correct; a manager may correct any.
+        manual = (
+            self.env["crm.ror.nps.answer"]
+            .with_user(self.seller)
+            .create(
+                {"partner_id": self.mine.id, "company_id": self.company_a.id, "score": 7, "channel": "phone"}
+            )
+        )
+        manual.score = 8
+        self.assertEqual((manual.state, manual.score, manual.category), ("answered", 8, "passive"))
+        with self.assertRaises(AccessError):
+            manual.state = "requested"
+        request.with_user(self.manager).score = 4
+        self.assertEqual(request.score, 4)

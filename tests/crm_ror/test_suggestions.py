@@ -127,6 +127,26 @@ class TestSuggestions(TouchCase):
         with self.assertRaises(UserError):
             suggestion.action_add_to_quotation()
 
+    def test_closed_suggestions_are_not_acted_on_again(self):
+        self._baskets()
+        suggestion = self._recompute()
+        dismissed = suggestion.copy({"lead_id": False, "order_id": False})
+        dismissed.action_dismiss()
+        suggestion.action_create_opportunity()
+        converted = suggestion
+        lead = converted.lead_id
+        self.assertEqual((converted.state, dismissed.state), ("done", "dismissed"))
+        leads_before = self.env["crm.lead"].search_count([])
+        orders_before = self.env["sale.order"].search_read([], ["amount_untaxed"])
+        for closed in converted | dismissed:
+            for action in ("action_create_opportunity", "action_add_to_quotation"):
+                with self.subTest(state=closed.state, action=action):
+                    with self.assertRaisesRegex(UserError, "already converted or dismissed"):
+                        getattr(closed, action)()
+        self.assertEqual(converted.lead_id, lead, "the link to the first opportunity is kept")
+        self.assertEqual(self.env["crm.lead"].search_count([]), leads_before)
+        self.assertEqual(self.env["sale.order"].search_read([], ["amount_untaxed"]), orders_before)
+
     def test_dismissed_not_proposed_again_within_cooldown(self):
         self._baskets()
         suggestion = self._recompute()

@@ -116,6 +116,51 @@ class TestValueSecurity(CrmRorValueCase):
         self.assertEqual(self._expected(self.leader), self.c2 | self.c3)
         self.assertEqual(self._expected(self.s1), self.c1)
 
+    def test_service_records_follow_the_same_ownership_rule(self):
+        """Satisfaction, grievances, data quality and campaign targets: own plus led team's customers."""
+        campaign = self.env["utm.campaign"].create(
+            {"name": "ROR Sec Campaign", "company_id": self.company_a.id}
+        )
+        leads = self.env["crm.lead"]
+        for customer in self.customers:
+            self.env["crm.ror.nps.answer"].create(
+                {"partner_id": customer.id, "company_id": self.company_a.id, "score": 9}
+            )
+            self.env["crm.ror.grievance"].create(
+                {"name": "Late", "partner_id": customer.id, "company_id": self.company_a.id, "user_id": False}
+            )
+            self.env["crm.ror.campaign.target"].create(
+                {"campaign_id": campaign.id, "partner_id": customer.id}
+            )
+            leads |= self.env["crm.lead"].create(
+                {
+                    "name": f"ROR Sec lead {customer.name}",
+                    "partner_id": customer.id,
+                    "user_id": customer.user_id.id,
+                    "company_id": self.company_a.id,
+                }
+            )
+        self.env["crm.ror.data.quality"]._crm_ror_recompute(self.company_a)
+        self.env["crm.ror.lead.data.quality"]._crm_ror_recompute(self.company_a)
+        service_models = {
+            "crm.ror.nps.answer": "commercial_partner_id",
+            "crm.ror.grievance": "commercial_partner_id",
+            "crm.ror.campaign.target": "partner_id",
+            "crm.ror.data.quality": "partner_id",
+            "crm.ror.lead.data.quality": "lead_id.partner_id",
+        }
+        self.env.flush_all()
+        for user in (self.s1, self.s2, self.leader, self.manager):
+            expected = self._expected(user)
+            for model, field in service_models.items():
+                # by lead ids: a team leader sees his member's lead figures, not the lead itself
+                if model == "crm.ror.lead.data.quality":
+                    domain = [("lead_id", "in", leads.ids)]
+                else:
+                    domain = [(field, "in", self.customers.ids)]
+                records = self._as(user, model).search(domain)
+                self.assertEqual(records.sudo().mapped(field), expected, f"{user.login} on {model}")
+
     def test_read_group_totals_only_own_customers(self):
         self.env.flush_all()
         Profile = self._as(self.s1, "crm.ror.customer.profile", self.company_a)
