@@ -5,7 +5,16 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
-from .loyalty_history import CRON_BATCH, MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
+from .loyalty_history import (
+    CRON_BATCH,
+    ISSUE,
+    MOVE_TYPES,
+    POSTING,
+    STOCK_SKIP,
+    TIER,
+    in_ledger_scope,
+    ledger_scope,
+)
 
 # how long a posting waits for a card's row lock before failing (then the request is retried)
 LOCK_TIMEOUT = "10s"
@@ -106,16 +115,21 @@ class LoyaltyCard(models.Model):
         cards = super().create(vals_list)
         opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
         if opening and not in_ledger_scope(POSTING):
+            if in_ledger_scope(ISSUE):
+                opening._ledger_open(
+                    self.env._("Issued by %s", self.env["loyalty.generate.wizard"]._description)
+                )
             # (superuser mode: data files and server code, never an RPC call)
-            if not self.env.su and not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
-                raise AccessError(
+            elif self.env.su:
+                opening._ledger_open(self.env._("Initial balance"))
+            else:
+                raise UserError(
                     self.env._(
-                        "Card %s keeps a points ledger: only loyalty managers open it with points; "
-                        "create it with 0 points instead.",
+                        "Card %s keeps a points ledger: create it with 0 points, then give it its "
+                        "balance with the card's 'Adjust Points' action.",
                         opening[0].display_name,
                     )
                 )
-            opening._ledger_open(self.env._("Initial balance"))
         return cards
 
     @api.ondelete(at_uninstall=False)
@@ -617,9 +631,13 @@ class LoyaltyCard(models.Model):
                         moved[0].display_name,
                     )
                 )
+        if not in_ledger_scope(POSTING):
+            self._check_ledger_move(vals)
         ledger_cards = self.browse()
         if "points" in vals and not in_ledger_scope(POSTING):
-            ledger_cards = self.filtered("program_id.ledger_enabled")
+            # a ledger card is one whose old or new program keeps a ledger
+            new_program = self.env["loyalty.program"].browse(vals.get("program_id"))
+            ledger_cards = self if new_program.ledger_enabled else self.filtered("program_id.ledger_enabled")
         if not ledger_cards:
             return super().write(vals)
         # The points of a ledger card move only by posting.
@@ -636,6 +654,46 @@ class LoyaltyCard(models.Model):
         if other_vals:
             super(LoyaltyCard, ledger_cards).write(other_vals)
         return res
+
+    def _check_ledger_move(self, vals):
+        """Refuse the writes that would carry a balance past the ledger: a card with points moved
+        onto a ledger program, a ledger card with posted lines moved to another customer."""
+        if vals.get("program_id"):
+            program = self.env["loyalty.program"].browse(vals["program_id"])
+            # an empty card may join a ledger program: it opens there at 0
+            arriving = self.filtered(
+                lambda card: program.ledger_enabled
+                and card.program_id != program
+                and (card.points or vals.get("points"))
+            )
+            if arriving:
+                raise UserError(
+                    self.env._(
+                        "Card %(card)s holds points: it cannot move onto program %(program)s, which keeps "
+                        "a points ledger; issue a card of that program and post an adjustment instead.",
+                        card=arriving[0].display_name,
+                        program=program.display_name,
+                    )
+                )
+        # (the contact merge moves cards in the STOCK_SKIP scope, after posting their balances)
+        if "partner_id" in vals and not in_ledger_scope(STOCK_SKIP):
+            # stock sale_loyalty hands a public user's card to the customer who logs in
+            moved = self.filtered(
+                lambda card: card.program_id.ledger_enabled
+                and card.partner_id.id != vals["partner_id"]
+                and not card.partner_id.is_public
+            )
+            # sudo: whether a card has ledger lines does not depend on what the user may read
+            if moved and self.env["loyalty.history"].sudo().search_count(
+                [("card_id", "in", moved.ids), ("move_type", "!=", False)], limit=1
+            ):
+                raise UserError(
+                    self.env._(
+                        "Card %s has posted ledger lines: its balance cannot move to another customer; "
+                        "merge the two contacts instead.",
+                        moved[0].display_name,
+                    )
+                )
 
     def action_crm_tier_change(self):
         self.ensure_one()
@@ -704,7 +762,7 @@ class LoyaltyCard(models.Model):
             batch = card_ids[start : start + CRON_BATCH]
             self.browse(batch)._crm_tier_evaluate()
             self.env["loyalty.history"]._cron_commit_batch(
-                start + len(batch), max(len(card_ids) - start - len(batch), 0)
+                start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
             )
             self.env.invalidate_all()
 

@@ -21,6 +21,8 @@ from odoo.tools.sql import create_index
 POSTING = "posting"
 STOCK_SKIP = "stock_skip"
 TIER = "tier"
+# the program's own issuance (coupon generation wizard): new cards open with their points
+ISSUE = "issue"
 _LEDGER_SCOPES = contextvars.ContextVar("crm_loyalty_ledger_scopes", default=frozenset())
 
 
@@ -315,14 +317,12 @@ class LoyaltyHistory(models.Model):
 
     # --- expiry crons ---------------------------------------------------------------------------
 
-    def _cron_commit_batch(self, done, remaining):
-        """Report a cron batch and commit it (not in tests, whose transaction must stay open)."""
+    def _cron_commit_batch(self, done, remaining, commit=False):
+        """Report a cron batch and, when its ``_cron_*`` entry point says so (``commit``), commit it
+        (not in tests, whose transaction must stay open). Never decided from the context, which
+        any RPC client sets."""
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if (
-            self.env.context.get("ir_cron_progress_id")
-            and not odoo_module.current_test
-            and not self.env.registry.in_test_mode()
-        ):
+        if commit and not odoo_module.current_test and not self.env.registry.in_test_mode():
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
@@ -350,7 +350,9 @@ class LoyaltyHistory(models.Model):
                         source_key=f"expiry:{lot.id}",
                         description=self.env._("Points earned on %s expired", lot.date.date()),
                     )
-            self._cron_commit_batch(start + len(batch), max(len(card_ids) - start - len(batch), 0))
+            self._cron_commit_batch(
+                start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
+            )
             self.env.invalidate_all()
 
     @api.model
@@ -401,7 +403,7 @@ class LoyaltyHistory(models.Model):
                 self.env["loyalty.card"].sudo().browse(ids).write(
                     {"expiry_notified_until": last_expiry, "expiry_notified_date": today}
                 )
-            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0))
+            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0), commit=True)
 
     def action_open_source(self):
         self.ensure_one()

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from ..engine import ledger
@@ -445,20 +445,18 @@ class LoyaltyProgram(models.Model):
         return self.search([("program_type", "=", "loyalty"), ("crm_tier_ids", "!=", False)])
 
     def action_crm_tier_requalify(self):
-        """Re-qualify every member of these programs now (the daily scheduled action does the same)."""
-        cards = self.env["loyalty.card"].search(
-            [("program_id", "in", self.filtered("crm_tier_ids").ids), ("partner_id", "!=", False)]
-        )
-        changes = cards._crm_tier_evaluate()
+        """Queue the re-qualification of every tiered program's members (loyalty managers): the
+        daily scheduled action runs now, in its own batched transactions, not in this request."""
+        if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers re-qualify the members of a program."))
+        self.env.ref("crm_loyalty.ir_cron_tier_requalify")._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
+                "type": "info",
                 "message": self.env._(
-                    "Members re-qualified: %(members)s; tier changes: %(changes)s.",
-                    members=len(cards),
-                    changes=len(changes),
+                    "Re-qualification of the members queued: the scheduled action runs in a moment."
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
