@@ -568,7 +568,24 @@ class LoyaltyCard(models.Model):
     def _compute_crm_qualifying_amount(self):
         self.crm_qualifying_amount = 0.0
         today = fields.Date.context_today(self)
-        for program, cards in self.filtered("partner_id").grouped("program_id").items():
+        # the spend is summed in SQL past the users' rules on orders and invoices: a salesperson
+        # sees it for his own customers and his team's only (as their loyalty history)
+        shown = self.filtered("partner_id")
+        user = self.env.user
+        if not self.env.su and not (
+            user.has_group("sales_team.group_sale_salesman_all_leads")
+            or user.has_group("crm_loyalty.group_crm_loyalty_manager")
+        ):
+            # sudo: only to walk the owner's team membership; the cards kept are the user's own
+            own = shown.sudo().filtered_domain(
+                [
+                    "|",
+                    ("partner_id.user_id", "=", self.env.uid),
+                    ("partner_id.user_id.crm_team_member_ids.crm_team_id.user_id", "=", self.env.uid),
+                ]
+            )
+            shown = shown.browse(own.ids)
+        for program, cards in shown.grouped("program_id").items():
             if program.program_type != "loyalty":
                 continue
             amounts = program._crm_tier_qualifying_amounts(cards, today)

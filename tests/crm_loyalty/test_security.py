@@ -6,10 +6,11 @@ balance and no ledger line, for a salesperson and for the Settings administrator
 
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 
 from .common import LedgerCase
+from .tiers_common import LoyaltyCase
 
 # every context key the ledger ever trusted, and the one that hides the chatter trace
 FORGED = {
@@ -313,3 +314,35 @@ class TestManualTier(LedgerCase):
         self.assertFalse(evaluate.called, "the request itself re-qualifies nobody")
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+
+
+class TestCustomerFigures(LoyaltyCase):
+    """A salesperson reads the 12-month spend of his own customers (or his team's), not of others'."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        salesman = cls.env.ref("sales_team.group_sale_salesman")
+        cls.owner, cls.other, cls.leader = cls.env["res.users"].create(
+            [
+                {"name": name, "login": f"figures_{name}", "groups_id": [Command.set([salesman.id])]}
+                for name in ("owner", "other", "leader")
+            ]
+        )
+        cls.env["crm.team"].create(
+            {"name": "Figures Team", "user_id": cls.leader.id, "member_ids": [Command.set(cls.owner.ids)]}
+        )
+        cls.ann = cls._partner("Ann")
+        cls.ann.user_id = cls.owner
+        cls.card = cls._card(cls.ann)
+        cls._invoice(cls.ann, 600.0, fields.Date.today())
+
+    def _amount(self, user):
+        self.env.invalidate_all()
+        return self.card.with_user(user).crm_qualifying_amount
+
+    def test_spend_is_shown_to_the_owner_and_his_team_leader_only(self):
+        self.assertEqual(self._amount(self.owner), 600.0)
+        self.assertEqual(self._amount(self.leader), 600.0)
+        self.assertEqual(self._amount(self.env.ref("base.user_admin")), 600.0)
+        self.assertEqual(self._amount(self.other), 0.0, "another salesperson's customer spend leaked")
