@@ -134,6 +134,7 @@ class LoyaltyCard(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_ledger_lines(self):
+        # sudo: whether a card has ledger lines does not depend on what the user may read
         if (
             self.env["loyalty.history"]
             .sudo()
@@ -453,6 +454,7 @@ class LoyaltyCard(models.Model):
                     allow_negative=True,
                 )
             if ledger.round_points(balance) < 0:
+                # sudo: the ledger notes the debt on the card, whoever opened it
                 card.sudo().message_post(
                     body=self.env._(
                         "The points ledger opened this card with a negative balance of %s points: a debt "

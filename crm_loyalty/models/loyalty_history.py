@@ -400,6 +400,7 @@ class LoyaltyHistory(models.Model):
             for card in batch:
                 by_date[due[card]].append(card.id)
             for last_expiry, ids in by_date.items():
+                # sudo: the scheduled job records the notice on every card it mailed
                 self.env["loyalty.card"].sudo().browse(ids).write(
                     {"expiry_notified_until": last_expiry, "expiry_notified_date": today}
                 )

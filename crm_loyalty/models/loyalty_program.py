@@ -180,6 +180,7 @@ class LoyaltyProgram(models.Model):
 
     def write(self, vals):
         if "ledger_enabled" in vals:
+            # sudo: whether the program has ledger lines does not depend on what the user may read
             history = self.env["loyalty.history"].sudo()
             if not vals["ledger_enabled"] and history.search_count(
                 [
@@ -427,6 +428,7 @@ class LoyaltyProgram(models.Model):
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
         # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
+        # sudo: whether a card has a tier history does not depend on what the user may read
         known = set(
             self.env["loyalty.tier.history"]
             .sudo()
