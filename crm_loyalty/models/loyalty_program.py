@@ -288,7 +288,11 @@ class LoyaltyProgram(models.Model):
         return dict(self.env.execute_query(query))
 
     def _crm_tier_spend_query(self, cards, date_from, date_to):
-        company_filter = SQL("AND move.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        # amounts of one company only (they are in its currency): the card's, else its customer's,
+        # else the current one (a card of a program shared by companies)
+        company_filter = SQL(
+            "AND move.company_id = COALESCE(card.company_id, partner.company_id, %s)", self.env.company.id
+        )
         return SQL(
             """
             SELECT card.id, SUM(move.amount_untaxed_signed)
@@ -310,7 +314,10 @@ class LoyaltyProgram(models.Model):
         )
 
     def _crm_tier_orders_query(self, cards, date_from, date_to):
-        company_filter = SQL("AND so.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        # one company's orders only, as for the spend basis
+        company_filter = SQL(
+            "AND so.company_id = COALESCE(card.company_id, partner.company_id, %s)", self.env.company.id
+        )
         return SQL(
             """
             SELECT card.id, SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))

@@ -189,7 +189,7 @@ class TestLedgerForgery(LedgerCase):
         with (
             patch("odoo.addons.crm_loyalty.models.loyalty_history.odoo_module.current_test", None),
             patch.object(type(self.env.registry), "in_test_mode", lambda registry: False),
-            patch.object(type(self.env.cr), "commit") as commit,
+            patch.object(self.env.cr, "commit") as commit,
         ):
             history._cron_commit_batch(1, 0)
             self.assertFalse(commit.called, "a context key made the request commit")
