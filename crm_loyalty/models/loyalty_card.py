@@ -694,8 +694,9 @@ class LoyaltyCard(models.Model):
                         program=program.display_name,
                     )
                 )
-        # (the contact merge moves cards in the STOCK_SKIP scope, after posting their balances)
-        if "partner_id" in vals and not in_ledger_scope(STOCK_SKIP):
+        # (the contact merge moves cards in the STOCK_SKIP scope, after posting their balances;
+        # superuser mode: data files and server code, never an RPC call)
+        if "partner_id" in vals and not in_ledger_scope(STOCK_SKIP) and not self.env.su:
             # stock sale_loyalty hands a public user's card to the customer who logs in
             moved = self.filtered(
                 lambda card: card.program_id.ledger_enabled

@@ -319,10 +319,15 @@ class LoyaltyHistory(models.Model):
 
     def _cron_commit_batch(self, done, remaining, commit=False):
         """Report a cron batch and, when its ``_cron_*`` entry point says so (``commit``), commit it
-        (not in tests, whose transaction must stay open). Never decided from the context, which
-        any RPC client sets."""
+        in a scheduled run (not in tests, whose transaction must stay open). The scheduler's
+        context key alone, which any RPC client can send, never makes a request commit."""
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if commit and not odoo_module.current_test and not self.env.registry.in_test_mode():
+        if (
+            commit
+            and self.env.context.get("ir_cron_progress_id")
+            and not odoo_module.current_test
+            and not self.env.registry.in_test_mode()
+        ):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
