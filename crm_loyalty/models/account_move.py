@@ -54,6 +54,7 @@ class AccountMove(models.Model):
     def _crm_loyalty_sync_ledger(self):
         """Earn on posted customer invoices (programs earning on invoices), take points back on
         posted credit notes in proportion, and undo both when the move leaves the posted state."""
+        # sudo: the ledger is posted by the server for the invoice, whoever posts it (no RPC reaches it)
         history = self.env["loyalty.history"].sudo()
         for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
             posted = move.state == "posted"
@@ -69,6 +70,7 @@ class AccountMove(models.Model):
             elif not (posted and move.crm_loyalty_points_settled):
                 move._crm_loyalty_sync_credit_note(orders, posted, posted_cards, vals)
                 if move.crm_loyalty_points_settled != posted:
+                    # sudo: a technical flag of the ledger sync, not a field the user edits
                     move.sudo().crm_loyalty_points_settled = posted
 
     def _crm_loyalty_sync_invoice(self, orders, posted, posted_cards, vals):
@@ -91,6 +93,7 @@ class AccountMove(models.Model):
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 
     def _crm_loyalty_sync_credit_note(self, orders, posted, posted_cards, vals):
+        # sudo: the credit note reads and posts the lines of its orders, whoever may read them
         history = self.env["loyalty.history"].sudo()
         cards_done = self.env["loyalty.card"]
         for order, refunded in orders.items():
@@ -148,6 +151,7 @@ class AccountMove(models.Model):
         only a credit note takes them back."""
         if self.state == "posted":
             return
+        # sudo: undoing a move reverses its own lines, whoever may read them
         history = self.env["loyalty.history"].sudo()
         for (card,) in posted_cards:
             if card in cards_done:
@@ -181,4 +185,5 @@ class AccountMove(models.Model):
         """Real-time re-qualification of the tiers of the customers whose spend changed."""
         partners = self.filtered(lambda m: m.move_type in INVOICE_TYPES).commercial_partner_id
         if partners:
+            # sudo: re-qualification follows the invoice, whoever posted it; it hands nothing back to the user
             self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "spend")

@@ -139,9 +139,9 @@ class CrmLoyaltyCouponCampaign(models.Model):
 
     @api.model
     def _cron_issue_coupons(self):
-        self.search([])._issue_coupons()
+        self.search([])._issue_coupons(commit=True)
 
-    def _issue_coupons(self, today=None):
+    def _issue_coupons(self, today=None, commit=False):
         """Issue this period's coupons to the members who have none yet for it; mail them.
 
         Idempotent within a period: a member gets at most one coupon per campaign and period.
@@ -151,10 +151,10 @@ class CrmLoyaltyCouponCampaign(models.Model):
         for campaign in self:
             period = campaign._current_period(today)
             if period:
-                issues |= campaign._issue_period(period, today)
+                issues |= campaign._issue_period(period, today, commit=commit)
         return issues
 
-    def _issue_period(self, period, today):
+    def _issue_period(self, period, today, commit=False):
         self.ensure_one()
         purchases = self._member_purchases(today)
         already = set(
@@ -184,7 +184,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
             batch = partner_ids[start : start + CRON_BATCH]
             issues |= self._issue_batch(batch, picked, rewards, period, expiration)
             self.env["loyalty.history"]._cron_commit_batch(
-                start + len(batch), max(len(partner_ids) - start - len(batch), 0)
+                start + len(batch), max(len(partner_ids) - start - len(batch), 0), commit=commit
             )
         return issues
 

@@ -5,7 +5,16 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
-from .loyalty_history import CRON_BATCH, MOVE_TYPES, POSTING, STOCK_SKIP, TIER, in_ledger_scope, ledger_scope
+from .loyalty_history import (
+    CRON_BATCH,
+    ISSUE,
+    MOVE_TYPES,
+    POSTING,
+    STOCK_SKIP,
+    TIER,
+    in_ledger_scope,
+    ledger_scope,
+)
 
 # how long a posting waits for a card's row lock before failing (then the request is retried)
 LOCK_TIMEOUT = "10s"
@@ -106,20 +115,26 @@ class LoyaltyCard(models.Model):
         cards = super().create(vals_list)
         opening = cards.filtered(lambda card: card.program_id.ledger_enabled and card.points)
         if opening and not in_ledger_scope(POSTING):
+            if in_ledger_scope(ISSUE):
+                opening._ledger_open(
+                    self.env._("Issued by %s", self.env["loyalty.generate.wizard"]._description)
+                )
             # (superuser mode: data files and server code, never an RPC call)
-            if not self.env.su and not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
-                raise AccessError(
+            elif self.env.su:
+                opening._ledger_open(self.env._("Initial balance"))
+            else:
+                raise UserError(
                     self.env._(
-                        "Card %s keeps a points ledger: only loyalty managers open it with points; "
-                        "create it with 0 points instead.",
+                        "Card %s keeps a points ledger: create it with 0 points, then give it its "
+                        "balance with the card's 'Adjust Points' action.",
                         opening[0].display_name,
                     )
                 )
-            opening._ledger_open(self.env._("Initial balance"))
         return cards
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_ledger_lines(self):
+        # sudo: whether a card has ledger lines does not depend on what the user may read
         if (
             self.env["loyalty.history"]
             .sudo()
@@ -439,6 +454,7 @@ class LoyaltyCard(models.Model):
                     allow_negative=True,
                 )
             if ledger.round_points(balance) < 0:
+                # sudo: the ledger notes the debt on the card, whoever opened it
                 card.sudo().message_post(
                     body=self.env._(
                         "The points ledger opened this card with a negative balance of %s points: a debt "
@@ -554,7 +570,24 @@ class LoyaltyCard(models.Model):
     def _compute_crm_qualifying_amount(self):
         self.crm_qualifying_amount = 0.0
         today = fields.Date.context_today(self)
-        for program, cards in self.filtered("partner_id").grouped("program_id").items():
+        # the spend is summed in SQL past the users' rules on orders and invoices: a salesperson
+        # sees it for his own customers and his team's only (as their loyalty history)
+        shown = self.filtered("partner_id")
+        user = self.env.user
+        if not self.env.su and not (
+            user.has_group("sales_team.group_sale_salesman_all_leads")
+            or user.has_group("crm_loyalty.group_crm_loyalty_manager")
+        ):
+            # sudo: only to walk the owner's team membership; the cards kept are the user's own
+            own = shown.sudo().filtered_domain(
+                [
+                    "|",
+                    ("partner_id.user_id", "=", self.env.uid),
+                    ("partner_id.user_id.crm_team_member_ids.crm_team_id.user_id", "=", self.env.uid),
+                ]
+            )
+            shown = shown.browse(own.ids)
+        for program, cards in shown.grouped("program_id").items():
             if program.program_type != "loyalty":
                 continue
             amounts = program._crm_tier_qualifying_amounts(cards, today)
@@ -617,9 +650,13 @@ class LoyaltyCard(models.Model):
                         moved[0].display_name,
                     )
                 )
+        if not in_ledger_scope(POSTING):
+            self._check_ledger_move(vals)
         ledger_cards = self.browse()
         if "points" in vals and not in_ledger_scope(POSTING):
-            ledger_cards = self.filtered("program_id.ledger_enabled")
+            # a ledger card is one whose old or new program keeps a ledger
+            new_program = self.env["loyalty.program"].browse(vals.get("program_id"))
+            ledger_cards = self if new_program.ledger_enabled else self.filtered("program_id.ledger_enabled")
         if not ledger_cards:
             return super().write(vals)
         # The points of a ledger card move only by posting.
@@ -636,6 +673,47 @@ class LoyaltyCard(models.Model):
         if other_vals:
             super(LoyaltyCard, ledger_cards).write(other_vals)
         return res
+
+    def _check_ledger_move(self, vals):
+        """Refuse the writes that would carry a balance past the ledger: a card with points moved
+        onto a ledger program, a ledger card with posted lines moved to another customer."""
+        if vals.get("program_id"):
+            program = self.env["loyalty.program"].browse(vals["program_id"])
+            # an empty card may join a ledger program: it opens there at 0
+            arriving = self.filtered(
+                lambda card: program.ledger_enabled
+                and card.program_id != program
+                and (card.points or vals.get("points"))
+            )
+            if arriving:
+                raise UserError(
+                    self.env._(
+                        "Card %(card)s holds points: it cannot move onto program %(program)s, which keeps "
+                        "a points ledger; issue a card of that program and post an adjustment instead.",
+                        card=arriving[0].display_name,
+                        program=program.display_name,
+                    )
+                )
+        # (the contact merge moves cards in the STOCK_SKIP scope, after posting their balances;
+        # superuser mode: data files and server code, never an RPC call)
+        if "partner_id" in vals and not in_ledger_scope(STOCK_SKIP) and not self.env.su:
+            # stock sale_loyalty hands a public user's card to the customer who logs in
+            moved = self.filtered(
+                lambda card: card.program_id.ledger_enabled
+                and card.partner_id.id != vals["partner_id"]
+                and not card.partner_id.is_public
+            )
+            # sudo: whether a card has ledger lines does not depend on what the user may read
+            if moved and self.env["loyalty.history"].sudo().search_count(
+                [("card_id", "in", moved.ids), ("move_type", "!=", False)], limit=1
+            ):
+                raise UserError(
+                    self.env._(
+                        "Card %s has posted ledger lines: its balance cannot move to another customer; "
+                        "merge the two contacts instead.",
+                        moved[0].display_name,
+                    )
+                )
 
     def action_crm_tier_change(self):
         self.ensure_one()
@@ -704,7 +782,7 @@ class LoyaltyCard(models.Model):
             batch = card_ids[start : start + CRON_BATCH]
             self.browse(batch)._crm_tier_evaluate()
             self.env["loyalty.history"]._cron_commit_batch(
-                start + len(batch), max(len(card_ids) - start - len(batch), 0)
+                start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
             )
             self.env.invalidate_all()
 

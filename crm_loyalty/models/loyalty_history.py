@@ -21,6 +21,8 @@ from odoo.tools.sql import create_index
 POSTING = "posting"
 STOCK_SKIP = "stock_skip"
 TIER = "tier"
+# the program's own issuance (coupon generation wizard): new cards open with their points
+ISSUE = "issue"
 _LEDGER_SCOPES = contextvars.ContextVar("crm_loyalty_ledger_scopes", default=frozenset())
 
 
@@ -315,11 +317,14 @@ class LoyaltyHistory(models.Model):
 
     # --- expiry crons ---------------------------------------------------------------------------
 
-    def _cron_commit_batch(self, done, remaining):
-        """Report a cron batch and commit it (not in tests, whose transaction must stay open)."""
+    def _cron_commit_batch(self, done, remaining, commit=False):
+        """Report a cron batch and, when its ``_cron_*`` entry point says so (``commit``), commit it
+        in a scheduled run (not in tests, whose transaction must stay open). The scheduler's
+        context key alone, which any RPC client can send, never makes a request commit."""
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if (
-            self.env.context.get("ir_cron_progress_id")
+            commit
+            and self.env.context.get("ir_cron_progress_id")
             and not odoo_module.current_test
             and not self.env.registry.in_test_mode()
         ):
@@ -350,7 +355,9 @@ class LoyaltyHistory(models.Model):
                         source_key=f"expiry:{lot.id}",
                         description=self.env._("Points earned on %s expired", lot.date.date()),
                     )
-            self._cron_commit_batch(start + len(batch), max(len(card_ids) - start - len(batch), 0))
+            self._cron_commit_batch(
+                start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
+            )
             self.env.invalidate_all()
 
     @api.model
@@ -398,10 +405,11 @@ class LoyaltyHistory(models.Model):
             for card in batch:
                 by_date[due[card]].append(card.id)
             for last_expiry, ids in by_date.items():
+                # sudo: the scheduled job records the notice on every card it mailed
                 self.env["loyalty.card"].sudo().browse(ids).write(
                     {"expiry_notified_until": last_expiry, "expiry_notified_date": today}
                 )
-            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0))
+            self._cron_commit_batch(start + len(batch), max(len(cards) - start - len(batch), 0), commit=True)
 
     def action_open_source(self):
         self.ensure_one()

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from ..engine import ledger
@@ -180,6 +180,7 @@ class LoyaltyProgram(models.Model):
 
     def write(self, vals):
         if "ledger_enabled" in vals:
+            # sudo: whether the program has ledger lines does not depend on what the user may read
             history = self.env["loyalty.history"].sudo()
             if not vals["ledger_enabled"] and history.search_count(
                 [
@@ -287,7 +288,11 @@ class LoyaltyProgram(models.Model):
         return dict(self.env.execute_query(query))
 
     def _crm_tier_spend_query(self, cards, date_from, date_to):
-        company_filter = SQL("AND move.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        # amounts of one company only (they are in its currency): the card's, else its customer's,
+        # else the current one (a card of a program shared by companies)
+        company_filter = SQL(
+            "AND move.company_id = COALESCE(card.company_id, partner.company_id, %s)", self.env.company.id
+        )
         return SQL(
             """
             SELECT card.id, SUM(move.amount_untaxed_signed)
@@ -309,7 +314,10 @@ class LoyaltyProgram(models.Model):
         )
 
     def _crm_tier_orders_query(self, cards, date_from, date_to):
-        company_filter = SQL("AND so.company_id = %s", self.company_id.id) if self.company_id else SQL()
+        # one company's orders only, as for the spend basis
+        company_filter = SQL(
+            "AND so.company_id = COALESCE(card.company_id, partner.company_id, %s)", self.env.company.id
+        )
         return SQL(
             """
             SELECT card.id, SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
@@ -427,6 +435,7 @@ class LoyaltyProgram(models.Model):
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
         # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
+        # sudo: whether a card has a tier history does not depend on what the user may read
         known = set(
             self.env["loyalty.tier.history"]
             .sudo()
@@ -445,20 +454,18 @@ class LoyaltyProgram(models.Model):
         return self.search([("program_type", "=", "loyalty"), ("crm_tier_ids", "!=", False)])
 
     def action_crm_tier_requalify(self):
-        """Re-qualify every member of these programs now (the daily scheduled action does the same)."""
-        cards = self.env["loyalty.card"].search(
-            [("program_id", "in", self.filtered("crm_tier_ids").ids), ("partner_id", "!=", False)]
-        )
-        changes = cards._crm_tier_evaluate()
+        """Queue the re-qualification of every tiered program's members (loyalty managers): the
+        daily scheduled action runs now, in its own batched transactions, not in this request."""
+        if not self.env.user.has_group("crm_loyalty.group_crm_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers re-qualify the members of a program."))
+        self.env.ref("crm_loyalty.ir_cron_tier_requalify")._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
+                "type": "info",
                 "message": self.env._(
-                    "Members re-qualified: %(members)s; tier changes: %(changes)s.",
-                    members=len(cards),
-                    changes=len(changes),
+                    "Re-qualification of the members queued: the scheduled action runs in a moment."
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },

@@ -62,6 +62,7 @@ class SaleOrder(models.Model):
         cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(
             "program_id.ledger_enabled"
         )
+        # sudo: the order's own posted lines, whatever the user may read of the cards
         posted = (
             self.env["loyalty.history"]
             .sudo()
@@ -161,6 +162,7 @@ class SaleOrder(models.Model):
         """Real-time re-qualification of the tiers earned on ordered spend."""
         partners = self.partner_id.commercial_partner_id
         if partners:
+            # sudo: re-qualification follows the order, whoever confirmed it; it hands nothing back to the user
             self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "orders")
 
     def _get_claimable_rewards(self, forced_coupons=None):

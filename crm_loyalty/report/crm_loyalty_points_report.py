@@ -12,7 +12,17 @@ class CrmLoyaltyPointsReport(models.Model):
     _auto = False
     # what the view reads: the ORM flushes it before any read of the report
     _depends = {
-        "loyalty.history": ["card_id", "date", "move_type", "issued", "used", "points", "reversed_line_id"],
+        "loyalty.history": [
+            "card_id",
+            "date",
+            "move_type",
+            "issued",
+            "used",
+            "points",
+            "reversed_line_id",
+            "sale_order_id",
+            "invoice_id",
+        ],
         "loyalty.card": [
             "partner_id",
             "program_id",
@@ -22,6 +32,9 @@ class CrmLoyaltyPointsReport(models.Model):
             "crm_tier_start_date",
         ],
         "loyalty.program": ["company_id", "program_type", "crm_point_value", "crm_tier_window_months"],
+        "sale.order": ["company_id"],
+        "account.move": ["company_id"],
+        "res.partner": ["company_id"],
     }
     _order = "date desc"
 
@@ -46,7 +59,9 @@ class CrmLoyaltyPointsReport(models.Model):
                    move.card_id,
                    card.partner_id,
                    card.program_id,
-                   program.company_id,
+                   -- a shared program's line belongs to its order's or invoice's company
+                   COALESCE(program.company_id, so.company_id, invoice.company_id, partner.company_id)
+                       AS company_id,
                    card.crm_tier_id AS tier_id,
                    move.issued AS points_issued,
                    move.redeemed AS points_redeemed,
@@ -57,6 +72,10 @@ class CrmLoyaltyPointsReport(models.Model):
               FROM (%(moves)s) move
               JOIN loyalty_card card ON card.id = move.card_id
               JOIN loyalty_program program ON program.id = card.program_id
+              JOIN loyalty_history line ON line.id = move.id
+         LEFT JOIN sale_order so ON so.id = line.sale_order_id
+         LEFT JOIN account_move invoice ON invoice.id = line.invoice_id
+         LEFT JOIN res_partner partner ON partner.id = card.partner_id
              WHERE program.program_type = 'loyalty'
             """,
             moves=moves_sql(),

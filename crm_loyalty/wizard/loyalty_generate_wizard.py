@@ -1,13 +1,13 @@
 from odoo import models
 
-from ..models.loyalty_history import STOCK_SKIP, ledger_scope
+from ..models.loyalty_history import ISSUE, STOCK_SKIP, ledger_scope
 
 
 class LoyaltyGenerateWizard(models.TransientModel):
     _inherit = "loyalty.generate.wizard"
 
     def generate_coupons(self):
-        # New ledger cards post their initial balance themselves (loyalty.card.create); the stock
-        # history line of the gift would count the points twice.
-        with ledger_scope(STOCK_SKIP):
+        # New ledger cards post the points granted as the program's issuance (loyalty.card.create,
+        # ISSUE scope); the stock history line of the gift would count the points twice.
+        with ledger_scope(STOCK_SKIP, ISSUE):
             return super().generate_coupons()

@@ -73,6 +73,36 @@ class TestAnalytics(LoyaltyCase):
             },
         )
 
+    def test_points_report_of_a_shared_program_shows_to_the_orders_company(self):
+        # main: the company came from the program, empty on a shared program, so every
+        # company's users saw the points earned in another company
+        self.program.company_id = False
+        other = self.env["res.company"].create({"name": "Other Shop"})
+        order = self._order(self.ann, [(self.product_b, 1)], "2024-05-01")
+        self.card_ann._ledger_post(
+            "earn", 50.0, date="2024-05-01", description="Earn", sale_order_id=order.id
+        )
+        self.env.flush_all()
+        rows = self.env["crm.loyalty.points.report"].search(
+            [("program_id", "=", self.program.id), ("date", "=", "2024-05-01")]
+        )
+        self.assertEqual(rows.company_id, self.company)
+        user = self.env["res.users"].create(
+            {
+                "name": "Other Shop Manager",
+                "login": "other_shop_manager",
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+                "groups_id": [(6, 0, [self.env.ref("crm_loyalty.group_crm_loyalty_manager").id])],
+            }
+        )
+        seen = (
+            self.env["crm.loyalty.points.report"]
+            .with_user(user)
+            .search([("program_id", "=", self.program.id)])
+        )
+        self.assertFalse(seen.filtered(lambda row: row.date == fields.Date.to_date("2024-05-01")))
+
     def test_member_report(self):
         [(members, active, points, liability, breakage, issued, redeemed, expired)] = self.env[
             "crm.loyalty.member.report"

@@ -4,10 +4,13 @@ Every call below is one an RPC client can make (public method, any context); eac
 balance and no ledger line, for a salesperson and for the Settings administrator alike.
 """
 
-from odoo import Command
+from unittest.mock import patch
+
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 
 from .common import LedgerCase
+from .tiers_common import LoyaltyCase
 
 # every context key the ledger ever trusted, and the one that hides the chatter trace
 FORGED = {
@@ -106,31 +109,92 @@ class TestLedgerForgery(LedgerCase):
                 self._assert_refused(wizard.action_update_card_point)
 
     def test_forged_card_creation_with_points_is_refused(self):
-        # the admin opens a card only with the adjustment action; a salesperson cannot create one
+        # (corrected: the test was named "refused" but asserted that the Settings admin opens a
+        # card with points, an "Initial balance" without reason; a balance is set only through
+        # the adjustment action, so the admin is refused as well)
         for user in (self.salesman, self.admin):
             with self.subTest(user=user.login):
                 cards = self.env["loyalty.card"].with_user(user).with_context(**FORGED)
                 count = self.env["loyalty.history"].search_count([("program_id", "=", self.program.id)])
-                if user == self.admin:
-                    # Settings admin is a loyalty manager: the opening is a posted, typed line
-                    card = cards.create(
-                        {"program_id": self.program.id, "partner_id": self.partner.id, "points": 7}
-                    )
-                    self.assertEqual(self._ledger(card).mapped("move_type"), ["adjust"])
-                    self.assertBalanced(card)
-                else:
-                    with self.assertRaises(AccessError):
-                        cards.create(
-                            {"program_id": self.program.id, "partner_id": self.partner.id, "points": 7}
-                        )
-                    self.assertEqual(
-                        self.env["loyalty.history"].search_count([("program_id", "=", self.program.id)]),
-                        count,
-                    )
+                card_count = len(self.program.with_context(active_test=False).coupon_ids)
+                with self.assertRaises(UserError):
+                    cards.create({"program_id": self.program.id, "partner_id": self.partner.id, "points": 7})
+                self.assertEqual(
+                    self.env["loyalty.history"].search_count([("program_id", "=", self.program.id)]), count
+                )
+                self.program.invalidate_recordset()
+                self.assertEqual(len(self.program.with_context(active_test=False).coupon_ids), card_count)
+        # at 0 points the admin opens a card, and the adjustment action gives it its balance
+        card = (
+            self.env["loyalty.card"]
+            .with_user(self.admin)
+            .create({"program_id": self.program.id, "partner_id": self.partner.id})
+        )
+        self.assertEqual((card.points, self._ledger(card).ids), (0, []))
+
+    def test_generated_ledger_coupons_post_their_issue_with_a_reason(self):
+        # the generate wizard is the program's own issuance: it posts the points it grants
+        self.env["loyalty.generate.wizard"].with_user(self.admin).with_context(
+            active_id=self.program.id, **FORGED
+        ).create(
+            {"mode": "selected", "customer_ids": [Command.set(self.partner.ids)], "points_granted": 15}
+        ).generate_coupons()
+        card = self.program.coupon_ids - self.card
+        self.assertEqual(card.points, 15)
+        line = self._ledger(card)
+        self.assertEqual(line.mapped("move_type"), ["adjust"])
+        self.assertIn("Issued by", line.reason)
+        self.assertBalanced(card)
 
     def test_moving_a_ledger_card_to_another_program_is_refused(self):
         other = self.program.copy({"ledger_enabled": False, "name": "Other"})
         self._assert_refused(lambda: self.card.with_user(self.admin).write({"program_id": other.id}))
+
+    def test_moving_a_card_onto_a_ledger_program_with_points_is_refused(self):
+        # a card of a program without ledger takes any balance; moving it onto a ledger program
+        # would land that balance there with no ledger line
+        plain = self.program.copy({"ledger_enabled": False, "name": "Plain"})
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                stray = self.env["loyalty.card"].create({"program_id": plain.id, "points": 5})
+                with self.assertRaises(UserError):
+                    stray.with_user(user).with_context(**FORGED).write(
+                        {"points": 1e6, "program_id": self.program.id}
+                    )
+                with self.assertRaises(UserError):
+                    stray.with_user(user).write({"program_id": self.program.id})
+                self.assertEqual((stray.program_id, stray.points), (plain, 5))
+                # an empty card may move: it opens on the ledger at 0
+                empty = self.env["loyalty.card"].create({"program_id": plain.id, "points": 0})
+                empty.with_user(user).write({"program_id": self.program.id})
+                self.assertEqual((empty.program_id, empty.points), (self.program, 0))
+                self.assertBalanced(empty)
+
+    def test_moving_a_ledger_balance_to_another_customer_is_refused(self):
+        other = self.env["res.partner"].create({"name": "Other Customer", "user_id": self.salesman.id})
+        for user in (self.salesman, self.admin):
+            with self.subTest(user=user.login):
+                before = self._snapshot()
+                with self.assertRaises(UserError):
+                    self.card.with_user(user).with_context(**FORGED).write({"partner_id": other.id})
+                self.assertEqual(self.card.partner_id, self.partner)
+                self.assertEqual(self._snapshot(), before)
+
+    def test_a_client_context_does_not_commit(self):
+        # ir_cron_progress_id comes from the client like any key: it never makes a request commit
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref("crm_loyalty.ir_cron_tier_requalify").id}
+        )
+        history = self.env["loyalty.history"].with_context(ir_cron_progress_id=progress.id)
+        with (
+            patch("odoo.addons.crm_loyalty.models.loyalty_history.odoo_module.current_test", None),
+            patch.object(type(self.env.registry), "in_test_mode", lambda registry: False),
+            patch.object(self.env.cr, "commit") as commit,
+        ):
+            history._cron_commit_batch(1, 0)
+            self.assertFalse(commit.called, "a context key made the request commit")
+            history._cron_commit_batch(1, 0, commit=True)
+            self.assertTrue(commit.called, "the scheduled entry point commits its batches")
 
     def test_the_adjustment_action_is_the_way(self):
         wizard = (
@@ -238,3 +302,47 @@ class TestManualTier(LedgerCase):
             self.env["crm.loyalty.tier.wizard"].with_user(self.salesman).create(
                 {"card_id": self.card.id, "tier_id": self.gold.id, "reason": "x"}
             )
+
+    def test_requalify_all_members_is_the_managers_and_runs_in_the_cron(self):
+        cron = self.env.ref("crm_loyalty.ir_cron_tier_requalify")
+        with self.assertRaises(AccessError):
+            self.program.with_user(self.salesman).action_crm_tier_requalify()
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.card._ledger_post("adjust", 10, reason="x")
+        with patch.object(type(self.card), "_crm_tier_evaluate") as evaluate:
+            action = self.program.with_user(self.manager).action_crm_tier_requalify()
+        self.assertFalse(evaluate.called, "the request itself re-qualifies nobody")
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+
+
+class TestCustomerFigures(LoyaltyCase):
+    """A salesperson reads the 12-month spend of his own customers (or his team's), not of others'."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        salesman = cls.env.ref("sales_team.group_sale_salesman")
+        cls.owner, cls.other, cls.leader = cls.env["res.users"].create(
+            [
+                {"name": name, "login": f"figures_{name}", "groups_id": [Command.set([salesman.id])]}
+                for name in ("owner", "other", "leader")
+            ]
+        )
+        cls.env["crm.team"].create(
+            {"name": "Figures Team", "user_id": cls.leader.id, "member_ids": [Command.set(cls.owner.ids)]}
+        )
+        cls.ann = cls._partner("Ann")
+        cls.ann.user_id = cls.owner
+        cls.card = cls._card(cls.ann)
+        cls._invoice(cls.ann, 600.0, fields.Date.today())
+
+    def _amount(self, user):
+        self.env.invalidate_all()
+        return self.card.with_user(user).crm_qualifying_amount
+
+    def test_spend_is_shown_to_the_owner_and_his_team_leader_only(self):
+        self.assertEqual(self._amount(self.owner), 600.0)
+        self.assertEqual(self._amount(self.leader), 600.0)
+        self.assertEqual(self._amount(self.env.ref("base.user_admin")), 600.0)
+        self.assertEqual(self._amount(self.other), 0.0, "another salesperson's customer spend leaked")

@@ -1,5 +1,6 @@
 """Tier re-qualification with time frozen: upgrades, downgrade policies, anniversary reviews."""
 
+from odoo import Command
 from odoo.tests import freeze_time
 
 from .tiers_common import LoyaltyCase
@@ -124,9 +125,13 @@ class TestTiers(LoyaltyCase):
             self._invoice(self.ann, 600.0, "2024-05-01")
             self.assertEqual(self.card.crm_tier_id, self.bronze)
             self.silver.min_amount = 500.0
+            # (corrected: the button re-qualified every member inside the request; it now queues
+            # the scheduled action, which re-qualifies them in its own batches)
             action = self.program.action_crm_tier_requalify()
+            self.assertEqual(action["tag"], "display_notification")
+            self.assertEqual(self.card.crm_tier_id, self.bronze)
+            self.env["loyalty.card"]._cron_tier_requalify()
         self.assertEqual(self.card.crm_tier_id, self.silver)
-        self.assertIn("tier changes: 1", action["params"]["message"])
 
     def test_manual_change_is_recorded(self):
         # (corrected: the tier was a plain editable field; a manual change now goes through the
@@ -151,6 +156,33 @@ class TestTiers(LoyaltyCase):
         with freeze_time("2024-03-02"):
             order._action_cancel()
         self.assertEqual(self.card.crm_tier_id, self.bronze)
+
+    def test_a_shared_program_qualifies_on_one_companys_orders(self):
+        # a program without company: the amounts of each company are in its own currency, and
+        # the card qualifies on one company's (main: the sum of every company's)
+        self.program.write({"company_id": False, "crm_tier_basis": "orders"})
+        other = self.env["res.company"].create(
+            {"name": "Other Shop", "currency_id": self.company.currency_id.id}
+        )
+        self.env.user.company_ids |= other
+        with freeze_time("2024-03-01"):
+            for company, qty in ((self.company, 10), (other, 20)):
+                order = (
+                    self.env["sale.order"]
+                    .with_company(company)
+                    .create(
+                        {
+                            "partner_id": self.ann.id,
+                            "company_id": company.id,
+                            "order_line": [
+                                Command.create({"product_id": self.product_b.id, "product_uom_qty": qty})
+                            ],
+                        }
+                    )
+                )
+                order.action_confirm()
+            amounts = self.program._crm_tier_qualifying_amounts(self.card, self._today("2024-03-01"))
+        self.assertEqual(amounts, {self.card.id: 500.0})
 
     def test_partner_form_fields(self):
         with freeze_time("2024-03-01"):
