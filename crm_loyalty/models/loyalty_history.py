@@ -132,13 +132,15 @@ class LoyaltyHistory(models.Model):
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True, string="Customer")
     program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
-    # the source of a posted line is kept for good: its order or invoice cannot be deleted
-    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="restrict")
+    # The source of a posted line is kept for good: users cannot delete it (the ondelete hooks of
+    # sale.order and account.move), and stock's order_model/order_id keep naming it even when a
+    # module uninstall removes its own documents, which a database-level restrict would block.
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="set null")
     invoice_id = fields.Many2one(
         "account.move",
         readonly=True,
         index="btree_not_null",
-        ondelete="restrict",
+        ondelete="set null",
         help="Invoice or credit note of the movement.",
     )
     source_type = fields.Selection(SOURCE_TYPES, readonly=True)

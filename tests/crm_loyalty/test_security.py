@@ -7,6 +7,7 @@ balance and no ledger line, for a salesperson and for the Settings administrator
 from unittest.mock import patch
 
 from odoo import Command, fields
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 from odoo.exceptions import AccessError, UserError
 
 from .common import LedgerCase
@@ -229,9 +230,14 @@ class TestLedgerForgery(LedgerCase):
             invoice.unlink()
         sources = self._ledger().mapped(lambda line: (line.sale_order_id, line.invoice_id))
         self.assertIn((order, invoice), sources)
-        field = self.env["loyalty.history"]._fields
+        # A module uninstall removes its own (demo) documents without the users' guards: the
+        # lines stay and still name their document through stock's order_model/order_id.
+        lines = self._ledger().filtered(lambda line: line.invoice_id == invoice)
+        self.assertTrue(lines)
+        invoice.with_context(**{MODULE_UNINSTALL_FLAG: True}).unlink()
+        self.assertTrue(lines.exists())
         self.assertEqual(
-            (field["sale_order_id"].ondelete, field["invoice_id"].ondelete), ("restrict", "restrict")
+            {(line.order_model, line.order_id) for line in lines}, {("account.move", invoice.id)}
         )
 
 
