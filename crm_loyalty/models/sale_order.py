@@ -150,6 +150,15 @@ class SaleOrder(models.Model):
             # points of this order are earned when it is invoiced: they cannot pay its own rewards
             points -= sum(self.coupon_point_ids.filtered(lambda p: p.coupon_id == coupon).mapped("points"))
             points = coupon.currency_id.round(points)
+        if (
+            points < 0
+            and program.ledger_enabled
+            and not self.order_line.filtered(lambda line: line.coupon_id == coupon)
+        ):
+            # A card in debt (a reversal after its points were spent) is paid back by the next
+            # points: an order that claims none of them must not be refused for the debt, or the
+            # debt could never be repaid. Nothing becomes claimable: 0 points pay no reward.
+            points = 0.0
         return points
 
     def _update_loyalty_history(self, coupon_id, points):

@@ -24,6 +24,20 @@ class TestReversalPolicy(LedgerCase):
         self.assertEqual(earn.remaining_points, 20.0, "the new points paid the debt back first")
         self.assertBalanced()
 
+    def test_a_customer_in_debt_can_still_confirm_an_order_that_earns_less(self):
+        # found by the state machine: stock refuses to confirm an order whose coupon would stay
+        # below zero, which a debt always is while the new order earns less than it
+        order = self._order(qty=2)
+        order.action_confirm()
+        self.card._ledger_post("redeem", -120)
+        order._action_cancel()
+        self.assertEqual(self.card.points, -120.0)
+        small = self._order(qty=1)
+        small.action_confirm()
+        self.assertEqual(small.state, "sale")
+        self.assertEqual(self.card.points, -20.0, "the new points pay the debt back")
+        self.assertBalanced()
+
     def test_invoice_reset_to_draft_after_the_points_are_spent(self):
         self.program.earn_trigger = "invoice"
         order = self._order()
