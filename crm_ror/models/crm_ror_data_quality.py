@@ -126,34 +126,40 @@ class CrmRorDataQuality(models.Model):
         return self.env.cr.dictfetchall()
 
     @api.model
+    def _crm_ror_score_rows(self, rows, key, company, weights, labels, today):
+        """One VALUES row per record (customer or lead): completeness, missing fields, age, staleness."""
+        values = []
+        for row in rows:
+            filled = {name: row[name] for name in weights}
+            score = engine.completeness(filled, weights) or 0.0
+            age = engine.age_days(today, row["last_change"], row["verified_date"], row["created"])
+            values.append(
+                SQL(
+                    "(%s, %s, %s::int, %s::int, %s::float, %s, %s::varchar, %s::date, %s, %s, %s, %s::date)",
+                    row[key],
+                    company.id,
+                    row["user_id"],
+                    row["team_id"],
+                    score,
+                    score >= 100.0,
+                    ", ".join(labels[name] for name in engine.missing(filled, weights)) or None,
+                    row["last_change"],
+                    age or 0,
+                    row["freshness_days"],
+                    engine.is_stale(age, row["freshness_days"]),
+                    today,
+                )
+            )
+        return values
+
+    @api.model
     def _crm_ror_recompute(self, companies, today=None):
         today = today or fields.Date.context_today(self)
         for company in companies:
             weights = company._crm_ror_dq_weights()
             labels = self._crm_ror_field_labels()
             rows = self._crm_ror_rows(company)
-            values = []
-            for row in rows:
-                filled = {name: row[name] for name in weights}
-                score = engine.completeness(filled, weights) or 0.0
-                age = engine.age_days(today, row["last_change"], row["verified_date"], row["created"])
-                values.append(
-                    SQL(
-                        "(%s, %s, %s::int, %s::int, %s::float, %s, %s::varchar, %s::date, %s, %s, %s, %s::date)",
-                        row["partner_id"],
-                        company.id,
-                        row["user_id"],
-                        row["team_id"],
-                        score,
-                        score >= 100.0,
-                        ", ".join(labels[name] for name in engine.missing(filled, weights)) or None,
-                        row["last_change"],
-                        age or 0,
-                        row["freshness_days"],
-                        engine.is_stale(age, row["freshness_days"]),
-                        today,
-                    )
-                )
+            values = self._crm_ror_score_rows(rows, "partner_id", company, weights, labels, today)
             self.env.cr.execute(
                 SQL(
                     "DELETE FROM crm_ror_data_quality WHERE company_id = %s AND partner_id != ALL(%s)",

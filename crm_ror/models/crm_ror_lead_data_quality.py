@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..engine import data_quality as engine
-
 # Key fields of a lead whose tracked changes date its data (all tracked by crm).
 LEAD_TRACKED_FIELDS = ("email_from", "phone", "partner_id", "partner_name", "contact_name", "user_id")
 # The company's completeness weights that apply to a lead (a lead has no tax ID or value segment).
@@ -78,28 +76,9 @@ class CrmRorLeadDataQuality(models.Model):
                 )
             )
             rows = self.env.cr.dictfetchall()
-            values = []
-            for row in rows:
-                filled = {name: row[name] for name in weights}
-                score = engine.completeness(filled, weights) or 0.0
-                age = engine.age_days(today, row["last_change"], row["verified_date"], row["created"])
-                values.append(
-                    SQL(
-                        "(%s, %s, %s::int, %s::int, %s::float, %s, %s::varchar, %s::date, %s, %s, %s, %s::date)",
-                        row["lead_id"],
-                        company.id,
-                        row["user_id"],
-                        row["team_id"],
-                        score,
-                        score >= 100.0,
-                        ", ".join(labels[name] for name in engine.missing(filled, weights)) or None,
-                        row["last_change"],
-                        age or 0,
-                        row["freshness_days"],
-                        engine.is_stale(age, row["freshness_days"]),
-                        today,
-                    )
-                )
+            values = self.env["crm.ror.data.quality"]._crm_ror_score_rows(
+                rows, "lead_id", company, weights, labels, today
+            )
             self.env.cr.execute(
                 SQL(
                     "DELETE FROM crm_ror_lead_data_quality WHERE company_id = %s AND lead_id != ALL(%s)",
