@@ -480,26 +480,8 @@ class CrmLead(models.Model):
         Returns ``(rows written, level changes logged)``."""
         now = now or fields.Datetime.now()
         tracking = tracking or self._ror_tracking_values()
-        fnames = [
-            "active",
-            "stage_id",
-            "probability",
-            "automated_probability",
-            "priority",
-            "date_deadline",
-            "team_id",
-            "temperature_manual",
-            "temperature_manual_until",
-            "date_last_stage_update",
-            "date_last_activity_done",
-            "date_last_customer_message",
-            "temperature",
-            "temperature_score",
-            "is_neglected",
-            "temperature_at_close",
-            "temperature_at_age",
-        ]
-        self.flush_model(fnames)
+        # what the SQL below reads and writes on crm_lead
+        self.flush_model([*TEMPERATURE_TRIGGERS, *TEMPERATURE_SERVER_FIELDS])
         self.env["crm.team"].flush_model()
         self.env["crm.stage"].flush_model(["is_won"])
         labels = dict(TEMPERATURES)
