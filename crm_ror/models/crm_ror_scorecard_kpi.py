@@ -78,24 +78,47 @@ class CrmRorScorecardKpi(models.AbstractModel):
 
     @api.model
     def _ror_buyers(self, period, date_from, date_to):
-        """Ids of the customers with a purchase of the company (and team) in [date_from, date_to]."""
+        """Ids of the customers with a purchase of the company (and team) in [date_from, date_to].
+
+        A purchase of the profiles' sales lines (``_ror_sales_lines_query``) falls in the range
+        exactly when its document does: a posted customer invoice dated in it (credit notes and
+        down payments go to an invoice of the range, or are no purchase), or a confirmed order of
+        the range. So the documents of the range are read through their date index, not every line
+        of the company's history up to ``date_to`` (which cost 10-20 s per call at 1M lines).
+        """
         company, team = period["company"], period["team"]
-        lines = self.env["crm.ror.customer.profile"]._ror_sales_lines_query(company, date_to)
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
+        if company.ror_source == "order":
+            query = SQL(
                 """
-                SELECT DISTINCT partner_id
-                  FROM (%(lines)s) lines
-                 WHERE is_purchase AND partner_id IS NOT NULL AND doc_date >= %(date_from)s
-                   AND (%(team)s::int IS NULL OR team_id = %(team)s)
+                SELECT DISTINCT p.commercial_partner_id
+                  FROM sale_order o
+                  JOIN res_partner p ON p.id = o.partner_id
+                 WHERE o.company_id = %(company)s AND o.state = 'sale'
+                   AND o.date_order >= %(date_from)s AND o.date_order < %(date_to)s::date + 1
+                   AND (%(team)s::int IS NULL OR o.team_id = %(team)s)
                 """,
-                lines=lines,
+                company=company.id,
                 date_from=date_from,
+                date_to=date_to,
                 team=team.id or None,
             )
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
+        else:
+            query = SQL(
+                """
+                SELECT DISTINCT m.commercial_partner_id
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s AND m.state = 'posted' AND m.move_type = 'out_invoice'
+                   AND m.invoice_date BETWEEN %(date_from)s AND %(date_to)s
+                   AND m.commercial_partner_id IS NOT NULL
+                   AND (%(team)s::int IS NULL OR m.team_id = %(team)s)
+                """,
+                company=company.id,
+                date_from=date_from,
+                date_to=date_to,
+                team=team.id or None,
+            )
+        return {row[0] for row in self.env.execute_query(query)}
 
     @api.model
     def _ror_retention(self, period):

@@ -9,6 +9,11 @@ from hypothesis import strategies as st
 
 from odoo.addons.crm_scorecard.engine import formula
 
+# Not a speed target: unguarded, these inputs run for minutes or exhaust memory (10**9 items,
+# 9**9**9); refused before any evaluation they take milliseconds. The bound tells the two apart
+# with room for a loaded CI machine.
+GUARD_SECONDS = 5.0
+
 
 def test_names_in():
     assert formula.names_in("revenue / new_customers * 100") == {"revenue", "new_customers"}
@@ -98,7 +103,7 @@ def test_hostile_formulas_are_refused_fast(name):
     started = time.perf_counter()
     with pytest.raises(formula.FormulaError) as info:
         formula.evaluate({"hostile_kpi": HOSTILE[name]}, {"a": 2.0})
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < GUARD_SECONDS
     assert info.value.code == "hostile_kpi"
     assert info.value.message
 

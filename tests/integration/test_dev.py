@@ -86,3 +86,34 @@ def test_free_port_is_free(dev):
     port = dev.free_port()
     assert 1024 <= port <= 65535
     assert not dev.port_open("127.0.0.1", port)
+
+
+def test_our_browser_tests_fail_rather_than_skip_without_a_browser():
+    """The suite's hook turns Odoo's "no browser" skips into failures; other skips stay skips."""
+    import unittest
+    from types import SimpleNamespace
+
+    from .. import conftest
+
+    for reason in (
+        "Chrome executable not found",
+        "websocket-client module is not installed",
+        "Failed to detect chrome devtools port after 10.0s.",
+        "/usr/bin/chromium not found",
+    ):
+        assert conftest.browser_skip(unittest.SkipTest(reason)), reason
+    assert not conftest.browser_skip(unittest.SkipTest("the test needs mass_mailing"))
+
+    def report_of(reason):
+        report = SimpleNamespace(skipped=True, outcome="skipped", longrepr=reason)
+        call = SimpleNamespace(excinfo=SimpleNamespace(value=unittest.SkipTest(reason)))
+        hook = conftest.pytest_runtest_makereport(SimpleNamespace(nodeid="tests/x.py::T::t"), call)
+        next(hook)
+        try:
+            hook.send(SimpleNamespace(get_result=lambda: report))
+        except StopIteration:
+            pass
+        return report
+
+    assert report_of("Chrome executable not found").outcome == "failed"
+    assert report_of("not on this database").outcome == "skipped"
