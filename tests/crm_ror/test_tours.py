@@ -97,6 +97,7 @@ class TestCrmRorTours(HttpCase):
             ]
         )
         # the cold one has been idle for three months
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 "UPDATE crm_lead SET create_date = now() - interval '90 days', "

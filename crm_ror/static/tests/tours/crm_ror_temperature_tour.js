@@ -39,7 +39,7 @@ registry.category("web_tour.tours").add("crm_ror_temperature_filter_why", {
         },
         {
             content: "open it",
-            trigger: ".o_kanban_record:contains('Tour Hot Deal') .o_kanban_record_title",
+            trigger: ".o_kanban_record:contains('Tour Hot Deal')",
             run: "click",
         },
         {
