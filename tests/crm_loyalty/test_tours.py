@@ -42,7 +42,9 @@ class TestCrmLoyaltyTours(HttpCase):
                 "points_validity": 1,
                 "points_validity_unit": "year",
                 "rule_ids": [
-                    Command.create({"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0})
+                    Command.create(
+                        {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
+                    )
                 ],
                 "reward_ids": [
                     Command.create(
@@ -57,7 +59,9 @@ class TestCrmLoyaltyTours(HttpCase):
                 ],
             }
         )
-        cls.card = cls.env["loyalty.card"].create({"program_id": cls.program.id, "partner_id": cls.partner.id})
+        cls.card = cls.env["loyalty.card"].create(
+            {"program_id": cls.program.id, "partner_id": cls.partner.id}
+        )
 
     def test_order_invoice_ledger(self):
         order = self.env["sale.order"].create(
@@ -70,12 +74,16 @@ class TestCrmLoyaltyTours(HttpCase):
             }
         )
         order._update_programs_and_rewards()
-        self.start_tour(f"/odoo/sale.order/{order.id}", "crm_loyalty_order_invoice_ledger", login=self.user.login)
+        self.start_tour(
+            f"/odoo/sale.order/{order.id}", "crm_loyalty_order_invoice_ledger", login=self.user.login
+        )
 
         self.assertEqual(order.state, "sale")
         invoice = order.invoice_ids
         self.assertEqual(invoice.mapped("state"), ["posted"], "one invoice, posted")
-        ledger = self.env["loyalty.history"].search([("card_id", "=", self.card.id), ("move_type", "!=", False)])
+        ledger = self.env["loyalty.history"].search(
+            [("card_id", "=", self.card.id), ("move_type", "!=", False)]
+        )
         self.assertRecordValues(
             ledger,
             [

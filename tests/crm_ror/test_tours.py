@@ -16,7 +16,9 @@ class TestCrmRorTours(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env["res.company"].create({"name": "Tour Furniture", "currency_id": cls.env.ref("base.EUR").id})
+        cls.company = cls.env["res.company"].create(
+            {"name": "Tour Furniture", "currency_id": cls.env.ref("base.EUR").id}
+        )
         cls.salesman = new_test_user(
             cls.env,
             login="tour_ror_sales",
@@ -38,8 +40,12 @@ class TestCrmRorTours(HttpCase):
         cls.customer = cls.env["res.partner"].create(
             {"name": "Tour Customer", "is_company": True, "user_id": cls.salesman.id}
         )
-        cls.lamp = cls.env["product.product"].create({"name": "Tour Lamp", "list_price": 20.0, "type": "consu"})
-        cls.desk = cls.env["product.product"].create({"name": "Tour Desk", "list_price": 100.0, "type": "consu"})
+        cls.lamp = cls.env["product.product"].create(
+            {"name": "Tour Lamp", "list_price": 20.0, "type": "consu"}
+        )
+        cls.desk = cls.env["product.product"].create(
+            {"name": "Tour Desk", "list_price": 100.0, "type": "consu"}
+        )
 
     def test_suggestion_to_opportunity(self):
         suggestion, other = self.env["crm.ror.suggestion"].create(
@@ -59,7 +65,9 @@ class TestCrmRorTours(HttpCase):
             ]
         )
         self.start_tour(
-            f"/odoo/res.partner/{self.customer.id}", "crm_ror_suggestion_to_opportunity", login=self.salesman.login
+            f"/odoo/res.partner/{self.customer.id}",
+            "crm_ror_suggestion_to_opportunity",
+            login=self.salesman.login,
         )
         lead = suggestion.lead_id
         self.assertEqual(suggestion.state, "done", "the clicked suggestion is converted")
@@ -69,7 +77,9 @@ class TestCrmRorTours(HttpCase):
         self.assertEqual(lead.company_id, self.company)
         self.assertEqual(lead.user_id, self.salesman)
         self.assertAlmostEqual(lead.expected_revenue, 42.0)
-        self.assertEqual((other.state, other.lead_id), ("new", self.env["crm.lead"]), "the other one is untouched")
+        self.assertEqual(
+            (other.state, other.lead_id), ("new", self.env["crm.lead"]), "the other one is untouched"
+        )
         self.assertEqual(self.env["crm.lead"].search_count([("partner_id", "=", self.customer.id)]), 1)
 
     def test_pipeline_temperature_filter_and_why(self):
@@ -83,7 +93,12 @@ class TestCrmRorTours(HttpCase):
                 "temperature_warm_threshold": 35,
             }
         )
-        common = {"type": "opportunity", "team_id": team.id, "user_id": self.salesman.id, "company_id": self.company.id}
+        common = {
+            "type": "opportunity",
+            "team_id": team.id,
+            "user_id": self.salesman.id,
+            "company_id": self.company.id,
+        }
         hot, cold = self.env["crm.lead"].create(
             [
                 dict(
@@ -110,7 +125,11 @@ class TestCrmRorTours(HttpCase):
         cold.invalidate_recordset()
         # the data the tour relies on, checked first so that a failure says where it is
         self.assertEqual((hot.temperature, cold.temperature), ("hot", "cold"))
-        self.start_tour("/odoo/action-crm.crm_lead_action_pipeline", "crm_ror_temperature_filter_why", login=self.salesman.login)
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline",
+            "crm_ror_temperature_filter_why",
+            login=self.salesman.login,
+        )
 
     def test_campaign_target_selection(self):
         medium = self.env["utm.medium"].create({"name": "Tour Phone", "crm_ror_channel": "phone"})
@@ -129,7 +148,12 @@ class TestCrmRorTours(HttpCase):
             [
                 {"name": "Tour Alpha", "is_company": True, "email": "alpha@example.com"},
                 {"name": "Tour Beta", "is_company": True, "email": "beta@example.com"},
-                {"name": "Tour Gamma", "is_company": True, "email": "gamma@example.com", "crm_ror_do_not_contact": True},
+                {
+                    "name": "Tour Gamma",
+                    "is_company": True,
+                    "email": "gamma@example.com",
+                    "crm_ror_do_not_contact": True,
+                },
                 {"name": "Tour Delta", "is_company": True, "email": "delta@example.com"},
             ]
         )
@@ -147,7 +171,9 @@ class TestCrmRorTours(HttpCase):
                 for partner in customers
             ]
         )
-        self.start_tour(f"/odoo/utm.campaign/{campaign.id}", "crm_ror_campaign_target_selection", login=self.manager.login)
+        self.start_tour(
+            f"/odoo/utm.campaign/{campaign.id}", "crm_ror_campaign_target_selection", login=self.manager.login
+        )
         targets = campaign.crm_ror_target_ids
         self.assertEqual(
             set(targets.partner_id.mapped("name")),

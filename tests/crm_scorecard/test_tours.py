@@ -50,7 +50,10 @@ class TestCrmScorecardTours(HttpCase):
             exported.append((scorecard, period))
             return export_xlsx(scorecard, period)
 
-        with patch.object(Report, "_render_qweb_pdf", spy_pdf), patch.object(Scorecard, "_export_xlsx", spy_xlsx):
+        with (
+            patch.object(Report, "_render_qweb_pdf", spy_pdf),
+            patch.object(Scorecard, "_export_xlsx", spy_xlsx),
+        ):
             self.start_tour(
                 "/odoo/action-crm_scorecard.crm_scorecard_action",
                 "crm_scorecard_template_print_export",
@@ -61,11 +64,15 @@ class TestCrmScorecardTours(HttpCase):
         self.assertEqual(len(scorecard), 1, "one scorecard made from the template")
         self.assertEqual((scorecard.team_id, scorecard.company_id), (self.team, self.company))
         self.assertEqual(scorecard.period_type, self.template.period_type)
-        template_kpis = self.env["crm.scorecard.kpi"].union(*(t._resolve_kpi() for t in self.template.line_ids))
+        template_kpis = self.env["crm.scorecard.kpi"].union(
+            *(t._resolve_kpi() for t in self.template.line_ids)
+        )
         self.assertEqual(scorecard.line_ids.kpi_id, template_kpis, "the template's KPIs")
         self.assertEqual(len(scorecard.line_ids), len(self.template.line_ids))
         # the period the user stepped back to, in the user's timezone
-        current = period_engine.period_of(scorecard.period_type, period_engine.local_today(self.manager.tz), self.manager.tz)
+        current = period_engine.period_of(
+            scorecard.period_type, period_engine.local_today(self.manager.tz), self.manager.tz
+        )
         previous = period_engine.previous_period(current)
 
         self.assertEqual(len(printed), 1, "the PDF was rendered once")

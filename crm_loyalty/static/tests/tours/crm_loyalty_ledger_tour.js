@@ -52,7 +52,7 @@ registry.category("web_tour.tours").add("crm_loyalty_order_invoice_ledger", {
         },
         {
             content: "the card's balance",
-            trigger: ".o_form_view .oe_button_box .o_stat_info:contains('Ledger Balance'):contains('400')",
+            trigger: ".o-form-buttonbox button[name='action_view_ledger']:contains('Ledger Balance'):contains('400')",
         },
         {
             content: "open the ledger",

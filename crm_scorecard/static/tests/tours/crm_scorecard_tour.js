@@ -103,6 +103,7 @@ registry.category("web_tour.tours").add("crm_scorecard_template_print_export", {
         {
             content: "print the PDF",
             trigger: ".modal button[name='action_print']",
+            timeout: 30000, // the report is rendered while the UI waits, longer on a busy machine
             async run(helpers) {
                 const downloaded = downloadEnds();
                 await helpers.click();
@@ -111,7 +112,8 @@ registry.category("web_tour.tours").add("crm_scorecard_template_print_export", {
         },
         {
             content: "export the XLSX: the browser is sent to a URL that answers with the file",
-            trigger: ".modal button[name='action_export_xlsx']",
+            trigger: ".modal button[name='action_export_xlsx']:enabled",
+            timeout: 30000,
             async run(helpers) {
                 // The button sends the browser to the file's URL (a download, the page stays);
                 // the tour fetches that URL itself, to check what the server answers.
