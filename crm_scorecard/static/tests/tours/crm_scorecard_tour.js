@@ -89,10 +89,11 @@ registry.category("web_tour.tours").add("crm_scorecard_template_print_export", {
         {
             content: "step to the previous period",
             trigger: ".o_form_view button[name='action_previous_period']",
+            timeout: 30000,
             async run(helpers) {
                 const before = periodLabel();
                 await helpers.click();
-                await waitUntil(() => periodLabel() && periodLabel() !== before, { timeout: 10000 });
+                await waitUntil(() => periodLabel() && periodLabel() !== before, { timeout: 20000 });
             },
         },
         {
