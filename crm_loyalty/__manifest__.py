@@ -37,6 +37,11 @@
         "demo/loyalty_ledger_demo.xml",
         "demo/crm_loyalty_tier_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_loyalty/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

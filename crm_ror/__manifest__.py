@@ -63,6 +63,11 @@
         "demo/crm_ror_touch_demo.xml",
         "demo/crm_ror_campaign_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_ror/static/tests/tours/**/*",
+        ],
+    },
     "external_dependencies": {"python": ["scipy", "numpy"]},
     "application": True,
     "installable": True,

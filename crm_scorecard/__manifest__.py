@@ -30,6 +30,11 @@
     "demo": [
         "demo/crm_scorecard_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_scorecard/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

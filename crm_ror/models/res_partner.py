@@ -113,6 +113,7 @@ class ResPartner(models.Model):
         store=True,
     )
     crm_ror_key_date_ids = fields.One2many("crm.ror.key.date", "partner_id", string="Key Dates")
+    ror_suggestion_ids = fields.One2many("crm.ror.suggestion", "partner_id", domain=[("state", "=", "new")])
 
     @api.depends_context("company", "uid")
     @api.depends("commercial_partner_id")
