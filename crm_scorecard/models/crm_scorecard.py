@@ -1,7 +1,8 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 from ..engine import periods as period_engine
 from ..engine import scoring
@@ -17,11 +18,14 @@ ROLLUPS = [
     ("sum", "Sum (weighted, up to 100 %)"),
 ]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+SCOPES = [("company", "Whole company"), ("team", "Sales team"), ("department", "Department")]
+DEPARTMENT_MODEL = "hr.department"
 _logger = logging.getLogger(__name__)
 
 # What a scorecard's evaluation reads, for the dependencies of the computed figures.
 EVALUATION_DEPENDS = (
     "period_type",
+    "department_id",
     "date_reference",
     "user_id.tz",
     "company_id",
@@ -92,6 +96,31 @@ class CrmScorecard(models.Model):
         check_company=True,
         help="The department measured. Empty: every team of the company.",
     )
+    # Department scorecards: hr.department is linked softly (crm_scorecard does not depend on
+    # hr, and a Many2one needs its comodel): an integer id, resolved when hr is installed.
+    department_id = fields.Integer(
+        string="Department ID",
+        help="The hr.department measured: its members' users' records are counted.",
+    )
+    department_ref = fields.Reference(
+        selection="_selection_department_model",
+        string="Department",
+        compute="_compute_department_ref",
+        inverse="_inverse_department_ref",
+        help="The department measured (Employees app): its members' records are counted.",
+    )
+    scope = fields.Selection(
+        SCOPES,
+        string="Measures",
+        compute="_compute_scope",
+        store=True,
+        help="What the figures count: the whole company, a sales team, or a department's members.",
+    )
+    is_department_reader = fields.Boolean(
+        compute="_compute_is_department_reader",
+        search="_search_is_department_reader",
+        help="Whether the current user manages or belongs to the scorecard's department.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Owner",
@@ -143,7 +172,10 @@ class CrmScorecard(models.Model):
     score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
     evaluation_error = fields.Char(compute="_compute_scores")
     evaluation_data = EvaluationField(compute="_compute_evaluation_data")
-    last_year_data = EvaluationField(compute="_compute_last_year_data")
+    show_last_year = fields.Boolean(
+        string="Compare with last year",
+        help="Show the same period last year beside each KPI (computed only then).",
+    )
 
     _sql_constraints = [
         (
@@ -233,6 +265,109 @@ class CrmScorecard(models.Model):
         return result
 
     # ------------------------------------------------------------------------------------
+    # Scope: company, sales team or department
+    # ------------------------------------------------------------------------------------
+
+    @api.depends("team_id", "department_id")
+    def _compute_scope(self):
+        for scorecard in self:
+            if scorecard.department_id:
+                scorecard.scope = "department"
+            else:
+                scorecard.scope = "team" if scorecard.team_id else "company"
+
+    @api.model
+    def _selection_department_model(self):
+        if DEPARTMENT_MODEL not in self.env:
+            return []
+        return [(DEPARTMENT_MODEL, self.env["ir.model"]._get(DEPARTMENT_MODEL).name)]
+
+    @api.depends("department_id")
+    def _compute_department_ref(self):
+        has_hr = DEPARTMENT_MODEL in self.env
+        for scorecard in self:
+            ok = has_hr and scorecard.department_id
+            scorecard.department_ref = f"{DEPARTMENT_MODEL},{scorecard.department_id}" if ok else False
+
+    def _inverse_department_ref(self):
+        for scorecard in self:
+            scorecard.department_id = scorecard.department_ref.id if scorecard.department_ref else 0
+
+    @api.constrains("team_id", "department_id", "company_id")
+    def _check_scope(self):
+        for scorecard in self.filtered("department_id"):
+            if scorecard.team_id:
+                raise ValidationError(
+                    self.env._(
+                        "Scorecard %(name)s measures a sales team and a department: choose one of them.",
+                        name=scorecard.name,
+                    )
+                )
+            department = scorecard._department()
+            if department.company_id and department.company_id != scorecard.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Scorecard %(name)s: the department %(department)s belongs to another company.",
+                        name=scorecard.name,
+                        department=department.display_name,
+                    )
+                )
+
+    def _department(self):
+        """The scorecard's hr.department (as the system: only its members and company are
+        read, to scope figures); raises when hr is not installed or the department is gone."""
+        self.ensure_one()
+        department = (
+            self.env[DEPARTMENT_MODEL].sudo().browse(self.department_id).exists()
+            if DEPARTMENT_MODEL in self.env
+            else None
+        )
+        if not department:
+            raise UserError(
+                self.env._(
+                    "Scorecard %(name)s measures a department that does not exist (is the Employees "
+                    "app installed?): choose a department or a sales team.",
+                    name=self.name,
+                )
+            )
+        return department
+
+    def _department_user_ids(self):
+        """Sorted tuple of the users of the department's employees, whose records its figures
+        count. Employees are HR records that sales users may not read: only the user ids are
+        taken, as the system."""
+        department = self._department()
+        employees = self.env["hr.employee"].sudo().search([("department_id", "=", department.id)])
+        return tuple(sorted(employees.user_id.ids))
+
+    @api.model
+    def _reader_department_ids(self):
+        """Departments whose scorecards the current user reads: those he belongs to, and those
+        he manages with their sub-departments (as the system: hr records are not sales data)."""
+        if DEPARTMENT_MODEL not in self.env:
+            return []
+        # env.uid is the real user also under the sudo of record rules.
+        Department = self.env[DEPARTMENT_MODEL].sudo().with_context(active_test=False)
+        employees = self.env["hr.employee"].sudo().search([("user_id", "=", self.env.uid)])
+        managed = Department.search([("manager_id", "in", employees.ids)]) if employees else Department
+        children = Department.search([("id", "child_of", managed.ids)]) if managed else Department
+        return (employees.department_id | children).ids
+
+    def _compute_is_department_reader(self):
+        departments = set(self._reader_department_ids())
+        for scorecard in self:
+            scorecard.is_department_reader = scorecard.department_id in departments
+
+    def _search_is_department_reader(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search the department readers with = True or = False only."))
+        # department_id is 0 on team and company scorecards: never match it.
+        departments = self._reader_department_ids()
+        if (operator == "=") == value:
+            return [("department_id", "in", departments)] if departments else expression.FALSE_DOMAIN
+        return [("department_id", "not in", departments)] if departments else expression.TRUE_DOMAIN
+
+    # ------------------------------------------------------------------------------------
     # Periods
     # ------------------------------------------------------------------------------------
 
@@ -253,14 +388,20 @@ class CrmScorecard(models.Model):
     def _period_dict(self, period):
         """The period as the catalog contract gives it to providers."""
         self.ensure_one()
-        return {
+        result = {
             "company": self.company_id,
             "team": self.team_id,
             "date_from": period.date_from,
             "date_to": period.date_to,
             "datetime_from": period.datetime_from,
             "datetime_to": period.datetime_to,
+            # the bucket of grouped queries: one query serves every period of a type
+            "period_type": period.period_type,
+            "tz": period.tz,
         }
+        if self.scope == "department":
+            result["user_ids"] = self._department_user_ids()
+        return result
 
     @api.depends("period_type", "date_reference", "user_id.tz")
     @api.depends_context("scorecard_date")
@@ -355,47 +496,55 @@ class CrmScorecard(models.Model):
         """Evaluation of ``period`` (default: the one shown), with the same period last year."""
         self.ensure_one()
         period = period or self._current_period()
-        last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
-        return self._evaluate(period, last_year_values=last_year)
+        previous, last_year = (
+            period_engine.previous_period(period),
+            period_engine.same_period_last_year(period),
+        )
+        prefetched = self._prefetch_query_values({self: [period, previous, last_year]})
+        return self._evaluate(
+            period,
+            previous_values=self._kpi_values(previous, prefetched)[0],
+            last_year_values=self._kpi_values(last_year, prefetched)[0],
+            prefetched=prefetched,
+        )
 
-    @api.depends(*EVALUATION_DEPENDS)
+    def _periods_shown(self, period):
+        """The periods the form shows around ``period``: previous (trend), last year if asked."""
+        self.ensure_one()
+        shown = [period, period_engine.previous_period(period)]
+        if self.show_last_year:
+            shown.append(period_engine.same_period_last_year(period))
+        return shown
+
+    @api.depends(*EVALUATION_DEPENDS, "show_last_year")
     # Figures depend on the viewer: query KPIs count only the records he may read.
     @api.depends_context("scorecard_date", "uid")
     def _compute_evaluation_data(self):
-        """The one evaluation of the period shown and of the previous one, shared by the
-        header, perspective and line figures (the ORM keeps it until a dependency changes).
-        The dashboard's scorecards gather their query KPIs together; unsaved scorecards (form
-        being edited) are evaluated too, so that the figures follow the edits."""
-        periods = {s: s._current_period() for s in self}
-        prefetched, _error = self._evaluation_or_error(
-            lambda: self._prefetch_query_values(
-                {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
-            )
-        )
+        """The one evaluation of the period shown, of the previous one and (when shown) of the
+        same period last year, shared by the header, perspective and line figures (the ORM
+        keeps it until a dependency changes): one grouped query per query KPI part for all
+        these periods and all the scorecards read together. Unsaved scorecards (form being
+        edited) are evaluated too, so that the figures follow the edits."""
+        shown = {s: s._periods_shown(s._current_period()) for s in self}
+        prefetched, _error = self._evaluation_or_error(lambda: self._prefetch_query_values(shown))
         for scorecard in self:
-            period = periods[scorecard]
+            period, previous_period, *last_year = shown[scorecard]
 
-            def evaluate(s=scorecard, p=period):
-                previous_period = period_engine.previous_period(p)
-                previous_values = s._kpi_values(previous_period, prefetched)
+            def evaluate(s=scorecard, p=period, pp=previous_period, ly=last_year):
+                previous_values = s._kpi_values(pp, prefetched)
+                last_year_values = s._kpi_values(ly[0], prefetched)[0] if ly else {}
                 return {
-                    "current": s._evaluate(p, previous_values=previous_values[0], prefetched=prefetched),
-                    "previous": s._evaluate(
-                        previous_period, previous_values={}, prefetched=prefetched, values=previous_values
+                    "current": s._evaluate(
+                        p,
+                        previous_values=previous_values[0],
+                        last_year_values=last_year_values,
+                        prefetched=prefetched,
                     ),
+                    "previous": s._evaluate(pp, previous_values={}, values=previous_values),
                 }
 
             data, error = scorecard._evaluation_or_error(evaluate)
             scorecard.evaluation_data = data or {"error": error}
-
-    @api.depends(*EVALUATION_DEPENDS)
-    @api.depends_context("scorecard_date", "uid")
-    def _compute_last_year_data(self):
-        """Values of the same period last year: computed only when a field showing them is read."""
-        for scorecard in self:
-            period = period_engine.same_period_last_year(scorecard._current_period())
-            values, _error = scorecard._evaluation_or_error(lambda s=scorecard, p=period: s._kpi_values(p)[0])
-            scorecard.last_year_data = values or {}
 
     @api.depends("evaluation_data")
     @api.depends_context("scorecard_date", "uid")
@@ -502,17 +651,23 @@ class CrmScorecard(models.Model):
             try:
                 with self.env.cr.savepoint():
                     evaluator = scorecard._evaluator(user)
-                    # Query KPIs of every period, and of the previous ones for the trend.
-                    prefetched = evaluator._prefetch_query_values(
-                        {
-                            evaluator: [
-                                p
-                                for period in periods
-                                for p in (period, period_engine.previous_period(period))
-                            ]
-                        }
+                    # Every period and the previous ones (trend), each evaluated once: one
+                    # grouped query per query KPI part for all of them.
+                    wanted = list(
+                        dict.fromkeys(
+                            p for period in periods for p in (period, period_engine.previous_period(period))
+                        )
                     )
-                    evaluations = [evaluator._evaluate(period, prefetched=prefetched) for period in periods]
+                    prefetched = evaluator._prefetch_query_values({evaluator: wanted})
+                    values = {p: evaluator._kpi_values(p, prefetched) for p in wanted}
+                    evaluations = [
+                        evaluator._evaluate(
+                            period,
+                            previous_values=values[period_engine.previous_period(period)][0],
+                            values=values[period],
+                        )
+                        for period in periods
+                    ]
             except Exception as exc:  # any failure of one scorecard is reported on it
                 if raise_errors:
                     raise

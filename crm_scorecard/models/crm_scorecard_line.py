@@ -10,6 +10,8 @@ EMPTY_FIGURES = {
     "value_defined": False,
     "value_previous": 0.0,
     "value_previous_defined": False,
+    "value_last_year": 0.0,
+    "value_last_year_defined": False,
     "performance": 0.0,
     "performance_defined": False,
     "progress": 0.0,
@@ -72,8 +74,8 @@ class CrmScorecardLine(models.Model):
     value_defined = fields.Boolean(compute="_compute_figures")
     value_previous = fields.Float(compute="_compute_figures", string="Previous period", digits=(16, 2))
     value_previous_defined = fields.Boolean(compute="_compute_figures")
-    value_last_year = fields.Float(compute="_compute_last_year", string="Last year", digits=(16, 2))
-    value_last_year_defined = fields.Boolean(compute="_compute_last_year")
+    value_last_year = fields.Float(compute="_compute_figures", string="Last year", digits=(16, 2))
+    value_last_year_defined = fields.Boolean(compute="_compute_figures")
     performance = fields.Float(compute="_compute_figures", string="Performance (%)")
     performance_defined = fields.Boolean(compute="_compute_figures")
     progress = fields.Float(compute="_compute_figures", string="Progress (%)")
@@ -170,6 +172,8 @@ class CrmScorecardLine(models.Model):
                     "value_defined": figures["value"] is not None,
                     "value_previous": figures["previous"] or 0.0,
                     "value_previous_defined": figures["previous"] is not None,
+                    "value_last_year": figures["last_year"] or 0.0,
+                    "value_last_year_defined": figures["last_year"] is not None,
                     "performance": (figures["performance"] or 0.0) * 100.0,
                     "performance_defined": figures["performance"] is not None,
                     "progress": (figures["progress"] or 0.0) * 100.0,
@@ -184,14 +188,6 @@ class CrmScorecardLine(models.Model):
                     "message": figures["message"] or False,
                 }
             )
-
-    @api.depends("scorecard_id.last_year_data", "kpi_id")
-    @api.depends_context("scorecard_date", "uid")
-    def _compute_last_year(self):
-        for line in self:
-            value = (line.scorecard_id.last_year_data or {}).get(line.kpi_id.id)
-            line.value_last_year = value or 0.0
-            line.value_last_year_defined = value is not None
 
     def action_open_bands(self):
         self.ensure_one()
