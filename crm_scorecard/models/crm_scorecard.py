@@ -6,6 +6,7 @@ from odoo.osv import expression
 
 from ..engine import periods as period_engine
 from ..engine import scoring
+from ..engine.batching import batch_key
 from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
@@ -587,16 +588,60 @@ class CrmScorecard(models.Model):
         except Exception as exc:  # any KPI failure is shown, not raised, on screens
             return None, str(exc)
 
-    def _prefetch_query_values(self, periods_by_scorecard):
-        """Query KPI values of the scorecards' lines for the given periods, one grouped query per
-        KPI and period (see ``crm.scorecard.kpi._batch_query_values``)."""
+    def _prefetch_query_values(self, periods_by_scorecard, final_sources=("catalog",)):
+        """``{batch_key(kpi id, period dict): value}`` of the scorecards' query KPIs for the given
+        periods (one grouped query per KPI part, see ``crm.scorecard.kpi._batch_query_values``),
+        and of their KPIs of ``final_sources`` for the periods already stored as ended
+        (:meth:`_final_values`): those are not computed again."""
         requests = [
             scorecard._period_dict(period)
             for scorecard, periods in periods_by_scorecard.items()
             for period in periods
         ]
         kpis = self.env["crm.scorecard.kpi"].union(*(s.line_ids.kpi_id for s in periods_by_scorecard))
-        return kpis._with_dependencies()._batch_query_values(requests)
+        values = kpis._with_dependencies()._batch_query_values(requests)
+        if final_sources:
+            values.update(self._final_values(periods_by_scorecard, final_sources))
+        return values
+
+    def _final_values(self, periods_by_scorecard, sources):
+        """Stored values of ended periods recorded as final (``is_closed``), for the lines' KPIs
+        of ``sources``, keyed as :meth:`_prefetch_query_values`. Catalog KPIs are the same for
+        every reader of the scorecard (they are the system's aggregates of its company and team),
+        so their final figures serve every viewer; query KPIs count what their viewer may read,
+        so only the history's own user (the owner) may reuse theirs."""
+        wanted = {
+            (scorecard.id, period.period_type, period.date_from): (scorecard, period)
+            for scorecard, periods in periods_by_scorecard.items()
+            for period in periods
+            if scorecard.id
+        }
+        if not wanted:
+            return {}
+        # Which of these periods are final, read as the system: the values are the
+        # scorecards' own, returned only for the KPIs of the lines the caller reads.
+        rows = (
+            self.env["crm.scorecard.value"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("scorecard_id", "in", list({key[0] for key in wanted})),
+                    ("date_from", "in", list({key[2] for key in wanted})),
+                    ("is_closed", "=", True),
+                    ("kpi_id.source", "in", list(sources)),
+                ],
+                ["scorecard_id", "kpi_id", "period_type", "date_from", "value", "value_defined"],
+            )
+        )
+        result, dicts = {}, {}
+        for row in rows:
+            found = wanted.get((row.scorecard_id.id, row.period_type, row.date_from))
+            if not found:
+                continue
+            if found not in dicts:
+                dicts[found] = found[0]._period_dict(found[1])
+            result[batch_key(row.kpi_id.id, dicts[found])] = row.value if row.value_defined else None
+        return result
 
     # ------------------------------------------------------------------------------------
     # History and alerts
@@ -658,7 +703,17 @@ class CrmScorecard(models.Model):
                             p for period in periods for p in (period, period_engine.previous_period(period))
                         )
                     )
-                    prefetched = evaluator._prefetch_query_values({evaluator: wanted})
+                    # The periods recorded are computed; the ones before them, read only for
+                    # the trend, are taken from the history when it holds them as final (as
+                    # the owner: his history; as a caller: catalog KPIs only).
+                    prefetched = evaluator._prefetch_query_values({evaluator: wanted}, final_sources=())
+                    trend_only = [p for p in wanted if p not in periods]
+                    prefetched.update(
+                        evaluator._final_values(
+                            {evaluator: trend_only},
+                            ("catalog",) if user else ("catalog", "query"),
+                        )
+                    )
                     values = {p: evaluator._kpi_values(p, prefetched) for p in wanted}
                     evaluations = [
                         evaluator._evaluate(

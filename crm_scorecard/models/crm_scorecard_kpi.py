@@ -460,6 +460,10 @@ class CrmScorecardKpi(models.Model):
                         "You may not read the records this KPI counts: ask a scorecard administrator."
                     )
             elif kpi.source == "catalog":
+                key = batch_key(kpi.id, period)
+                if key in prefetched:  # an ended period's final figure (history)
+                    values[kpi.code] = prefetched[key]
+                    continue
                 entry = catalog.get(kpi.catalog_code)
                 if not entry:
                     values[kpi.code] = None

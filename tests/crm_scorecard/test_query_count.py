@@ -132,3 +132,44 @@ class TestQueryCount(ScorecardCase):
         ) as query:
             scorecard._record_history({scorecard: months})
         self.assertLessEqual(query.call_count, parts)
+
+    def test_ended_periods_recorded_as_final_are_not_computed_again(self):
+        """A catalog KPI's figure of an ended period stored as final (closed) in the history is
+        read from it: a form load computes the catalog SQL for the period shown only."""
+        pipeline = self.env["crm.scorecard.kpi"].create(
+            {
+                "name": "Pipeline",
+                "code": "test_qc_pipeline",
+                "source": "catalog",
+                "catalog_code": "crm_scorecard.pipeline_value",
+            }
+        )
+        scorecard = self._scorecard(
+            self.company_a,
+            lines=[{"kpi_id": pipeline.id, "target": 10, "max_value": 1000}, {"kpi_id": self.kpi_leads.id}],
+        )
+        december = datetime.datetime(2024, 12, 5)
+        self._lead(self.company_a, self.team_a, december, expected_revenue=100)
+        shown = scorecard.with_context(scorecard_date=JAN)
+        previous = period_engine.previous_period(shown._current_period())
+        [stored] = scorecard._record_history({scorecard: [previous]}).filtered(lambda v: v.kpi_id == pipeline)
+        self.assertTrue(stored.is_closed)
+        self.assertEqual(stored.value, 100.0)
+        # A late record of December: the live figure would change, the final one does not.
+        self._lead(self.company_a, self.team_a, december, expected_revenue=50)
+        self.env.invalidate_all()
+        Catalog = self.env.registry["crm.scorecard.catalog"]
+        with mock.patch.object(
+            Catalog, "_kpi_pipeline_value", autospec=True, side_effect=Catalog._kpi_pipeline_value
+        ) as catalog:
+            line = shown.line_ids.filtered(lambda line: line.kpi_id == pipeline)
+            self.assertEqual((line.value, line.value_previous), (150.0, 100.0))
+        self.assertEqual(catalog.call_count, 1)
+        # The owner's history of January reads December's final figures for its trend.
+        self.env.invalidate_all()
+        with mock.patch.object(
+            Catalog, "_kpi_pipeline_value", autospec=True, side_effect=Catalog._kpi_pipeline_value
+        ) as catalog:
+            january = scorecard._record_history({scorecard: [shown._current_period()]})
+        self.assertEqual(catalog.call_count, 1)
+        self.assertEqual(january.filtered(lambda v: v.kpi_id == pipeline).previous_value, 100.0)
