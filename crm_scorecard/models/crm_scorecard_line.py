@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .crm_scorecard import STOPLIGHTS, TRENDS
 from .crm_scorecard_kpi import DIRECTIONS
@@ -97,6 +97,42 @@ class CrmScorecardLine(models.Model):
             "The yellow threshold must not be above the green one.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_query_kpi_owner()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "kpi_id" in vals or "scorecard_id" in vals:
+            self._check_query_kpi_owner()
+        return result
+
+    def _check_query_kpi_owner(self):
+        """A query KPI on a scorecard runs, in its history, with the owner's rights, and its
+        figures are shown to every reader of the scorecard: only the owner (or a Settings
+        administrator, who chooses owners) may put one, directly or through a formula, on it."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        for line in self:
+            owner = line.scorecard_id.user_id
+            if not owner or owner == self.env.user:
+                continue
+            queries = line.kpi_id._with_dependencies().filtered(lambda kpi: kpi.source == "query")
+            if queries:
+                raise AccessError(
+                    self.env._(
+                        "Scorecard %(scorecard)s: KPI %(kpi)s queries records (%(queries)s) and its history "
+                        "is computed with the rights of the owner, %(owner)s. Ask %(owner)s to add it, or "
+                        "add it to a scorecard of your own.",
+                        scorecard=line.scorecard_id.name,
+                        kpi=line.kpi_id.name,
+                        queries=", ".join(queries.mapped("name")),
+                        owner=owner.name,
+                    )
+                )
 
     @api.depends("kpi_id")
     def _compute_from_kpi(self):
