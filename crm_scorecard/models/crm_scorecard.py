@@ -22,6 +22,7 @@ TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
 SCOPES = [("company", "Whole company"), ("team", "Sales team"), ("department", "Department")]
 DEPARTMENT_MODEL = "hr.department"
 _logger = logging.getLogger(__name__)
+CATCH_UP_PERIODS = 12  # ended periods the history cron records after a gap, at most
 
 # What a scorecard's evaluation reads, for the dependencies of the computed figures.
 EVALUATION_DEPENDS = (
@@ -786,15 +787,12 @@ class CrmScorecard(models.Model):
 
     @api.model
     def _cron_record_history(self):
-        """Daily: store the last ended period (final figures) and the running one of every scorecard."""
+        """Daily: store the running period and the last ended one (final figures) of every
+        scorecard, and the ended periods missed since its last final one (the cron did not run:
+        up to ``CATCH_UP_PERIODS`` back, without alerts: only the last ended period alerts)."""
         scorecards = self.search([])
-        plan = {}
-        for scorecard in scorecards:
-            tz = scorecard._tz()
-            current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
-            plan[scorecard] = [period_engine.previous_period(current), current]
-        # Ended periods already stored as closed are final: skip them. (Run by hand, the cron's
-        # user may not read every scorecard's history: only which periods are done is read.)
+        # Ended periods already stored as closed are final. (Run by hand, the cron's user may
+        # not read every scorecard's history: only which periods are done is read.)
         closed = (
             self.env["crm.scorecard.value"]
             .sudo()
@@ -804,9 +802,31 @@ class CrmScorecard(models.Model):
             )
         )
         done = set(closed)
-        for scorecard, periods in plan.items():
-            plan[scorecard] = [p for p in periods if (scorecard, p.period_type, p.date_from) not in done]
-        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False, alert=True)
+        last_done = {}
+        for scorecard, period_type, day in closed:
+            if period_type == scorecard.period_type:
+                last_done[scorecard] = max(day, last_done.get(scorecard, day))
+        plan, catch_up = {}, {}
+        for scorecard in scorecards:
+            tz = scorecard._tz()
+            current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
+            last_ended = period_engine.previous_period(current)
+            missed, period = [], period_engine.previous_period(last_ended)
+            while (
+                scorecard in last_done
+                and period.date_from > last_done[scorecard]
+                and len(missed) < CATCH_UP_PERIODS
+            ):
+                missed.append(period)
+                period = period_engine.previous_period(period)
+            todo = [p for p in (last_ended, current) if (scorecard, p.period_type, p.date_from) not in done]
+            if todo:
+                plan[scorecard] = todo
+            if missed:
+                catch_up[scorecard] = missed[::-1]
+        if catch_up:
+            self._record_history(catch_up, raise_errors=False)
+        self._record_history(plan, raise_errors=False, alert=True)
 
     # ------------------------------------------------------------------------------------
     # Actions

@@ -182,6 +182,22 @@ class TestScorecardScores(ScorecardCase):
             self.env["crm.scorecard"]._cron_record_history()
             self.assertEqual(len(self.scorecard.value_ids), count)
 
+    def test_cron_catches_up_on_the_periods_it_missed(self):
+        """After days without the cron, every period ended since the last final one is recorded
+        (up to a year back), not only the last one; the older ones raise no alert."""
+        with freeze_time("2024-11-05 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        values = self.scorecard.value_ids
+        closed = set(values.filtered("is_closed").mapped("date_from"))
+        self.assertEqual(closed, {D(2024, 10, 1), D(2024, 11, 1), D(2024, 12, 1), D(2025, 1, 1)})
+        self.assertEqual(set(values.filtered(lambda v: not v.is_closed).mapped("date_from")), {D(2025, 2, 1)})
+        # One row per line and period, whatever the number of runs.
+        self.assertEqual(len(values), 5 * len(self.scorecard.line_ids))
+        late = values.filtered(lambda v: v.date_from in (D(2024, 11, 1), D(2024, 12, 1)))
+        self.assertFalse(late.alert_activity_id)
+
     def test_cron_skips_a_broken_scorecard(self):
         broken_kpi = self.env["crm.scorecard.kpi"].create(
             {
