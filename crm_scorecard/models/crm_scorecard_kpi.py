@@ -1,3 +1,6 @@
+import keyword
+import unicodedata
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
@@ -153,13 +156,23 @@ class CrmScorecardKpi(models.Model):
 
     @api.constrains("code")
     def _check_code(self):
+        """A code is a name that formulas can reach: an identifier, not a keyword, constant or
+        formula function, and already in the form Python reads names in (NFKC: a fullwidth letter is read as the plain one)."""
         for kpi in self:
-            if not kpi.code.isidentifier():
+            code = kpi.code
+            if (
+                not code.isidentifier()
+                or keyword.iskeyword(code)
+                or code in formula_engine.FUNCTION_NAMES
+                or unicodedata.normalize("NFKC", code) != code
+            ):
                 raise ValidationError(
                     self.env._(
-                        "KPI %(kpi)s: the code %(code)s must be an identifier (letters, digits, underscores).",
+                        "KPI %(kpi)s: the code %(code)s cannot be named by a formula: use letters, digits "
+                        "and underscores, not starting with a digit, and no Python keyword or formula "
+                        "function (min, max, abs, round).",
                         kpi=kpi.name,
-                        code=kpi.code,
+                        code=code,
                     )
                 )
 

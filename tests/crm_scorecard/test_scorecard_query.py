@@ -390,3 +390,19 @@ class TestCatalogNames(ScorecardCase):
         self.assertIn("Opportunity win rate", names)
         self.assertNotIn("Win rate", names)
         self.assertEqual(self.env.ref("crm_scorecard.kpi_win_rate").name, "Opportunity win rate")
+
+
+class TestKpiCodes(ScorecardCase):
+    def test_codes_are_names_a_formula_can_reach(self):
+        """A code is refused when no formula could name it: a Python keyword or constant, a
+        formula function, or text that Python normalises into another name (NFKC)."""
+        Kpi = self.env["crm.scorecard.kpi"]
+        for code in ("if", "None", "True", "lambda", "min", "round", "\uff41", "\ufb01rst", "1st", "a-b"):
+            with self.subTest(code=code), self.assertRaisesNamed(ValidationError, f"Code KPI.*{code}"):
+                Kpi.create({"name": "Code KPI", "code": code, "source": "manual"})
+        kpi = Kpi.create({"name": "Code KPI", "code": "café_2", "source": "manual"})
+        formula = Kpi.create(
+            {"name": "Uses it", "code": "test_uses_cafe", "source": "formula", "formula": "café_2 * 2"}
+        )
+        self.assertEqual(formula.formula, "café_2 * 2")
+        self.assertEqual(kpi.code, "café_2")
