@@ -240,8 +240,13 @@ class CrmScorecard(models.Model):
             )
 
     def write(self, vals):
-        if "period_type" in vals:
-            changed = self.filtered(lambda s: s.period_type != vals["period_type"])
+        # The history is the figures of a period type and of what was measured (company, team
+        # or department): none of them changes once there is history.
+        keyed = {"period_type", "company_id", "team_id", "department_id"}.intersection(vals)
+        if keyed:
+            changed = self.filtered(
+                lambda s: any(s._fields[f].convert_to_write(s[f], s) != (vals[f] or False) for f in keyed)
+            )
             # Whether history exists, whoever may read it: a count, nothing else is read.
             stored = (
                 self.env["crm.scorecard.value"]
@@ -256,8 +261,8 @@ class CrmScorecard(models.Model):
             if stored or manual:
                 raise UserError(
                     self.env._(
-                        "Scorecard %(names)s has history or manual values for its periods: its period type "
-                        "cannot change. Duplicate it and change the period type of the copy.",
+                        "Scorecard %(names)s has history or manual values for its periods: its period type, "
+                        "company, team or department cannot change. Duplicate it and change the copy.",
                         names=", ".join(changed.mapped("name")),
                     )
                 )

@@ -107,5 +107,5 @@ class TestDepartmentScorecards(ScorecardCase):
         with self.assertRaises(AccessError):
             scorecard.with_user(outsider).read(["name"])
         # One scope at a time.
-        with self.assertRaisesNamed(ValidationError, "Field sales card.*choose one"):
-            scorecard.team_id = self.team_a
+        with self.assertRaisesNamed(ValidationError, "Both card.*choose one"):
+            self._scorecard(self.company_a, team=self.team_a, name="Both card", department_id=sales.id)

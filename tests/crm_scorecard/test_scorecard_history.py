@@ -577,6 +577,25 @@ class TestLifecycle(ScorecardCase):
         self.assertEqual(copy.value_ids.date_to, D(2025, 3, 31))
         self.assertEqual(scorecard.value_ids.date_to, D(2025, 1, 31))
 
+    def test_scope_change_refused_with_history(self):
+        """The history (and the final figures read from it) belongs to what the scorecard
+        measured: its team, department or company cannot change once it has history."""
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        scorecard.team_id = self.team_a  # no history yet: allowed
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        for vals in (
+            {"team_id": self.team_a2.id},
+            {"team_id": False},
+            {"company_id": self.company_b.id, "team_id": False},
+        ):
+            with (
+                self.subTest(vals=vals),
+                self.assertRaisesNamed(UserError, f"{scorecard.name}.*Duplicate it"),
+            ):
+                scorecard.write(vals)
+        scorecard.write({"team_id": self.team_a.id, "name": "Renamed"})  # unchanged scope: fine
+        self.assertEqual(set(scorecard.value_ids.mapped("team_id")), {self.team_a})
+
 
 class TestLiveFigures(ScorecardCase):
     def test_figures_follow_an_edited_target_before_saving(self):
