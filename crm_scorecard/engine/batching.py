@@ -2,8 +2,9 @@
 
 A query KPI is one aggregate (its numerator), or the ratio of two (numerator and denominator).
 Each is a :class:`QueryPart`. Many scorecards (companies, teams) and periods are evaluated with
-one grouped query per part and distinct period; :func:`additive_reader` then gives each
-period's value from the grouped rows.
+one grouped query per part and company for all the periods of a type shown (grouped by the
+period's date bucket, e.g. ``create_date:month`` in the scorecard's timezone);
+:func:`grouped_reader` then gives each period's value from the grouped rows.
 """
 
 from typing import NamedTuple
@@ -33,38 +34,50 @@ def bounds(period):
 
 
 def batch_key(kpi_id, period):
-    """Key of a KPI's value for a period dict (company, team, dates)."""
+    """Key of a KPI's value for a period dict (company, team or department users, dates)."""
     team = period.get("team")
-    return (kpi_id, period["company"].id, team.id if team else 0, *bounds(period))
+    return (kpi_id, period["company"].id, team.id if team else 0, period.get("user_ids"), *bounds(period))
 
 
-def additive_reader(rows, by_company, by_team, aggregate, empty_is_zero=False):
-    """A function giving a period's value from rows grouped by company (records without a
-    company count for every company) and team (no team asked: every team).
+def bucket_of(value):
+    """The first day of a read_group date bucket (a date, or a naive local datetime)."""
+    if value is None or value is False:
+        return None
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
 
-    A count over no row is 0; a sum over no row is undefined (None) unless ``empty_is_zero``.
+
+def grouped_reader(rows, by_bucket, by_team, aggregate, empty_is_zero=False):
+    """A function giving a period's value from rows grouped by date bucket (the period's first
+    local day, when several periods share the query) and team (no team asked: every team).
+
+    Rows are ``(bucket?, team?, aggregate value)``. Counts and sums add up over the rows of the
+    period (a count over no row is 0; a sum over no row is undefined unless ``empty_is_zero``);
+    other aggregates (average, count distinct) are queried per team, so that one row at most
+    is the period's.
     """
+    additive = aggregate in ADDITIVE
 
     def read(period):
         total, found = 0.0, False
         team = period.get("team")
         for row in rows:
             index = 0
-            if by_company:
-                company = row[index]
-                index += 1
-                if company and company.id != period["company"].id:
+            if by_bucket:
+                if bucket_of(row[index]) != period["date_from"]:
                     continue
+                index += 1
             if by_team:
                 row_team = row[index]
                 index += 1
                 if team and row_team != team:
                     continue
-            if row[index] is not None and row[index] is not False:
-                total += row[index]
+            value = row[index]
+            if value is not None and value is not False:
+                total = total + value if additive else value
                 found = True
-        if aggregate == "count" or empty_is_zero:
-            return total
-        return total if found else None
+        # As a single read_group: counts over no row are 0, averages and sums None.
+        if aggregate in ("count", "count_distinct") or empty_is_zero:
+            return float(total)
+        return float(total) if found else None
 
     return read

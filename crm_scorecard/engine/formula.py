@@ -43,6 +43,7 @@ _COMPARE = {
     ast.NotEq: operator.ne,
 }
 _FUNCTIONS = {"min": min, "max": max, "abs": abs, "round": round}
+FUNCTION_NAMES = frozenset(_FUNCTIONS)
 
 
 class FormulaError(Exception):

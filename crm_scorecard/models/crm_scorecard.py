@@ -1,10 +1,12 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 from ..engine import periods as period_engine
 from ..engine import scoring
+from ..engine.batching import batch_key
 from ..report.crm_scorecard_xlsx import scorecard_xlsx
 from .crm_scorecard_kpi import PERSPECTIVES
 
@@ -17,11 +19,15 @@ ROLLUPS = [
     ("sum", "Sum (weighted, up to 100 %)"),
 ]
 TRENDS = [("up", "Up"), ("down", "Down"), ("flat", "Flat")]
+SCOPES = [("company", "Whole company"), ("team", "Sales team"), ("department", "Department")]
+DEPARTMENT_MODEL = "hr.department"
 _logger = logging.getLogger(__name__)
+CATCH_UP_PERIODS = 12  # ended periods the history cron records after a gap, at most
 
 # What a scorecard's evaluation reads, for the dependencies of the computed figures.
 EVALUATION_DEPENDS = (
     "period_type",
+    "department_id",
     "date_reference",
     "user_id.tz",
     "company_id",
@@ -92,6 +98,31 @@ class CrmScorecard(models.Model):
         check_company=True,
         help="The department measured. Empty: every team of the company.",
     )
+    # Department scorecards: hr.department is linked softly (crm_scorecard does not depend on
+    # hr, and a Many2one needs its comodel): an integer id, resolved when hr is installed.
+    department_id = fields.Integer(
+        string="Department ID",
+        help="The hr.department measured: its members' users' records are counted.",
+    )
+    department_ref = fields.Reference(
+        selection="_selection_department_model",
+        string="Department",
+        compute="_compute_department_ref",
+        inverse="_inverse_department_ref",
+        help="The department measured (Employees app): its members' records are counted.",
+    )
+    scope = fields.Selection(
+        SCOPES,
+        string="Measures",
+        compute="_compute_scope",
+        store=True,
+        help="What the figures count: the whole company, a sales team, or a department's members.",
+    )
+    is_department_reader = fields.Boolean(
+        compute="_compute_is_department_reader",
+        search="_search_is_department_reader",
+        help="Whether the current user manages or belongs to the scorecard's department.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Owner",
@@ -143,7 +174,10 @@ class CrmScorecard(models.Model):
     score_trend = fields.Selection(TRENDS, compute="_compute_scores", string="Score trend")
     evaluation_error = fields.Char(compute="_compute_scores")
     evaluation_data = EvaluationField(compute="_compute_evaluation_data")
-    last_year_data = EvaluationField(compute="_compute_last_year_data")
+    show_last_year = fields.Boolean(
+        string="Compare with last year",
+        help="Show the same period last year beside each KPI (computed only then).",
+    )
 
     _sql_constraints = [
         (
@@ -206,8 +240,13 @@ class CrmScorecard(models.Model):
             )
 
     def write(self, vals):
-        if "period_type" in vals:
-            changed = self.filtered(lambda s: s.period_type != vals["period_type"])
+        # The history is the figures of a period type and of what was measured (company, team
+        # or department): none of them changes once there is history.
+        keyed = {"period_type", "company_id", "team_id", "department_id"}.intersection(vals)
+        if keyed:
+            changed = self.filtered(
+                lambda s: any(s._fields[f].convert_to_write(s[f], s) != (vals[f] or False) for f in keyed)
+            )
             # Whether history exists, whoever may read it: a count, nothing else is read.
             stored = (
                 self.env["crm.scorecard.value"]
@@ -222,8 +261,8 @@ class CrmScorecard(models.Model):
             if stored or manual:
                 raise UserError(
                     self.env._(
-                        "Scorecard %(names)s has history or manual values for its periods: its period type "
-                        "cannot change. Duplicate it and change the period type of the copy.",
+                        "Scorecard %(names)s has history or manual values for its periods: its period type, "
+                        "company, team or department cannot change. Duplicate it and change the copy.",
                         names=", ".join(changed.mapped("name")),
                     )
                 )
@@ -231,6 +270,109 @@ class CrmScorecard(models.Model):
         if vals.get("user_id"):
             self._check_owner_rights()
         return result
+
+    # ------------------------------------------------------------------------------------
+    # Scope: company, sales team or department
+    # ------------------------------------------------------------------------------------
+
+    @api.depends("team_id", "department_id")
+    def _compute_scope(self):
+        for scorecard in self:
+            if scorecard.department_id:
+                scorecard.scope = "department"
+            else:
+                scorecard.scope = "team" if scorecard.team_id else "company"
+
+    @api.model
+    def _selection_department_model(self):
+        if DEPARTMENT_MODEL not in self.env:
+            return []
+        return [(DEPARTMENT_MODEL, self.env["ir.model"]._get(DEPARTMENT_MODEL).name)]
+
+    @api.depends("department_id")
+    def _compute_department_ref(self):
+        has_hr = DEPARTMENT_MODEL in self.env
+        for scorecard in self:
+            ok = has_hr and scorecard.department_id
+            scorecard.department_ref = f"{DEPARTMENT_MODEL},{scorecard.department_id}" if ok else False
+
+    def _inverse_department_ref(self):
+        for scorecard in self:
+            scorecard.department_id = scorecard.department_ref.id if scorecard.department_ref else 0
+
+    @api.constrains("team_id", "department_id", "company_id")
+    def _check_scope(self):
+        for scorecard in self.filtered("department_id"):
+            if scorecard.team_id:
+                raise ValidationError(
+                    self.env._(
+                        "Scorecard %(name)s measures a sales team and a department: choose one of them.",
+                        name=scorecard.name,
+                    )
+                )
+            department = scorecard._department()
+            if department.company_id and department.company_id != scorecard.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Scorecard %(name)s: the department %(department)s belongs to another company.",
+                        name=scorecard.name,
+                        department=department.display_name,
+                    )
+                )
+
+    def _department(self):
+        """The scorecard's hr.department (as the system: only its members and company are
+        read, to scope figures); raises when hr is not installed or the department is gone."""
+        self.ensure_one()
+        department = (
+            self.env[DEPARTMENT_MODEL].sudo().browse(self.department_id).exists()
+            if DEPARTMENT_MODEL in self.env
+            else None
+        )
+        if not department:
+            raise UserError(
+                self.env._(
+                    "Scorecard %(name)s measures a department that does not exist (is the Employees "
+                    "app installed?): choose a department or a sales team.",
+                    name=self.name,
+                )
+            )
+        return department
+
+    def _department_user_ids(self):
+        """Sorted tuple of the users of the department's employees, whose records its figures
+        count. Employees are HR records that sales users may not read: only the user ids are
+        taken, as the system."""
+        department = self._department()
+        employees = self.env["hr.employee"].sudo().search([("department_id", "=", department.id)])
+        return tuple(sorted(employees.user_id.ids))
+
+    @api.model
+    def _reader_department_ids(self):
+        """Departments whose scorecards the current user reads: those he belongs to, and those
+        he manages with their sub-departments (as the system: hr records are not sales data)."""
+        if DEPARTMENT_MODEL not in self.env:
+            return []
+        # env.uid is the real user also under the sudo of record rules.
+        Department = self.env[DEPARTMENT_MODEL].sudo().with_context(active_test=False)
+        employees = self.env["hr.employee"].sudo().search([("user_id", "=", self.env.uid)])
+        managed = Department.search([("manager_id", "in", employees.ids)]) if employees else Department
+        children = Department.search([("id", "child_of", managed.ids)]) if managed else Department
+        return (employees.department_id | children).ids
+
+    def _compute_is_department_reader(self):
+        departments = set(self._reader_department_ids())
+        for scorecard in self:
+            scorecard.is_department_reader = scorecard.department_id in departments
+
+    def _search_is_department_reader(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search the department readers with = True or = False only."))
+        # department_id is 0 on team and company scorecards: never match it.
+        departments = self._reader_department_ids()
+        if (operator == "=") == value:
+            return [("department_id", "in", departments)] if departments else expression.FALSE_DOMAIN
+        return [("department_id", "not in", departments)] if departments else expression.TRUE_DOMAIN
 
     # ------------------------------------------------------------------------------------
     # Periods
@@ -253,14 +395,20 @@ class CrmScorecard(models.Model):
     def _period_dict(self, period):
         """The period as the catalog contract gives it to providers."""
         self.ensure_one()
-        return {
+        result = {
             "company": self.company_id,
             "team": self.team_id,
             "date_from": period.date_from,
             "date_to": period.date_to,
             "datetime_from": period.datetime_from,
             "datetime_to": period.datetime_to,
+            # the bucket of grouped queries: one query serves every period of a type
+            "period_type": period.period_type,
+            "tz": period.tz,
         }
+        if self.scope == "department":
+            result["user_ids"] = self._department_user_ids()
+        return result
 
     @api.depends("period_type", "date_reference", "user_id.tz")
     @api.depends_context("scorecard_date")
@@ -355,47 +503,55 @@ class CrmScorecard(models.Model):
         """Evaluation of ``period`` (default: the one shown), with the same period last year."""
         self.ensure_one()
         period = period or self._current_period()
-        last_year = self._kpi_values(period_engine.same_period_last_year(period))[0]
-        return self._evaluate(period, last_year_values=last_year)
+        previous, last_year = (
+            period_engine.previous_period(period),
+            period_engine.same_period_last_year(period),
+        )
+        prefetched = self._prefetch_query_values({self: [period, previous, last_year]})
+        return self._evaluate(
+            period,
+            previous_values=self._kpi_values(previous, prefetched)[0],
+            last_year_values=self._kpi_values(last_year, prefetched)[0],
+            prefetched=prefetched,
+        )
 
-    @api.depends(*EVALUATION_DEPENDS)
+    def _periods_shown(self, period):
+        """The periods the form shows around ``period``: previous (trend), last year if asked."""
+        self.ensure_one()
+        shown = [period, period_engine.previous_period(period)]
+        if self.show_last_year:
+            shown.append(period_engine.same_period_last_year(period))
+        return shown
+
+    @api.depends(*EVALUATION_DEPENDS, "show_last_year")
     # Figures depend on the viewer: query KPIs count only the records he may read.
     @api.depends_context("scorecard_date", "uid")
     def _compute_evaluation_data(self):
-        """The one evaluation of the period shown and of the previous one, shared by the
-        header, perspective and line figures (the ORM keeps it until a dependency changes).
-        The dashboard's scorecards gather their query KPIs together; unsaved scorecards (form
-        being edited) are evaluated too, so that the figures follow the edits."""
-        periods = {s: s._current_period() for s in self}
-        prefetched, _error = self._evaluation_or_error(
-            lambda: self._prefetch_query_values(
-                {s: [period, period_engine.previous_period(period)] for s, period in periods.items()}
-            )
-        )
+        """The one evaluation of the period shown, of the previous one and (when shown) of the
+        same period last year, shared by the header, perspective and line figures (the ORM
+        keeps it until a dependency changes): one grouped query per query KPI part for all
+        these periods and all the scorecards read together. Unsaved scorecards (form being
+        edited) are evaluated too, so that the figures follow the edits."""
+        shown = {s: s._periods_shown(s._current_period()) for s in self}
+        prefetched, _error = self._evaluation_or_error(lambda: self._prefetch_query_values(shown))
         for scorecard in self:
-            period = periods[scorecard]
+            period, previous_period, *last_year = shown[scorecard]
 
-            def evaluate(s=scorecard, p=period):
-                previous_period = period_engine.previous_period(p)
-                previous_values = s._kpi_values(previous_period, prefetched)
+            def evaluate(s=scorecard, p=period, pp=previous_period, ly=last_year):
+                previous_values = s._kpi_values(pp, prefetched)
+                last_year_values = s._kpi_values(ly[0], prefetched)[0] if ly else {}
                 return {
-                    "current": s._evaluate(p, previous_values=previous_values[0], prefetched=prefetched),
-                    "previous": s._evaluate(
-                        previous_period, previous_values={}, prefetched=prefetched, values=previous_values
+                    "current": s._evaluate(
+                        p,
+                        previous_values=previous_values[0],
+                        last_year_values=last_year_values,
+                        prefetched=prefetched,
                     ),
+                    "previous": s._evaluate(pp, previous_values={}, values=previous_values),
                 }
 
             data, error = scorecard._evaluation_or_error(evaluate)
             scorecard.evaluation_data = data or {"error": error}
-
-    @api.depends(*EVALUATION_DEPENDS)
-    @api.depends_context("scorecard_date", "uid")
-    def _compute_last_year_data(self):
-        """Values of the same period last year: computed only when a field showing them is read."""
-        for scorecard in self:
-            period = period_engine.same_period_last_year(scorecard._current_period())
-            values, _error = scorecard._evaluation_or_error(lambda s=scorecard, p=period: s._kpi_values(p)[0])
-            scorecard.last_year_data = values or {}
 
     @api.depends("evaluation_data")
     @api.depends_context("scorecard_date", "uid")
@@ -438,16 +594,60 @@ class CrmScorecard(models.Model):
         except Exception as exc:  # any KPI failure is shown, not raised, on screens
             return None, str(exc)
 
-    def _prefetch_query_values(self, periods_by_scorecard):
-        """Query KPI values of the scorecards' lines for the given periods, one grouped query per
-        KPI and period (see ``crm.scorecard.kpi._batch_query_values``)."""
+    def _prefetch_query_values(self, periods_by_scorecard, final_sources=("catalog",)):
+        """``{batch_key(kpi id, period dict): value}`` of the scorecards' query KPIs for the given
+        periods (one grouped query per KPI part, see ``crm.scorecard.kpi._batch_query_values``),
+        and of their KPIs of ``final_sources`` for the periods already stored as ended
+        (:meth:`_final_values`): those are not computed again."""
         requests = [
             scorecard._period_dict(period)
             for scorecard, periods in periods_by_scorecard.items()
             for period in periods
         ]
         kpis = self.env["crm.scorecard.kpi"].union(*(s.line_ids.kpi_id for s in periods_by_scorecard))
-        return kpis._with_dependencies()._batch_query_values(requests)
+        values = kpis._with_dependencies()._batch_query_values(requests)
+        if final_sources:
+            values.update(self._final_values(periods_by_scorecard, final_sources))
+        return values
+
+    def _final_values(self, periods_by_scorecard, sources):
+        """Stored values of ended periods recorded as final (``is_closed``), for the lines' KPIs
+        of ``sources``, keyed as :meth:`_prefetch_query_values`. Catalog KPIs are the same for
+        every reader of the scorecard (they are the system's aggregates of its company and team),
+        so their final figures serve every viewer; query KPIs count what their viewer may read,
+        so only the history's own user (the owner) may reuse theirs."""
+        wanted = {
+            (scorecard.id, period.period_type, period.date_from): (scorecard, period)
+            for scorecard, periods in periods_by_scorecard.items()
+            for period in periods
+            if scorecard.id
+        }
+        if not wanted:
+            return {}
+        # Which of these periods are final, read as the system: the values are the
+        # scorecards' own, returned only for the KPIs of the lines the caller reads.
+        rows = (
+            self.env["crm.scorecard.value"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("scorecard_id", "in", list({key[0] for key in wanted})),
+                    ("date_from", "in", list({key[2] for key in wanted})),
+                    ("is_closed", "=", True),
+                    ("kpi_id.source", "in", list(sources)),
+                ],
+                ["scorecard_id", "kpi_id", "period_type", "date_from", "value", "value_defined"],
+            )
+        )
+        result, dicts = {}, {}
+        for row in rows:
+            found = wanted.get((row.scorecard_id.id, row.period_type, row.date_from))
+            if not found:
+                continue
+            if found not in dicts:
+                dicts[found] = found[0]._period_dict(found[1])
+            result[batch_key(row.kpi_id.id, dicts[found])] = row.value if row.value_defined else None
+        return result
 
     # ------------------------------------------------------------------------------------
     # History and alerts
@@ -502,17 +702,33 @@ class CrmScorecard(models.Model):
             try:
                 with self.env.cr.savepoint():
                     evaluator = scorecard._evaluator(user)
-                    # Query KPIs of every period, and of the previous ones for the trend.
-                    prefetched = evaluator._prefetch_query_values(
-                        {
-                            evaluator: [
-                                p
-                                for period in periods
-                                for p in (period, period_engine.previous_period(period))
-                            ]
-                        }
+                    # Every period and the previous ones (trend), each evaluated once: one
+                    # grouped query per query KPI part for all of them.
+                    wanted = list(
+                        dict.fromkeys(
+                            p for period in periods for p in (period, period_engine.previous_period(period))
+                        )
                     )
-                    evaluations = [evaluator._evaluate(period, prefetched=prefetched) for period in periods]
+                    # The periods recorded are computed; the ones before them, read only for
+                    # the trend, are taken from the history when it holds them as final (as
+                    # the owner: his history; as a caller: catalog KPIs only).
+                    prefetched = evaluator._prefetch_query_values({evaluator: wanted}, final_sources=())
+                    trend_only = [p for p in wanted if p not in periods]
+                    prefetched.update(
+                        evaluator._final_values(
+                            {evaluator: trend_only},
+                            ("catalog",) if user else ("catalog", "query"),
+                        )
+                    )
+                    values = {p: evaluator._kpi_values(p, prefetched) for p in wanted}
+                    evaluations = [
+                        evaluator._evaluate(
+                            period,
+                            previous_values=values[period_engine.previous_period(period)][0],
+                            values=values[period],
+                        )
+                        for period in periods
+                    ]
             except Exception as exc:  # any failure of one scorecard is reported on it
                 if raise_errors:
                     raise
@@ -576,15 +792,12 @@ class CrmScorecard(models.Model):
 
     @api.model
     def _cron_record_history(self):
-        """Daily: store the last ended period (final figures) and the running one of every scorecard."""
+        """Daily: store the running period and the last ended one (final figures) of every
+        scorecard, and the ended periods missed since its last final one (the cron did not run:
+        up to ``CATCH_UP_PERIODS`` back, without alerts: only the last ended period alerts)."""
         scorecards = self.search([])
-        plan = {}
-        for scorecard in scorecards:
-            tz = scorecard._tz()
-            current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
-            plan[scorecard] = [period_engine.previous_period(current), current]
-        # Ended periods already stored as closed are final: skip them. (Run by hand, the cron's
-        # user may not read every scorecard's history: only which periods are done is read.)
+        # Ended periods already stored as closed are final. (Run by hand, the cron's user may
+        # not read every scorecard's history: only which periods are done is read.)
         closed = (
             self.env["crm.scorecard.value"]
             .sudo()
@@ -594,9 +807,31 @@ class CrmScorecard(models.Model):
             )
         )
         done = set(closed)
-        for scorecard, periods in plan.items():
-            plan[scorecard] = [p for p in periods if (scorecard, p.period_type, p.date_from) not in done]
-        self._record_history({s: p for s, p in plan.items() if p}, raise_errors=False, alert=True)
+        last_done = {}
+        for scorecard, period_type, day in closed:
+            if period_type == scorecard.period_type:
+                last_done[scorecard] = max(day, last_done.get(scorecard, day))
+        plan, catch_up = {}, {}
+        for scorecard in scorecards:
+            tz = scorecard._tz()
+            current = period_engine.period_of(scorecard.period_type, period_engine.local_today(tz), tz)
+            last_ended = period_engine.previous_period(current)
+            missed, period = [], period_engine.previous_period(last_ended)
+            while (
+                scorecard in last_done
+                and period.date_from > last_done[scorecard]
+                and len(missed) < CATCH_UP_PERIODS
+            ):
+                missed.append(period)
+                period = period_engine.previous_period(period)
+            todo = [p for p in (last_ended, current) if (scorecard, p.period_type, p.date_from) not in done]
+            if todo:
+                plan[scorecard] = todo
+            if missed:
+                catch_up[scorecard] = missed[::-1]
+        if catch_up:
+            self._record_history(catch_up, raise_errors=False)
+        self._record_history(plan, raise_errors=False, alert=True)
 
     # ------------------------------------------------------------------------------------
     # Actions

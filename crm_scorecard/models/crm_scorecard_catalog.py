@@ -6,8 +6,11 @@ class CrmScorecardCatalog(models.AbstractModel):
     """Collects the catalog KPIs of every addon, and provides crm_scorecard's own.
 
     Contract: any model class of the registry defining ``_crm_scorecard_kpi_catalog`` returns
-    a list of dicts (code, name, perspective, unit, direction, description, method); the value
-    of a KPI is ``env[model].<method>(period)`` -> float, or None when undefined.
+    a list of dicts (code, name, perspective, unit, direction, description, method, and
+    optionally ``department: True``); the value of a KPI is ``env[model].<method>(period)`` ->
+    float, or None when undefined. ``period`` has company, team, dates, period_type and tz;
+    for a department scorecard it also has ``user_ids`` (its members' users), and only entries
+    declaring ``department`` are evaluated (they must count those users' records only).
     """
 
     _name = "crm.scorecard.catalog"
@@ -46,6 +49,7 @@ class CrmScorecardCatalog(models.AbstractModel):
                 "description": self.env._(
                     "Opportunities won in the period per lead or opportunity created in the period."
                 ),
+                "department": True,
                 "method": "_kpi_conversion_rate",
             },
             {
@@ -59,6 +63,7 @@ class CrmScorecardCatalog(models.AbstractModel):
                     "Opportunities closed in the period: won (in a won stage) among won or lost (archived "
                     "at 0 %); raw leads do not count."
                 ),
+                "department": True,
                 "method": "_kpi_win_rate",
             },
             {
@@ -70,6 +75,7 @@ class CrmScorecardCatalog(models.AbstractModel):
                 "description": self.env._(
                     "Customers whose first confirmed sales order of the company falls in the period."
                 ),
+                "department": True,
                 "method": "_kpi_new_customers",
             },
             {
@@ -82,6 +88,7 @@ class CrmScorecardCatalog(models.AbstractModel):
                     "Expected revenue of the opportunities open at the end of the period "
                     "(created before it, neither won nor lost by then)."
                 ),
+                "department": True,
                 "method": "_kpi_pipeline_value",
             },
             {
@@ -93,6 +100,7 @@ class CrmScorecardCatalog(models.AbstractModel):
                 "description": self.env._(
                     "Average days from creation to closing of the opportunities won in the period."
                 ),
+                "department": True,
                 "method": "_kpi_lead_lifetime",
             },
             {
@@ -105,16 +113,24 @@ class CrmScorecardCatalog(models.AbstractModel):
                     "Untaxed amount of the sales orders confirmed in the period, in company currency, "
                     "divided by the number of salespersons who sold."
                 ),
+                "department": True,
                 "method": "_kpi_revenue_per_salesperson",
             },
         ]
 
     def _lead_filter(self, period, alias="lead"):
-        """SQL condition on crm_lead for the period's company and team."""
+        """SQL condition on crm_lead (or sale_order) for the period's company, team and
+        department's users."""
         condition = SQL("%s = %s", SQL.identifier(alias, "company_id"), period["company"].id)
         if period.get("team"):
             condition = SQL("%s AND %s = %s", condition, SQL.identifier(alias, "team_id"), period["team"].id)
-        return condition
+        return SQL("%s %s", condition, self._users_filter(period, alias))
+
+    def _users_filter(self, period, alias):
+        """``AND alias.user_id IN (...)`` for a department scorecard, else nothing."""
+        if "user_ids" not in period:
+            return SQL("")
+        return SQL("AND %s = ANY(%s)", SQL.identifier(alias, "user_id"), list(period["user_ids"]))
 
     def _fetch_one(self, query):
         # Raw SQL reads several tables (orders, partners, leads): flush every pending write.
@@ -163,25 +179,31 @@ class CrmScorecardCatalog(models.AbstractModel):
 
     @api.model
     def _kpi_new_customers(self, period):
-        team = period.get("team")
+        # Orders of the period that are their customer's first confirmed order of the company:
+        # the period's orders by date (index), each checked against the customer's earlier
+        # orders (indexes on commercial_partner_id and partner_id), not every order ever.
         (count,) = self._fetch_one(
             SQL(
                 """
-                WITH firsts AS (
-                    SELECT DISTINCT ON (partner.commercial_partner_id)
-                           partner.commercial_partner_id, so.date_order, so.team_id
-                      FROM sale_order so
-                      JOIN res_partner partner ON partner.id = so.partner_id
-                     WHERE so.state = 'sale' AND so.company_id = %(company)s
-                  ORDER BY partner.commercial_partner_id, so.date_order, so.id
-                )
-                SELECT COUNT(*) FROM firsts
-                 WHERE date_order >= %(start)s AND date_order < %(stop)s %(team)s
+                SELECT COUNT(DISTINCT partner.commercial_partner_id)
+                  FROM sale_order so
+                  JOIN res_partner partner ON partner.id = so.partner_id
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s
+                   AND so.date_order >= %(start)s AND so.date_order < %(stop)s %(team)s %(users)s
+                   AND NOT EXISTS (
+                       SELECT 1
+                         FROM res_partner contact
+                         JOIN sale_order earlier ON earlier.partner_id = contact.id
+                        WHERE contact.commercial_partner_id = partner.commercial_partner_id
+                          AND earlier.state = 'sale' AND earlier.company_id = so.company_id
+                          AND (earlier.date_order, earlier.id) < (so.date_order, so.id)
+                   )
                 """,
                 company=period["company"].id,
                 start=period["datetime_from"],
                 stop=period["datetime_to"],
-                team=SQL("AND team_id = %s", team.id) if team else SQL(""),
+                team=SQL("AND so.team_id = %s", period["team"].id) if period.get("team") else SQL(""),
+                users=self._users_filter(period, "so"),
             )
         )
         return float(count)
@@ -231,12 +253,13 @@ class CrmScorecardCatalog(models.AbstractModel):
                        COUNT(DISTINCT so.user_id)
                   FROM sale_order so
                  WHERE so.state = 'sale' AND so.company_id = %(company)s
-                   AND so.date_order >= %(start)s AND so.date_order < %(stop)s %(team)s
+                   AND so.date_order >= %(start)s AND so.date_order < %(stop)s %(team)s %(users)s
                 """,
                 company=period["company"].id,
                 start=period["datetime_from"],
                 stop=period["datetime_to"],
                 team=SQL("AND so.team_id = %s", team.id) if team else SQL(""),
+                users=self._users_filter(period, "so"),
             )
         )
         return float(total) / sellers if sellers else None

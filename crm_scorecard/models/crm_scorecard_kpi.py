@@ -1,10 +1,13 @@
+import keyword
+import unicodedata
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
 from ..engine import domain as domain_engine
 from ..engine import formula as formula_engine
-from ..engine.batching import ADDITIVE, QueryPart, additive_reader, batch_key, bounds
+from ..engine.batching import ADDITIVE, QueryPart, batch_key, bounds, grouped_reader
 
 PERSPECTIVES = [
     ("financial", "Financial"),
@@ -153,13 +156,23 @@ class CrmScorecardKpi(models.Model):
 
     @api.constrains("code")
     def _check_code(self):
+        """A code is a name that formulas can reach: an identifier, not a keyword, constant or
+        formula function, and already in the form Python reads names in (NFKC: a fullwidth letter is read as the plain one)."""
         for kpi in self:
-            if not kpi.code.isidentifier():
+            code = kpi.code
+            if (
+                not code.isidentifier()
+                or keyword.iskeyword(code)
+                or code in formula_engine.FUNCTION_NAMES
+                or unicodedata.normalize("NFKC", code) != code
+            ):
                 raise ValidationError(
                     self.env._(
-                        "KPI %(kpi)s: the code %(code)s must be an identifier (letters, digits, underscores).",
+                        "KPI %(kpi)s: the code %(code)s cannot be named by a formula: use letters, digits "
+                        "and underscores, not starting with a digit, and no Python keyword or formula "
+                        "function (min, max, abs, round).",
                         kpi=kpi.name,
-                        code=kpi.code,
+                        code=code,
                     )
                 )
 
@@ -460,12 +473,24 @@ class CrmScorecardKpi(models.Model):
                         "You may not read the records this KPI counts: ask a scorecard administrator."
                     )
             elif kpi.source == "catalog":
+                key = batch_key(kpi.id, period)
+                if key in prefetched:  # an ended period's final figure (history)
+                    values[kpi.code] = prefetched[key]
+                    continue
                 entry = catalog.get(kpi.catalog_code)
                 if not entry:
                     values[kpi.code] = None
                     messages[kpi.code] = self.env._(
                         "The catalog KPI %(code)s is not available: is the addon providing it installed?",
                         code=kpi.catalog_code,
+                    )
+                    continue
+                if "user_ids" in period and not entry.get("department"):
+                    values[kpi.code] = None
+                    messages[kpi.code] = self.env._(
+                        "The catalog KPI %(kpi)s counts sales teams, not departments: use it on team "
+                        "or company scorecards.",
+                        kpi=kpi.name,
                     )
                     continue
                 # Catalog KPIs are the installed addons' fixed SQL, scoped to the period's company
@@ -495,26 +520,25 @@ class CrmScorecardKpi(models.Model):
         return values, messages
 
     def _batch_query_values(self, periods):
-        """Values of these query KPIs for many period dicts (scorecards of several companies
-        and teams) with one ``_read_group`` per KPI, query part and period, grouped by company
-        and team. Only additive aggregates (count, sum) are gathered this way; the others, and
-        KPIs the current user may not read, are left to :meth:`_query_value`.
+        """Values of these query KPIs for many period dicts (scorecards of several companies,
+        teams and periods) with one ``_read_group`` per KPI, query part and company for all
+        the periods of a type (see :meth:`_batch_query_part`). KPIs the current user may not
+        read are left to :meth:`_query_value`, which reports them.
         Returns ``{batch_key(kpi id, period): value or None}``.
         """
         result = {}
         for kpi in self.filtered(lambda k: k.source == "query"):
             parts = kpi._query_parts()
-            if any(part.aggregate not in ADDITIVE or part.model not in self.env for part in parts):
+            if any(part.model not in self.env for part in parts):
                 continue
             try:
                 gathered = [kpi._batch_query_part(periods, part) for part in parts]
             except AccessError:
                 continue
             for period in periods:
-                key = (bounds(period), period["company"])
-                value = gathered[0][key](period)
+                value = gathered[0][id(period)](period)
                 if kpi.is_ratio:
-                    denominator = gathered[1][key](period)
+                    denominator = gathered[1][id(period)](period)
                     value = (
                         None if value is None or not denominator else value / denominator * kpi.ratio_factor
                     )
@@ -522,31 +546,66 @@ class CrmScorecardKpi(models.Model):
         return result
 
     def _batch_query_part(self, periods, part):
-        """``{(period bounds, company): function(period) -> value}``: one grouped query per
-        distinct period and company (each company's query runs ``with_company``, as the single path,
-        so that currency-converting reports give its figures in its own currency)."""
-        by_bounds = {}
+        """``{id(period dict): function(period) -> value}`` with one grouped query per company
+        (run ``with_company``, as the single path, so that currency-converting reports give its
+        figures in its own currency), period type and timezone: the periods' date ranges are
+        OR-ed (each uses the date field's index) and the rows grouped by the period's bucket
+        in its timezone. Counts and sums are also grouped by team; other aggregates, and
+        department scorecards (``user_ids``), get a query per team or department."""
+        has_team = "team_id" in self.env[part.model]._fields
+        groups = {}
         for period in periods:
-            by_bounds.setdefault((bounds(period), period["company"]), []).append(period)
+            # Period dicts of the catalog contract may lack the type: one query per period then.
+            granular = bool(part.date_field and period.get("period_type"))
+            key = [period["company"], period.get("user_ids")]
+            key += [period["period_type"], period.get("tz") or "UTC"] if granular else [bounds(period)]
+            if part.aggregate not in ADDITIVE:
+                key.append(period.get("team") or None)
+            groups.setdefault(tuple(key), []).append(period)
         readers = {}
-        for key, group in by_bounds.items():
-            company = key[1]
-            records = self.env[part.model].with_company(company)
-            parsed = self._parse_domain(part.model, part.domain, group[0])
-            has_company = "company_id" in records._fields
-            filters = [parsed]
+        for group in groups.values():
+            first = group[0]
+            records = self.env[part.model].with_company(first["company"])
+            filters = [self._parse_domain(part.model, part.domain, first)]
+            if "company_id" in records._fields:
+                filters.append([("company_id", "in", [first["company"].id, False])])
+            filters += self._users_filter(records, first)
             groupby = []
-            if has_company:
-                filters.append([("company_id", "in", [company.id, False])])
-            if "team_id" in records._fields and any(p.get("team") for p in group):
-                groupby.append("team_id")
-            if part.date_field:
-                filters.append(self._date_bounds_domain(part, group[0]))
+            by_bucket = bool(part.date_field and first.get("period_type"))
+            if by_bucket:
+                records = records.with_context(tz=first.get("tz") or "UTC")
+                groupby.append(f"{part.date_field}:{first['period_type']}")
+                distinct = {bounds(p): p for p in group}
+                filters.append(expression.OR([self._date_bounds_domain(part, p) for p in distinct.values()]))
+            elif part.date_field:
+                filters.append(self._date_bounds_domain(part, first))
+            by_team = False
+            if has_team and part.aggregate in ADDITIVE:
+                by_team = any(p.get("team") for p in group)
+                if by_team:
+                    groupby.append("team_id")
+            elif has_team and first.get("team"):
+                filters.append([("team_id", "=", first["team"].id)])
             rows = self._query_read_group(records, expression.AND(filters), groupby, part.spec)
-            readers[key] = additive_reader(
-                rows, False, "team_id" in groupby, part.aggregate, self.empty_is_zero
-            )
+            read = grouped_reader(rows, by_bucket, by_team, part.aggregate, self.empty_is_zero)
+            for period in group:
+                readers[id(period)] = read
         return readers
+
+    def _users_filter(self, records, period):
+        """``[domain]`` keeping a department scorecard's records: those of its members' users."""
+        if "user_ids" not in period:
+            return []
+        if "user_id" not in records._fields:
+            raise UserError(
+                self.env._(
+                    "KPI %(kpi)s: %(model)s has no salesperson (user_id), so it cannot be counted for a "
+                    "department: use this KPI on team or company scorecards.",
+                    kpi=self.name,
+                    model=records._name,
+                )
+            )
+        return [[("user_id", "in", list(period["user_ids"]))]]
 
     def _date_bounds_domain(self, part, period):
         if part.date_type == "date":
@@ -578,6 +637,7 @@ class CrmScorecardKpi(models.Model):
             filters.append([("company_id", "in", [period["company"].id, False])])
         if period.get("team") and "team_id" in records._fields:
             filters.append([("team_id", "=", period["team"].id)])
+        filters += self._users_filter(records, period)
         if part.date_field:
             filters.append(self._date_bounds_domain(part, period))
         full_domain = expression.AND([parsed, *filters])

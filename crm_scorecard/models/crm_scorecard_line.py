@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .crm_scorecard import STOPLIGHTS, TRENDS
 from .crm_scorecard_kpi import DIRECTIONS
@@ -10,6 +10,8 @@ EMPTY_FIGURES = {
     "value_defined": False,
     "value_previous": 0.0,
     "value_previous_defined": False,
+    "value_last_year": 0.0,
+    "value_last_year_defined": False,
     "performance": 0.0,
     "performance_defined": False,
     "progress": 0.0,
@@ -72,8 +74,8 @@ class CrmScorecardLine(models.Model):
     value_defined = fields.Boolean(compute="_compute_figures")
     value_previous = fields.Float(compute="_compute_figures", string="Previous period", digits=(16, 2))
     value_previous_defined = fields.Boolean(compute="_compute_figures")
-    value_last_year = fields.Float(compute="_compute_last_year", string="Last year", digits=(16, 2))
-    value_last_year_defined = fields.Boolean(compute="_compute_last_year")
+    value_last_year = fields.Float(compute="_compute_figures", string="Last year", digits=(16, 2))
+    value_last_year_defined = fields.Boolean(compute="_compute_figures")
     performance = fields.Float(compute="_compute_figures", string="Performance (%)")
     performance_defined = fields.Boolean(compute="_compute_figures")
     progress = fields.Float(compute="_compute_figures", string="Progress (%)")
@@ -95,6 +97,42 @@ class CrmScorecardLine(models.Model):
             "The yellow threshold must not be above the green one.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_query_kpi_owner()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "kpi_id" in vals or "scorecard_id" in vals:
+            self._check_query_kpi_owner()
+        return result
+
+    def _check_query_kpi_owner(self):
+        """A query KPI on a scorecard runs, in its history, with the owner's rights, and its
+        figures are shown to every reader of the scorecard: only the owner (or a Settings
+        administrator, who chooses owners) may put one, directly or through a formula, on it."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        for line in self:
+            owner = line.scorecard_id.user_id
+            if not owner or owner == self.env.user:
+                continue
+            queries = line.kpi_id._with_dependencies().filtered(lambda kpi: kpi.source == "query")
+            if queries:
+                raise AccessError(
+                    self.env._(
+                        "Scorecard %(scorecard)s: KPI %(kpi)s queries records (%(queries)s) and its history "
+                        "is computed with the rights of the owner, %(owner)s. Ask %(owner)s to add it, or "
+                        "add it to a scorecard of your own.",
+                        scorecard=line.scorecard_id.name,
+                        kpi=line.kpi_id.name,
+                        queries=", ".join(queries.mapped("name")),
+                        owner=owner.name,
+                    )
+                )
 
     @api.depends("kpi_id")
     def _compute_from_kpi(self):
@@ -170,6 +208,8 @@ class CrmScorecardLine(models.Model):
                     "value_defined": figures["value"] is not None,
                     "value_previous": figures["previous"] or 0.0,
                     "value_previous_defined": figures["previous"] is not None,
+                    "value_last_year": figures["last_year"] or 0.0,
+                    "value_last_year_defined": figures["last_year"] is not None,
                     "performance": (figures["performance"] or 0.0) * 100.0,
                     "performance_defined": figures["performance"] is not None,
                     "progress": (figures["progress"] or 0.0) * 100.0,
@@ -184,14 +224,6 @@ class CrmScorecardLine(models.Model):
                     "message": figures["message"] or False,
                 }
             )
-
-    @api.depends("scorecard_id.last_year_data", "kpi_id")
-    @api.depends_context("scorecard_date", "uid")
-    def _compute_last_year(self):
-        for line in self:
-            value = (line.scorecard_id.last_year_data or {}).get(line.kpi_id.id)
-            line.value_last_year = value or 0.0
-            line.value_last_year_defined = value is not None
 
     def action_open_bands(self):
         self.ensure_one()

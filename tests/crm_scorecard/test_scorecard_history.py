@@ -182,6 +182,22 @@ class TestScorecardScores(ScorecardCase):
             self.env["crm.scorecard"]._cron_record_history()
             self.assertEqual(len(self.scorecard.value_ids), count)
 
+    def test_cron_catches_up_on_the_periods_it_missed(self):
+        """After days without the cron, every period ended since the last final one is recorded
+        (up to a year back), not only the last one; the older ones raise no alert."""
+        with freeze_time("2024-11-05 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        with freeze_time("2025-02-10 12:00:00"):
+            self.env["crm.scorecard"]._cron_record_history()
+        values = self.scorecard.value_ids
+        closed = set(values.filtered("is_closed").mapped("date_from"))
+        self.assertEqual(closed, {D(2024, 10, 1), D(2024, 11, 1), D(2024, 12, 1), D(2025, 1, 1)})
+        self.assertEqual(set(values.filtered(lambda v: not v.is_closed).mapped("date_from")), {D(2025, 2, 1)})
+        # One row per line and period, whatever the number of runs.
+        self.assertEqual(len(values), 5 * len(self.scorecard.line_ids))
+        late = values.filtered(lambda v: v.date_from in (D(2024, 11, 1), D(2024, 12, 1)))
+        self.assertFalse(late.alert_activity_id)
+
     def test_cron_skips_a_broken_scorecard(self):
         broken_kpi = self.env["crm.scorecard.kpi"].create(
             {
@@ -560,6 +576,25 @@ class TestLifecycle(ScorecardCase):
         copy._record_history({copy: [copy.with_context(scorecard_date=JAN)._current_period()]})
         self.assertEqual(copy.value_ids.date_to, D(2025, 3, 31))
         self.assertEqual(scorecard.value_ids.date_to, D(2025, 1, 31))
+
+    def test_scope_change_refused_with_history(self):
+        """The history (and the final figures read from it) belongs to what the scorecard
+        measured: its team, department or company cannot change once it has history."""
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": self.kpi_leads.id, "target": 10}])
+        scorecard.team_id = self.team_a  # no history yet: allowed
+        scorecard._record_history({scorecard: [scorecard.with_context(scorecard_date=JAN)._current_period()]})
+        for vals in (
+            {"team_id": self.team_a2.id},
+            {"team_id": False},
+            {"company_id": self.company_b.id, "team_id": False},
+        ):
+            with (
+                self.subTest(vals=vals),
+                self.assertRaisesNamed(UserError, f"{scorecard.name}.*Duplicate it"),
+            ):
+                scorecard.write(vals)
+        scorecard.write({"team_id": self.team_a.id, "name": "Renamed"})  # unchanged scope: fine
+        self.assertEqual(set(scorecard.value_ids.mapped("team_id")), {self.team_a})
 
 
 class TestLiveFigures(ScorecardCase):

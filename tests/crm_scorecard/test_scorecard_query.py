@@ -2,6 +2,7 @@
 
 import datetime
 
+from odoo.addons.crm_scorecard.engine.batching import batch_key
 from odoo.exceptions import UserError, ValidationError
 
 from .common import JAN, ScorecardCase
@@ -360,23 +361,25 @@ class TestBatchedQueries(ScorecardCase):
                         "date_to": stop.date() - datetime.timedelta(days=1),
                         "datetime_from": start,
                         "datetime_to": stop,
+                        # the grouped path: one query per company for both months
+                        "period_type": "month",
+                        "tz": "UTC",
                     }
                 )
+        # Without a period type (catalog contract), one query per period: same figures.
+        periods += [dict(period, period_type=None) for period in periods]
         kpis = self.kpi_leads | revenue | ratio | average
         batched = kpis._batch_query_values(periods)
-        self.assertEqual(len(batched), 3 * len(periods))  # the average is left to single queries
-        for kpi in self.kpi_leads | revenue | ratio:
+        # Averages are grouped too (per team); the two shapes of a period share their key.
+        self.assertEqual(len(batched), 4 * len(periods) // 2)
+        for kpi in kpis:
             for period in periods:
-                key = (kpi.id, period["company"].id, period["team"].id or 0, *list(self._bounds(period)))
                 with self.subTest(kpi=kpi.name, company=period["company"].name, team=period["team"].name):
-                    self.assertEqual(batched[key], kpi._query_value(period))
+                    self.assertEqual(batched[batch_key(kpi.id, period)], kpi._query_value(period))
         january_a = periods[2]
-        key = (revenue.id, self.company_a.id, 0, *self._bounds(january_a))
-        self.assertEqual(batched[key], 155.0)  # 100 + 50 + the lead without company
-
-    @staticmethod
-    def _bounds(period):
-        return (period["date_from"], period["date_to"], period["datetime_from"], period["datetime_to"])
+        self.assertEqual(batched[batch_key(revenue.id, january_a)], 155.0)  # 100 + 50 + no company
+        self.assertEqual(batched[batch_key(average.id, periods[0])], 100.0)  # team A in January
+        self.assertAlmostEqual(batched[batch_key(average.id, periods[2])], 155.0 / 3)  # every team
 
 
 class TestCatalogNames(ScorecardCase):
@@ -387,3 +390,19 @@ class TestCatalogNames(ScorecardCase):
         self.assertIn("Opportunity win rate", names)
         self.assertNotIn("Win rate", names)
         self.assertEqual(self.env.ref("crm_scorecard.kpi_win_rate").name, "Opportunity win rate")
+
+
+class TestKpiCodes(ScorecardCase):
+    def test_codes_are_names_a_formula_can_reach(self):
+        """A code is refused when no formula could name it: a Python keyword or constant, a
+        formula function, or text that Python normalises into another name (NFKC)."""
+        Kpi = self.env["crm.scorecard.kpi"]
+        for code in ("if", "None", "True", "lambda", "min", "round", "\uff41", "\ufb01rst", "1st", "a-b"):
+            with self.subTest(code=code), self.assertRaisesNamed(ValidationError, f"Code KPI.*{code}"):
+                Kpi.create({"name": "Code KPI", "code": code, "source": "manual"})
+        kpi = Kpi.create({"name": "Code KPI", "code": "café_2", "source": "manual"})
+        formula = Kpi.create(
+            {"name": "Uses it", "code": "test_uses_cafe", "source": "formula", "formula": "café_2 * 2"}
+        )
+        self.assertEqual(formula.formula, "café_2 * 2")
+        self.assertEqual(kpi.code, "café_2")

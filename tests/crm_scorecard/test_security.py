@@ -448,3 +448,62 @@ class TestTeamScorecardsStayInTheTeam(ScorecardCase):
         # A new member reads his team's scorecard at once (no cached membership).
         self.team_a.member_ids = [Command.link(outsider.id)]
         self.assertEqual(self._readable(outsider, scorecards)["crm.scorecard.value"], scorecards)
+
+
+class TestQueryLinesNeedTheOwner(ScorecardCase):
+    """A query KPI on a scorecard is stored in its history with the owner's rights: only the
+    owner (or a Settings administrator) may put one on it, directly or through a formula."""
+
+    def test_a_sales_manager_cannot_add_a_query_kpi_to_someone_elses_scorecard(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Other manager",
+                "login": "sc_other_manager",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        Kpi = self.env["crm.scorecard.kpi"]
+        formula = Kpi.create(
+            {
+                "name": "Twice the leads",
+                "code": "test_twice",
+                "source": "formula",
+                "formula": "2 * test_leads_created",
+            }
+        )
+        manual = Kpi.create({"name": "Hours trained", "code": "test_trained", "source": "manual"})
+        admins = self._scorecard(self.company_a, name="Admin's card")  # owned by the administrator
+        self.assertNotEqual(admins.user_id, manager)
+        perspective = admins.perspective_ids[0]
+        Line = self.env["crm.scorecard.line"].with_user(manager)
+        for kpi in (self.kpi_leads, formula):
+            with self.subTest(kpi=kpi.name), self.assertRaisesNamed(AccessError, "Admin's card.*owner"):
+                Line.create({"scorecard_id": admins.id, "perspective_id": perspective.id, "kpi_id": kpi.id})
+        with self.assertRaisesNamed(AccessError, "Admin's card"):
+            admins.with_user(manager).write(
+                {
+                    "line_ids": [
+                        Command.create({"perspective_id": perspective.id, "kpi_id": self.kpi_leads.id})
+                    ]
+                }
+            )
+        # A KPI that queries nothing is his to add, but not to turn into a query.
+        line = Line.create({"scorecard_id": admins.id, "perspective_id": perspective.id, "kpi_id": manual.id})
+        with self.assertRaisesNamed(AccessError, "Admin's card"):
+            line.write({"kpi_id": self.kpi_leads.id})
+        self.assertEqual(admins.line_ids.kpi_id, manual)
+        # On his own scorecard, and for the administrator on any, query KPIs are fine.
+        own = (
+            self.env["crm.scorecard"]
+            .with_user(manager)
+            .create({"name": "Mine", "company_id": self.company_a.id})
+        )
+        Line.create(
+            {"scorecard_id": own.id, "perspective_id": own.perspective_ids[0].id, "kpi_id": self.kpi_leads.id}
+        )
+        self.env["crm.scorecard.line"].create(
+            {"scorecard_id": admins.id, "perspective_id": perspective.id, "kpi_id": formula.id}
+        )
+        self.assertEqual(own.line_ids.kpi_id, self.kpi_leads)
