@@ -9,6 +9,8 @@ from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
+from ..engine import ledger
+
 # Server-side scopes of the ledger. A context key can be sent by any RPC client, so nothing is
 # authorised by the context: these scopes live in a ContextVar (one per thread, i.e. per request)
 # that only server code entering ``ledger_scope()`` sets, for the duration of that call.
@@ -334,33 +336,118 @@ class LoyaltyHistory(models.Model):
 
     @api.model
     def _cron_expire_points(self):
-        """Post an expiry line for every lot past its expiry date that still holds points, card
-        by card, in batches of ``CRON_BATCH`` cards (each its own commit in a scheduled run)."""
+        """Post an expiry line for every lot past its expiry date that still holds points, set-wise
+        in batches of ``CRON_BATCH`` cards, each its own commit in a scheduled run. A lot posted
+        holds no points any more, so a run stopped midway resumes with the lots left."""
         today = fields.Date.context_today(self)
-        domain = [("expiry_date", "<", today), ("remaining_points", ">", 0)]
-        # sudo: the scheduled job runs for every card, whoever its user is
-        card_ids = sorted({card.id for (card,) in self.sudo()._read_group(domain, ["card_id"])})
+        self.env.flush_all()
+        card_ids = [
+            card_id
+            for (card_id,) in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT lot.card_id
+                      FROM loyalty_history lot
+                      JOIN loyalty_card card ON card.id = lot.card_id
+                      JOIN loyalty_program program ON program.id = card.program_id
+                     WHERE lot.expiry_date < %s AND lot.remaining_points > 0 AND program.ledger_enabled
+                  ORDER BY lot.card_id
+                    """,
+                    today,
+                )
+            )
+        ]
         for start in range(0, len(card_ids), CRON_BATCH):
             batch = card_ids[start : start + CRON_BATCH]
-            lots = self.sudo().search([*domain, ("card_id", "in", batch)], order="card_id, expiry_date, id")
-            for card, card_lots in lots.grouped("card_id").items():
-                card._ledger_lock()
-                for lot in card_lots:
-                    lot.invalidate_recordset(["remaining_points"])
-                    if lot.remaining_points <= 0:
-                        continue
-                    card._ledger_post(
-                        "expire",
-                        -lot.remaining_points,
-                        consume_from=lot,
-                        source_type="expiry",
-                        source_key=f"expiry:{lot.id}",
-                        description=self.env._("Points earned on %s expired", lot.date.date()),
-                    )
+            # sudo: the scheduled job runs for every card, whoever its user is
+            self.sudo()._ledger_expire_cards(batch, today)
             self._cron_commit_batch(
                 start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
             )
             self.env.invalidate_all()
+
+    def _ledger_expire_cards(self, card_ids, today):
+        """Expire the lots of these cards past their date: one ledger line per lot, taking its
+        remaining points from that lot only. The cards are locked first (id order, as every
+        posting does); then the lines and their lot consumptions are created by one ``create()``
+        each and the balances moved by one ``UPDATE … FROM``, instead of one posting per lot."""
+        cards = self.env["loyalty.card"].browse(card_ids)
+        cards._ledger_lock()
+        lots = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, card_id, remaining_points, date
+                  FROM loyalty_history
+                 WHERE card_id = ANY(%s) AND expiry_date < %s AND remaining_points > 0
+              ORDER BY card_id, expiry_date, id
+                """,
+                card_ids,
+                today,
+            )
+        )
+        if not lots:
+            return self.browse()
+        # a lot refilled by a reversal after it expired expires again: its next key
+        posted = dict(
+            self._read_group(
+                [
+                    ("card_id", "in", card_ids),
+                    ("source_key", "in", [f"expiry:{lot_id}" for lot_id, *_ in lots]),
+                ],
+                ["source_key"],
+                ["__count"],
+            )
+        )
+        balances = {card.id: card.points for card in cards}
+        now = fields.Datetime.now()
+        line_vals, taken = [], []
+        for lot_id, card_id, lot_points, earned_on in lots:
+            remaining = ledger.round_points(lot_points)
+            balances[card_id] = ledger.round_points(balances[card_id] - remaining)
+            source_key = f"expiry:{lot_id}"
+            line_vals.append(
+                {
+                    "card_id": card_id,
+                    "move_type": "expire",
+                    "issued": 0.0,
+                    "used": remaining,
+                    "balance_after": balances[card_id],
+                    "date": now,
+                    "user_id": self.env.uid,
+                    "source_type": "expiry",
+                    "source_key": source_key,
+                    "idempotency_key": f"{source_key}#{posted.get(source_key, 0) + 1}",
+                    "description": self.env._("Points earned on %s expired", earned_on and earned_on.date()),
+                }
+            )
+            taken.append((lot_id, remaining))
+        with ledger_scope(POSTING):
+            lines = self.create(line_vals)
+            self.env["crm.loyalty.lot.consumption"].create(
+                [
+                    {"line_id": line.id, "lot_id": lot_id, "points": points}
+                    for line, (lot_id, points) in zip(lines, taken, strict=True)
+                ]
+            )
+        # The balances follow the posted lines. One statement for the batch; the ledger lines are
+        # the cards' audit trail, so no tracking message per card repeats them.
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE loyalty_card card
+                   SET points = balance.points, write_date = %s, write_uid = %s
+                  FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::float8[]) AS points) balance
+                 WHERE card.id = balance.id
+                """,
+                now,
+                self.env.uid,
+                list(balances),
+                list(balances.values()),
+            )
+        )
+        cards.invalidate_recordset(["points", "write_date", "write_uid"])
+        cards.modified(["points"])
+        return lines
 
     @api.model
     def _cron_notify_expiring_points(self):
