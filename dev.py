@@ -538,6 +538,7 @@ def cmd_test(args):
 
 
 STOCK_TEST_TAGS = "/crm,/sale_crm,/loyalty,/sale_loyalty"
+FORCED_LEDGER_TEST_TAGS = "/loyalty,/sale_loyalty"
 STOCK_MODULES = ("sale_management", "sale_crm", "sale_loyalty")
 STOCK_RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
@@ -555,11 +556,16 @@ def browser_skips(log_text):
 
 
 def cmd_stock_tests(args):
-    """Odoo's own suites of the modules we extend, with the three addons installed beside them."""
+    """Odoo's own suites of the modules we extend, with the three addons installed beside them.
+    With --forced-ledger: the loyalty and sale_loyalty suites with the points ledger forced on
+    for every loyalty program (crm_loyalty's test-mode flag)."""
     settings = prepare()
     db = f"crm_stock_{uuid.uuid4().hex[:8]}"
-    log = STATE / "stock-tests.log"
-    say(f"running Odoo's {STOCK_TEST_TAGS} suites with {', '.join(ADDONS)} installed (log: {log})")
+    tags, env = STOCK_TEST_TAGS, None
+    if args.forced_ledger:
+        tags, env = FORCED_LEDGER_TEST_TAGS, {**os.environ, "CRM_LOYALTY_FORCE_LEDGER": "1"}
+    log = STATE / ("stock-tests-forced-ledger.log" if args.forced_ledger else "stock-tests.log")
+    say(f"running Odoo's {tags} suites with {', '.join(ADDONS)} installed (log: {log})")
     try:
         with open(log, "w") as out:
             result = run_cmd(
@@ -569,7 +575,7 @@ def cmd_stock_tests(args):
                     "-i",
                     ",".join((*STOCK_MODULES, *ADDONS)),
                     "--test-tags",
-                    STOCK_TEST_TAGS,
+                    tags,
                     "--stop-after-init",
                     # the tours need Odoo's HTTP server (it opens even with --no-http when tests
                     # run): a free port, so that a server already on 8069 does not stop the run
@@ -579,6 +585,7 @@ def cmd_stock_tests(args):
                 check=False,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=env,
             )
     finally:
         drop_database(settings, db)
@@ -729,8 +736,13 @@ def main(argv=None):
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
     sub.add_parser("lint", help="README.rst freshness, ruff and pylint-odoo")
-    sub.add_parser(
+    p_stock = sub.add_parser(
         "stock-tests", help="Odoo's own crm/sale_crm/loyalty/sale_loyalty suites with the addons installed"
+    )
+    p_stock.add_argument(
+        "--forced-ledger",
+        action="store_true",
+        help="run the loyalty and sale_loyalty suites with the points ledger forced on for every loyalty program",
     )
     sub.add_parser("pot", help="regenerate i18n/<addon>.pot of every addon")
     p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")

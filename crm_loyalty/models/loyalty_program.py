@@ -1,6 +1,7 @@
+import os
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
@@ -9,6 +10,10 @@ from ..engine import tiers as tier_engine
 from .loyalty_history import TIER, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
+# Test runs only (``dev.py stock-tests --forced-ledger``): every loyalty program keeps the ledger,
+# so that Odoo's own suites exercise it. An environment variable of the server process, read only
+# when tests are enabled: no client can set it.
+FORCE_LEDGER_ENV = "CRM_LOYALTY_FORCE_LEDGER"
 
 
 class LoyaltyProgram(models.Model):
@@ -178,7 +183,22 @@ class LoyaltyProgram(models.Model):
                     self.env._("Program %s: validity and notice days cannot be negative.", program.name)
                 )
 
+    @api.model
+    def _crm_loyalty_ledger_forced(self):
+        return bool(tools.config["test_enable"] and os.environ.get(FORCE_LEDGER_ENV))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._crm_loyalty_ledger_forced():
+            default_type = self.default_get(["program_type"]).get("program_type")
+            for vals in vals_list:
+                if vals.get("program_type", default_type) == "loyalty" and not vals.get("pos_ok"):
+                    vals["ledger_enabled"] = True
+        return super().create(vals_list)
+
     def write(self, vals):
+        if vals.get("program_type") == "loyalty" and self._crm_loyalty_ledger_forced():
+            vals = {**vals, "ledger_enabled": True}
         if "ledger_enabled" in vals:
             # sudo: whether the program has ledger lines does not depend on what the user may read
             history = self.env["loyalty.history"].sudo()

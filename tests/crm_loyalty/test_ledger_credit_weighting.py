@@ -47,7 +47,15 @@ class TestCreditNoteWeighting(LedgerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.plain = cls.product.copy({"name": "Plain Service", "list_price": 200.0})
+        cls.plain = cls.env["product.product"].create(
+            {
+                "name": "Plain Service",
+                "type": "service",
+                "list_price": 200.0,
+                "invoice_policy": "order",
+                "taxes_id": [Command.clear()],
+            }
+        )
         cls.products = {"earn": cls.product, "plain": cls.plain}
         cls.program.rule_ids.product_ids = cls.product
 

@@ -149,6 +149,7 @@ class TestLedgerExpiryAtScale(LedgerCase):
         )
 
     def test_a_refilled_lot_expires_again_with_its_next_key(self):
+        self.program.write({"points_validity": 10, "points_validity_unit": "day"})
         with freeze_time("2026-01-10 10:00:00"):
             order = self._order()
             order.action_confirm()
