@@ -65,8 +65,13 @@ class AccountMove(models.Model):
         for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
             posted = move.state == "posted"
             orders = move._crm_loyalty_line_amounts()
-            posted_cards = history._read_group(
-                [("invoice_id", "=", move.id), ("move_type", "!=", False)], ["card_id"]
+            # the cards the move posted on matter only to undo what it no longer posts
+            posted_cards = (
+                []
+                if posted
+                else history._read_group(
+                    [("invoice_id", "=", move.id), ("move_type", "!=", False)], ["card_id"]
+                )
             )
             if not orders and not posted_cards:
                 continue

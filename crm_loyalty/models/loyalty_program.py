@@ -400,33 +400,42 @@ class LoyaltyProgram(models.Model):
         tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_tier_qualifying_amounts(cards, today)
-        # sudo: tier history is the server's record of the evaluation
-        last_downgrade = dict(
-            self.env["loyalty.tier.history"]
-            .sudo()
-            ._read_group(
-                [("card_id", "in", cards.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
-            )
-        )
-        members = [
-            {
+        members = {
+            card.id: {
                 "key": card.id,
                 "amount": amounts.get(card.id, 0.0),
                 "rank": rank_of.get(card.crm_tier_id.id, 0),
                 "start": card.crm_tier_start_date or card.create_date.date(),
                 "last_review": card.crm_tier_review_date,
-                "last_downgrade": last_downgrade.get(card),
             }
             for card in cards
-        ]
-        decisions = tier_engine.evaluate(
-            members,
-            tiers.mapped("min_amount"),
-            self.crm_tier_downgrade_policy,
-            self.crm_tier_requalification,
-            today,
-            window_months=self.crm_tier_window_months,
-        )
+        }
+
+        def evaluate(keys):
+            return tier_engine.evaluate(
+                [members[key] for key in keys],
+                tiers.mapped("min_amount"),
+                self.crm_tier_downgrade_policy,
+                self.crm_tier_requalification,
+                today,
+                window_months=self.crm_tier_window_months,
+            )
+
+        decisions = evaluate(members)
+        # the last downgrades matter only to the members moving down: read for them alone (an
+        # invoice posting re-qualifies its customer and usually moves nobody down)
+        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
+        if down:
+            # sudo: tier history is the server's record of the evaluation
+            for card, last in (
+                self.env["loyalty.tier.history"]
+                .sudo()
+                ._read_group(
+                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+                )
+            ):
+                members[card.id]["last_downgrade"] = last
+            decisions.update(evaluate(down))
         reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
         if reviewed_ids:
             cards.browse(reviewed_ids).write({"crm_tier_review_date": today})
@@ -454,6 +463,8 @@ class LoyaltyProgram(models.Model):
                 cards.browse(card_ids).write(
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
+        if not history_vals:
+            return self.env["loyalty.tier.history"]
         # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
         # sudo: whether a card has a tier history does not depend on what the user may read
         known = set(
