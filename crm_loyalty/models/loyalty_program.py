@@ -394,6 +394,55 @@ class LoyaltyProgram(models.Model):
             date_to=date_to,
         )
 
+    def _crm_tier_moving_cards(self, today):
+        """Ids of this program's members whose tier would move, or whose anniversary review is
+        due, on ``today``: every member decided at once, from one aggregate query of their
+        qualifying amounts (the nightly run then writes only these)."""
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, crm_tier_id, COALESCE(crm_tier_start_date, create_date::date), crm_tier_review_date
+                  FROM loyalty_card
+                 WHERE program_id = %s AND partner_id IS NOT NULL AND active
+              ORDER BY id
+                """,
+                self.id,
+            )
+        )
+        if not rows:
+            return []
+        tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+        rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
+        amounts = self._crm_tier_qualifying_amounts(
+            self.env["loyalty.card"].browse([row[0] for row in rows]), today
+        )
+        members = {
+            card_id: {
+                "key": card_id,
+                "amount": amounts.get(card_id, 0.0),
+                "rank": rank_of.get(tier_id, 0),
+                "start": start,
+                "last_review": last_review,
+            }
+            for card_id, tier_id, start, last_review in rows
+        }
+        decisions = tier_engine.evaluate(
+            members.values(),
+            tiers.mapped("min_amount"),
+            self.crm_tier_downgrade_policy,
+            self.crm_tier_requalification,
+            today,
+            window_months=self.crm_tier_window_months,
+        )
+        return [
+            card_id
+            for card_id, (rank, reviewed) in decisions.items()
+            # a member held by the one-level rule is evaluated again (and left) with its history
+            if reviewed or rank != members[card_id]["rank"]
+        ]
+
     def _crm_tier_evaluate_cards(self, cards, today):
         """Re-qualify these cards of the program on ``today`` (see loyalty.card._crm_tier_evaluate)."""
         self.ensure_one()
