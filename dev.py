@@ -612,7 +612,12 @@ def stock_tests_forced_ledger():
     db = f"crm_forced_{uuid.uuid4().hex[:8]}"
     log = STATE / "stock-tests-forced-ledger.log"
     src = Path(ODOO_SRC_RECORD.read_text().strip())
-    suites = [src / "addons" / module / "tests" for module in FORCED_LEDGER_MODULES]
+    # the path Odoo imports the module from (odoo/addons links the addons of the source tree)
+    suites = [
+        next(path for path in (src / "odoo" / "addons" / module, src / "addons" / module) if path.exists())
+        / "tests"
+        for module in FORCED_LEDGER_MODULES
+    ]
     say(f"Odoo's {', '.join(FORCED_LEDGER_MODULES)} suites with the ledger forced on (log: {log})")
     try:
         run_cmd(
