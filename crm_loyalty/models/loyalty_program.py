@@ -428,18 +428,35 @@ class LoyaltyProgram(models.Model):
             }
             for card_id, tier_id, start, last_review in rows
         }
-        decisions = tier_engine.evaluate(
-            members.values(),
-            tiers.mapped("min_amount"),
-            self.crm_tier_downgrade_policy,
-            self.crm_tier_requalification,
-            today,
-            window_months=self.crm_tier_window_months,
-        )
+
+        def evaluate(keys):
+            return tier_engine.evaluate(
+                [members[key] for key in keys],
+                tiers.mapped("min_amount"),
+                self.crm_tier_downgrade_policy,
+                self.crm_tier_requalification,
+                today,
+                window_months=self.crm_tier_window_months,
+            )
+
+        decisions = evaluate(members)
+        # members moving down may be held by "one level" (a downgrade within the window): one
+        # read of the last downgrades of those members only
+        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
+        if down:
+            # sudo: tier history is the server's record of the evaluation
+            for card, last in (
+                self.env["loyalty.tier.history"]
+                .sudo()
+                ._read_group(
+                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+                )
+            ):
+                members[card.id]["last_downgrade"] = last
+            decisions.update(evaluate(down))
         return [
             card_id
             for card_id, (rank, reviewed) in decisions.items()
-            # a member held by the one-level rule is evaluated again (and left) with its history
             if reviewed or rank != members[card_id]["rank"]
         ]
 
