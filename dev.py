@@ -538,6 +538,7 @@ def cmd_test(args):
 
 
 STOCK_TEST_TAGS = "/crm,/sale_crm,/loyalty,/sale_loyalty"
+FORCED_LEDGER_MODULES = ("loyalty", "sale_loyalty")
 STOCK_MODULES = ("sale_management", "sale_crm", "sale_loyalty")
 STOCK_RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
@@ -556,6 +557,8 @@ def browser_skips(log_text):
 
 def cmd_stock_tests(args):
     """Odoo's own suites of the modules we extend, with the three addons installed beside them."""
+    if args.forced_ledger:
+        return stock_tests_forced_ledger()
     settings = prepare()
     db = f"crm_stock_{uuid.uuid4().hex[:8]}"
     log = STATE / "stock-tests.log"
@@ -598,6 +601,59 @@ def cmd_stock_tests(args):
         print("stock-tests: browser tests were skipped:\n  " + "\n  ".join(skips))
         return 1
     return 1 if (failed or errors or result.returncode) else 0
+
+
+def stock_tests_forced_ledger():
+    """Odoo's loyalty and sale_loyalty suites with the points ledger forced on for every loyalty
+    program (crm_loyalty's test-mode flag). The modules are installed first, then pytest-odoo runs
+    the stock test modules against the complete registry: run by Odoo at install, a module's
+    at_install tests would see only the modules loaded before it, without crm_loyalty."""
+    settings = prepare()
+    db = f"crm_forced_{uuid.uuid4().hex[:8]}"
+    log = STATE / "stock-tests-forced-ledger.log"
+    src = Path(ODOO_SRC_RECORD.read_text().strip())
+    # the path Odoo imports the module from (odoo/addons links the addons of the source tree)
+    suites = [
+        next(path for path in (src / "odoo" / "addons" / module, src / "addons" / module) if path.exists())
+        / "tests"
+        for module in FORCED_LEDGER_MODULES
+    ]
+    say(f"Odoo's {', '.join(FORCED_LEDGER_MODULES)} suites with the ledger forced on (log: {log})")
+    try:
+        run_cmd(
+            odoo_cmd(
+                "-d", db, "-i", ",".join((*STOCK_MODULES, *ADDONS)), "--stop-after-init", "--log-level=warn"
+            )
+        )
+        with open(log, "w") as out:
+            result = run_cmd(
+                [
+                    venv_python(),
+                    "-m",
+                    "pytest",
+                    "--odoo-config",
+                    ODOO_CONF,
+                    "--odoo-database",
+                    db,
+                    "--odoo-http",
+                    "-p",
+                    "no:cacheprovider",
+                    "-q",
+                    "-rfE",
+                    *suites,
+                ],
+                check=False,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "CRM_LOYALTY_FORCE_LEDGER": "1"},
+            )
+    finally:
+        drop_database(settings, db)
+    text = log.read_text()
+    print("\n".join(line for line in text.splitlines() if line.startswith(("FAILED", "ERROR"))))
+    print(text.strip().splitlines()[-1] if text.strip() else "no pytest output")
+    return result.returncode
 
 
 def cmd_lint(args):
@@ -729,8 +785,13 @@ def main(argv=None):
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
     sub.add_parser("lint", help="README.rst freshness, ruff and pylint-odoo")
-    sub.add_parser(
+    p_stock = sub.add_parser(
         "stock-tests", help="Odoo's own crm/sale_crm/loyalty/sale_loyalty suites with the addons installed"
+    )
+    p_stock.add_argument(
+        "--forced-ledger",
+        action="store_true",
+        help="run the loyalty and sale_loyalty suites with the points ledger forced on for every loyalty program",
     )
     sub.add_parser("pot", help="regenerate i18n/<addon>.pot of every addon")
     p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")

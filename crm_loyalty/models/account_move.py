@@ -43,24 +43,35 @@ class AccountMove(models.Model):
                 )
             )
 
-    def _crm_loyalty_order_amounts(self):
-        """{sale.order: untaxed amount of this move's lines billing it (signed as in the move)}."""
-        amounts = defaultdict(float)
+    def _crm_loyalty_line_amounts(self):
+        """{sale.order: {sale.order.line: untaxed amount of this move's lines billing it}}, signed
+        as in the move; an invoice line billing several order lines is split evenly between them."""
+        amounts = defaultdict(lambda: defaultdict(float))
         for line in self.invoice_line_ids:
-            for order in line.sale_line_ids.order_id:
-                amounts[order] += line.price_subtotal
+            sale_lines = line.sale_line_ids
+            for sale_line in sale_lines:
+                amounts[sale_line.order_id][sale_line] += line.price_subtotal / len(sale_lines)
         return amounts
 
     def _crm_loyalty_sync_ledger(self):
         """Earn on posted customer invoices (programs earning on invoices), take points back on
-        posted credit notes in proportion, and undo both when the move leaves the posted state."""
+        posted credit notes line by line, and undo both when the move leaves the posted state.
+
+        Points are weighted by the order lines that earned them (``sale.order._crm_loyalty_earning_lines``):
+        an invoice earns, and a credit note takes back, the share of the points of the earning
+        lines it bills or refunds; lines that earned nothing move nothing."""
         # sudo: the ledger is posted by the server for the invoice, whoever posts it (no RPC reaches it)
         history = self.env["loyalty.history"].sudo()
         for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
             posted = move.state == "posted"
-            orders = move._crm_loyalty_order_amounts()
-            posted_cards = history._read_group(
-                [("invoice_id", "=", move.id), ("move_type", "!=", False)], ["card_id"]
+            orders = move._crm_loyalty_line_amounts()
+            # the cards the move posted on matter only to undo what it no longer posts
+            posted_cards = (
+                []
+                if posted
+                else history._read_group(
+                    [("invoice_id", "=", move.id), ("move_type", "!=", False)], ["card_id"]
+                )
             )
             if not orders and not posted_cards:
                 continue
@@ -75,7 +86,7 @@ class AccountMove(models.Model):
 
     def _crm_loyalty_sync_invoice(self, orders, posted, posted_cards, vals):
         cards_done = self.env["loyalty.card"]
-        for order, invoiced in orders.items():
+        for order, line_amounts in orders.items():
             earned = defaultdict(float)
             for coupon_point in order.coupon_point_ids:
                 card = coupon_point.coupon_id
@@ -85,7 +96,10 @@ class AccountMove(models.Model):
                 key = f"account.move:{self.id}:earn:{order.id}"
                 line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
                 if posted:
-                    share = ledger.earned_share(points, order.amount_untaxed, invoiced)
+                    # the invoice earns the share of the order's points of the earning lines it bills
+                    earning = order._crm_loyalty_earning_lines(card.program_id)
+                    invoiced = sum(line_amounts.get(line, 0.0) for line in earning)
+                    share = ledger.earned_share(points, sum(earning.mapped("price_subtotal")), invoiced)
                     card._ledger_earn(key, share, **line_vals)
                 else:
                     card._ledger_sync(key, 0.0, "earn", **line_vals)
@@ -96,7 +110,7 @@ class AccountMove(models.Model):
         # sudo: the credit note reads and posts the lines of its orders, whoever may read them
         history = self.env["loyalty.history"].sudo()
         cards_done = self.env["loyalty.card"]
-        for order, refunded in orders.items():
+        for order, refunded_lines in orders.items():
             earn_lines = history.search(
                 [("sale_order_id", "=", order.id), ("move_type", "=", "earn")], order="card_id, id"
             )
@@ -124,17 +138,9 @@ class AccountMove(models.Model):
                         )
                         for line in card_earns
                     )
-                    # the points were earned on the order's amount, or (earning on invoices) on
-                    # the amount its invoices still earning billed: the refund takes its share of that
-                    base = order.amount_untaxed
-                    invoice_earns = card_earns.filtered(
-                        lambda line: line.invoice_id and ledger.round_points(line._net_points())
+                    base, refunded = self._crm_loyalty_refund_base(
+                        order, card.program_id, card_earns, refunded_lines
                     )
-                    if invoice_earns:
-                        base = sum(
-                            invoice._crm_loyalty_order_amounts().get(order, 0.0)
-                            for invoice in invoice_earns.invoice_id
-                        )
                     target = -ledger.proportional_reversal(
                         earned,
                         base,
@@ -144,6 +150,28 @@ class AccountMove(models.Model):
                 card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
                 cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
+
+    def _crm_loyalty_refund_base(self, order, program, card_earns, refunded_lines):
+        """``(base, refunded)`` amounts of the order's earning lines for a credit note: the base is
+        what the points were earned on, per earning line (the order line's amount, or, earning on
+        invoices, what the invoices still earning billed of it); the refunded amount is what this
+        credit note refunds of each earning line, at most that line's base."""
+        earning = order._crm_loyalty_earning_lines(program)
+        base_of = {line: line.price_subtotal for line in earning}
+        invoice_earns = card_earns.filtered(
+            lambda line: line.invoice_id and ledger.round_points(line._net_points())
+        )
+        if invoice_earns:
+            base_of = dict.fromkeys(earning, 0.0)
+            for invoice in invoice_earns.invoice_id:
+                for line, amount in invoice._crm_loyalty_line_amounts().get(order, {}).items():
+                    if line in base_of:
+                        base_of[line] += amount
+        refunded = sum(
+            max(0.0, min(abs(refunded_lines.get(line, 0.0)), line_base))
+            for line, line_base in base_of.items()
+        )
+        return sum(base_of.values()), refunded
 
     def _crm_loyalty_undo_rest(self, posted_cards, cards_done, vals):
         """Reverse what a move no longer posted (reset to draft, cancelled) put on cards it no

@@ -772,19 +772,22 @@ class LoyaltyCard(models.Model):
 
     @api.model
     def _cron_tier_requalify(self):
-        """Daily: re-qualify every member of every tiered program (anniversary reviews included)."""
-        programs = self.env["loyalty.program"]._crm_tiered_programs()
-        card_ids = self.search(
-            [("program_id", "in", programs.ids), ("partner_id", "!=", False)], order="id"
-        ).ids
-        # batches of cards, each its own commit in a scheduled run (an evaluation is idempotent)
-        for start in range(0, len(card_ids), CRON_BATCH):
-            batch = card_ids[start : start + CRON_BATCH]
-            self.browse(batch)._crm_tier_evaluate()
-            self.env["loyalty.history"]._cron_commit_batch(
-                start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
-            )
-            self.env.invalidate_all()
+        """Daily: re-qualify every member of every tiered program (anniversary reviews included).
+
+        Each program decides for all its members at once (one aggregate query,
+        ``loyalty.program._crm_tier_moving_cards``); only the members whose tier moves or whose
+        review falls due are then evaluated and written, in batches of ``CRON_BATCH``, each its
+        own commit in a scheduled run. An evaluation is idempotent, so a stopped run resumes."""
+        today = fields.Date.context_today(self)
+        for program in self.env["loyalty.program"]._crm_tiered_programs():
+            card_ids = program._crm_tier_moving_cards(today)
+            for start in range(0, len(card_ids), CRON_BATCH):
+                batch = card_ids[start : start + CRON_BATCH]
+                self.browse(batch)._crm_tier_evaluate(today)
+                self.env["loyalty.history"]._cron_commit_batch(
+                    start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
+                )
+                self.env.invalidate_all()
 
     @api.model
     def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):

@@ -1,6 +1,7 @@
+import os
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
@@ -9,6 +10,10 @@ from ..engine import tiers as tier_engine
 from .loyalty_history import TIER, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
+# Test runs only (``dev.py stock-tests --forced-ledger``): every loyalty program keeps the ledger,
+# so that Odoo's own suites exercise it. An environment variable of the server process, read only
+# when tests are enabled: no client can set it.
+FORCE_LEDGER_ENV = "CRM_LOYALTY_FORCE_LEDGER"
 
 
 class LoyaltyProgram(models.Model):
@@ -178,7 +183,22 @@ class LoyaltyProgram(models.Model):
                     self.env._("Program %s: validity and notice days cannot be negative.", program.name)
                 )
 
+    @api.model
+    def _crm_loyalty_ledger_forced(self):
+        return bool(tools.config["test_enable"] and os.environ.get(FORCE_LEDGER_ENV))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._crm_loyalty_ledger_forced():
+            default_type = self.default_get(["program_type"]).get("program_type")
+            for vals in vals_list:
+                if vals.get("program_type", default_type) == "loyalty" and not vals.get("pos_ok"):
+                    vals["ledger_enabled"] = True
+        return super().create(vals_list)
+
     def write(self, vals):
+        if vals.get("program_type") == "loyalty" and self._crm_loyalty_ledger_forced():
+            vals = {**vals, "ledger_enabled": True}
         if "ledger_enabled" in vals:
             # sudo: whether the program has ledger lines does not depend on what the user may read
             history = self.env["loyalty.history"].sudo()
@@ -374,39 +394,114 @@ class LoyaltyProgram(models.Model):
             date_to=date_to,
         )
 
+    def _crm_tier_moving_cards(self, today):
+        """Ids of this program's members whose tier would move, or whose anniversary review is
+        due, on ``today``: every member decided at once, from one aggregate query of their
+        qualifying amounts (the nightly run then writes only these)."""
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, crm_tier_id, COALESCE(crm_tier_start_date, create_date::date), crm_tier_review_date
+                  FROM loyalty_card
+                 WHERE program_id = %s AND partner_id IS NOT NULL AND active
+              ORDER BY id
+                """,
+                self.id,
+            )
+        )
+        if not rows:
+            return []
+        tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+        rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
+        amounts = self._crm_tier_qualifying_amounts(
+            self.env["loyalty.card"].browse([row[0] for row in rows]), today
+        )
+        members = {
+            card_id: {
+                "key": card_id,
+                "amount": amounts.get(card_id, 0.0),
+                "rank": rank_of.get(tier_id, 0),
+                "start": start,
+                "last_review": last_review,
+            }
+            for card_id, tier_id, start, last_review in rows
+        }
+
+        def evaluate(keys):
+            return tier_engine.evaluate(
+                [members[key] for key in keys],
+                tiers.mapped("min_amount"),
+                self.crm_tier_downgrade_policy,
+                self.crm_tier_requalification,
+                today,
+                window_months=self.crm_tier_window_months,
+            )
+
+        decisions = evaluate(members)
+        # members moving down may be held by "one level" (a downgrade within the window): one
+        # read of the last downgrades of those members only
+        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
+        if down:
+            # sudo: tier history is the server's record of the evaluation
+            for card, last in (
+                self.env["loyalty.tier.history"]
+                .sudo()
+                ._read_group(
+                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+                )
+            ):
+                members[card.id]["last_downgrade"] = last
+            decisions.update(evaluate(down))
+        return [
+            card_id
+            for card_id, (rank, reviewed) in decisions.items()
+            if reviewed or rank != members[card_id]["rank"]
+        ]
+
     def _crm_tier_evaluate_cards(self, cards, today):
         """Re-qualify these cards of the program on ``today`` (see loyalty.card._crm_tier_evaluate)."""
         self.ensure_one()
         tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_tier_qualifying_amounts(cards, today)
-        # sudo: tier history is the server's record of the evaluation
-        last_downgrade = dict(
-            self.env["loyalty.tier.history"]
-            .sudo()
-            ._read_group(
-                [("card_id", "in", cards.ids), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
-            )
-        )
-        members = [
-            {
+        members = {
+            card.id: {
                 "key": card.id,
                 "amount": amounts.get(card.id, 0.0),
                 "rank": rank_of.get(card.crm_tier_id.id, 0),
                 "start": card.crm_tier_start_date or card.create_date.date(),
                 "last_review": card.crm_tier_review_date,
-                "last_downgrade": last_downgrade.get(card),
             }
             for card in cards
-        ]
-        decisions = tier_engine.evaluate(
-            members,
-            tiers.mapped("min_amount"),
-            self.crm_tier_downgrade_policy,
-            self.crm_tier_requalification,
-            today,
-            window_months=self.crm_tier_window_months,
-        )
+        }
+
+        def evaluate(keys):
+            return tier_engine.evaluate(
+                [members[key] for key in keys],
+                tiers.mapped("min_amount"),
+                self.crm_tier_downgrade_policy,
+                self.crm_tier_requalification,
+                today,
+                window_months=self.crm_tier_window_months,
+            )
+
+        decisions = evaluate(members)
+        # the last downgrades matter only to the members moving down: read for them alone (an
+        # invoice posting re-qualifies its customer and usually moves nobody down)
+        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
+        if down:
+            # sudo: tier history is the server's record of the evaluation
+            for card, last in (
+                self.env["loyalty.tier.history"]
+                .sudo()
+                ._read_group(
+                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+                )
+            ):
+                members[card.id]["last_downgrade"] = last
+            decisions.update(evaluate(down))
         reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
         if reviewed_ids:
             cards.browse(reviewed_ids).write({"crm_tier_review_date": today})
@@ -434,6 +529,8 @@ class LoyaltyProgram(models.Model):
                 cards.browse(card_ids).write(
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
+        if not history_vals:
+            return self.env["loyalty.tier.history"]
         # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
         # sudo: whether a card has a tier history does not depend on what the user may read
         known = set(

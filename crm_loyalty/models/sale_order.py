@@ -57,6 +57,14 @@ class SaleOrder(models.Model):
                 "cost": cost,
             }
 
+    def _crm_loyalty_earning_lines(self, program):
+        """The order lines that earned ``program``'s points: lines of products one of its rules
+        counts, reward and combo item lines left out (as stock's point computation does)."""
+        self.ensure_one()
+        lines = self.order_line.filtered(lambda line: not line.is_reward_line and not line.combo_item_id)
+        valid = self.env["product.product"].union(*program._get_valid_products(lines.product_id).values())
+        return lines.filtered(lambda line: line.product_id in valid)
+
     def _crm_loyalty_ledger_cards(self):
         """Ledger cards the orders earn on, redeem from, or already posted lines on."""
         cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(

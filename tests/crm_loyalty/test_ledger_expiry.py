@@ -95,3 +95,77 @@ class TestLedgerExpiry(LedgerCase):
             self.env["loyalty.history"]._cron_notify_expiring_points()
         after = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
         self.assertEqual(after, mails | new)
+
+
+class TestLedgerExpiryAtScale(LedgerCase):
+    def _lots(self, cards, per_card):
+        with freeze_time("2026-01-10 10:00:00"):
+            for card in cards:
+                for n in range(per_card):
+                    card._ledger_post("adjust", 10 + n, reason="opening", expiry_date=dt.date(2026, 1, 31))
+                card._ledger_post("adjust", 5, reason="opening", expiry_date=dt.date(2026, 6, 30))
+
+    def _expire(self):
+        self.env.flush_all()
+        queries = self.env.cr.sql_log_count
+        with freeze_time("2026-02-01 02:00:00"):
+            self.env["loyalty.history"]._cron_expire_points()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - queries
+
+    def test_the_cron_posts_set_wise(self):
+        # the number of queries does not grow with the lots or the cards expired (main: ~10 per lot)
+        partners = self.env["res.partner"].create([{"name": f"Member {n}"} for n in range(12)])
+        cards = self.env["loyalty.card"].create(
+            [{"program_id": self.program.id, "partner_id": partner.id} for partner in partners]
+        )
+        small, large = cards[:2], cards[2:]
+        self._lots(small, 1)
+        with self.env.cr.savepoint():
+            few = self._expire()
+        self.env.invalidate_all()
+        self._lots(large, 4)
+        many = self._expire()
+        self.assertLess(many, few + 10, f"{few} queries for 2 lots, {many} for 42")
+        for card in cards:
+            lines = self._ledger(card)
+            expired = lines.filtered(lambda line: line.move_type == "expire")
+            lots = lines.filtered(lambda line: line.move_type == "adjust")
+            self.assertEqual(card.points, 5.0, "only the lot still valid is left")
+            self.assertEqual(expired.consumption_ids.lot_id, lots[:-1], "each lot expires from itself")
+            self.assertEqual(lots.mapped("remaining_points"), [0.0] * (len(lots) - 1) + [5.0])
+            # balances after each line run down the card's lots in expiry order
+            running = 0.0
+            for line in lines:
+                running += line.points
+                self.assertAlmostEqual(line.balance_after, running, places=2)
+            self.assertBalanced(card)
+        posted = self.env["loyalty.history"].search_count([("move_type", "=", "expire")])
+        self._expire()
+        self.assertEqual(
+            self.env["loyalty.history"].search_count([("move_type", "=", "expire")]),
+            posted,
+            "a second run posts nothing",
+        )
+
+    def test_a_refilled_lot_expires_again_with_its_next_key(self):
+        self.program.write({"points_validity": 10, "points_validity_unit": "day"})
+        with freeze_time("2026-01-10 10:00:00"):
+            order = self._order()
+            order.action_confirm()
+        lot = self._ledger()
+        with freeze_time("2026-01-20 10:00:00"):
+            redeem = self.card._ledger_post("redeem", -40)
+        self._expire()
+        expire = self._ledger()[-1]
+        self.assertEqual(
+            (expire.move_type, expire.points, expire.idempotency_key), ("expire", -60, f"expiry:{lot.id}#1")
+        )
+        # the redemption is reversed after the expiry: its 40 points go back to the expired lot
+        with freeze_time("2026-02-01 01:00:00"):
+            self.card._ledger_post("reverse", 40, reversed_line_id=redeem.id)
+        self._expire()
+        again = self._ledger()[-1]
+        self.assertEqual((again.move_type, again.idempotency_key), ("expire", f"expiry:{lot.id}#2"))
+        self.assertEqual(self.card.points, 0.0)
+        self.assertBalanced()

@@ -1,6 +1,10 @@
 """Programs: the ledger by default from the web client, multipliers only with the ledger."""
 
-from odoo import Command
+import os
+from unittest.mock import patch
+
+from odoo import Command, tools
+from odoo.addons.crm_loyalty.models.loyalty_program import FORCE_LEDGER_ENV
 from odoo.exceptions import ValidationError
 from odoo.tests import Form
 
@@ -40,3 +44,22 @@ class TestProgramDefaults(CrmTransactionCase):
         program.crm_tier_ids.multiplier = 1.5
         with self.assertRaises(ValidationError):
             program.ledger_enabled = False  # (refused anyway once lines are posted)
+
+    def test_the_forced_ledger_flag_of_test_runs(self):
+        # dev.py stock-tests --forced-ledger: the server's environment, read in test mode only
+        Program = self.env["loyalty.program"]
+        with patch.dict(os.environ, {FORCE_LEDGER_ENV: "1"}):
+            forced = Program.create(
+                [
+                    {"name": "Forced", "program_type": "loyalty"},
+                    {"name": "Promo", "program_type": "promotion"},
+                    {"name": "Opted out", "program_type": "loyalty", "ledger_enabled": False},
+                ]
+            )
+            self.assertEqual(forced.mapped("ledger_enabled"), [True, False, True])
+            forced[1].program_type = "loyalty"
+            self.assertTrue(forced[1].ledger_enabled, "a program turned into loyalty cards gets it too")
+            with patch.dict(tools.config.options, {"test_enable": False}):
+                self.assertFalse(Program.create({"name": "Live", "program_type": "loyalty"}).ledger_enabled)
+        with patch.dict(os.environ, {FORCE_LEDGER_ENV: ""}):
+            self.assertFalse(Program.create({"name": "Not forced", "program_type": "loyalty"}).ledger_enabled)

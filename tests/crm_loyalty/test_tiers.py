@@ -1,5 +1,7 @@
 """Tier re-qualification with time frozen: upgrades, downgrade policies, anniversary reviews."""
 
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import freeze_time
 
@@ -211,3 +213,51 @@ class TestTiers(LoyaltyCase):
         with freeze_time("2025-03-16"):
             self.env["loyalty.card"]._cron_tier_requalify()
         self.assertEqual(self.card.crm_tier_id, self.bronze, "a window later: one more level down")
+
+    def test_an_invoice_that_moves_no_tier_costs_few_queries(self):
+        # measure f: the real-time check of a posted invoice runs one card search and one amount
+        # query, and reads the downgrade history and writes tier history only when something moves
+        # (main: 3 queries, the downgrade history read for every member)
+        with freeze_time("2024-03-01"):
+            self._invoice(self.ann, 1200.0, "2024-03-01")
+            self.assertEqual(self.card.crm_tier_id, self.silver)
+            for amount in (10.0, 250.0):
+                move = self._invoice(self.ann, amount, "2024-03-01")
+                self.env.flush_all()
+                queries = self.env.cr.sql_log_count
+                move._crm_tier_requalify()
+                self.env.flush_all()
+                spent = self.env.cr.sql_log_count - queries
+                self.assertEqual(self.card.crm_tier_id, self.silver)
+                self.assertLessEqual(spent, 2, f"{spent} queries for an invoice of {amount}")
+
+    def test_the_cron_decides_all_members_at_once(self):
+        # measure g: the nightly run's queries do not grow with the members who keep their tier
+        # (main: a card read, an amount query and a history read per batch of members)
+        partners = self.env["res.partner"].create([{"name": f"Member {n}"} for n in range(24)])
+        cards = self.env["loyalty.card"].create(
+            [{"program_id": self.program.id, "partner_id": partner.id} for partner in partners]
+        )
+        with freeze_time("2024-05-01"):
+            self._invoice(partners[0], 1200.0, "2024-05-01")
+            self.env["loyalty.card"]._cron_tier_requalify()
+        self.assertEqual(cards[0].crm_tier_id, self.silver)
+        self.assertEqual(set((cards[1:] | self.card).mapped("crm_tier_id")), {self.bronze})
+
+        def run(day):
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count
+            with freeze_time(day), patch("odoo.addons.crm_loyalty.models.loyalty_card.CRON_BATCH", 4):
+                self.env["loyalty.card"]._cron_tier_requalify()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - queries
+
+        quiet = run("2024-05-02")
+        self.assertLessEqual(quiet, 8, f"{quiet} queries for 25 members keeping their tier")
+        # one member moves: only that member is evaluated and written
+        self._invoice(partners[5], 6000.0, "2024-05-02")
+        moved = run("2024-05-03")
+        self.assertEqual(cards[5].crm_tier_id, self.gold)
+        self.assertEqual(len(cards[5].crm_tier_history_ids), 2)
+        self.assertEqual(set((cards - cards[:1] - cards[5]).mapped("crm_tier_id")), {self.bronze})
+        self.assertLess(moved, quiet + 40)
