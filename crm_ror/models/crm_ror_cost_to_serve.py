@@ -59,17 +59,51 @@ class CrmRorCostToServe(models.AbstractModel):
     @api.model
     def _costs(self, company, partner_ids, date_from, date_to):
         """{partner: {"campaign", "activity", "other"}} over [date_from, date_to] (None: no lower bound)."""
-        campaign = self._contact_costs(company, partner_ids, date_from, date_to)
-        activity = self._activity_costs(company, partner_ids, date_from, date_to)
-        other = self._other_costs(company, partner_ids, date_from, date_to)
-        return {
-            partner_id: {
-                "campaign": campaign.get(partner_id, 0.0),
-                "activity": activity.get(partner_id, 0.0),
-                "other": other.get(partner_id, 0.0),
+        return self._costs_by_period(company, partner_ids, [(date_from, date_to)])[0]
+
+    @api.model
+    def _costs_by_period(self, company, partner_ids, periods):
+        """``_costs`` of several periods [(date_from, date_to)], one list item per period: each
+        family of costs is summed for every period in one query, not one query per period."""
+        campaign = self._contact_costs(company, partner_ids, periods)
+        activity = self._activity_costs(company, partner_ids, periods)
+        return [
+            {
+                partner_id: {
+                    "campaign": campaign[index].get(partner_id, 0.0),
+                    "activity": activity[index].get(partner_id, 0.0),
+                    "other": other.get(partner_id, 0.0),
+                }
+                for partner_id in partner_ids
             }
-            for partner_id in partner_ids
-        }
+            for index, other in enumerate(
+                self._other_costs(company, partner_ids, date_from, date_to) for date_from, date_to in periods
+            )
+        ]
+
+    @api.model
+    def _period_sums(self, cost, day, periods):
+        """One ``sum(cost) FILTER (...)`` column per period [(date_from, date_to)] of the day ``day``."""
+        return SQL(", ").join(
+            SQL(
+                "sum(%(cost)s) FILTER (WHERE %(day)s <= %(to)s AND (%(from)s::date IS NULL OR %(day)s >= %(from)s))",
+                cost=cost,
+                day=day,
+                to=date_to,
+                **{"from": date_from},
+            )
+            for date_from, date_to in periods
+        )
+
+    @api.model
+    def _period_rows(self, rows, periods):
+        """[{partner: amount}] per period from rows (partner, amount of period 1, amount of period 2...)."""
+        result = [{} for _period in periods]
+        for partner_id, *amounts in rows:
+            for index, amount in enumerate(amounts):
+                if amount:
+                    result[index][partner_id] = float(amount)
+        return result
 
     @api.model
     def _unit_cost_sql(self, alias, field, default_field, company):
@@ -83,9 +117,10 @@ class CrmRorCostToServe(models.AbstractModel):
         )
 
     @api.model
-    def _contact_costs(self, company, partner_ids, date_from, date_to):
+    def _contact_costs(self, company, partner_ids, periods):
+        """[{partner: cost of its campaign contacts}] per period [(date_from, date_to)]."""
         if not partner_ids:
-            return {}
+            return [{} for _period in periods]
         self.env["crm.lead"].flush_model(["campaign_id", "medium_id", "partner_id", "company_id"])
         self.env["sale.order"].flush_model(
             ["campaign_id", "medium_id", "partner_id", "company_id", "opportunity_id"]
@@ -106,29 +141,32 @@ class CrmRorCostToServe(models.AbstractModel):
                        AND o.campaign_id IS NOT NULL AND o.medium_id IS NOT NULL
                        AND ol.campaign_id IS DISTINCT FROM o.campaign_id
                 )
-                SELECT p.commercial_partner_id, sum(%(cost)s)
+                SELECT p.commercial_partner_id, %(sums)s
                   FROM contacts c
                   JOIN res_partner p ON p.id = c.partner_id
                   JOIN utm_medium m ON m.id = c.medium_id
                  WHERE p.commercial_partner_id = ANY(%(partners)s)
                    AND c.create_date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR c.create_date::date >= %(date_from)s)
               GROUP BY p.commercial_partner_id
                 """,
                 company=company.id,
-                cost=self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
+                sums=self._period_sums(
+                    self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
+                    SQL("c.create_date::date"),
+                    periods,
+                ),
                 partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
+                date_to=max(date_to for _date_from, date_to in periods),
             )
         )
-        return {partner_id: float(amount) for partner_id, amount in rows}
+        return self._period_rows(rows, periods)
 
     @api.model
-    def _activity_costs(self, company, partner_ids, date_from, date_to):
-        """Done activities (their chatter messages) on the customer, its leads and its orders."""
+    def _activity_costs(self, company, partner_ids, periods):
+        """[{partner: cost of its done activities}] per period: the activities' chatter messages on the
+        customer, its leads and its orders."""
         if not partner_ids:
-            return {}
+            return [{} for _period in periods]
         self.env["mail.message"].flush_model(
             ["model", "res_id", "mail_activity_type_id", "record_company_id", "date"]
         )
@@ -148,23 +186,25 @@ class CrmRorCostToServe(models.AbstractModel):
                       FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
                      WHERE p.commercial_partner_id = ANY(%(partners)s)
                 )
-                SELECT t.partner_id, sum(%(cost)s)
+                SELECT t.partner_id, %(sums)s
                   FROM mail_message m
                   JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
                   JOIN mail_activity_type kind ON kind.id = m.mail_activity_type_id
                  WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
                    AND m.date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR m.date::date >= %(date_from)s)
               GROUP BY t.partner_id
                 """,
                 company=company.id,
-                cost=self._unit_cost_sql("kind", "ror_cost", "ror_default_cost", company),
+                sums=self._period_sums(
+                    self._unit_cost_sql("kind", "ror_cost", "ror_default_cost", company),
+                    SQL("m.date::date"),
+                    periods,
+                ),
                 partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
+                date_to=max(date_to for _date_from, date_to in periods),
             )
         )
-        return {partner_id: float(amount) for partner_id, amount in rows}
+        return self._period_rows(rows, periods)
 
     @api.model
     def _providers(self):
