@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 # Default costs to serve, in each company's currency: per campaign contact of a medium, per done
 # activity of a type. Rough orders of magnitude so that the ROR is defined out of the box; each
@@ -24,6 +24,10 @@ DEFAULT_COSTS = {
 }
 
 
+# Statuses of a mass-mailing trace (mass_mailing) that reached the customer: a campaign contact.
+MAILING_DELIVERED = ("pending", "sent", "open", "reply")
+
+
 class CrmRorCostToServe(models.AbstractModel):
     """What serving each customer of a company cost over a period, for its value profile and ROR.
 
@@ -32,7 +36,8 @@ class CrmRorCostToServe(models.AbstractModel):
 
     * **campaign contacts** x the cost per contact of their medium: every lead or opportunity and
       every quotation or order that carries a campaign and a medium; an order coming from a lead
-      of the same campaign is that lead's contact, not a second one;
+      of the same campaign is that lead's contact, not a second one; with mass_mailing, every
+      mailing delivered to the customer, its leads or its orders (its traces);
     * **done activities** x the cost of their type, on the customer, its leads and its orders;
     * **other costs** of other addons: any model that defines
       ``_crm_ror_cost_to_serve(company, partner_ids, date_from, date_to)`` and returns
@@ -140,6 +145,7 @@ class CrmRorCostToServe(models.AbstractModel):
                      WHERE o.company_id = %(company)s AND o.state != 'cancel'
                        AND o.campaign_id IS NOT NULL AND o.medium_id IS NOT NULL
                        AND ol.campaign_id IS DISTINCT FROM o.campaign_id
+                    %(traces)s
                 )
                 SELECT p.commercial_partner_id, %(sums)s
                   FROM contacts c
@@ -150,6 +156,7 @@ class CrmRorCostToServe(models.AbstractModel):
               GROUP BY p.commercial_partner_id
                 """,
                 company=company.id,
+                traces=self._mailing_trace_contacts(company),
                 sums=self._period_sums(
                     self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
                     SQL("c.create_date::date"),
@@ -160,6 +167,36 @@ class CrmRorCostToServe(models.AbstractModel):
             )
         )
         return self._period_rows(rows, periods)
+
+    @api.model
+    def _mailing_trace_contacts(self, company):
+        """``UNION ALL`` branch of the contacts: the mass mailings delivered to the company's customers
+        (their documents: partners, leads, orders), when mass_mailing is installed; empty otherwise.
+
+        Read from the tables, without depending on mass_mailing. A trace to a partner of no company
+        counts in every company the partner buys from; one to a lead or an order in its company.
+        """
+        if not sql.table_exists(self.env.cr, "mailing_trace"):
+            return SQL()
+        if "mailing.trace" in self.env:
+            self.env["mailing.trace"].flush_model()
+            self.env["mailing.mailing"].flush_model(["medium_id"])
+        return SQL(
+            """
+             UNION ALL
+                SELECT COALESCE(tp.id, tl.partner_id, tso.partner_id), mm.medium_id,
+                       COALESCE(t.sent_datetime, t.create_date)
+                  FROM mailing_trace t
+                  JOIN mailing_mailing mm ON mm.id = t.mass_mailing_id
+             LEFT JOIN res_partner tp ON t.model = 'res.partner' AND tp.id = t.res_id
+             LEFT JOIN crm_lead tl ON t.model = 'crm.lead' AND tl.id = t.res_id
+             LEFT JOIN sale_order tso ON t.model = 'sale.order' AND tso.id = t.res_id
+                 WHERE t.trace_status IN %(delivered)s AND mm.medium_id IS NOT NULL
+                   AND COALESCE(tp.company_id, tl.company_id, tso.company_id, %(company)s) = %(company)s
+            """,
+            delivered=MAILING_DELIVERED,
+            company=company.id,
+        )
 
     @api.model
     def _activity_costs(self, company, partner_ids, periods):
