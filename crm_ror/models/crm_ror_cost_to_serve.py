@@ -64,26 +64,26 @@ class CrmRorCostToServe(models.AbstractModel):
     @api.model
     def _costs(self, company, partner_ids, date_from, date_to):
         """{partner: {"campaign", "activity", "other"}} over [date_from, date_to] (None: no lower bound)."""
-        return self._costs_by_period(company, partner_ids, [(date_from, date_to)])[0]
+        families = self._costs_by_period(company, partner_ids, [(date_from, date_to)])[0]
+        return {
+            partner_id: {family: amounts.get(partner_id, 0.0) for family, amounts in families.items()}
+            for partner_id in partner_ids
+        }
 
     @api.model
     def _costs_by_period(self, company, partner_ids, periods):
-        """``_costs`` of several periods [(date_from, date_to)], one list item per period: each
-        family of costs is summed for every period in one query, not one query per period."""
+        """Costs of several periods [(date_from, date_to)]: per period, {"campaign", "activity",
+        "other"} each {partner: amount}, holding only the partners with a cost. Each family is summed
+        for every period in one query, not one query per period."""
         campaign = self._contact_costs(company, partner_ids, periods)
         activity = self._activity_costs(company, partner_ids, periods)
         return [
             {
-                partner_id: {
-                    "campaign": campaign[index].get(partner_id, 0.0),
-                    "activity": activity[index].get(partner_id, 0.0),
-                    "other": other.get(partner_id, 0.0),
-                }
-                for partner_id in partner_ids
+                "campaign": campaign[index],
+                "activity": activity[index],
+                "other": self._other_costs(company, partner_ids, date_from, date_to),
             }
-            for index, other in enumerate(
-                self._other_costs(company, partner_ids, date_from, date_to) for date_from, date_to in periods
-            )
+            for index, (date_from, date_to) in enumerate(periods)
         ]
 
     @api.model

@@ -143,8 +143,8 @@ class TestRor(CrmRorScenarioCase):
         all_time, last_12m = self.env["crm.ror.cost.to.serve"]._costs_by_period(
             self.company_a, [self.p6.id], [(None, self.today), (start_12m, self.today)]
         )
-        self.assertAlmostEqual(all_time[self.p6.id]["campaign"], 20.0)  # delivered and opened: 2 x 10
-        self.assertAlmostEqual(last_12m[self.p6.id]["campaign"], 10.0)  # the opened one is older
+        self.assertAlmostEqual(all_time["campaign"][self.p6.id], 20.0)  # delivered and opened: 2 x 10
+        self.assertAlmostEqual(last_12m["campaign"][self.p6.id], 10.0)  # the opened one is older
         before = self._profile(self.p1).cost_campaign
         self._compute(self.company_a)
         self.assertAlmostEqual(self._profile(self.p1).cost_campaign, before + 10.0)
