@@ -1,6 +1,7 @@
 import io
 import logging
 import math
+from collections import namedtuple
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -32,6 +33,14 @@ RATIO_MEASURES = {
     "ror_12m": ("gross_margin_12m", "cost_to_serve_12m"),
     "margin_rate": ("gross_margin", "revenue"),
 }
+
+
+# A row of ``_ror_fetch_purchases``, in the order of its SELECT.
+PurchaseRow = namedtuple(
+    "PurchaseRow",
+    "partner_id revenue cost discount revenue_12m margin_12m margin_prev discount_12m discount_prev "
+    "purchase_count first_date last_date day_count avg_gap median_gap repeat_mean first_order",
+)
 
 
 class CrmRorCustomerProfile(models.Model):
@@ -471,9 +480,12 @@ class CrmRorCustomerProfile(models.Model):
                  WHERE o.company_id = %(company)s AND o.state = 'sale' AND o.date_order::date <= %(date_to)s
               GROUP BY p.commercial_partner_id
             )
-            SELECT d.partner_id, d.revenue, d.cost, d.discount, d.revenue_12m, d.margin_12m, d.margin_prev,
-                   d.discount_12m, d.discount_prev, d.purchase_count, d.first_date, d.last_date,
-                   ds.day_count, ds.avg_gap, ds.median_gap, ds.repeat_mean, fo.first_order
+            -- float8, not numeric: Python floats, not Decimals (about 60 MB fewer at 100k customers)
+            SELECT d.partner_id, d.revenue::float8, d.cost::float8, d.discount::float8,
+                   d.revenue_12m::float8, d.margin_12m::float8, d.margin_prev::float8,
+                   d.discount_12m::float8, d.discount_prev::float8, d.purchase_count, d.first_date,
+                   d.last_date, ds.day_count, ds.avg_gap::float8, ds.median_gap, ds.repeat_mean::float8,
+                   fo.first_order
               FROM doc_stats d
          LEFT JOIN day_stats ds ON ds.partner_id = d.partner_id
          LEFT JOIN first_orders fo ON fo.partner_id = d.partner_id
@@ -486,7 +498,8 @@ class CrmRorCustomerProfile(models.Model):
             date_to=reference_date,
         )
         self.env.cr.execute(query)
-        return self.env.cr.dictfetchall()
+        # tuples, not dicts: a tenth of the memory at 100k customers
+        return list(map(PurchaseRow._make, self.env.cr.fetchall()))
 
     @api.model
     def _ror_costs_to_serve(self, company, partner_ids, date_from, date_to):
@@ -526,7 +539,7 @@ class CrmRorCustomerProfile(models.Model):
 
     def _ror_company_values(self, company, reference_date):
         rows = self._ror_fetch_purchases(company, reference_date)
-        partner_ids = [row["partner_id"] for row in rows]
+        partner_ids = [row.partner_id for row in rows]
         start_12m, start_prev = self._ror_windows(reference_date)
         end_prev = start_12m - timedelta(days=1)
         costs_all, costs_12m, costs_prev = self.env["crm.ror.cost.to.serve"]._costs_by_period(
@@ -549,32 +562,30 @@ class CrmRorCustomerProfile(models.Model):
 
         values = {}
         for row in rows:
-            partner_id = row["partner_id"]
-            revenue = float(row["revenue"] or 0.0)
-            cost = float(row["cost"] or 0.0)
+            partner_id = row.partner_id
+            revenue = float(row.revenue or 0.0)
+            cost = float(row.cost or 0.0)
             margin = revenue - cost
-            count = row["purchase_count"] or 0
+            count = row.purchase_count or 0
             parts = {family: amounts.get(partner_id, 0.0) for family, amounts in costs_all.items()}
-            discount = float(row["discount"] or 0.0)
+            discount = float(row.discount or 0.0)
             cost_to_serve = parts["campaign"] + parts["activity"] + discount + parts["other"]
             cost_12m = sum(amounts.get(partner_id, 0.0) for amounts in costs_12m.values())
-            cost_12m += float(row["discount_12m"] or 0.0)
+            cost_12m += float(row.discount_12m or 0.0)
             cost_prev = sum(amounts.get(partner_id, 0.0) for amounts in costs_prev.values())
-            cost_prev += float(row["discount_prev"] or 0.0)
-            margin_12m = float(row["margin_12m"] or 0.0)
-            margin_prev = float(row["margin_prev"] or 0.0)
+            cost_prev += float(row.discount_prev or 0.0)
+            margin_12m = float(row.margin_12m or 0.0)
+            margin_prev = float(row.margin_prev or 0.0)
             ror, has_ror = ratio(margin, cost_to_serve)
             ror_12m, has_ror_12m = ratio(margin_12m, cost_12m)
             ror_prev, has_ror_prev = ratio(margin_prev, cost_prev)
-            since = [day for day in (row["first_date"], row["first_order"]) if day]
+            since = [day for day in (row.first_date, row.first_order) if day]
             values[partner_id] = {
                 "reference_date": reference_date,
-                "first_purchase_date": row["first_date"],
-                "last_purchase_date": row["last_date"],
+                "first_purchase_date": row.first_date,
+                "last_purchase_date": row.last_date,
                 "customer_since": min(since) if since else False,
-                "days_since_last_purchase": (reference_date - row["last_date"]).days
-                if row["last_date"]
-                else None,
+                "days_since_last_purchase": (reference_date - row.last_date).days if row.last_date else None,
                 "purchase_count": count,
                 "revenue": money(revenue),
                 "cost": money(cost),
@@ -583,9 +594,9 @@ class CrmRorCustomerProfile(models.Model):
                 # so averages in the reports skip them instead of counting zeros.
                 "margin_rate": 100.0 * margin / revenue if revenue > 0 else None,
                 "average_order_value": money(revenue / count) if count else None,
-                "avg_days_between": float(row["avg_gap"]) if row["avg_gap"] is not None else None,
-                "median_days_between": float(row["median_gap"]) if row["median_gap"] is not None else None,
-                "revenue_12m": money(float(row["revenue_12m"] or 0.0)),
+                "avg_days_between": float(row.avg_gap) if row.avg_gap is not None else None,
+                "median_days_between": float(row.median_gap) if row.median_gap is not None else None,
+                "revenue_12m": money(float(row.revenue_12m or 0.0)),
                 "gross_margin_12m": money(margin_12m),
                 "clv_historic": money(margin),
                 "cost_campaign": money(parts["campaign"]),
@@ -601,8 +612,8 @@ class CrmRorCustomerProfile(models.Model):
                 "ror_prev_12m": ror_prev,
                 "ror_trend": self._ror_trend(ror_12m, has_ror_12m, ror_prev, has_ror_prev),
                 # engine inputs, popped before writing
-                "_day_count": int(row["day_count"] or 0),
-                "_repeat_mean": float(row["repeat_mean"] or 0.0),
+                "_day_count": int(row.day_count or 0),
+                "_repeat_mean": float(row.repeat_mean or 0.0),
             }
         del rows  # the rows (about 80 MB at 100k customers) are in ``values`` now
         self._ror_apply_rfm(company, values)
