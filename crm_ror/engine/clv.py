@@ -316,13 +316,20 @@ def discounted_clv(
     x, tx, T, expected_spend, margin_rate = _as_arrays(
         x, tx, T, expected_spend, np.broadcast_to(margin_rate, np.shape(x))
     )
+    return _discounted_purchases(bgnbd, x, tx, T, horizon_months, annual_discount_rate, model) * (
+        expected_spend * margin_rate
+    )
+
+
+def _discounted_purchases(bgnbd, x, tx, T, horizon_months, annual_discount_rate, model):
+    """Sum over the months of the horizon of the purchases expected in each month, discounted."""
     total = np.zeros_like(x)
     previous = np.zeros_like(x)
     for month in range(1, int(horizon_months) + 1):
         cumulative = bgnbd_expected_purchases(bgnbd, month * WEEKS_PER_MONTH, x, tx, T, model)
         total += (cumulative - previous) / math.pow(1.0 + annual_discount_rate, month / 12.0)
         previous = cumulative
-    return total * expected_spend * margin_rate
+    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,24 +372,23 @@ def predict(
     tx = np.where(x > 0, tx, 0.0)
     purchase_params = fit_bgnbd(x, tx, T, min_customers, min_repeat, model=model)
     spend_params = fit_gamma_gamma(x, spend, min_repeat)
+    margin_rate = np.broadcast_to(np.asarray(margin_rate, dtype=float), x.shape)
+    # The purchase figures depend on the history (x, tx, T) only: compute them once per distinct
+    # history (about half the customers at 100k), then spread them back.
+    histories, inverse = np.unique(np.column_stack([x, tx, T]), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ux, utx, uT = histories.T
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         expected_spend = gamma_gamma_expected_spend(spend_params, x, spend)
         purchases = bgnbd_expected_purchases(
-            purchase_params, horizon_months * WEEKS_PER_MONTH, x, tx, T, model
-        )
-        alive = bgnbd_probability_alive(purchase_params, x, tx, T, model)
-        clv = discounted_clv(
-            purchase_params,
-            x,
-            tx,
-            T,
-            expected_spend,
-            horizon_months,
-            annual_discount_rate,
-            margin_rate,
-            model,
-        )
-        next_purchase = expected_next_purchase(purchase_params, x, tx, T, model)
+            purchase_params, horizon_months * WEEKS_PER_MONTH, ux, utx, uT, model
+        )[inverse]
+        alive = bgnbd_probability_alive(purchase_params, ux, utx, uT, model)[inverse]
+        discounted = _discounted_purchases(
+            purchase_params, ux, utx, uT, horizon_months, annual_discount_rate, model
+        )[inverse]
+        clv = discounted * expected_spend * margin_rate
+        next_purchase = expected_next_purchase(purchase_params, ux, utx, uT, model)[inverse]
     finite = np.isfinite(clv) & np.isfinite(purchases) & np.isfinite(alive) & np.isfinite(expected_spend)
     return Prediction(
         purchase_params, spend_params, purchases, alive, expected_spend, clv, next_purchase, finite

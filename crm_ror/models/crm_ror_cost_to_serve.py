@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 # Default costs to serve, in each company's currency: per campaign contact of a medium, per done
 # activity of a type. Rough orders of magnitude so that the ROR is defined out of the box; each
@@ -24,6 +24,10 @@ DEFAULT_COSTS = {
 }
 
 
+# Statuses of a mass-mailing trace (mass_mailing) that reached the customer: a campaign contact.
+MAILING_DELIVERED = ("pending", "sent", "open", "reply")
+
+
 class CrmRorCostToServe(models.AbstractModel):
     """What serving each customer of a company cost over a period, for its value profile and ROR.
 
@@ -32,7 +36,8 @@ class CrmRorCostToServe(models.AbstractModel):
 
     * **campaign contacts** x the cost per contact of their medium: every lead or opportunity and
       every quotation or order that carries a campaign and a medium; an order coming from a lead
-      of the same campaign is that lead's contact, not a second one;
+      of the same campaign is that lead's contact, not a second one; with mass_mailing, every
+      mailing delivered to the customer, its leads or its orders (its traces);
     * **done activities** x the cost of their type, on the customer, its leads and its orders;
     * **other costs** of other addons: any model that defines
       ``_crm_ror_cost_to_serve(company, partner_ids, date_from, date_to)`` and returns
@@ -59,17 +64,51 @@ class CrmRorCostToServe(models.AbstractModel):
     @api.model
     def _costs(self, company, partner_ids, date_from, date_to):
         """{partner: {"campaign", "activity", "other"}} over [date_from, date_to] (None: no lower bound)."""
-        campaign = self._contact_costs(company, partner_ids, date_from, date_to)
-        activity = self._activity_costs(company, partner_ids, date_from, date_to)
-        other = self._other_costs(company, partner_ids, date_from, date_to)
+        families = self._costs_by_period(company, partner_ids, [(date_from, date_to)])[0]
         return {
-            partner_id: {
-                "campaign": campaign.get(partner_id, 0.0),
-                "activity": activity.get(partner_id, 0.0),
-                "other": other.get(partner_id, 0.0),
-            }
+            partner_id: {family: amounts.get(partner_id, 0.0) for family, amounts in families.items()}
             for partner_id in partner_ids
         }
+
+    @api.model
+    def _costs_by_period(self, company, partner_ids, periods):
+        """Costs of several periods [(date_from, date_to)]: per period, {"campaign", "activity",
+        "other"} each {partner: amount}, holding only the partners with a cost. Each family is summed
+        for every period in one query, not one query per period."""
+        campaign = self._contact_costs(company, partner_ids, periods)
+        activity = self._activity_costs(company, partner_ids, periods)
+        return [
+            {
+                "campaign": campaign[index],
+                "activity": activity[index],
+                "other": self._other_costs(company, partner_ids, date_from, date_to),
+            }
+            for index, (date_from, date_to) in enumerate(periods)
+        ]
+
+    @api.model
+    def _period_sums(self, cost, day, periods):
+        """One ``sum(cost) FILTER (...)`` column per period [(date_from, date_to)] of the day ``day``."""
+        return SQL(", ").join(
+            SQL(
+                "sum(%(cost)s) FILTER (WHERE %(day)s <= %(to)s AND (%(from)s::date IS NULL OR %(day)s >= %(from)s))",
+                cost=cost,
+                day=day,
+                to=date_to,
+                **{"from": date_from},
+            )
+            for date_from, date_to in periods
+        )
+
+    @api.model
+    def _period_rows(self, rows, periods):
+        """[{partner: amount}] per period from rows (partner, amount of period 1, amount of period 2...)."""
+        result = [{} for _period in periods]
+        for partner_id, *amounts in rows:
+            for index, amount in enumerate(amounts):
+                if amount:
+                    result[index][partner_id] = float(amount)
+        return result
 
     @api.model
     def _unit_cost_sql(self, alias, field, default_field, company):
@@ -83,9 +122,10 @@ class CrmRorCostToServe(models.AbstractModel):
         )
 
     @api.model
-    def _contact_costs(self, company, partner_ids, date_from, date_to):
+    def _contact_costs(self, company, partner_ids, periods):
+        """[{partner: cost of its campaign contacts}] per period [(date_from, date_to)]."""
         if not partner_ids:
-            return {}
+            return [{} for _period in periods]
         self.env["crm.lead"].flush_model(["campaign_id", "medium_id", "partner_id", "company_id"])
         self.env["sale.order"].flush_model(
             ["campaign_id", "medium_id", "partner_id", "company_id", "opportunity_id"]
@@ -105,30 +145,65 @@ class CrmRorCostToServe(models.AbstractModel):
                      WHERE o.company_id = %(company)s AND o.state != 'cancel'
                        AND o.campaign_id IS NOT NULL AND o.medium_id IS NOT NULL
                        AND ol.campaign_id IS DISTINCT FROM o.campaign_id
+                    %(traces)s
                 )
-                SELECT p.commercial_partner_id, sum(%(cost)s)
+                SELECT p.commercial_partner_id, %(sums)s
                   FROM contacts c
                   JOIN res_partner p ON p.id = c.partner_id
                   JOIN utm_medium m ON m.id = c.medium_id
                  WHERE p.commercial_partner_id = ANY(%(partners)s)
                    AND c.create_date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR c.create_date::date >= %(date_from)s)
               GROUP BY p.commercial_partner_id
                 """,
                 company=company.id,
-                cost=self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
+                traces=self._mailing_trace_contacts(company),
+                sums=self._period_sums(
+                    self._unit_cost_sql("m", "ror_contact_cost", "ror_default_contact_cost", company),
+                    SQL("c.create_date::date"),
+                    periods,
+                ),
                 partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
+                date_to=max(date_to for _date_from, date_to in periods),
             )
         )
-        return {partner_id: float(amount) for partner_id, amount in rows}
+        return self._period_rows(rows, periods)
 
     @api.model
-    def _activity_costs(self, company, partner_ids, date_from, date_to):
-        """Done activities (their chatter messages) on the customer, its leads and its orders."""
+    def _mailing_trace_contacts(self, company):
+        """``UNION ALL`` branch of the contacts: the mass mailings delivered to the company's customers
+        (their documents: partners, leads, orders), when mass_mailing is installed; empty otherwise.
+
+        Read from the tables, without depending on mass_mailing. A trace to a partner of no company
+        counts in every company the partner buys from; one to a lead or an order in its company.
+        """
+        if not sql.table_exists(self.env.cr, "mailing_trace"):
+            return SQL()
+        if "mailing.trace" in self.env:
+            self.env["mailing.trace"].flush_model()
+            self.env["mailing.mailing"].flush_model(["medium_id"])
+        return SQL(
+            """
+             UNION ALL
+                SELECT COALESCE(tp.id, tl.partner_id, tso.partner_id), mm.medium_id,
+                       COALESCE(t.sent_datetime, t.create_date)
+                  FROM mailing_trace t
+                  JOIN mailing_mailing mm ON mm.id = t.mass_mailing_id
+             LEFT JOIN res_partner tp ON t.model = 'res.partner' AND tp.id = t.res_id
+             LEFT JOIN crm_lead tl ON t.model = 'crm.lead' AND tl.id = t.res_id
+             LEFT JOIN sale_order tso ON t.model = 'sale.order' AND tso.id = t.res_id
+                 WHERE t.trace_status IN %(delivered)s AND mm.medium_id IS NOT NULL
+                   AND COALESCE(tp.company_id, tl.company_id, tso.company_id, %(company)s) = %(company)s
+            """,
+            delivered=MAILING_DELIVERED,
+            company=company.id,
+        )
+
+    @api.model
+    def _activity_costs(self, company, partner_ids, periods):
+        """[{partner: cost of its done activities}] per period: the activities' chatter messages on the
+        customer, its leads and its orders."""
         if not partner_ids:
-            return {}
+            return [{} for _period in periods]
         self.env["mail.message"].flush_model(
             ["model", "res_id", "mail_activity_type_id", "record_company_id", "date"]
         )
@@ -148,23 +223,25 @@ class CrmRorCostToServe(models.AbstractModel):
                       FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
                      WHERE p.commercial_partner_id = ANY(%(partners)s)
                 )
-                SELECT t.partner_id, sum(%(cost)s)
+                SELECT t.partner_id, %(sums)s
                   FROM mail_message m
                   JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
                   JOIN mail_activity_type kind ON kind.id = m.mail_activity_type_id
                  WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
                    AND m.date::date <= %(date_to)s
-                   AND (%(date_from)s::date IS NULL OR m.date::date >= %(date_from)s)
               GROUP BY t.partner_id
                 """,
                 company=company.id,
-                cost=self._unit_cost_sql("kind", "ror_cost", "ror_default_cost", company),
+                sums=self._period_sums(
+                    self._unit_cost_sql("kind", "ror_cost", "ror_default_cost", company),
+                    SQL("m.date::date"),
+                    periods,
+                ),
                 partners=list(partner_ids),
-                date_from=date_from,
-                date_to=date_to,
+                date_to=max(date_to for _date_from, date_to in periods),
             )
         )
-        return {partner_id: float(amount) for partner_id, amount in rows}
+        return self._period_rows(rows, periods)
 
     @api.model
     def _providers(self):

@@ -43,7 +43,7 @@ class CrmRorSegmentSnapshot(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO crm_ror_segment_snapshot
+                INSERT INTO crm_ror_segment_snapshot AS s
                        (month, partner_id, company_id, segment_id, customer_state, recency_score,
                         frequency_score, monetary_score, revenue, revenue_12m, gross_margin,
                         create_uid, create_date, write_uid, write_date)
@@ -58,6 +58,13 @@ class CrmRorSegmentSnapshot(models.Model):
                        monetary_score = EXCLUDED.monetary_score, revenue = EXCLUDED.revenue,
                        revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin,
                        write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                 -- a rerun in the same month rewrites only the customers whose figures changed
+                 WHERE (s.segment_id, s.customer_state, s.recency_score, s.frequency_score,
+                        s.monetary_score, s.revenue, s.revenue_12m, s.gross_margin)
+                       IS DISTINCT FROM
+                       (EXCLUDED.segment_id, EXCLUDED.customer_state, EXCLUDED.recency_score,
+                        EXCLUDED.frequency_score, EXCLUDED.monetary_score, EXCLUDED.revenue,
+                        EXCLUDED.revenue_12m, EXCLUDED.gross_margin)
                 """,
                 month=month,
                 uid=self.env.uid,

@@ -114,6 +114,41 @@ class TestRor(CrmRorScenarioCase):
         self._compute(self.company_a)
         self.assertAlmostEqual(self._profile(self.p6).cost_campaign, 20.0)
 
+    def test_mass_mailing_traces_are_campaign_contacts(self):
+        """With mass_mailing (here its two tables, without the module), each mailing delivered to a
+        customer is a contact at its medium's cost, in the period it was sent; bounced, failed or
+        cancelled traces and mailings without a medium cost nothing."""
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE TABLE mailing_mailing (id serial PRIMARY KEY, medium_id int4);
+                CREATE TABLE mailing_trace (id serial PRIMARY KEY, model varchar, res_id int4,
+                    mass_mailing_id int4, trace_status varchar, sent_datetime timestamp,
+                    create_date timestamp);
+                INSERT INTO mailing_mailing (id, medium_id) VALUES (1, %(medium)s), (2, NULL);
+                INSERT INTO mailing_trace (model, res_id, mass_mailing_id, trace_status, sent_datetime)
+                VALUES ('res.partner', %(partner)s, 1, 'sent', now()),
+                       ('res.partner', %(partner)s, 1, 'open', now() - interval '400 days'),
+                       ('res.partner', %(partner)s, 1, 'bounce', now()),
+                       ('res.partner', %(partner)s, 1, 'cancel', now()),
+                       ('res.partner', %(partner)s, 2, 'sent', now()),
+                       ('res.partner', %(other)s, 1, 'reply', now());
+                """,
+                medium=self.medium.id,
+                partner=self.p6.id,
+                other=self.p1.id,
+            )
+        )
+        start_12m = self.today - timedelta(days=364)
+        all_time, last_12m = self.env["crm.ror.cost.to.serve"]._costs_by_period(
+            self.company_a, [self.p6.id], [(None, self.today), (start_12m, self.today)]
+        )
+        self.assertAlmostEqual(all_time["campaign"][self.p6.id], 20.0)  # delivered and opened: 2 x 10
+        self.assertAlmostEqual(last_12m["campaign"][self.p6.id], 10.0)  # the opened one is older
+        before = self._profile(self.p1).cost_campaign
+        self._compute(self.company_a)
+        self.assertAlmostEqual(self._profile(self.p1).cost_campaign, before + 10.0)
+
     def test_default_costs_of_standard_mediums_and_activity_types(self):
         call = self.env.ref("mail.mail_activity_data_call")
         self.assertAlmostEqual(call.ror_default_cost, 5.0)
