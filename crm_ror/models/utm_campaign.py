@@ -251,6 +251,7 @@ class UtmCampaign(models.Model):
 
     def _crm_ror_refresh_responses(self):
         """Write the responses of these campaigns' targets, one UPDATE per company."""
+        self._crm_ror_sync_mailing_touches()
         for company in self.company_id:
             campaigns = self.filtered(lambda c, company=company: c.company_id == company)
             self._crm_ror_refresh_company(company, campaigns)
@@ -258,6 +259,79 @@ class UtmCampaign(models.Model):
         self.crm_ror_target_ids.invalidate_recordset(
             ["responded", "response_rate", "response_date", "revenue", "margin"]
         )
+
+    def _crm_ror_sync_mailing_touches(self):
+        """Count the mailings sent by these campaigns (``mass_mailing``, when installed) as targets and
+        touches: each sent ``mailing.trace`` of a mailing of the campaign is one touch of its customer.
+
+        The customer is the commercial entity of the trace's partner (``res_id`` of a mailing on
+        ``res.partner``), else of the partner with the trace's email (a mailing on mailing contacts or
+        any other model). A customer reached without a target gets one, targeted on the day of its
+        first send; a target's touches become the sends when there are more (a touch planned by the
+        target selection and its send are one contact). Control targets are left as they are.
+        """
+        if "mailing.trace" not in self.env or not self:
+            return
+        Target = self.env["crm.ror.campaign.target"]
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH sent AS (
+                    SELECT tr.campaign_id,
+                           COALESCE(rp.commercial_partner_id, by_email.commercial_partner_id) AS partner_id,
+                           tr.sent_datetime
+                      FROM mailing_trace tr
+                 LEFT JOIN res_partner rp ON tr.model = 'res.partner' AND rp.id = tr.res_id
+                 LEFT JOIN LATERAL (
+                           -- the oldest partner with the address stands for it (one customer per send)
+                           SELECT p.commercial_partner_id FROM res_partner p
+                            WHERE tr.model <> 'res.partner' AND p.email_normalized = tr.email AND p.active
+                            ORDER BY p.id LIMIT 1) by_email ON TRUE
+                     WHERE tr.campaign_id = ANY(%(campaigns)s) AND tr.sent_datetime IS NOT NULL
+                ),
+                per_customer AS (
+                    SELECT campaign_id, partner_id, COUNT(*) AS sends, MIN(sent_datetime)::date AS first_sent
+                      FROM sent WHERE partner_id IS NOT NULL GROUP BY campaign_id, partner_id
+                ),
+                raised AS (
+                    UPDATE crm_ror_campaign_target t
+                       SET touches = pc.sends
+                      FROM per_customer pc
+                     WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id
+                       AND NOT t.is_control AND t.touches < pc.sends
+                 RETURNING t.id
+                ),
+                added AS (
+                    INSERT INTO crm_ror_campaign_target
+                           (campaign_id, partner_id, segment_id, date_targeted, touches, is_control,
+                            expected_value, create_uid, write_uid, create_date, write_date)
+                    SELECT pc.campaign_id, pc.partner_id, pr.segment_id, pc.first_sent, pc.sends, FALSE, 0,
+                           %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                      FROM per_customer pc
+                      JOIN utm_campaign c ON c.id = pc.campaign_id
+                 LEFT JOIN crm_ror_customer_profile pr
+                           ON pr.partner_id = pc.partner_id AND pr.company_id = c.company_id
+                     WHERE NOT EXISTS (SELECT 1 FROM crm_ror_campaign_target t
+                                        WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id)
+                 RETURNING id
+                )
+                SELECT id, FALSE FROM raised UNION ALL SELECT id, TRUE FROM added
+                """,
+                campaigns=self.ids,
+                uid=self.env.uid,
+            )
+        )
+        raised = Target.browse([tid for tid, new in rows if not new])
+        added = Target.browse([tid for tid, new in rows if new])
+        # Rows written in SQL: their stored related and computed fields are computed by the ORM.
+        raised.invalidate_recordset(["touches"])
+        raised.modified(["touches"])
+        for fname in ("company_id", "user_id", "channel", "cost"):
+            self.env.add_to_compute(Target._fields[fname], added)
+        Target.flush_model()
+        self.crm_ror_target_ids.invalidate_recordset()
+        self.invalidate_recordset(["crm_ror_target_ids"])
 
     @api.model
     def _crm_ror_refresh_company(self, company, campaigns):
