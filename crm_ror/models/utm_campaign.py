@@ -299,7 +299,7 @@ class UtmCampaign(models.Model):
                        SET touches = pc.sends
                       FROM per_customer pc
                      WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id
-                       AND NOT t.is_control AND t.touches < pc.sends
+                       AND t.is_control IS NOT TRUE AND t.touches < pc.sends
                  RETURNING t.id
                 ),
                 added AS (

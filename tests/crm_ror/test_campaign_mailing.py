@@ -275,4 +275,6 @@ class TestCampaignMailingBudget(CrmRorCampaignCase):
             campaign._crm_ror_sync_mailing_touches()
             counts.append(self.env.cr.sql_log_count - before)
             self.assertEqual(len(campaign.crm_ror_target_ids), size)
-        self.assertEqual(counts[0], counts[1], f"queries grow with the customers: {counts}")
+        # the second, ten times larger, costs no more (the first also fills the caches)
+        self.assertLessEqual(counts[1], counts[0], f"queries grow with the customers: {counts}")
+        self.assertLessEqual(max(counts), 6)

@@ -1,0 +1,92 @@
+"""The suggestion recompute in chunks of customers: the same suggestions whatever the chunk size, a
+fixed query budget per chunk, and the 'new' suggestions of customers without lines any more removed."""
+
+from .touch_common import TouchCase
+
+# Queries of one chunk: its DELETE, the cross-sell INSERT, the reorder SELECT and INSERT, the up-sell
+# INSERT.
+QUERIES_PER_CHUNK = 5
+FIELDS = ("partner_id", "product_id", "kind", "expected_value", "source_product_id", "usual_qty")
+
+
+class TestSuggestionChunks(TouchCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Segment = cls.env["crm.ror.segment"]
+        gold, bronze = (
+            Segment.create({"name": name, "sequence": sequence, "company_id": cls.company.id})
+            for name, sequence in (("Chunk Gold", 1), ("Chunk Bronze", 2))
+        )
+        cls.pro = cls.env["product.product"].create(
+            {"name": "Chunk Desk Pro", "list_price": 300.0, "categ_id": cls.category.id, "type": "consu"}
+        )
+        cls.products["E"] = cls.pro
+        Profile = cls.env["crm.ror.customer.profile"]
+        cls.customers = cls.env["res.partner"]
+        # 12 customers: every kind of suggestion shows up, spread over the chunks.
+        for index in range(12):
+            customer = cls._customer(f"Chunk {index}", cls.salesman_1 if index % 2 else cls.salesman_2)
+            if index < 5:  # gold buyers of the dearer desk: up-sell evidence
+                cls._order(customer, "E", days_ago=20 + index)
+                cls._order(customer, "AB", days_ago=15)
+            else:
+                for days in (90, 60, 30 + index):  # a reorder cycle, due for some
+                    cls._order(customer, "A" if index % 3 else "AC", days_ago=days)
+            Profile.create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": cls.company.id,
+                    "segment_id": (gold if index < 5 else bronze).id,
+                    "customer_state": "active",
+                }
+            )
+            cls.customers |= customer
+        cls.company.crm_ror_affinity_min_support = 0.05
+        cls.company.crm_ror_affinity_min_lift = 0.1
+
+    def _run(self, chunk_size):
+        Suggestion = self.env["crm.ror.suggestion"]
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        Suggestion._compute_company_suggestions(self.company, chunk_size=chunk_size)
+        queries = self.env.cr.sql_log_count - before
+        found = Suggestion.search([("company_id", "=", self.company.id), ("state", "=", "new")])
+        rows = sorted(
+            tuple(value.id if hasattr(value, "_name") else value for value in (s[f] for f in FIELDS))
+            for s in found
+        )
+        return rows, queries
+
+    def test_same_suggestions_whatever_the_chunks(self):
+        whole, _queries = self._run(chunk_size=1000)
+        self.assertEqual(
+            {row[2] for row in whole}, {"cross_sell", "reorder", "up_sell"}, "the fixture shows every kind"
+        )
+        for size in (1, 2, 5):
+            rows, _queries = self._run(chunk_size=size)
+            self.assertEqual(rows, whole, f"chunks of {size} customers")
+
+    def test_query_budget_per_chunk(self):
+        # 12 customers: 1 chunk, then 3 (chunks of 5), then 12 (chunks of 1).
+        _rows, one = self._run(chunk_size=1000)
+        _rows, three = self._run(chunk_size=5)
+        _rows, twelve = self._run(chunk_size=1)
+        self.assertLessEqual(three - one, 2 * QUERIES_PER_CHUNK)
+        self.assertLessEqual(twelve - one, 11 * QUERIES_PER_CHUNK)
+        # each further chunk costs at least its DELETE, cross-sell, reorder read and up-sell: the
+        # setup (affinity, temporary tables) is paid once, not per chunk
+        self.assertGreaterEqual(twelve - one, 11 * (QUERIES_PER_CHUNK - 1))
+
+    def test_customers_without_lines_lose_their_new_suggestions(self):
+        self._run(chunk_size=2)
+        # a customer whose orders are gone keeps no 'new' suggestion, converted ones stay
+        leaver = self.customers[-1]
+        Suggestion = self.env["crm.ror.suggestion"]
+        mine = Suggestion.search([("partner_id", "=", leaver.id)])
+        self.assertTrue(mine)
+        kept = mine[0]
+        kept.sudo().state = "dismissed"
+        self.env["sale.order"].search([("partner_id", "=", leaver.id)]).write({"state": "cancel"})
+        self._run(chunk_size=2)
+        self.assertEqual(Suggestion.search([("partner_id", "=", leaver.id)]), kept)
