@@ -6,13 +6,17 @@ A basket is the set of distinct products of one confirmed order. For an ordered 
 - ``confidence(A -> B)`` = support(A, B) / support(A)
 - ``lift(A -> B)`` = confidence(A -> B) / support(B)
 
-The SQL in ``crm.ror.product.affinity`` computes the same figures set-wise; the tests check
-it against this module.
+``pair_rules`` computes the same figures set-wise on arrays (a sparse order x product matrix: the
+pair counts are its Gram matrix), for ``crm.ror.product.affinity``; the tests check it against
+``association_rules``.
 """
 
 from collections import Counter
 from dataclasses import dataclass
 from itertools import permutations
+
+import numpy as np
+from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,42 @@ def cross_sell(bought, rules, min_lift=1.0):
         if current is None or (rule.confidence, rule.lift) > (current.confidence, current.lift):
             best[b] = rule
     return best
+
+
+def pair_rules(order_ids, product_ids, min_support=0.0):
+    """``association_rules`` on baskets given as parallel arrays of (order, product) rows.
+
+    Duplicated rows are ignored. Linear in the rows: each pair count is an entry of XᵀX, X being the
+    0/1 matrix of orders by products.
+
+    :return: dict of equal-length arrays ``a``, ``b`` (product keys), ``count``, ``support``,
+        ``confidence``, ``lift``, both directions of each pair whose support is at least ``min_support``
+    """
+    order_ids = np.asarray(order_ids)
+    product_ids = np.asarray(product_ids)
+    names = ("a", "b", "count", "support", "confidence", "lift")
+    if not len(order_ids):
+        return {name: np.array([]) for name in names}
+    orders, order_index = np.unique(order_ids, return_inverse=True)
+    products, product_index = np.unique(product_ids, return_inverse=True)
+    baskets = sparse.csr_matrix(
+        (np.ones(len(order_index), dtype=np.int64), (order_index, product_index)),
+        shape=(len(orders), len(products)),
+    )
+    baskets.sum_duplicates()
+    baskets.data[:] = 1  # a product twice in an order is one basket item
+    items = np.asarray(baskets.sum(axis=0)).ravel()
+    pairs = (baskets.T @ baskets).tocoo()
+    total = float(len(orders))
+    support = pairs.data / total
+    keep = (pairs.row != pairs.col) & (support >= min_support)
+    row, col, count, support = pairs.row[keep], pairs.col[keep], pairs.data[keep], support[keep]
+    confidence = count / items[row]
+    return {
+        "a": products[row],
+        "b": products[col],
+        "count": count,
+        "support": support,
+        "confidence": confidence,
+        "lift": confidence / (items[col] / total),
+    }

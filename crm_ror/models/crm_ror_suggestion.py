@@ -11,10 +11,11 @@ from .crm_ror_customer_profile import LOCK_RETRY_MINUTES, LOCK_SQL, RUN_PARAM_SU
 
 # Customers per transaction of the suggestion recompute (its queries per chunk do not grow with it).
 SUGGESTION_CHUNK = 20000
-# Memory for the one sort of the company's sales lines (PostgreSQL's 4 MB default spills it to disk).
+# Memory for the sorts of the company's sales lines (PostgreSQL's 4 MB default spills them to disk).
 WORK_MEM = "64MB"
 # The temporary tables of a company's run, dropped when it ends.
 TEMP_TABLES = (
+    "crm_ror_sugg_line",
     "crm_ror_sugg_bought",
     "crm_ror_sugg_price",
     "crm_ror_sugg_customer",
@@ -343,16 +344,16 @@ class CrmRorSuggestion(models.Model):
     def _compute_company_suggestions(self, company, chunk_size=SUGGESTION_CHUNK):
         """Rewrite the company's affinities and its 'new' suggestions, customers in chunks.
 
-        The sales lines are read once into ``crm_ror_sugg_bought``, one row per customer and product
-        with the figures every kind needs, and the company-wide evidence (prices, upgrades, buyers of
-        better segments) once into small temporary tables. Each chunk of customers (a range of ids)
+        The sales lines are read once (``_prepare_company_tables``): the affinities are counted from
+        them, then they are summed into ``crm_ror_sugg_bought``, one row per customer and product with
+        the figures every kind needs, and the company-wide evidence (prices, upgrades, buyers of
+        better segments) goes into small temporary tables. Each chunk of customers (a range of ids)
         then costs one DELETE, the cross-sell and up-sell INSERTs and the reorder read and INSERT,
         whatever its size, and is committed on its own (outside tests): a customer shows either its
         old or its new suggestions, never a mix, and no transaction holds the whole company.
         """
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         now = fields.Datetime.now()
-        self.env["crm.ror.product.affinity"]._compute_company_affinity(company)
         self.flush_model()
         # The segments and states of the customers are read with SQL.
         self.env["crm.ror.customer.profile"].flush_model(
@@ -403,10 +404,13 @@ class CrmRorSuggestion(models.Model):
         return SQL("%s.partner_id >= %s AND %s.partner_id < %s", alias, low, alias, high)
 
     def _prepare_company_tables(self, company):
-        """Fill the temporary tables of the company's run; return its customer ids, in order.
+        """Fill the temporary tables of the company's run and rewrite its affinities; return its
+        customer ids with lines, in order.
 
-        ``crm_ror_sugg_bought``: per customer and product, purchase days, last day, median gap, and
-        the sums of quantity (product unit and reference unit), amount and orders.
+        ``crm_ror_sugg_line``: the company's sales lines (``_lines_sql``), the one read of them.
+        ``crm_ror_sugg_bought``: per customer and product, purchase days, last day, the sums of
+        quantity (product unit and reference unit), amount and orders, and the median gap between
+        purchase days when they are enough for a reorder.
         ``crm_ror_sugg_price``: per product, the unit prices and quantity per order.
         ``crm_ror_sugg_customer``: the customers not Lost, with the rank of their segment (0 = best).
         ``crm_ror_sugg_higher``: per product and rank, its buyers in the better segments.
@@ -414,32 +418,65 @@ class CrmRorSuggestion(models.Model):
         """
         cr = self.env.cr
         cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL(", ").join(map(SQL.identifier, TEMP_TABLES))))
-        # One sort of the company's lines: enough memory for it not to spill to disk.
+        # A few sorts of the company's lines: enough memory for them not to spill to disk; the plans
+        # are simple, compiling them (JIT) costs more than it saves.
         cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
+        cr.execute(SQL("SET LOCAL jit = off"))
+        # The company's sales lines, read once for the affinities and every kind of suggestion.
+        for model in ("sale.order", "sale.order.line", "res.partner", "product.product", "product.template"):
+            self.env[model].flush_model()
+        self.env.execute_query(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_line AS
+                SELECT order_id, partner_id, product_id, day, qty, ref_qty, amount FROM (%s) lines
+                """,
+                self._lines_sql(company),
+            )
+        )
+        self.env["crm.ror.product.affinity"]._compute_company_affinity(
+            company, baskets=SQL("SELECT order_id, product_id FROM crm_ror_sugg_line")
+        )
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE crm_ror_sugg_bought AS
-                WITH lines AS (%(lines)s),
-                days AS (
-                    SELECT partner_id, product_id, day, SUM(qty) AS qty, SUM(ref_qty) AS ref_qty,
-                           SUM(amount) AS amount, COUNT(DISTINCT order_id) AS orders
-                      FROM lines GROUP BY partner_id, product_id, day
-                ),
-                gaps AS (
-                    SELECT *, day - LAG(day) OVER (PARTITION BY partner_id, product_id ORDER BY day) AS gap
-                      FROM days
-                )
-                SELECT partner_id, product_id, COUNT(*) AS purchases, MAX(day) AS last_day,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS interval,
-                       SUM(qty) AS qty, SUM(ref_qty) AS ref_qty, SUM(amount) AS amount, SUM(orders) AS orders
-                  FROM gaps
+                SELECT partner_id, product_id, COUNT(DISTINCT day) AS purchases, MAX(day) AS last_day,
+                       NULL::float AS interval, SUM(qty) AS qty, SUM(ref_qty) AS ref_qty,
+                       SUM(amount) AS amount, COUNT(DISTINCT order_id) AS orders
+                  FROM crm_ror_sugg_line
                  GROUP BY partner_id, product_id
-                """,
-                lines=self._lines_sql(company),
+                """
             )
         )
-        cr.execute(SQL("CREATE INDEX ON crm_ror_sugg_bought (partner_id, product_id)"))
+        cr.execute(SQL("CREATE UNIQUE INDEX ON crm_ror_sugg_bought (partner_id, product_id)"))
+        # The usual interval (median gap between purchase days) of the repeated purchases only.
+        cr.execute(
+            SQL(
+                """
+                WITH days AS (
+                    SELECT l.partner_id, l.product_id, l.day
+                      FROM crm_ror_sugg_line l
+                      JOIN crm_ror_sugg_bought b
+                        ON b.partner_id = l.partner_id AND b.product_id = l.product_id
+                       AND b.purchases >= %(min_purchases)s
+                     GROUP BY l.partner_id, l.product_id, l.day
+                ),
+                gaps AS (
+                    SELECT partner_id, product_id,
+                           day - LAG(day) OVER (PARTITION BY partner_id, product_id ORDER BY day) AS gap
+                      FROM days
+                ),
+                usual AS (
+                    SELECT partner_id, product_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS interval
+                      FROM gaps GROUP BY partner_id, product_id
+                )
+                UPDATE crm_ror_sugg_bought b SET interval = usual.interval
+                  FROM usual WHERE b.partner_id = usual.partner_id AND b.product_id = usual.product_id
+                """,
+                min_purchases=company.crm_ror_reorder_min_purchases,
+            )
+        )
         cr.execute(
             SQL(
                 """
