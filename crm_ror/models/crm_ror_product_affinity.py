@@ -1,11 +1,43 @@
-import io
-
 import numpy as np
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import affinity as engine
+
+# Text of (order, product) rows counted at a time by the affinity (about 80k rows).
+BASKET_BATCH_BYTES = 1 << 20
+
+
+class _BasketStream:
+    """Target of ``COPY ... TO STDOUT`` of (order, product) rows sorted by order: hands the counter
+    batches of whole orders, the rows of the last order of a batch waiting for the next one."""
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.batch_bytes = BASKET_BATCH_BYTES
+        self.text = bytearray()
+        self.waiting = np.empty(0, dtype=np.int64)
+
+    def write(self, data):
+        self.text += data
+        if len(self.text) >= self.batch_bytes:
+            self._feed(final=False)
+        return len(data)
+
+    def finish(self):
+        self._feed(final=True)
+
+    def _feed(self, final):
+        end = len(self.text) if final else self.text.rfind(b"\n") + 1
+        parsed = np.fromstring(bytes(self.text[:end]), dtype=np.int64, sep=" ") if end else self.waiting[:0]
+        del self.text[:end]
+        rows = np.concatenate([self.waiting, parsed])
+        orders, products = rows[0::2], rows[1::2]
+        # the last order may go on in the next batch: it waits, unless this is the end
+        cut = len(orders) if final or not len(orders) else int(np.searchsorted(orders, orders[-1]))
+        self.counter.add(orders[:cut], products[:cut])
+        self.waiting = rows[2 * cut :]
 
 
 class CrmRorProductAffinity(models.Model):
@@ -67,18 +99,21 @@ class CrmRorProductAffinity(models.Model):
         """Rewrite the company's product pairs (both directions of each pair).
 
         ``baskets``: SQL of (order_id, product_id) rows, by default ``_baskets_sql``. The rows are
-        read once, as text through COPY, and counted with ``engine.affinity.pair_rules`` (a sparse
-        order x product matrix); the kept pairs are written with one INSERT.
+        streamed once, as text through COPY in order of orders, and counted by
+        ``engine.affinity.PairCounter`` a batch of whole orders at a time (memory bounded by
+        BASKET_BATCH_BYTES and the pairs); the kept pairs are written with one INSERT.
         """
         for model in ("sale.order", "sale.order.line", "res.partner"):
             self.env[model].flush_model()
         baskets = baskets or self._baskets_sql(company)
-        buffer = io.BytesIO()
-        query = SQL("COPY (SELECT order_id, product_id FROM (%s) baskets) TO STDOUT", baskets)
-        self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params).decode(), buffer)
-        rows = np.fromstring(buffer.getvalue(), dtype=np.int64, sep=" ") if buffer.tell() else np.array([])
-        rules = engine.pair_rules(rows[0::2], rows[1::2], min_support=company.crm_ror_affinity_min_support)
-        del buffer, rows
+        counter = engine.PairCounter()
+        stream = _BasketStream(counter)
+        query = SQL(
+            "COPY (SELECT order_id, product_id FROM (%s) baskets ORDER BY order_id) TO STDOUT", baskets
+        )
+        self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params).decode(), stream)
+        stream.finish()
+        rules = counter.rules(min_support=company.crm_ror_affinity_min_support)
         self.env.execute_query(SQL("DELETE FROM crm_ror_product_affinity WHERE company_id = %s", company.id))
         if rules["a"].size:
             self.env.execute_query(

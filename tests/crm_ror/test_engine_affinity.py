@@ -1,10 +1,12 @@
 """Association metrics on a small basket set, checked by hand."""
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoo.addons.crm_ror.engine.affinity import association_rules, cross_sell, pair_rules
+from odoo.addons.crm_ror.engine.affinity import PairCounter, association_rules, cross_sell, pair_rules
 
 # 5 orders: A in 4, B in 4, C in 2, D in 1; A+B in 3, A+C in 2, B+C / A+D / B+D in 1.
 BASKETS = [{"A", "B"}, {"A", "B", "C"}, {"A", "C"}, {"B"}, {"A", "B", "D"}]
@@ -83,7 +85,24 @@ def test_pair_rules_match_association_rules(baskets, min_support):
 
 
 def test_pair_rules_on_the_hand_computed_baskets():
-    rules = _as_rules(pair_rules(*_rows([sorted(b) for b in BASKETS])))
-    assert rules[("A", "B")] == pytest.approx((3, 0.6, 0.75, 0.75 / 0.8))
-    assert rules[("C", "A")] == pytest.approx((2, 0.4, 1.0, 1.25))
+    ids = {"A": 1, "B": 2, "C": 3, "D": 4}
+    rules = _as_rules(pair_rules(*_rows([[ids[p] for p in sorted(b)] for b in BASKETS])))
+    assert rules[(1, 2)] == pytest.approx((3, 0.6, 0.75, 0.75 / 0.8))
+    assert rules[(3, 1)] == pytest.approx((2, 0.4, 1.0, 1.25))
     assert pair_rules([], [])["a"].size == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(1, 40), min_size=1, max_size=5), min_size=1, max_size=25),
+    st.lists(st.integers(1, 24), max_size=4),
+)
+def test_batches_of_whole_orders_count_as_one(baskets, cuts):
+    """Fed in batches (the products of later batches may have higher ids), the counts are the same."""
+    orders, products = _rows(baskets)
+    counter = PairCounter()
+    bounds = [0, *sorted({min(cut, len(baskets)) for cut in cuts}), len(baskets)]
+    for low, high in itertools.pairwise(bounds):
+        rows = [index for index, order in enumerate(orders) if low <= order < high]
+        counter.add([orders[i] for i in rows], [products[i] for i in rows])
+    assert _as_rules(counter.rules()) == pytest.approx(_as_rules(pair_rules(orders, products)))

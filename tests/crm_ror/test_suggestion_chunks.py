@@ -1,6 +1,10 @@
 """The suggestion recompute in chunks of customers: the same suggestions whatever the chunk size, a
 fixed query budget per chunk, and the 'new' suggestions of customers without lines any more removed."""
 
+from unittest.mock import patch
+
+from odoo.addons.crm_ror.models import crm_ror_product_affinity
+
 from .touch_common import TouchCase
 
 # Queries of one chunk: its DELETE, the cross-sell INSERT, the reorder SELECT and INSERT, the up-sell
@@ -90,3 +94,20 @@ class TestSuggestionChunks(TouchCase):
         self.env["sale.order"].search([("partner_id", "=", leaver.id)]).write({"state": "cancel"})
         self._run(chunk_size=2)
         self.assertEqual(Suggestion.search([("partner_id", "=", leaver.id)]), kept)
+
+    def test_affinity_counted_in_small_batches_is_the_same(self):
+        Affinity = self.env["crm.ror.product.affinity"]
+
+        def pairs():
+            Affinity._compute_company_affinity(self.company)
+            found = Affinity.search([("company_id", "=", self.company.id)])
+            return sorted(
+                (p.product_a_id.id, p.product_b_id.id, p.pair_count, round(p.support, 6), round(p.lift, 6))
+                for p in found
+            )
+
+        whole = pairs()
+        self.assertTrue(whole)
+        # a few rows per batch: orders are cut between batches, never inside one
+        with patch.object(crm_ror_product_affinity, "BASKET_BATCH_BYTES", 16):
+            self.assertEqual(pairs(), whole)
