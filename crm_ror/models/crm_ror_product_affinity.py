@@ -19,7 +19,8 @@ class _BasketStream:
         self.text = bytearray()
         self.waiting = np.empty(0, dtype=np.int64)
 
-    def write(self, data):
+    def write(self, data):  # pylint: disable=method-required-super
+        # the file protocol of COPY (this is no model: there is no super() to call)
         self.text += data
         if len(self.text) >= self.batch_bytes:
             self._feed(final=False)
