@@ -351,6 +351,7 @@ class CrmRorSuggestion(models.Model):
         then costs one DELETE, the cross-sell and up-sell INSERTs and the reorder read and INSERT,
         whatever its size, and is committed on its own (outside tests): a customer shows either its
         old or its new suggestions, never a mix, and no transaction holds the whole company.
+        Returns False when it gave the lock up between chunks (the company stays pending), else True.
         """
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         now = fields.Datetime.now()
@@ -363,26 +364,41 @@ class CrmRorSuggestion(models.Model):
         # Chunk bounds on the customers with lines; the first and last ranges are open, so that the
         # 'new' suggestions of customers without lines any more are deleted too.
         bounds = [0, *partner_ids[chunk_size::chunk_size], None]
-        try:
-            for low, high in itertools.pairwise(bounds):
-                self._compute_chunk(company, now, low, high)
-                if auto_commit:
-                    # one chunk per transaction: finished chunks are kept, nobody waits on the company
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                    if not self.env.execute_query(LOCK_SQL)[0][0]:
-                        # the commit released the recompute lock and the profile cron took it: the
-                        # company stays pending and is done again once the profiles are written
-                        self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger(
-                            now + timedelta(minutes=LOCK_RETRY_MINUTES)
-                        )
-                        return
-        finally:
-            self.env.cr.execute(
-                SQL("DROP TABLE IF EXISTS %s", SQL(", ").join(map(SQL.identifier, TEMP_TABLES)))
-            )
+        chunks = list(itertools.pairwise(bounds))
+        for index, (low, high) in enumerate(chunks):
+            self._compute_chunk(company, now, low, high)
+            if auto_commit:
+                # one chunk per transaction: finished chunks are kept, nobody waits on the company
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                if index == len(chunks) - 1:
+                    break  # the company is done: only its stamp is left to write
+                if not self.env.execute_query(LOCK_SQL)[0][0]:
+                    # the commit released the recompute lock and the profile cron took it: the
+                    # company stays pending and is done again once the profiles are written
+                    self._drop_company_tables()
+                    self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger(
+                        now + timedelta(minutes=LOCK_RETRY_MINUTES)
+                    )
+                    return False
+                self._set_local_settings()  # SET LOCAL ends with its transaction
+        # Not in a finally: after an error the transaction is aborted, a DROP would hide the error,
+        # and the next run drops the leftovers first.
+        self._drop_company_tables()
         self.invalidate_model()
         # sudo: a timestamp of the run; the user of the button need not edit the company.
         company.sudo().crm_ror_suggestion_date = now
+        return True
+
+    @api.model
+    def _drop_company_tables(self):
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL(", ").join(map(SQL.identifier, TEMP_TABLES))))
+
+    @api.model
+    def _set_local_settings(self):
+        # A few sorts of the company's lines: enough memory for them not to spill to disk; the plans
+        # are simple, compiling them (JIT) costs more than it saves.
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
 
     def _compute_chunk(self, company, now, low, high):
         """Replace the 'new' suggestions of the customers with ids in [low, high) (high None: no end)."""
@@ -417,11 +433,8 @@ class CrmRorSuggestion(models.Model):
         ``crm_ror_sugg_upgrade``: the dearer products a product may be replaced by (see up-sell).
         """
         cr = self.env.cr
-        cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL(", ").join(map(SQL.identifier, TEMP_TABLES))))
-        # A few sorts of the company's lines: enough memory for them not to spill to disk; the plans
-        # are simple, compiling them (JIT) costs more than it saves.
-        cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
-        cr.execute(SQL("SET LOCAL jit = off"))
+        self._drop_company_tables()
+        self._set_local_settings()
         # The company's sales lines, read once for the affinities and every kind of suggestion.
         for model in ("sale.order", "sale.order.line", "res.partner", "product.product", "product.template"):
             self.env[model].flush_model()

@@ -1,9 +1,13 @@
 """The suggestion recompute in chunks of customers: the same suggestions whatever the chunk size, a
 fixed query budget per chunk, and the 'new' suggestions of customers without lines any more removed."""
 
+import threading
 from unittest.mock import patch
 
-from odoo.addons.crm_ror.models import crm_ror_product_affinity
+import psycopg2
+
+from odoo.addons.crm_ror.models import crm_ror_product_affinity, crm_ror_suggestion
+from odoo.tools import SQL, mute_logger
 
 from .touch_common import TouchCase
 
@@ -111,3 +115,55 @@ class TestSuggestionChunks(TouchCase):
         # a few rows per batch: orders are cut between batches, never inside one
         with patch.object(crm_ror_product_affinity, "BASKET_BATCH_BYTES", 16):
             self.assertEqual(pairs(), whole)
+
+    def _run_committing(self, chunk_size, lock_held):
+        """The run as in a cron worker: commits (made no-ops) and the lock re-checked after them."""
+        Suggestion = self.env["crm.ror.suggestion"]
+        self.company.crm_ror_suggestion_date = False
+        self.env.flush_all()
+        lock = SQL("SELECT TRUE") if lock_held else SQL("SELECT FALSE")
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            patch.object(self.env.cr, "commit", lambda: None),
+            patch.object(crm_ror_suggestion, "LOCK_SQL", lock),
+        ):
+            result = Suggestion._compute_company_suggestions(self.company, chunk_size=chunk_size)
+        return result
+
+    def test_lock_lost_after_the_last_chunk_still_stamps_the_company(self):
+        # one chunk: nothing remains after its commit, so the lost lock does not matter
+        result = self._run_committing(chunk_size=1000, lock_held=False)
+        self.assertTrue(self.company.crm_ror_suggestion_date, "the finished company is stamped")
+        self.assertIs(result, True)
+        self.assertTrue(self.env["crm.ror.suggestion"].search([("company_id", "=", self.company.id)]))
+
+    def test_lock_lost_between_chunks_leaves_the_company_pending(self):
+        self.assertIs(self._run_committing(chunk_size=5, lock_held=False), False)
+        self.assertFalse(self.company.crm_ror_suggestion_date, "a company given up is not stamped")
+        self.env.cr.execute("SELECT to_regclass('crm_ror_sugg_line')")
+        self.assertIsNone(self.env.cr.fetchone()[0], "the temporary tables are dropped on bail-out")
+        # the batch does not count it done: the run stays open and the company pending
+        Profile = self.env["crm.ror.customer.profile"]
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("crm_ror.test_run", False)
+        done = Profile._ror_run_batch("crm_ror.test_run", "crm_ror_suggestion_date", lambda companies: False)
+        self.assertFalse(done)
+        self.assertTrue(params.get_param("crm_ror.test_run"), "the run is not closed")
+        # with the lock kept every chunk is written and the company stamped
+        self.assertIs(self._run_committing(chunk_size=5, lock_held=True), True)
+        self.assertTrue(self.company.crm_ror_suggestion_date)
+
+    def test_an_error_is_not_hidden_by_the_table_drop(self):
+        Suggestion = type(self.env["crm.ror.suggestion"])
+        self.env.flush_all()
+
+        def failing_statement(*args):
+            self.env.cr.execute(SQL("SELECT 1 / 0"))  # aborts the transaction, as a failed INSERT would
+
+        with (
+            self.assertRaises(psycopg2.errors.DivisionByZero),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+            patch.object(Suggestion, "_insert_up_sell", failing_statement),
+        ):
+            self.env["crm.ror.suggestion"]._compute_company_suggestions(self.company, chunk_size=1000)
