@@ -232,7 +232,8 @@ class UtmCampaign(models.Model):
 
     @api.model
     def _cron_refresh_responses(self):
-        """Refresh every campaign whose response window was open in the last week (or still is)."""
+        """Refresh every campaign whose response window was open in the last week (or still is), and
+        every campaign with a mailing sent in the last week (mass_mailing)."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -245,7 +246,23 @@ class UtmCampaign(models.Model):
                 fields.Date.context_today(self) - timedelta(days=REFRESH_GRACE_DAYS),
             )
         )
-        campaigns = self.browse([row[0] for row in self.env.cr.fetchall()])
+        campaign_ids = {row[0] for row in self.env.cr.fetchall()}
+        if "mailing.trace" in self.env:
+            # campaigns mailed lately: those sent without targets yet, or mailed after their window
+            campaign_ids.update(
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT DISTINCT tr.campaign_id FROM mailing_trace tr
+                          JOIN utm_campaign c ON c.id = tr.campaign_id
+                         WHERE c.company_id IS NOT NULL AND tr.trace_type = 'mail' AND tr.sent_datetime >= %s
+                        """,
+                        fields.Datetime.now() - timedelta(days=REFRESH_GRACE_DAYS),
+                    )
+                )
+            )
+        campaigns = self.browse(sorted(campaign_ids))
         if campaigns:
             campaigns._crm_ror_refresh_responses()
 
@@ -282,13 +299,17 @@ class UtmCampaign(models.Model):
                            COALESCE(rp.commercial_partner_id, by_email.commercial_partner_id) AS partner_id,
                            tr.sent_datetime
                       FROM mailing_trace tr
+                      JOIN utm_campaign c ON c.id = tr.campaign_id
                  LEFT JOIN res_partner rp ON tr.model = 'res.partner' AND rp.id = tr.res_id
                  LEFT JOIN LATERAL (
-                           -- the oldest partner with the address stands for it (one customer per send)
+                           -- one customer per send: a partner of the campaign's company (or shared) with
+                           -- the address, a commercial entity before a contact, else the oldest
                            SELECT p.commercial_partner_id FROM res_partner p
                             WHERE tr.model <> 'res.partner' AND p.email_normalized = tr.email AND p.active
-                            ORDER BY p.id LIMIT 1) by_email ON TRUE
+                              AND (p.company_id IS NULL OR p.company_id = c.company_id)
+                            ORDER BY p.id = p.commercial_partner_id DESC, p.id LIMIT 1) by_email ON TRUE
                      WHERE tr.campaign_id = ANY(%(campaigns)s) AND tr.sent_datetime IS NOT NULL
+                       AND tr.trace_type = 'mail'
                 ),
                 per_customer AS (
                     SELECT campaign_id, partner_id, COUNT(*) AS sends, MIN(sent_datetime)::date AS first_sent
@@ -296,7 +317,7 @@ class UtmCampaign(models.Model):
                 ),
                 raised AS (
                     UPDATE crm_ror_campaign_target t
-                       SET touches = pc.sends
+                       SET touches = pc.sends, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
                       FROM per_customer pc
                      WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id
                        AND t.is_control IS NOT TRUE AND t.touches < pc.sends
@@ -314,6 +335,8 @@ class UtmCampaign(models.Model):
                            ON pr.partner_id = pc.partner_id AND pr.company_id = c.company_id
                      WHERE NOT EXISTS (SELECT 1 FROM crm_ror_campaign_target t
                                         WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id)
+                        -- campaign_partner_uniq: a target added meanwhile by another transaction wins
+                        ON CONFLICT DO NOTHING
                  RETURNING id
                 )
                 SELECT id, FALSE FROM raised UNION ALL SELECT id, TRUE FROM added

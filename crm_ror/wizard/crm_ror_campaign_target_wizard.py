@@ -105,6 +105,16 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
                     "it, or untick the option to keep the targets on the campaign only."
                 )
             )
+        if self.write_mailing_list and not all(
+            self.env[model].has_access("create") for model in ("mailing.list", "mailing.contact")
+        ):
+            raise UserError(
+                self.env._(
+                    "Write a mailing list: you may not create mailing lists and contacts; ask an "
+                    "administrator for the group %(group)s, or untick the option.",
+                    group=self.env.ref("mass_mailing.group_mass_mailing_user").full_name,
+                )
+            )
         if not 0 <= self.assumed_rate <= 100:
             raise UserError(self.env._("Assumed response rate: a rate between 0 and 100 %%."))
 
@@ -239,13 +249,11 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
     def _write_mailing_list(self, targets):
         """A new mailing list of the contacted ``targets``: values of the wizard's mailing figures.
 
-        Each customer is reached at its own email, else at that of its first contact that may be
-        emailed (not Do Not Contact, not blacklisted); customers with neither are counted, not listed.
+        Each customer is reached at its own email, else at that of its first contact of the campaign's
+        company (or shared) that may be emailed (not Do Not Contact, not blacklisted); customers with neither are counted, not listed.
         Existing mailing contacts of an address are reused rather than duplicated.
         """
-        self.env["res.partner"].flush_model(
-            ["crm_ror_do_not_contact", "email_normalized", "commercial_partner_id", "active", "name"]
-        )
+        self.env["res.partner"].flush_model(["email_normalized", "commercial_partner_id", "active", "name"])
         rows = self.env.execute_query(
             SQL(
                 """
@@ -253,14 +261,15 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
                        COALESCE(cp.email_normalized, (
                            SELECT c.email_normalized FROM res_partner c
                             WHERE c.commercial_partner_id = cp.id AND c.active AND c.email_normalized IS NOT NULL
-                              AND NOT COALESCE(c.crm_ror_do_not_contact, FALSE)
-                              AND NOT EXISTS (SELECT 1 FROM mail_blacklist bl
-                                               WHERE bl.active AND bl.email = c.email_normalized)
+                              AND (c.company_id IS NULL OR c.company_id = %(company)s)
+                              AND NOT %(blocked)s
                             ORDER BY c.id LIMIT 1))
                   FROM res_partner cp
-                 WHERE cp.id = ANY(%s)
+                 WHERE cp.id = ANY(%(ids)s)
                 """,
-                targets.partner_id.ids,
+                company=self.company_id.id,
+                blocked=self.env["res.partner"]._crm_ror_outreach_blocked_sql(SQL("c")),
+                ids=targets.partner_id.ids,
             )
         )
         emails = {email: (pid, name) for pid, name, email in rows if email}

@@ -235,6 +235,104 @@ class TestCampaignMailing(CrmRorCampaignCase):
         self.assertEqual(campaign.crm_ror_target_ids, target)
         self.assertEqual(target.touches, 1)
 
+    def test_trace_by_email_takes_a_customer_of_the_campaigns_company(self):
+        Partner = self.env["res.partner"]
+        shared = "shared.buyer@example.com"
+        # oldest first: another company's customer, then a contact of one of ours, then one of ours
+        foreign = Partner.create(
+            {"name": "ROR B customer", "is_company": True, "email": shared, "company_id": self.company_b.id}
+        )
+        ours = Partner.create({"name": "ROR A customer", "is_company": True, "company_id": self.company_a.id})
+        Partner.create({"name": "ROR A customer buyer", "parent_id": ours.id, "email": shared})
+        ours_too = Partner.create(
+            {"name": "ROR A second", "is_company": True, "email": shared, "company_id": self.company_a.id}
+        )
+        contact = self.env["mailing.contact"].create({"name": "Shared", "email": shared})
+        campaign = self._campaign("ROR Shared address", crm_ror_medium_id=self.email_medium.id)
+        self._trace(self._mailing(campaign, model="mailing.contact"), 4, email=shared, res_id=contact.id)
+        campaign_b = self._campaign(
+            "ROR Shared B", company=self.company_b, crm_ror_medium_id=self.email_medium.id
+        )
+        self._trace(self._mailing(campaign_b, model="mailing.contact"), 4, email=shared, res_id=contact.id)
+        (campaign | campaign_b).action_crm_ror_refresh()
+        # the commercial entity with the address comes before a contact with it
+        self.assertEqual(campaign.crm_ror_target_ids.partner_id, ours_too)
+        self.assertEqual(campaign_b.crm_ror_target_ids.partner_id, foreign)
+        for target in (campaign | campaign_b).crm_ror_target_ids:
+            self.assertIn(target.partner_id.company_id, target.campaign_id.company_id | Partner.company_id)
+
+    def test_only_email_traces_are_touches(self):
+        campaign = self._campaign("ROR SMS", crm_ror_medium_id=self.email_medium.id)
+        mailing = self._mailing(campaign)
+        self._trace(mailing, 3, self.m1)
+        sms = self._trace(mailing, 3, self.m6)
+        self.env.flush_all()
+        # an SMS trace (mass_mailing_sms, not installed here) carries no email send
+        self.env.cr.execute("UPDATE mailing_trace SET trace_type = 'sms' WHERE id = %s", [sms.id])
+        campaign.action_crm_ror_refresh()
+        self.assertEqual(campaign.crm_ror_target_ids.partner_id, self.m1)
+
+    def test_cron_refreshes_campaigns_mailed_lately(self):
+        # sent through a mailing only: no target yet
+        mailed_only = self._campaign("ROR Mailed only", crm_ror_medium_id=self.email_medium.id)
+        self._trace(self._mailing(mailed_only), 2, self.m1)
+        # targeted long ago (window closed), mailed again this week
+        late = self._campaign("ROR Mailed late", crm_ror_medium_id=self.email_medium.id)
+        old_target = self._target(late, self.m6, 90)
+        for days in (3, 2):
+            self._trace(self._mailing(late), days, self.m6)
+        # mailed long ago, window closed: left alone
+        stale = self._campaign("ROR Stale", crm_ror_medium_id=self.email_medium.id)
+        self._trace(self._mailing(stale), 60, self.m1)
+        self.env["utm.campaign"]._cron_refresh_responses()
+        self.assertEqual(mailed_only.crm_ror_target_ids.partner_id, self.m1)
+        self.assertEqual(mailed_only.crm_ror_target_ids.touches, 1)
+        self.assertTrue(mailed_only.crm_ror_refreshed_at)
+        self.assertEqual(old_target.touches, 2)
+        self.assertTrue(late.crm_ror_refreshed_at)
+        self.assertFalse(stale.crm_ror_target_ids)
+        self.assertFalse(stale.crm_ror_refreshed_at)
+
+    def test_fallback_contact_of_the_campaigns_company(self):
+        Partner = self.env["res.partner"]
+        customer = Partner.create({"name": "ROR M7", "is_company": True})
+        # the first contact belongs to another company: the campaign's company may not mail it
+        Partner.create(
+            {
+                "name": "ROR M7 B contact",
+                "parent_id": customer.id,
+                "email": "m7.b@example.com",
+                "company_id": self.company_b.id,
+            }
+        )
+        Partner.create({"name": "ROR M7 A contact", "parent_id": customer.id, "email": "m7.a@example.com"})
+        self._profile_of(customer, self.seg_2, 500.0, 50.0)
+        campaign = self._campaign("ROR M7", crm_ror_medium_id=self.email_medium.id)
+        wizard = self._wizard(campaign, segment_ids=[(6, 0, self.seg_2.ids)], write_mailing_list=True)
+        wizard.action_select()
+        emails = set(wizard.mailing_list_ref.contact_ids.mapped("email_normalized"))
+        self.assertEqual(emails, {"m7.a@example.com"})
+
+    def test_mailing_list_needs_the_email_marketing_group(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "ROR Campaign manager without Email Marketing",
+                "login": "ror_campaign_no_mailing",
+                "company_id": self.company_a.id,
+                "company_ids": [(6, 0, self.company_a.ids)],
+                "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        group = self.env.ref("mass_mailing.group_mass_mailing_user")
+        self.assertNotIn(group, user.groups_id)
+        campaign = self._campaign("ROR No rights", crm_ror_medium_id=self.email_medium.id)
+        wizard = self._wizard(campaign, write_mailing_list=True).with_user(user)
+        with self.assertRaises(UserError) as caught:
+            wizard.action_select()
+        self.assertIs(type(caught.exception), UserError, "a clear refusal, not an access error midway")
+        self.assertIn(group.full_name, str(caught.exception))
+        self.assertFalse(campaign.crm_ror_target_ids, "nothing is written when refused")
+
 
 class TestCampaignMailingBudget(CrmRorCampaignCase):
     def test_sync_is_set_wise(self):
