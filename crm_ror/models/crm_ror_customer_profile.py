@@ -246,8 +246,9 @@ class CrmRorCustomerProfile(models.Model):
             .search([])
             .filtered(lambda company: not company[stamp_field] or company[stamp_field] < start)
         )
-        if pending:
-            process(pending[:1])
+        # a process returning False gave the company up (lock lost between chunks): it stays pending
+        if pending and process(pending[:1]) is False:
+            return False
         remaining = max(len(pending) - 1, 0)
         if not remaining:
             params.set_param(param, False)

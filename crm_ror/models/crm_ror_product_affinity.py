@@ -1,5 +1,44 @@
+import numpy as np
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..engine import affinity as engine
+
+# Text of (order, product) rows counted at a time by the affinity (about 80k rows).
+BASKET_BATCH_BYTES = 1 << 20
+
+
+class _BasketStream:
+    """Target of ``COPY ... TO STDOUT`` of (order, product) rows sorted by order: hands the counter
+    batches of whole orders, the rows of the last order of a batch waiting for the next one."""
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.batch_bytes = BASKET_BATCH_BYTES
+        self.text = bytearray()
+        self.waiting = np.empty(0, dtype=np.int64)
+
+    def write(self, data):  # pylint: disable=method-required-super
+        # the file protocol of COPY (this is no model: there is no super() to call)
+        self.text += data
+        if len(self.text) >= self.batch_bytes:
+            self._feed(final=False)
+        return len(data)
+
+    def finish(self):
+        self._feed(final=True)
+
+    def _feed(self, final):
+        end = len(self.text) if final else self.text.rfind(b"\n") + 1
+        parsed = np.fromstring(bytes(self.text[:end]), dtype=np.int64, sep=" ") if end else self.waiting[:0]
+        del self.text[:end]
+        rows = np.concatenate([self.waiting, parsed])
+        orders, products = rows[0::2], rows[1::2]
+        # the last order may go on in the next batch: it waits, unless this is the end
+        cut = len(orders) if final or not len(orders) else int(np.searchsorted(orders, orders[-1]))
+        self.counter.add(orders[:cut], products[:cut])
+        self.waiting = rows[2 * cut :]
 
 
 class CrmRorProductAffinity(models.Model):
@@ -57,48 +96,49 @@ class CrmRorProductAffinity(models.Model):
         )
 
     @api.model
-    def _compute_company_affinity(self, company):
-        """Rewrite the company's product pairs in one statement (both directions of each pair)."""
+    def _compute_company_affinity(self, company, baskets=None):
+        """Rewrite the company's product pairs (both directions of each pair).
+
+        ``baskets``: SQL of (order_id, product_id) rows, by default ``_baskets_sql``. The rows are
+        streamed once, as text through COPY in order of orders, and counted by
+        ``engine.affinity.PairCounter`` a batch of whole orders at a time (memory bounded by
+        BASKET_BATCH_BYTES and the pairs); the kept pairs are written with one INSERT.
+        """
         for model in ("sale.order", "sale.order.line", "res.partner"):
             self.env[model].flush_model()
-        self.env.execute_query(SQL("DELETE FROM crm_ror_product_affinity WHERE company_id = %s", company.id))
-        self.env.execute_query(
-            SQL(
-                """
-                WITH lines AS (%(baskets)s),
-                -- one row per order with its distinct products: pairs come from unnesting each basket
-                -- twice, linear in the orders whatever the planner's estimates (no self-join)
-                baskets AS (SELECT order_id, array_agg(product_id) AS products FROM lines GROUP BY order_id),
-                total AS MATERIALIZED (SELECT COUNT(*)::float AS n FROM baskets),
-                items AS (
-                    SELECT item AS product_id, COUNT(*) AS n FROM baskets, unnest(products) AS item GROUP BY item
-                ),
-                pairs AS (
-                    SELECT a AS product_a, b AS product_b, COUNT(*) AS n
-                      FROM baskets, unnest(products) AS a, unnest(products) AS b
-                     WHERE a <> b
-                     GROUP BY a, b
-                )
-                INSERT INTO crm_ror_product_affinity
-                       (company_id, product_a_id, product_b_id, pair_count, support, confidence, lift,
-                        create_uid, write_uid, create_date, write_date)
-                SELECT %(company)s, p.product_a, p.product_b, p.n,
-                       p.n / t.n,
-                       p.n::float / ia.n,
-                       (p.n::float / ia.n) / (ib.n / t.n),
-                       %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-                  FROM pairs p
-                  CROSS JOIN total t
-                  JOIN items ia ON ia.product_id = p.product_a
-                  JOIN items ib ON ib.product_id = p.product_b
-                 WHERE p.n / t.n >= %(min_support)s
-                """,
-                baskets=self._baskets_sql(company),
-                company=company.id,
-                uid=self.env.uid,
-                min_support=company.crm_ror_affinity_min_support,
-            )
+        baskets = baskets or self._baskets_sql(company)
+        counter = engine.PairCounter()
+        stream = _BasketStream(counter)
+        query = SQL(
+            "COPY (SELECT order_id, product_id FROM (%s) baskets ORDER BY order_id) TO STDOUT", baskets
         )
+        self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params).decode(), stream)
+        stream.finish()
+        rules = counter.rules(min_support=company.crm_ror_affinity_min_support)
+        self.env.execute_query(SQL("DELETE FROM crm_ror_product_affinity WHERE company_id = %s", company.id))
+        if rules["a"].size:
+            self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO crm_ror_product_affinity
+                           (company_id, product_a_id, product_b_id, pair_count, support, confidence, lift,
+                            create_uid, write_uid, create_date, write_date)
+                    SELECT %(company)s, r.a, r.b, r.n, r.support, r.confidence, r.lift,
+                           %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                      FROM unnest(%(a)s::int[], %(b)s::int[], %(n)s::int[], %(support)s::float[],
+                                  %(confidence)s::float[], %(lift)s::float[])
+                           AS r(a, b, n, support, confidence, lift)
+                    """,
+                    company=company.id,
+                    uid=self.env.uid,
+                    a=rules["a"].tolist(),
+                    b=rules["b"].tolist(),
+                    n=rules["count"].tolist(),
+                    support=rules["support"].tolist(),
+                    confidence=rules["confidence"].tolist(),
+                    lift=rules["lift"].tolist(),
+                )
+            )
         # Fresh statistics for the suggestion queries that join the rules right after, in this transaction.
         self.env.cr.execute(SQL("ANALYZE crm_ror_product_affinity"))
         self.invalidate_model()

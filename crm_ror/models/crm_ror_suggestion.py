@@ -1,3 +1,5 @@
+import itertools
+import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -5,7 +7,21 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine.reorder import is_due
-from .crm_ror_customer_profile import RUN_PARAM_SUGGESTIONS
+from .crm_ror_customer_profile import LOCK_RETRY_MINUTES, LOCK_SQL, RUN_PARAM_SUGGESTIONS
+
+# Customers per transaction of the suggestion recompute (its queries per chunk do not grow with it).
+SUGGESTION_CHUNK = 20000
+# Memory for the sorts of the company's sales lines (PostgreSQL's 4 MB default spills them to disk).
+WORK_MEM = "64MB"
+# The temporary tables of a company's run, dropped when it ends.
+TEMP_TABLES = (
+    "crm_ror_sugg_line",
+    "crm_ror_sugg_bought",
+    "crm_ror_sugg_price",
+    "crm_ror_sugg_customer",
+    "crm_ror_sugg_higher",
+    "crm_ror_sugg_upgrade",
+)
 
 KINDS = [("cross_sell", "Cross-sell"), ("reorder", "Due for Reorder"), ("up_sell", "Up-sell")]
 
@@ -325,24 +341,234 @@ class CrmRorSuggestion(models.Model):
         )
 
     @api.model
-    def _compute_company_suggestions(self, company):
-        """Rewrite the company's affinities and its 'new' suggestions in a few statements."""
+    def _compute_company_suggestions(self, company, chunk_size=SUGGESTION_CHUNK):
+        """Rewrite the company's affinities and its 'new' suggestions, customers in chunks.
+
+        The sales lines are read once (``_prepare_company_tables``): the affinities are counted from
+        them, then they are summed into ``crm_ror_sugg_bought``, one row per customer and product with
+        the figures every kind needs, and the company-wide evidence (prices, upgrades, buyers of
+        better segments) goes into small temporary tables. Each chunk of customers (a range of ids)
+        then costs one DELETE, the cross-sell and up-sell INSERTs and the reorder read and INSERT,
+        whatever its size, and is committed on its own (outside tests): a customer shows either its
+        old or its new suggestions, never a mix, and no transaction holds the whole company.
+        Returns False when it gave the lock up between chunks (the company stays pending), else True.
+        """
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
         now = fields.Datetime.now()
-        self.env["crm.ror.product.affinity"]._compute_company_affinity(company)
         self.flush_model()
         # The segments and states of the customers are read with SQL.
         self.env["crm.ror.customer.profile"].flush_model(
             ["partner_id", "company_id", "segment_id", "customer_state"]
         )
-        self.env.execute_query(
-            SQL("DELETE FROM crm_ror_suggestion WHERE company_id = %s AND state = 'new'", company.id)
-        )
-        self._insert_cross_sell(company, now)
-        self._insert_reorder(company, now)
-        self._insert_up_sell(company, now)
+        partner_ids = self._prepare_company_tables(company)
+        # Chunk bounds on the customers with lines; the first and last ranges are open, so that the
+        # 'new' suggestions of customers without lines any more are deleted too.
+        bounds = [0, *partner_ids[chunk_size::chunk_size], None]
+        chunks = list(itertools.pairwise(bounds))
+        for index, (low, high) in enumerate(chunks):
+            self._compute_chunk(company, now, low, high)
+            if auto_commit:
+                # one chunk per transaction: finished chunks are kept, nobody waits on the company
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                if index == len(chunks) - 1:
+                    break  # the company is done: only its stamp is left to write
+                if not self.env.execute_query(LOCK_SQL)[0][0]:
+                    # the commit released the recompute lock and the profile cron took it: the
+                    # company stays pending and is done again once the profiles are written
+                    self._drop_company_tables()
+                    self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger(
+                        now + timedelta(minutes=LOCK_RETRY_MINUTES)
+                    )
+                    return False
+                self._set_local_settings()  # SET LOCAL ends with its transaction
+        # Not in a finally: after an error the transaction is aborted, a DROP would hide the error,
+        # and the next run drops the leftovers first.
+        self._drop_company_tables()
         self.invalidate_model()
         # sudo: a timestamp of the run; the user of the button need not edit the company.
         company.sudo().crm_ror_suggestion_date = now
+        return True
+
+    @api.model
+    def _drop_company_tables(self):
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL(", ").join(map(SQL.identifier, TEMP_TABLES))))
+
+    @api.model
+    def _set_local_settings(self):
+        # A few sorts of the company's lines: enough memory for them not to spill to disk; the plans
+        # are simple, compiling them (JIT) costs more than it saves.
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", WORK_MEM))
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
+
+    def _compute_chunk(self, company, now, low, high):
+        """Replace the 'new' suggestions of the customers with ids in [low, high) (high None: no end)."""
+        self.env.execute_query(
+            SQL(
+                "DELETE FROM crm_ror_suggestion WHERE company_id = %s AND state = 'new' AND %s",
+                company.id,
+                self._chunk_sql(SQL("crm_ror_suggestion"), low, high),
+            )
+        )
+        self._insert_cross_sell(company, now, self._chunk_sql(SQL("b"), low, high))
+        self._insert_reorder(company, now, self._chunk_sql(SQL("u"), low, high))
+        self._insert_up_sell(company, now, self._chunk_sql(SQL("b"), low, high))
+
+    @api.model
+    def _chunk_sql(self, alias, low, high):
+        if high is None:
+            return SQL("%s.partner_id >= %s", alias, low)
+        return SQL("%s.partner_id >= %s AND %s.partner_id < %s", alias, low, alias, high)
+
+    def _prepare_company_tables(self, company):
+        """Fill the temporary tables of the company's run and rewrite its affinities; return its
+        customer ids with lines, in order.
+
+        ``crm_ror_sugg_line``: the company's sales lines (``_lines_sql``), the one read of them.
+        ``crm_ror_sugg_bought``: per customer and product, purchase days, last day, the sums of
+        quantity (product unit and reference unit), amount and orders, and the median gap between
+        purchase days when they are enough for a reorder.
+        ``crm_ror_sugg_price``: per product, the unit prices and quantity per order.
+        ``crm_ror_sugg_customer``: the customers not Lost, with the rank of their segment (0 = best).
+        ``crm_ror_sugg_higher``: per product and rank, its buyers in the better segments.
+        ``crm_ror_sugg_upgrade``: the dearer products a product may be replaced by (see up-sell).
+        """
+        cr = self.env.cr
+        self._drop_company_tables()
+        self._set_local_settings()
+        # The company's sales lines, read once for the affinities and every kind of suggestion.
+        for model in ("sale.order", "sale.order.line", "res.partner", "product.product", "product.template"):
+            self.env[model].flush_model()
+        self.env.execute_query(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_line AS
+                SELECT order_id, partner_id, product_id, day, qty, ref_qty, amount FROM (%s) lines
+                """,
+                self._lines_sql(company),
+            )
+        )
+        self.env["crm.ror.product.affinity"]._compute_company_affinity(
+            company, baskets=SQL("SELECT order_id, product_id FROM crm_ror_sugg_line")
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_bought AS
+                SELECT partner_id, product_id, COUNT(DISTINCT day) AS purchases, MAX(day) AS last_day,
+                       NULL::float AS interval, SUM(qty) AS qty, SUM(ref_qty) AS ref_qty,
+                       SUM(amount) AS amount, COUNT(DISTINCT order_id) AS orders
+                  FROM crm_ror_sugg_line
+                 GROUP BY partner_id, product_id
+                """
+            )
+        )
+        cr.execute(SQL("CREATE UNIQUE INDEX ON crm_ror_sugg_bought (partner_id, product_id)"))
+        # The usual interval (median gap between purchase days) of the repeated purchases only.
+        cr.execute(
+            SQL(
+                """
+                WITH days AS (
+                    SELECT l.partner_id, l.product_id, l.day
+                      FROM crm_ror_sugg_line l
+                      JOIN crm_ror_sugg_bought b
+                        ON b.partner_id = l.partner_id AND b.product_id = l.product_id
+                       AND b.purchases >= %(min_purchases)s
+                     GROUP BY l.partner_id, l.product_id, l.day
+                ),
+                gaps AS (
+                    SELECT partner_id, product_id,
+                           day - LAG(day) OVER (PARTITION BY partner_id, product_id ORDER BY day) AS gap
+                      FROM days
+                ),
+                usual AS (
+                    SELECT partner_id, product_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS interval
+                      FROM gaps GROUP BY partner_id, product_id
+                )
+                UPDATE crm_ror_sugg_bought b SET interval = usual.interval
+                  FROM usual WHERE b.partner_id = usual.partner_id AND b.product_id = usual.product_id
+                """,
+                min_purchases=company.crm_ror_reorder_min_purchases,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_price AS
+                SELECT b.product_id, pt.id AS template_id, pt.categ_id, uom.category_id AS uom_category_id,
+                       SUM(b.amount) / NULLIF(SUM(b.qty), 0) AS unit_price,
+                       SUM(b.qty) / NULLIF(SUM(b.orders), 0) AS order_qty,
+                       SUM(b.amount) / NULLIF(SUM(b.ref_qty), 0) AS ref_unit_price
+                  FROM crm_ror_sugg_bought b
+                  JOIN product_product pp ON pp.id = b.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom uom ON uom.id = pt.uom_id
+                 GROUP BY b.product_id, pt.id, pt.categ_id, uom.category_id
+                """
+            )
+        )
+        segments = self.env["crm.ror.segment"]._segments_for_company(company)
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_customer AS
+                SELECT pr.partner_id, pr.segment_id, seg.rank
+                  FROM crm_ror_customer_profile pr
+                  JOIN unnest(%(segments)s::int[], %(ranks)s::int[]) AS seg(segment_id, rank)
+                       ON seg.segment_id = pr.segment_id
+                 WHERE pr.company_id = %(company)s AND pr.customer_state IS DISTINCT FROM 'lost'
+                """,
+                segments=segments.ids,
+                ranks=list(range(len(segments))),
+                company=company.id,
+            )
+        )
+        cr.execute(SQL("CREATE UNIQUE INDEX ON crm_ror_sugg_customer (partner_id)"))
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_higher AS
+                WITH buyers AS (
+                    SELECT b.product_id, c.rank, COUNT(*) AS n
+                      FROM crm_ror_sugg_bought b JOIN crm_ror_sugg_customer c ON c.partner_id = b.partner_id
+                     GROUP BY b.product_id, c.rank
+                )
+                SELECT bu.product_id, seg.rank, SUM(bu.n) AS n
+                  FROM generate_series(0, %(last_rank)s) AS seg(rank)
+                  JOIN buyers bu ON bu.rank < seg.rank
+                 GROUP BY bu.product_id, seg.rank
+                """,
+                last_rank=len(segments) - 1,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE crm_ror_sugg_upgrade AS
+                -- categories narrow enough to mean "the same kind of product"
+                WITH small_categories AS (
+                    SELECT pt.categ_id
+                      FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                     WHERE pp.active AND pt.active AND pt.sale_ok
+                  GROUP BY pt.categ_id
+                    HAVING COUNT(*) <= %(max_category)s
+                )
+                SELECT cur.product_id AS current_id, up.product_id AS upper_id,
+                       up.ref_unit_price - cur.ref_unit_price AS unit_gain, cur.ref_unit_price AS current_price
+                  FROM crm_ror_sugg_price cur
+                  JOIN crm_ror_sugg_price up
+                       ON up.uom_category_id = cur.uom_category_id AND up.ref_unit_price > cur.ref_unit_price
+                 WHERE (up.categ_id = cur.categ_id
+                        AND EXISTS (SELECT 1 FROM small_categories sc WHERE sc.categ_id = cur.categ_id))
+                    OR EXISTS (SELECT 1 FROM product_optional_rel o
+                                WHERE o.src_id = cur.template_id AND o.dest_id = up.template_id)
+                """,
+                max_category=company.crm_ror_upsell_max_category_size,
+            )
+        )
+        for table in TEMP_TABLES:
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+        cr.execute(SQL("SELECT DISTINCT partner_id FROM crm_ror_sugg_bought ORDER BY partner_id"))
+        return [row[0] for row in cr.fetchall()]
 
     def _filters_sql(self, company, kind, partner, product, now):
         """Conditions every suggestion meets: the customer may be contacted, is active and not Lost, the
@@ -380,41 +606,31 @@ class CrmRorSuggestion(models.Model):
             self.env["crm.ror.customer.profile"]._ror_order_lines_query(company),
         )
 
-    def _insert_cross_sell(self, company, now):
+    def _insert_cross_sell(self, company, now, chunk):
         """High-lift products the customer has not bought, through the best rule from one they have."""
         self.env.execute_query(
             SQL(
                 """
-                -- MATERIALIZED: each step once, whatever the estimates of tables rewritten in this
-                -- transaction (a nested loop over a re-aggregated CTE is quadratic in the lines).
-                WITH lines AS (%(lines)s),
-                bought AS (SELECT DISTINCT partner_id, product_id FROM lines),
-                prices AS MATERIALIZED (
-                    SELECT product_id,
-                           SUM(amount) / NULLIF(SUM(qty), 0) AS unit_price,
-                           SUM(qty) / COUNT(DISTINCT order_id) AS qty
-                      FROM lines GROUP BY product_id
-                ),
-                candidates AS MATERIALIZED (
+                WITH candidates AS MATERIALIZED (
                     SELECT DISTINCT ON (b.partner_id, a.product_b_id)
                            b.partner_id, a.product_a_id, a.product_b_id, a.confidence, a.lift
-                      FROM bought b
+                      FROM crm_ror_sugg_bought b
                       JOIN crm_ror_product_affinity a
                         ON a.company_id = %(company)s AND a.product_a_id = b.product_id
-                     WHERE a.lift >= %(min_lift)s
-                       AND NOT EXISTS (SELECT 1 FROM bought b2
+                     WHERE %(chunk)s AND a.lift >= %(min_lift)s
+                       AND NOT EXISTS (SELECT 1 FROM crm_ror_sugg_bought b2
                                         WHERE b2.partner_id = b.partner_id AND b2.product_id = a.product_b_id)
                      ORDER BY b.partner_id, a.product_b_id, a.confidence DESC, a.lift DESC, a.product_a_id
                 ),
                 ranked AS (
-                    SELECT c.*, cp.user_id, pr.qty,
-                           COALESCE(pr.unit_price * pr.qty * c.confidence, 0) AS expected,
+                    SELECT c.*, cp.user_id, pr.order_qty AS qty,
+                           COALESCE(pr.unit_price * pr.order_qty * c.confidence, 0) AS expected,
                            ROW_NUMBER() OVER (PARTITION BY c.partner_id
-                                              ORDER BY COALESCE(pr.unit_price * pr.qty * c.confidence, 0) DESC,
+                                              ORDER BY COALESCE(pr.unit_price * pr.order_qty * c.confidence, 0) DESC,
                                                        c.confidence DESC, c.product_b_id) AS rank
                       FROM candidates c
                       JOIN res_partner cp ON cp.id = c.partner_id
-                      LEFT JOIN prices pr ON pr.product_id = c.product_b_id
+                      LEFT JOIN crm_ror_sugg_price pr ON pr.product_id = c.product_b_id
                      WHERE %(filters)s
                 )
                 INSERT INTO crm_ror_suggestion
@@ -426,7 +642,7 @@ class CrmRorSuggestion(models.Model):
                   FROM ranked
                  WHERE rank <= %(max)s
                 """,
-                lines=self._lines_sql(company),
+                chunk=chunk,
                 company=company.id,
                 min_lift=company.crm_ror_affinity_min_lift,
                 filters=self._filters_sql(company, "cross_sell", SQL("cp"), SQL("c.product_b_id"), now),
@@ -436,35 +652,18 @@ class CrmRorSuggestion(models.Model):
             )
         )
 
-    def _insert_reorder(self, company, now):
+    def _insert_reorder(self, company, now, chunk):
         """Products a customer buys repeatedly whose usual interval has passed (engine decides)."""
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH lines AS (%(lines)s),
-                days AS (
-                    SELECT partner_id, product_id, day, SUM(qty) AS qty, SUM(amount) AS amount
-                      FROM lines GROUP BY partner_id, product_id, day
-                ),
-                gaps AS (
-                    SELECT *, day - LAG(day) OVER (PARTITION BY partner_id, product_id ORDER BY day) AS gap
-                      FROM days
-                ),
-                usual AS (
-                    SELECT partner_id, product_id, COUNT(*) AS purchases, MAX(day) AS last_day,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS interval,
-                           SUM(qty) / COUNT(*) AS qty, SUM(amount) / NULLIF(SUM(qty), 0) AS unit_price
-                      FROM gaps
-                     GROUP BY partner_id, product_id
-                    HAVING COUNT(*) >= %(min_purchases)s
-                )
-                SELECT u.partner_id, u.product_id, u.purchases, u.last_day, u.interval, u.qty,
-                       COALESCE(u.unit_price, 0), cp.user_id
-                  FROM usual u
+                SELECT u.partner_id, u.product_id, u.purchases, u.last_day, u.interval, u.qty / u.purchases,
+                       COALESCE(u.amount / NULLIF(u.qty, 0), 0), cp.user_id
+                  FROM crm_ror_sugg_bought u
                   JOIN res_partner cp ON cp.id = u.partner_id
-                 WHERE %(filters)s
+                 WHERE %(chunk)s AND u.purchases >= %(min_purchases)s AND %(filters)s
                 """,
-                lines=self._lines_sql(company),
+                chunk=chunk,
                 min_purchases=company.crm_ror_reorder_min_purchases,
                 filters=self._filters_sql(company, "reorder", SQL("cp"), SQL("u.product_id"), now),
             )
@@ -525,7 +724,7 @@ class CrmRorSuggestion(models.Model):
             )
         )
 
-    def _insert_up_sell(self, company, now):
+    def _insert_up_sell(self, company, now, chunk):
         """A higher-priced replacement of a product the customer buys, bought by at least K customers of
         better value segments (segments ranked best first, from the customers' value profiles).
 
@@ -536,76 +735,22 @@ class CrmRorSuggestion(models.Model):
         Per customer and higher product, the current product kept is the dearest one below it; the
         expected value is the price difference times the customer's usual quantity of the current one.
         """
-        segments = self.env["crm.ror.segment"]._segments_for_company(company)
-        if len(segments) < 2:
-            return
-        self.env["crm.ror.customer.profile"].flush_model(["partner_id", "company_id", "segment_id"])
         self.env.execute_query(
             SQL(
                 """
-                WITH lines AS (%(lines)s),
-                seg AS (SELECT * FROM unnest(%(segments)s::int[], %(ranks)s::int[]) AS s(segment_id, rank)),
-                customers AS (
-                    SELECT pr.partner_id, pr.segment_id, seg.rank
-                      FROM crm_ror_customer_profile pr
-                      JOIN seg ON seg.segment_id = pr.segment_id
-                     WHERE pr.company_id = %(company)s AND pr.customer_state IS DISTINCT FROM 'lost'
-                ),
-                prices AS MATERIALIZED (
-                    SELECT l.product_id, pt.id AS template_id, pt.categ_id, uom.category_id AS uom_category_id,
-                           SUM(l.amount) / NULLIF(SUM(l.ref_qty), 0) AS unit_price
-                      FROM lines l
-                      JOIN product_product pp ON pp.id = l.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom uom ON uom.id = pt.uom_id
-                     GROUP BY l.product_id, pt.id, pt.categ_id, uom.category_id
-                ),
-                -- categories narrow enough to mean "the same kind of product"
-                small_categories AS MATERIALIZED (
-                    SELECT pt.categ_id
-                      FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                     WHERE pp.active AND pt.active AND pt.sale_ok
-                  GROUP BY pt.categ_id
-                    HAVING COUNT(*) <= %(max_category)s
-                ),
-                bought AS (
-                    SELECT partner_id, product_id, SUM(qty) / COUNT(DISTINCT order_id) AS qty,
-                           SUM(ref_qty) / COUNT(DISTINCT order_id) AS ref_qty
-                      FROM lines GROUP BY partner_id, product_id
-                ),
-                buyers AS MATERIALIZED (
-                    SELECT b.product_id, c.rank, COUNT(*) AS n
-                      FROM bought b JOIN customers c ON c.partner_id = b.partner_id
-                     GROUP BY b.product_id, c.rank
-                ),
-                -- buyers of each product among the segments better than each rank
-                higher AS MATERIALIZED (
-                    SELECT bu.product_id, seg.rank, SUM(bu.n) AS n
-                      FROM seg JOIN buyers bu ON bu.rank < seg.rank
-                     GROUP BY bu.product_id, seg.rank
-                ),
-                -- the dearer products a product may be replaced by: its optional products, or the products of
-                -- its own category when that category is small, in the same unit-of-measure category
-                upgrades AS MATERIALIZED (
-                    SELECT cur.product_id AS current_id, up.product_id AS upper_id,
-                           up.unit_price - cur.unit_price AS unit_gain, cur.unit_price AS current_price
-                      FROM prices cur
-                      JOIN prices up ON up.uom_category_id = cur.uom_category_id AND up.unit_price > cur.unit_price
-                     WHERE (up.categ_id = cur.categ_id
-                            AND EXISTS (SELECT 1 FROM small_categories sc WHERE sc.categ_id = cur.categ_id))
-                        OR EXISTS (SELECT 1 FROM product_optional_rel o
-                                    WHERE o.src_id = cur.template_id AND o.dest_id = up.template_id)
-                ),
-                candidates AS MATERIALIZED (
+                WITH candidates AS MATERIALIZED (
                     SELECT DISTINCT ON (b.partner_id, u.upper_id)
-                           b.partner_id, c.segment_id, b.product_id AS current_id, u.upper_id, b.qty,
-                           u.unit_gain * b.ref_qty AS expected, h.n AS higher_buyers
-                      FROM bought b
-                      JOIN customers c ON c.partner_id = b.partner_id
-                      JOIN upgrades u ON u.current_id = b.product_id
-                      JOIN higher h ON h.product_id = u.upper_id AND h.rank = c.rank AND h.n >= %(min_buyers)s
-                      LEFT JOIN bought owned ON owned.partner_id = b.partner_id AND owned.product_id = u.upper_id
-                     WHERE owned.partner_id IS NULL
+                           b.partner_id, c.segment_id, b.product_id AS current_id, u.upper_id,
+                           b.qty / b.orders AS qty, u.unit_gain * b.ref_qty / b.orders AS expected,
+                           h.n AS higher_buyers
+                      FROM crm_ror_sugg_bought b
+                      JOIN crm_ror_sugg_customer c ON c.partner_id = b.partner_id
+                      JOIN crm_ror_sugg_upgrade u ON u.current_id = b.product_id
+                      JOIN crm_ror_sugg_higher h ON h.product_id = u.upper_id AND h.rank = c.rank
+                                                AND h.n >= %(min_buyers)s
+                     WHERE %(chunk)s
+                       AND NOT EXISTS (SELECT 1 FROM crm_ror_sugg_bought owned
+                                        WHERE owned.partner_id = b.partner_id AND owned.product_id = u.upper_id)
                        -- already proposed as a cross-sell in this run
                        AND NOT EXISTS (SELECT 1 FROM crm_ror_suggestion cs
                                         WHERE cs.company_id = %(company)s AND cs.state = 'new'
@@ -629,15 +774,12 @@ class CrmRorSuggestion(models.Model):
                   FROM ranked
                  WHERE rank <= %(max)s
                 """,
-                lines=self._lines_sql(company),
-                segments=segments.ids,
-                ranks=list(range(len(segments))),
+                chunk=chunk,
                 company=company.id,
                 filters=self._filters_sql(company, "up_sell", SQL("cp"), SQL("cd.upper_id"), now),
                 now=now,
                 uid=self.env.uid,
                 max=company.crm_ror_suggestion_max_per_customer,
-                max_category=company.crm_ror_upsell_max_category_size,
                 min_buyers=company.crm_ror_upsell_min_buyers,
             )
         )

@@ -232,7 +232,8 @@ class UtmCampaign(models.Model):
 
     @api.model
     def _cron_refresh_responses(self):
-        """Refresh every campaign whose response window was open in the last week (or still is)."""
+        """Refresh every campaign whose response window was open in the last week (or still is), and
+        every campaign with a mailing sent in the last week (mass_mailing)."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -245,12 +246,29 @@ class UtmCampaign(models.Model):
                 fields.Date.context_today(self) - timedelta(days=REFRESH_GRACE_DAYS),
             )
         )
-        campaigns = self.browse([row[0] for row in self.env.cr.fetchall()])
+        campaign_ids = {row[0] for row in self.env.cr.fetchall()}
+        if "mailing.trace" in self.env:
+            # campaigns mailed lately: those sent without targets yet, or mailed after their window
+            campaign_ids.update(
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT DISTINCT tr.campaign_id FROM mailing_trace tr
+                          JOIN utm_campaign c ON c.id = tr.campaign_id
+                         WHERE c.company_id IS NOT NULL AND tr.trace_type = 'mail' AND tr.sent_datetime >= %s
+                        """,
+                        fields.Datetime.now() - timedelta(days=REFRESH_GRACE_DAYS),
+                    )
+                )
+            )
+        campaigns = self.browse(sorted(campaign_ids))
         if campaigns:
             campaigns._crm_ror_refresh_responses()
 
     def _crm_ror_refresh_responses(self):
         """Write the responses of these campaigns' targets, one UPDATE per company."""
+        self._crm_ror_sync_mailing_touches()
         for company in self.company_id:
             campaigns = self.filtered(lambda c, company=company: c.company_id == company)
             self._crm_ror_refresh_company(company, campaigns)
@@ -258,6 +276,85 @@ class UtmCampaign(models.Model):
         self.crm_ror_target_ids.invalidate_recordset(
             ["responded", "response_rate", "response_date", "revenue", "margin"]
         )
+
+    def _crm_ror_sync_mailing_touches(self):
+        """Count the mailings sent by these campaigns (``mass_mailing``, when installed) as targets and
+        touches: each sent ``mailing.trace`` of a mailing of the campaign is one touch of its customer.
+
+        The customer is the commercial entity of the trace's partner (``res_id`` of a mailing on
+        ``res.partner``), else of the partner with the trace's email (a mailing on mailing contacts or
+        any other model). A customer reached without a target gets one, targeted on the day of its
+        first send; a target's touches become the sends when there are more (a touch planned by the
+        target selection and its send are one contact). Control targets are left as they are.
+        """
+        if "mailing.trace" not in self.env or not self:
+            return
+        Target = self.env["crm.ror.campaign.target"]
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH sent AS (
+                    SELECT tr.campaign_id,
+                           COALESCE(rp.commercial_partner_id, by_email.commercial_partner_id) AS partner_id,
+                           tr.sent_datetime
+                      FROM mailing_trace tr
+                      JOIN utm_campaign c ON c.id = tr.campaign_id
+                 LEFT JOIN res_partner rp ON tr.model = 'res.partner' AND rp.id = tr.res_id
+                 LEFT JOIN LATERAL (
+                           -- one customer per send: a partner of the campaign's company (or shared) with
+                           -- the address, a commercial entity before a contact, else the oldest
+                           SELECT p.commercial_partner_id FROM res_partner p
+                            WHERE tr.model <> 'res.partner' AND p.email_normalized = tr.email AND p.active
+                              AND (p.company_id IS NULL OR p.company_id = c.company_id)
+                            ORDER BY p.id = p.commercial_partner_id DESC, p.id LIMIT 1) by_email ON TRUE
+                     WHERE tr.campaign_id = ANY(%(campaigns)s) AND tr.sent_datetime IS NOT NULL
+                       AND tr.trace_type = 'mail'
+                ),
+                per_customer AS (
+                    SELECT campaign_id, partner_id, COUNT(*) AS sends, MIN(sent_datetime)::date AS first_sent
+                      FROM sent WHERE partner_id IS NOT NULL GROUP BY campaign_id, partner_id
+                ),
+                raised AS (
+                    UPDATE crm_ror_campaign_target t
+                       SET touches = pc.sends, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                      FROM per_customer pc
+                     WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id
+                       AND t.is_control IS NOT TRUE AND t.touches < pc.sends
+                 RETURNING t.id
+                ),
+                added AS (
+                    INSERT INTO crm_ror_campaign_target
+                           (campaign_id, partner_id, segment_id, date_targeted, touches, is_control,
+                            expected_value, create_uid, write_uid, create_date, write_date)
+                    SELECT pc.campaign_id, pc.partner_id, pr.segment_id, pc.first_sent, pc.sends, FALSE, 0,
+                           %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                      FROM per_customer pc
+                      JOIN utm_campaign c ON c.id = pc.campaign_id
+                 LEFT JOIN crm_ror_customer_profile pr
+                           ON pr.partner_id = pc.partner_id AND pr.company_id = c.company_id
+                     WHERE NOT EXISTS (SELECT 1 FROM crm_ror_campaign_target t
+                                        WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id)
+                        -- campaign_partner_uniq: a target added meanwhile by another transaction wins
+                        ON CONFLICT DO NOTHING
+                 RETURNING id
+                )
+                SELECT id, FALSE FROM raised UNION ALL SELECT id, TRUE FROM added
+                """,
+                campaigns=self.ids,
+                uid=self.env.uid,
+            )
+        )
+        raised = Target.browse([tid for tid, new in rows if not new])
+        added = Target.browse([tid for tid, new in rows if new])
+        # Rows written in SQL: their stored related and computed fields are computed by the ORM.
+        raised.invalidate_recordset(["touches"])
+        raised.modified(["touches"])
+        for fname in ("company_id", "user_id", "channel", "cost"):
+            self.env.add_to_compute(Target._fields[fname], added)
+        Target.flush_model()
+        self.crm_ror_target_ids.invalidate_recordset()
+        self.invalidate_recordset(["crm_ror_target_ids"])
 
     @api.model
     def _crm_ror_refresh_company(self, company, campaigns):

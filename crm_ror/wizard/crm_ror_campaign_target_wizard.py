@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -38,6 +38,13 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
     assumed_rate = fields.Float(
         "Assumed response rate (%)", default=2.0, help="Used as the channel's rate while it has no history."
     )
+    # mass_mailing is optional: its models are looked up at runtime, never depended on.
+    mailing_available = fields.Boolean(compute="_compute_mailing_available")
+    write_mailing_list = fields.Boolean(
+        "Write a mailing list",
+        help="Also write the contacted targets as a new mailing list (the emails of the customers, "
+        "or of their first contact that may be emailed), to send the campaign's mailing to.",
+    )
 
     # Result
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
@@ -48,6 +55,22 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
     removed_targeted_count = fields.Integer("Removed: already targeted", readonly=True)
     selected_count = fields.Integer("Targeted", readonly=True)
     expected_total = fields.Monetary("Expected value of the list", readonly=True)
+    mailing_list_ref = fields.Reference(
+        selection="_selection_mailing_list", string="Mailing list", readonly=True
+    )
+    mailing_contact_count = fields.Integer("Contacts on the mailing list", readonly=True)
+    removed_no_email_count = fields.Integer("Not on the mailing list: no email", readonly=True)
+
+    @api.model
+    def _mailing_installed(self):
+        return "mailing.list" in self.env
+
+    def _compute_mailing_available(self):
+        self.mailing_available = self._mailing_installed()
+
+    @api.model
+    def _selection_mailing_list(self):
+        return [("mailing.list", self.env._("Mailing List"))] if self._mailing_installed() else []
 
     def _check_input(self, contact_cost):
         self.ensure_one()
@@ -73,6 +96,23 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
                     budget=self.budget,
                     cost=contact_cost * self.touches,
                     touches=self.touches,
+                )
+            )
+        if self.write_mailing_list and not self._mailing_installed():
+            raise UserError(
+                self.env._(
+                    "Write a mailing list: the Email Marketing app (mass_mailing) is not installed; install "
+                    "it, or untick the option to keep the targets on the campaign only."
+                )
+            )
+        if self.write_mailing_list and not all(
+            self.env[model].has_access("create") for model in ("mailing.list", "mailing.contact")
+        ):
+            raise UserError(
+                self.env._(
+                    "Write a mailing list: you may not create mailing lists and contacts; ask an "
+                    "administrator for the group %(group)s, or untick the option.",
+                    group=self.env.ref("mass_mailing.group_mass_mailing_user").full_name,
                 )
             )
         if not 0 <= self.assumed_rate <= 100:
@@ -181,9 +221,12 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
         targets = campaign._crm_ror_add_targets(
             self.env["res.partner"].browse(kept_ids), segments=segments, expected_values=values
         )
-        targets.filtered(lambda t: not t.is_control).write({"touches": self.touches})
+        contacted = targets.filtered(lambda t: not t.is_control)
+        contacted.write({"touches": self.touches})
+        mailing_values = self._write_mailing_list(contacted) if self.write_mailing_list else {}
         self.write(
             {
+                **mailing_values,
                 "state": "done",
                 "candidate_count": len(candidates),
                 "removed_dnc_count": rules.count("dnc"),
@@ -201,6 +244,75 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
             "name": self.env._("Target selection"),
+        }
+
+    def _write_mailing_list(self, targets):
+        """A new mailing list of the contacted ``targets``: values of the wizard's mailing figures.
+
+        Each customer is reached at its own email, else at that of its first contact of the campaign's
+        company (or shared) that may be emailed (not Do Not Contact, not blacklisted); customers with neither are counted, not listed.
+        Existing mailing contacts of an address are reused rather than duplicated.
+        """
+        self.env["res.partner"].flush_model(["email_normalized", "commercial_partner_id", "active", "name"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT cp.id, cp.name,
+                       COALESCE(cp.email_normalized, (
+                           SELECT c.email_normalized FROM res_partner c
+                            WHERE c.commercial_partner_id = cp.id AND c.active AND c.email_normalized IS NOT NULL
+                              AND (c.company_id IS NULL OR c.company_id = %(company)s)
+                              AND NOT %(blocked)s
+                            ORDER BY c.id LIMIT 1))
+                  FROM res_partner cp
+                 WHERE cp.id = ANY(%(ids)s)
+                """,
+                company=self.company_id.id,
+                blocked=self.env["res.partner"]._crm_ror_outreach_blocked_sql(SQL("c")),
+                ids=targets.partner_id.ids,
+            )
+        )
+        emails = {email: (pid, name) for pid, name, email in rows if email}
+        Contact = self.env["mailing.contact"]
+        existing = Contact.search([("email_normalized", "in", list(emails))])
+        known = set(existing.mapped("email_normalized"))
+        partners = self.env["res.partner"].browse([pid for pid, _name in emails.values()])
+        companies = {partner.id: partner.commercial_company_name or partner.name for partner in partners}
+        contacts = existing | Contact.create(
+            [
+                {"name": name, "email": email, "company_name": companies[pid]}
+                for email, (pid, name) in emails.items()
+                if email not in known
+            ]
+        )
+        mailing_list = self.env["mailing.list"].create(
+            {
+                "name": self.env._(
+                    "%(campaign)s: targets of %(date)s",
+                    campaign=self.campaign_id.title,
+                    date=fields.Date.context_today(self),
+                ),
+                "contact_ids": [Command.set(contacts.ids)],
+            }
+        )
+        return {
+            "mailing_list_ref": f"mailing.list,{mailing_list.id}",
+            "mailing_contact_count": len(contacts),
+            "removed_no_email_count": len(rows) - len(emails),
+        }
+
+    def action_open_mailing_list(self):
+        self.ensure_one()
+        if not self.mailing_list_ref:
+            raise UserError(
+                self.env._("No mailing list was written: tick Write a mailing list and select again.")
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.mailing_list_ref._name,
+            "res_id": self.mailing_list_ref.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
         }
 
     def action_open_targets(self):
