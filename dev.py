@@ -38,8 +38,9 @@ ODOO_SRC_RECORD = VENV / "odoo-src"
 
 ADDONS = ("crm_ror", "crm_scorecard", "crm_loyalty")
 # Optional stock modules our addons detect at runtime: the test databases have them installed, so
-# the code paths behind them run in CI (crm_ror's campaigns write mailing lists and read traces).
-TEST_MODULES = ("mass_mailing",)
+# the code paths behind them run in CI (crm_ror's campaigns write mailing lists and read traces;
+# crm_scorecard's department scorecards link hr.department softly).
+TEST_MODULES = ("mass_mailing", "hr")
 MIN_PYTHON = (3, 11)
 
 # Where an Odoo 18.0 source folder is looked for, in this order, when ODOO_SRC is not set.

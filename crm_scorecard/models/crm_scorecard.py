@@ -284,14 +284,19 @@ class CrmScorecard(models.Model):
                 scorecard.scope = "team" if scorecard.team_id else "company"
 
     @api.model
+    def _crm_scorecard_has_departments(self):
+        """Whether hr is installed: the one place the soft link to hr.department is detected."""
+        return DEPARTMENT_MODEL in self.env
+
+    @api.model
     def _selection_department_model(self):
-        if DEPARTMENT_MODEL not in self.env:
+        if not self._crm_scorecard_has_departments():
             return []
         return [(DEPARTMENT_MODEL, self.env["ir.model"]._get(DEPARTMENT_MODEL).name)]
 
     @api.depends("department_id")
     def _compute_department_ref(self):
-        has_hr = DEPARTMENT_MODEL in self.env
+        has_hr = self._crm_scorecard_has_departments()
         for scorecard in self:
             ok = has_hr and scorecard.department_id
             scorecard.department_ref = f"{DEPARTMENT_MODEL},{scorecard.department_id}" if ok else False
@@ -326,7 +331,7 @@ class CrmScorecard(models.Model):
         self.ensure_one()
         department = (
             self.env[DEPARTMENT_MODEL].sudo().browse(self.department_id).exists()
-            if DEPARTMENT_MODEL in self.env
+            if self._crm_scorecard_has_departments()
             else None
         )
         if not department:
@@ -351,7 +356,7 @@ class CrmScorecard(models.Model):
     def _reader_department_ids(self):
         """Departments whose scorecards the current user reads: those he belongs to, and those
         he manages with their sub-departments (as the system: hr records are not sales data)."""
-        if DEPARTMENT_MODEL not in self.env:
+        if not self._crm_scorecard_has_departments():
             return []
         # env.uid is the real user also under the sudo of record rules.
         Department = self.env[DEPARTMENT_MODEL].sudo().with_context(active_test=False)
