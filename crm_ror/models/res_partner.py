@@ -112,8 +112,17 @@ class ResPartner(models.Model):
         compute="_compute_crm_ror_next_contact_date",
         store=True,
     )
-    crm_ror_key_date_ids = fields.One2many("crm.ror.key.date", "partner_id", string="Key Dates")
-    ror_suggestion_ids = fields.One2many("crm.ror.suggestion", "partner_id", domain=[("state", "=", "new")])
+    # groups: a read() of every partner field by a user outside crm_ror must not hit their ACLs
+    crm_ror_key_date_ids = fields.One2many(
+        "crm.ror.key.date", "partner_id", string="Key Dates", groups="crm_ror.group_crm_ror_user"
+    )
+    ror_suggestion_ids = fields.One2many(
+        "crm.ror.suggestion",
+        "partner_id",
+        domain=[("state", "=", "new")],
+        string="Open suggestions",
+        groups="crm_ror.group_crm_ror_user",
+    )
 
     @api.depends_context("company", "uid")
     @api.depends("commercial_partner_id")

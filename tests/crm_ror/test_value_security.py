@@ -343,3 +343,24 @@ class TestCompaniesAndCurrencies(CrmRorValueCase):
             self.assertEqual(len(reorder), 1, company.name)
             self.assertAlmostEqual(reorder.expected_value, expected, msg=company.name)
             self.assertEqual(reorder.currency_id, company.currency_id)
+
+
+class TestPartnersForOtherApps(CrmRorValueCase):
+    def test_an_internal_user_outside_sales_reads_partners_whole(self):
+        """An accountant or a warehouse clerk (no crm_ror group) reads every field of a partner, as
+        an RPC integration's ``read()`` does: crm_ror's relational fields are not in his way."""
+        clerk = self.env["res.users"].create(
+            {
+                "name": "ROR clerk",
+                "login": "ror_clerk",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set([self.company_a.id])],
+                "groups_id": [Command.set([self.env.ref("base.group_user").id])],
+            }
+        )
+        self.assertFalse(clerk.has_group("crm_ror.group_crm_ror_user"))
+        partner = self.env["res.partner"].create({"name": "ROR Partner For All", "is_company": True})
+        values = partner.with_user(clerk).read()[0]
+        self.assertEqual(values["name"], "ROR Partner For All")
+        self.assertNotIn("ror_suggestion_ids", values)
+        self.assertNotIn("crm_ror_key_date_ids", values)
