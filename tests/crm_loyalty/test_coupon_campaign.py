@@ -141,3 +141,102 @@ class TestCouponCampaign(LoyaltyCase):
         if "crm_ror_do_not_contact" in self.env["res.partner"]._fields:
             self.ann.crm_ror_do_not_contact = True
             self.assertFalse(self._issue("2024-07-10"), "crm_ror's do-not-contact is honoured")
+
+    def test_exclusions_and_price_cap(self):
+        # main: every bought product could be picked (the engine's exclusions were never passed)
+        picks = {"plain": [self.product_a, self.product_b]}
+        cheap = self.env["product.category"].create({"name": "Cheap"})
+        drinks = self.env["product.category"].create({"name": "Drinks"})
+        hot = self.env["product.category"].create({"name": "Hot drinks", "parent_id": drinks.id})
+        self.product_b.categ_id = hot
+        (self.product_a | self.product_c | self.product_d).categ_id = cheap
+        cases = {
+            "product": (
+                {"excluded_product_ids": [(6, 0, self.product_a.ids)]},
+                [self.product_b, self.product_c],
+            ),
+            # a parent category excludes its children's products too
+            "category": ({"excluded_categ_ids": [(6, 0, drinks.ids)]}, [self.product_a, self.product_c]),
+            # list price above the cap (Coffee at 50): never offered
+            "price cap": ({"max_list_price": 20.0}, [self.product_a, self.product_c]),
+        }
+        for label, (vals, expected) in {"plain": ({}, picks["plain"]), **cases}.items():
+            with self.subTest(label), self.env.cr.savepoint() as savepoint:
+                self.campaign.write(vals)
+                issues = self._issue("2024-06-10")
+                ann = issues.filtered(lambda issue: issue.partner_id == self.ann)
+                self.assertEqual(ann.product_ids.ids, [p.id for p in expected])
+                excluded = self.campaign._excluded_products()
+                for issue in issues:
+                    self.assertFalse(issue.product_ids & excluded, label)
+                    self.assertEqual(issue.card_id.crm_coupon_reward_ids.reward_product_id, issue.product_ids)
+                savepoint.rollback()
+        # Bob bought Jam only: excluding it leaves him without a coupon
+        self.campaign.excluded_product_ids = self.product_d
+        self.assertEqual(self._issue("2024-06-10").partner_id, self.ann)
+
+    def _claim(self, coupon, product, qty=1):
+        """An order of ``qty`` ``product`` plus one Honey, with the coupon's reward on ``product``."""
+        with freeze_time("2024-06-15"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": coupon.partner_id.id,
+                    "order_line": [
+                        (0, 0, {"product_id": product.id, "product_uom_qty": qty}),
+                        (0, 0, {"product_id": self.product_c.id, "product_uom_qty": 1}),
+                    ],
+                }
+            )
+            order._try_apply_code(coupon.code)
+            reward = coupon.crm_coupon_reward_ids.filtered(
+                lambda r: product in (r.reward_product_id | r.discount_product_ids)
+            )
+            self.assertEqual(len(reward), 1)
+            self.assertEqual(order._apply_program_reward(reward, coupon), {})
+        return order, reward
+
+    def test_reward_choice_maps_onto_stock_rewards(self):
+        # main: the reward was always a free unit
+        for kind, vals, discount in (
+            ("product", {}, 50.0),  # one Coffee free
+            ("percent", {"reward_percent": 20.0}, 20.0),  # 20 % of the 2 Coffees, not of the Honey
+            ("fixed", {"reward_amount": 3.0}, 3.0),
+        ):
+            with self.subTest(kind), self.env.cr.savepoint() as savepoint:
+                self.campaign.write({"reward_kind": kind, **vals})
+                issues = self._issue("2024-06-10")
+                coupon = issues.filtered(lambda issue: issue.partner_id == self.ann).card_id
+                rewards = coupon.crm_coupon_reward_ids
+                self.assertEqual(len(rewards), 2, "one reward per picked product")
+                if kind == "product":
+                    self.assertEqual(set(rewards.mapped("reward_type")), {"product"})
+                else:
+                    self.assertEqual(set(rewards.mapped("reward_type")), {"discount"})
+                    self.assertEqual(
+                        set(rewards.mapped("discount_mode")),
+                        {"percent" if kind == "percent" else "per_order"},
+                    )
+                    self.assertEqual(set(rewards.mapped("discount_applicability")), {"specific"})
+                    for reward in rewards:
+                        self.assertEqual(len(reward.discount_product_ids), 1)
+                        self.assertEqual(reward.all_discount_product_ids, reward.discount_product_ids)
+                order, reward = self._claim(coupon, self.product_b, qty=2 if kind == "percent" else 1)
+                reward_lines = order.order_line.filtered("reward_id")
+                self.assertEqual(reward_lines.reward_id, reward)
+                if kind == "product":
+                    # stock's free unit: a Coffee line at a 100 % discount
+                    self.assertEqual(reward_lines.product_id, self.product_b)
+                    self.assertEqual(reward_lines.product_uom_qty, 1)
+                    self.assertAlmostEqual(reward_lines.price_unit * (reward_lines.discount / 100), discount)
+                else:
+                    self.assertAlmostEqual(-sum(reward_lines.mapped("price_subtotal")), discount)
+                # Bob's campaign rewards are the same records for the same product: no duplicates
+                again = self.campaign._product_rewards({self.product_b.id})
+                self.assertEqual(again[self.product_b.id], reward)
+                savepoint.rollback()
+
+    def test_reward_settings_are_checked(self):
+        with self.assertRaisesRegex(Exception, "percentage"):
+            self.campaign.write({"reward_kind": "percent", "reward_percent": 0.0})
+        with self.assertRaisesRegex(Exception, "amount"):
+            self.campaign.write({"reward_kind": "fixed", "reward_amount": -1.0})
