@@ -351,7 +351,13 @@ class TestAnalyticsCompanies(LoyaltyCase):
     def test_member_and_retention_reports_take_the_members_company(self):
         # main: the company came from the program, empty on a shared program
         shared = self.env["loyalty.program"].create(
-            {"name": "Shared Club", "program_type": "loyalty", "company_id": False, "ledger_enabled": True}
+            {
+                "name": "Shared Club",
+                "program_type": "loyalty",
+                "company_id": False,
+                "currency_id": self.home_currency.id,
+                "ledger_enabled": True,
+            }
         )
         self.gus.company_id = self.other
         card_gus = self._card(self.gus, program=shared)
@@ -362,24 +368,32 @@ class TestAnalyticsCompanies(LoyaltyCase):
         self.assertFalse(rows[card_hal].company_id)
         # Hal (no company) bought in both companies: one retention row per company and period
         other_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.other.id]))
+
+        def other_order(partner, day):
+            with freeze_time(day):
+                order = other_env["sale.order"].create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": self.other.id,
+                        "order_line": [Command.create({"product_id": self.product_a.id})],
+                    }
+                )
+                order.action_confirm()
+
         self._order(card_hal.partner_id, [(self.product_a, 1)], "2023-02-01")
-        with freeze_time("2023-05-01"):
-            order = other_env["sale.order"].create(
-                {
-                    "partner_id": card_hal.partner_id.id,
-                    "company_id": self.other.id,
-                    "order_line": [Command.create({"product_id": self.product_a.id})],
-                }
-            )
-            order.action_confirm()
-        self._order(card_gus.partner_id, [(self.product_a, 1)], "2023-02-01")  # not Gus's company
+        other_order(card_hal.partner_id, "2023-05-01")
+        other_order(self.gus, "2023-02-01")
         self.env.flush_all()
         rows = self.env["crm.loyalty.retention.report"].search(
             [("program_id", "=", shared.id), ("period_type", "=", "quarter")]
         )
         self.assertEqual(
             {(row.card_id, row.company_id, str(row.period_date)) for row in rows},
-            {(card_hal, self.company, "2023-04-01"), (card_hal, self.other, "2023-07-01")},
+            {
+                (card_hal, self.company, "2023-04-01"),
+                (card_hal, self.other, "2023-07-01"),
+                (card_gus, self.other, "2023-04-01"),
+            },
         )
         user = self.env["res.users"].create(
             {

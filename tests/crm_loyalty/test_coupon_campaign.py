@@ -219,7 +219,10 @@ class TestCouponCampaign(LoyaltyCase):
                     self.assertEqual(set(rewards.mapped("discount_applicability")), {"specific"})
                     for reward in rewards:
                         self.assertEqual(len(reward.discount_product_ids), 1)
-                        self.assertEqual(reward.all_discount_product_ids, reward.discount_product_ids)
+                        self.assertEqual(
+                            self.env["product.product"].search(reward._get_discount_product_domain()),
+                            reward.discount_product_ids,
+                        )
                 order, reward = self._claim(coupon, self.product_b, qty=2 if kind == "percent" else 1)
                 reward_lines = order.order_line.filtered("reward_id")
                 self.assertEqual(reward_lines.reward_id, reward)
