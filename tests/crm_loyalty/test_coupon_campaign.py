@@ -165,7 +165,7 @@ class TestCouponCampaign(LoyaltyCase):
                 self.campaign.write(vals)
                 issues = self._issue("2024-06-10")
                 ann = issues.filtered(lambda issue: issue.partner_id == self.ann)
-                self.assertEqual(ann.product_ids.ids, [p.id for p in expected])
+                self.assertEqual(ann.product_ids, self.env["product.product"].concat(*expected))
                 excluded = self.campaign._excluded_products()
                 for issue in issues:
                     self.assertFalse(issue.product_ids & excluded, label)
@@ -243,3 +243,27 @@ class TestCouponCampaign(LoyaltyCase):
             self.campaign.write({"reward_kind": "percent", "reward_percent": 0.0})
         with self.assertRaisesRegex(Exception, "amount"):
             self.campaign.write({"reward_kind": "fixed", "reward_amount": -1.0})
+
+    def test_scheduled_run_leaves_the_mails_to_the_mail_step(self):
+        # main: the scheduled run rendered one mail per member inside the issuing run (it timed
+        # out on the large bench)
+        with freeze_time("2024-06-10"):
+            self.campaign._cron_issue_coupons()
+        issues = self.campaign.issue_ids
+        self.assertEqual(issues.partner_id, self.ann | self.bob)
+        self.assertTrue(all(issues.mapped("mail_pending")))
+        self.assertFalse(self._mails(issues.card_id), "no mail rendered by the issuing run")
+        self.assertEqual(
+            {issue.partner_id: issue.product_ids for issue in issues},
+            {self.ann: self.product_a | self.product_b, self.bob: self.product_d},
+        )
+        # Bob opts out between the issue and the mail: he gets none
+        self.env["mail.blacklist"].sudo()._add(self.bob.email)
+        self.env.invalidate_all()
+        self.campaign._cron_mail_coupons()
+        by_partner = {issue.partner_id: issue for issue in issues}
+        self.assertEqual(len(self._mails(by_partner[self.ann].card_id)), 1)
+        self.assertFalse(self._mails(by_partner[self.bob].card_id))
+        self.assertFalse(any(issues.mapped("mail_pending")))
+        self.campaign._cron_mail_coupons()
+        self.assertEqual(len(self._mails(issues.card_id)), 1, "each mail once")
