@@ -63,7 +63,6 @@ class CrmLoyaltyVoucherConversion(models.Model):
     )
     step_points = fields.Float(string="Points per Step", default=150.0, required=True, tracking=True)
     step_value = fields.Monetary(
-        string="Step Value",
         default=1.5,
         required=True,
         tracking=True,
