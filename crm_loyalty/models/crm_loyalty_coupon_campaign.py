@@ -169,6 +169,9 @@ class CrmLoyaltyCouponCampaign(models.Model):
         return coupon_engine.period_start(self.date_start, self.interval_number, self.interval_type, today)
 
     def action_issue_coupons(self):
+        # issuing writes coupons and issues set-wise, behind the ORM's access checks: only those
+        # who may edit the campaign run it
+        self.check_access("write")
         issues = self._issue_coupons()
         return {
             "type": "ir.actions.client",
@@ -196,7 +199,9 @@ class CrmLoyaltyCouponCampaign(models.Model):
 
     @api.model
     def _cron_mail_coupons(self):
-        self.env["crm.loyalty.coupon.issue"]._send_pending_mails(commit=True)
+        self.env["crm.loyalty.coupon.issue"].search([("mail_pending", "=", True)])._send_pending_mails(
+            commit=True
+        )
 
     def _issue_coupons(self, today=None, commit=False, mail=True):
         """Issue this period's coupons to the members who have none yet for it; mail them
@@ -210,7 +215,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
             period = campaign._current_period(today)
             if period:
                 issues |= campaign._issue_period(period, today, commit=commit)
-        if mail:
+        if mail and issues:
             issues._send_pending_mails(commit=commit)
         return issues
 

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.tools import SQL
 
 from .loyalty_history import CRON_BATCH
@@ -74,17 +74,12 @@ class CrmLoyaltyCouponIssue(models.Model):
             result[issue_id]["revenue"] += amount or 0.0
         return result
 
-    @api.model
     def _send_pending_mails(self, commit=False):
-        """Mail the issued coupons whose mail is pending (these, else all), in batches of
-        ``MAIL_BATCH``, each its own commit in a scheduled run: a crash re-sends no mail already
-        sent, and the next run goes on with the rest. Consent is read again at sending: a member
-        who opted out since the issue gets no mail."""
-        domain = [("mail_pending", "=", True)]
-        if self:
-            domain.append(("id", "in", self.ids))
-        # sudo: the mail step works through every pending coupon, whoever triggered it
-        pending = self.sudo().search(domain, order="id")
+        """Mail these issued coupons whose mail is still pending, in batches of ``MAIL_BATCH``,
+        each its own commit in a scheduled run: a crash re-sends no mail already sent, and the
+        next run goes on with the rest. Consent is read again at sending: a member who opted out
+        since the issue gets no mail."""
+        pending = self.filtered("mail_pending").sorted("id")
         for start in range(0, len(pending), MAIL_BATCH):
             batch = pending[start : start + MAIL_BATCH]
             contactable = batch.partner_id._crm_loyalty_contactable()
@@ -94,7 +89,8 @@ class CrmLoyaltyCouponIssue(models.Model):
                     campaign.mail_template_id.send_mail_batch(
                         to_mail.card_id.ids, email_layout_xmlid="mail.mail_notification_light"
                     )
-            batch.mail_pending = False
+            # sudo: the mail mark is the mail step's own (users never edit an issue)
+            batch.sudo().mail_pending = False
             self.env["loyalty.history"]._cron_commit_batch(
                 start + len(batch), len(pending) - start - len(batch), commit=commit
             )

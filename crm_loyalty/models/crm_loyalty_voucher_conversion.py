@@ -158,6 +158,9 @@ class CrmLoyaltyVoucherConversion(models.Model):
             conversion.voucher_count = counts.get(conversion, 0)
 
     def action_convert_points(self):
+        # converting posts ledger redemptions and issues vouchers as the server: only those who
+        # may edit the conversion run it
+        self.check_access("write")
         vouchers = self._convert_points()
         return {
             "type": "ir.actions.client",

@@ -1,5 +1,7 @@
 """Personalised coupon campaigns: products per member, one coupon per period, mail, response."""
 
+from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time
 
 from .tiers_common import LoyaltyCase
@@ -267,3 +269,36 @@ class TestCouponCampaign(LoyaltyCase):
         self.assertFalse(any(issues.mapped("mail_pending")))
         self.campaign._cron_mail_coupons()
         self.assertEqual(len(self._mails(issues.card_id)), 1, "each mail once")
+
+    def test_only_campaign_managers_run_the_campaign(self):
+        # the issue rows are written set-wise: the button checks the right to edit the campaign
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Sal",
+                "login": "sal_campaign",
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        manager = self.env["res.users"].create(
+            {
+                "name": "Mia",
+                "login": "mia_campaign",
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("sales_team.group_sale_manager").id,
+                            self.env.ref("crm_loyalty.group_crm_loyalty_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        with freeze_time("2024-06-10"):
+            with self.assertRaises(AccessError):
+                self.campaign.with_user(salesman).action_issue_coupons()
+            self.assertFalse(self.campaign.issue_ids)
+            self.campaign.with_user(manager).action_issue_coupons()
+        issues = self.campaign.issue_ids
+        self.assertEqual(issues.partner_id, self.ann | self.bob)
+        self.assertFalse(any(issues.mapped("mail_pending")))
+        self.assertEqual(len(self._mails(issues.card_id)), 2)

@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.addons.crm_loyalty.models import crm_loyalty_voucher_conversion as conversion_module
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time
 from odoo.tools import mute_logger
 
@@ -241,3 +241,34 @@ class TestVouchers(LoyaltyCase):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             self.conversion.step_points = 0
             self.conversion.flush_recordset()
+
+    def test_only_conversion_managers_convert(self):
+        ann = self._member("Ann", 300)
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Sal",
+                "login": "sal_voucher",
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        manager = self.env["res.users"].create(
+            {
+                "name": "Mia",
+                "login": "mia_voucher",
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("sales_team.group_sale_manager").id,
+                            self.env.ref("crm_loyalty.group_crm_loyalty_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        with freeze_time("2024-04-02"):
+            with self.assertRaises(AccessError):
+                self.conversion.with_user(salesman).action_convert_points()
+            self.assertEqual(ann.points, 300)
+            self.conversion.with_user(manager).action_convert_points()
+        self.assertEqual(ann.points, 0)
+        self.assertEqual(self._vouchers(ann).amount, 3.0)
