@@ -269,6 +269,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
                     {
                         "program_id": self.coupon_program_id.id,
                         "partner_id": partner_id,
+                        "code": coupon_engine.new_code(),
                         "points": 1,
                         "expiration_date": expiration,
                         "crm_coupon_reward_ids": [

@@ -293,6 +293,7 @@ class CrmLoyaltyVoucherConversion(models.Model):
                         {
                             "program_id": program.id,
                             "partner_id": card.partner_id.id,
+                            "code": coupon_engine.new_code(),
                             # one point per smallest unit of the currency (see _voucher_reward)
                             "points": round(amount / currency.rounding),
                             "expiration_date": expiration,

@@ -1,5 +1,7 @@
 """Personalised coupon campaigns: products per member, one coupon per period, mail, response."""
 
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time
@@ -302,3 +304,17 @@ class TestCouponCampaign(LoyaltyCase):
         self.assertEqual(issues.partner_id, self.ann | self.bob)
         self.assertFalse(any(issues.mapped("mail_pending")))
         self.assertEqual(len(self._mails(issues.card_id)), 2)
+
+    def test_coupon_codes_do_not_collide(self):
+        # main: stock's codes keep ~36 random bits; on the large bench a campaign run hit
+        # loyalty_card_card_code_unique. Stock's generator forced to collide: the campaign's own
+        # codes still issue every coupon.
+        Card = type(self.env["loyalty.card"])
+        with patch.object(Card, "_generate_code", lambda self: "0440000-collide"):
+            issues = self._issue("2024-06-10")
+        self.assertEqual(len(issues), 2)
+        codes = issues.card_id.mapped("code")
+        self.assertEqual(len(set(codes)), 2)
+        for code in codes:
+            self.assertTrue(code.startswith("044"))
+            self.assertGreaterEqual(len(code), 23, "80 random bits")
