@@ -26,6 +26,8 @@
         "views/loyalty_tier_history_views.xml",
         "views/loyalty_card_tier_views.xml",
         "views/crm_loyalty_coupon_campaign_views.xml",
+        "data/crm_loyalty_voucher_data.xml",
+        "views/crm_loyalty_voucher_conversion_views.xml",
         "views/res_partner_views.xml",
         "report/crm_loyalty_report_menus.xml",
         "report/crm_loyalty_member_report_views.xml",

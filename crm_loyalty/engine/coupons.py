@@ -1,5 +1,7 @@
 """Personalised coupons without the ORM: campaign periods, product picking, response rate."""
 
+import secrets
+
 from dateutil.relativedelta import relativedelta
 
 
@@ -55,3 +57,13 @@ def response_rate(issued, used):
     if not issued:
         return None
     return 100.0 * used / issued
+
+
+def new_code():
+    """A coupon code with 80 random bits, in stock's '044' barcode family.
+
+    Stock's ``loyalty.card._generate_code`` keeps about 36 random bits of a UUID: with a hundred
+    thousand cards, a campaign issuing thousands more hits its unique constraint (measured on the
+    large bench), which aborts a batch.
+    """
+    return "044" + secrets.token_hex(10)

@@ -13,3 +13,5 @@ from . import crm_loyalty_coupon_campaign
 from . import crm_loyalty_coupon_issue
 from . import crm_loyalty_scorecard_kpi
 from . import loyalty_reward_coupon
+from . import crm_loyalty_voucher_conversion
+from . import crm_loyalty_voucher

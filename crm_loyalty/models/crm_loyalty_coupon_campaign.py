@@ -4,7 +4,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.osv import expression
+from odoo.tools import SQL, float_compare
 
 from ..engine import coupons as coupon_engine
 from .loyalty_history import CRON_BATCH
@@ -34,8 +35,8 @@ class CrmLoyaltyCouponCampaign(models.Model):
         string="Coupon Program",
         required=True,
         domain="[('program_type', '=', 'coupons'), ('company_id', 'in', [company_id, False])]",
-        help="Coupons are cards of this program; one free-product reward per picked product is "
-        "added to it when missing, claimable only through the coupons personalised with it.",
+        help="Coupons are cards of this program; one reward per picked product (of the campaign's "
+        "kind) is added to it when missing, claimable only through the coupons personalised with it.",
     )
     date_start = fields.Date(
         string="First Period", required=True, default=fields.Date.context_today, tracking=True
@@ -56,6 +57,36 @@ class CrmLoyaltyCouponCampaign(models.Model):
         help="Number of the member's most bought products offered on each coupon (one to choose).",
     )
     validity_days = fields.Integer(string="Valid for (days)", default=30, required=True)
+    # exclusions: what a coupon never offers, whatever the member bought
+    excluded_product_ids = fields.Many2many(
+        "product.product",
+        "crm_loyalty_campaign_excluded_product_rel",
+        string="Excluded Products",
+        help="Never offered on a coupon (e.g. tobacco, infant formula, gift cards).",
+    )
+    excluded_categ_ids = fields.Many2many(
+        "product.category",
+        "crm_loyalty_campaign_excluded_categ_rel",
+        string="Excluded Categories",
+        help="Products of these categories and of their sub-categories are never offered.",
+    )
+    max_list_price = fields.Float(
+        string="Price Cap",
+        help="Products whose sales price (company currency) is above this are never offered; 0 for no cap.",
+    )
+    # the reward each picked product gets, as a stock loyalty.reward of the coupon program
+    reward_kind = fields.Selection(
+        [("product", "Free Unit"), ("percent", "Percentage Off"), ("fixed", "Fixed Amount Off")],
+        string="Reward",
+        default="product",
+        required=True,
+        tracking=True,
+        help="Free Unit: one unit of the product free. Percentage Off: a discount on that "
+        "product's lines. Fixed Amount Off: an amount (coupon program's currency) off that "
+        "product's lines, never more than their price.",
+    )
+    reward_percent = fields.Float(string="Discount (%)", default=10.0)
+    reward_amount = fields.Float(string="Amount Off", default=1.0)
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email",
@@ -103,6 +134,25 @@ class CrmLoyaltyCouponCampaign(models.Model):
                         )
                     )
 
+    @api.constrains("reward_kind", "reward_percent", "reward_amount", "max_list_price")
+    def _check_reward(self):
+        for campaign in self:
+            if campaign.reward_kind == "percent" and not 0 < campaign.reward_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "Campaign %s: the discount percentage must be above 0 and at most 100.",
+                        campaign.name,
+                    )
+                )
+            if campaign.reward_kind == "fixed" and campaign.reward_amount <= 0:
+                raise ValidationError(
+                    self.env._("Campaign %s: the amount off must be positive.", campaign.name)
+                )
+            if campaign.max_list_price < 0:
+                raise ValidationError(
+                    self.env._("Campaign %s: the price cap must be positive (or 0 for none).", campaign.name)
+                )
+
     @api.depends("issue_ids")
     def _compute_stats(self):
         usage = self.issue_ids._usage()
@@ -119,6 +169,9 @@ class CrmLoyaltyCouponCampaign(models.Model):
         return coupon_engine.period_start(self.date_start, self.interval_number, self.interval_type, today)
 
     def action_issue_coupons(self):
+        # issuing writes coupons and issues set-wise, behind the ORM's access checks: only those
+        # who may edit the campaign run it
+        self.check_access("write")
         issues = self._issue_coupons()
         return {
             "type": "ir.actions.client",
@@ -139,10 +192,20 @@ class CrmLoyaltyCouponCampaign(models.Model):
 
     @api.model
     def _cron_issue_coupons(self):
-        self.search([])._issue_coupons(commit=True)
+        # issuing is set-wise and quick; rendering one mail per member is not: the coupons'
+        # mails go out in the mail step's own batches, right after
+        if self.search([])._issue_coupons(commit=True, mail=False):
+            self.env.ref("crm_loyalty.ir_cron_mail_coupons")._trigger()
 
-    def _issue_coupons(self, today=None, commit=False):
-        """Issue this period's coupons to the members who have none yet for it; mail them.
+    @api.model
+    def _cron_mail_coupons(self):
+        self.env["crm.loyalty.coupon.issue"].search([("mail_pending", "=", True)])._send_pending_mails(
+            commit=True
+        )
+
+    def _issue_coupons(self, today=None, commit=False, mail=True):
+        """Issue this period's coupons to the members who have none yet for it; mail them
+        (``mail``), else leave their mails to the mail step (``_cron_mail_coupons``).
 
         Idempotent within a period: a member gets at most one coupon per campaign and period.
         """
@@ -152,6 +215,8 @@ class CrmLoyaltyCouponCampaign(models.Model):
             period = campaign._current_period(today)
             if period:
                 issues |= campaign._issue_period(period, today, commit=commit)
+        if mail and issues:
+            issues._send_pending_mails(commit=commit)
         return issues
 
     def _issue_period(self, period, today, commit=False):
@@ -170,7 +235,8 @@ class CrmLoyaltyCouponCampaign(models.Model):
             for partner, rows in purchases.items()
             if partner not in already and partner in contactable
         }
-        picked = coupon_engine.pick_products(purchases, self.products_per_coupon)
+        excluded = self._excluded_products({row[0] for rows in purchases.values() for row in rows})
+        picked = coupon_engine.pick_products(purchases, self.products_per_coupon, excluded=set(excluded.ids))
         self.last_period = period
         if not picked:
             return self.env["crm.loyalty.coupon.issue"]
@@ -191,12 +257,19 @@ class CrmLoyaltyCouponCampaign(models.Model):
     def _issue_batch(self, partner_ids, picked, rewards, period, expiration):
         cards = (
             self.env["loyalty.card"]
-            .with_context(loyalty_no_mail=True)
+            # a new coupon is neither a chatter event nor stock's coupon mail: the campaign mails it
+            .with_context(
+                loyalty_no_mail=True,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+            )
             .create(
                 [
                     {
                         "program_id": self.coupon_program_id.id,
                         "partner_id": partner_id,
+                        "code": coupon_engine.new_code(),
                         "points": 1,
                         "expiration_date": expiration,
                         "crm_coupon_reward_ids": [
@@ -213,22 +286,53 @@ class CrmLoyaltyCouponCampaign(models.Model):
                 for card in cards
             ]
         )
-        issues = self.env["crm.loyalty.coupon.issue"].create(
-            [
-                {
-                    "campaign_id": self.id,
-                    "partner_id": card.partner_id.id,
-                    "card_id": card.id,
-                    "period_date": period,
-                    "product_ids": [fields.Command.set(picked[card.partner_id.id])],
-                }
-                for card in cards
-            ]
-        )
-        if self.mail_template_id:
-            self.mail_template_id.send_mail_batch(
-                cards.ids, email_layout_xmlid="mail.mail_notification_light"
+        # the campaign's own bookkeeping, written set-wise: one INSERT for the batch's issues,
+        # one for their products (the ORM's create costs about a third of a batch at retail scale)
+        self.env.flush_all()
+        issue_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO crm_loyalty_coupon_issue
+                           (campaign_id, company_id, partner_id, card_id, period_date, mail_pending,
+                            create_uid, create_date, write_uid, write_date)
+                    SELECT %(campaign_id)s, %(company_id)s, card.partner_id, card.id, %(period)s,
+                           %(mail_pending)s, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM loyalty_card card
+                     WHERE card.id = ANY(%(card_ids)s)
+                  ORDER BY card.id
+                 RETURNING id
+                    """,
+                    campaign_id=self.id,
+                    company_id=self.company_id.id,
+                    period=period,
+                    mail_pending=bool(self.mail_template_id),
+                    uid=self.env.uid,
+                    card_ids=cards.ids,
+                )
             )
+        ]
+        issues = self.env["crm.loyalty.coupon.issue"].browse(issue_ids)
+        # written behind the ORM's back: what it cached of the campaign's issues is stale
+        self.invalidate_recordset()
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_loyalty_coupon_issue_product_product_rel
+                       (crm_loyalty_coupon_issue_id, product_product_id)
+                SELECT issue.id, picked.product_id
+                  FROM crm_loyalty_coupon_issue issue
+                  JOIN loyalty_card card ON card.id = issue.card_id
+                  JOIN unnest(%(partner_ids)s, %(product_ids)s) AS picked(partner_id, product_id)
+                    ON picked.partner_id = card.partner_id
+                 WHERE issue.id = ANY(%(issue_ids)s)
+                """,
+                partner_ids=[card.partner_id.id for card in cards for _product in picked[card.partner_id.id]],
+                product_ids=[product for card in cards for product in picked[card.partner_id.id]],
+                issue_ids=issue_ids,
+            )
+        )
         return issues
 
     def _member_purchases(self, today):
@@ -277,31 +381,77 @@ class CrmLoyaltyCouponCampaign(models.Model):
             purchases.setdefault(partner_id, []).append((product_id, orders, amount or 0.0, last_date))
         return purchases
 
+    def _excluded_products(self, product_ids=None):
+        """The products (among ``product_ids``, else all) this campaign never offers: excluded
+        ones, those of an excluded category or below it, and those priced above the cap."""
+        self.ensure_one()
+        domain = [("id", "in", self.excluded_product_ids.ids)]
+        if self.excluded_categ_ids:
+            domain = expression.OR([domain, [("categ_id", "child_of", self.excluded_categ_ids.ids)]])
+        if self.max_list_price:
+            domain = expression.OR([domain, [("list_price", ">", self.max_list_price)]])
+        if product_ids is not None:
+            domain = expression.AND([domain, [("id", "in", list(product_ids))]])
+        return self.env["product.product"].with_context(active_test=False).search(domain)
+
+    def _reward_values(self, product_id):
+        """Values of the stock loyalty.reward offering ``product_id`` the campaign's way."""
+        values = {"program_id": self.coupon_program_id.id, "required_points": 1, "crm_campaign_reward": True}
+        if self.reward_kind == "product":
+            return {
+                **values,
+                "reward_type": "product",
+                "reward_product_id": product_id,
+                "reward_product_qty": 1,
+            }
+        # stock's discount on specific products: only that product's lines are discounted, and a
+        # fixed amount ('per_order') never exceeds them
+        return {
+            **values,
+            "reward_type": "discount",
+            "discount_mode": "percent" if self.reward_kind == "percent" else "per_order",
+            "discount": self.reward_percent if self.reward_kind == "percent" else self.reward_amount,
+            "discount_applicability": "specific",
+            "discount_product_ids": [fields.Command.set([product_id])],
+        }
+
+    def _reward_matches(self, reward):
+        if not reward.crm_campaign_reward or reward.required_points > 1:
+            return None
+        if self.reward_kind == "product":
+            if reward.reward_type == "product" and reward.reward_product_qty == 1:
+                return reward.reward_product_id.id
+            return None
+        mode, value = (
+            ("percent", self.reward_percent)
+            if self.reward_kind == "percent"
+            else ("per_order", self.reward_amount)
+        )
+        if (
+            reward.reward_type == "discount"
+            and reward.discount_mode == mode
+            and reward.discount_applicability == "specific"
+            and float_compare(reward.discount, value, precision_digits=6) == 0
+            and len(reward.discount_product_ids) == 1
+            and not reward.discount_product_category_id
+            and not reward.discount_product_tag_id
+            and reward.discount_product_domain in (False, "[]")
+        ):
+            return reward.discount_product_ids.id
+        return None
+
     def _product_rewards(self, product_ids):
-        """``{product id: free-product reward of the coupon program}``, creating missing rewards."""
-        program = self.coupon_program_id
+        """``{product id: reward of the coupon program offering it the campaign's way}``, reusing
+        the program's campaign rewards of the same kind and value, creating the missing ones."""
+        self.ensure_one()
         rewards = {}
-        for reward in program.reward_ids:
-            if (
-                reward.crm_campaign_reward
-                and reward.reward_type == "product"
-                and reward.reward_product_id.id in product_ids
-                and reward.required_points <= 1
-            ):
-                rewards.setdefault(reward.reward_product_id.id, reward)
+        for reward in self.coupon_program_id.reward_ids:
+            product_id = self._reward_matches(reward)
+            if product_id in product_ids:
+                rewards.setdefault(product_id, reward)
         missing = sorted(set(product_ids) - set(rewards))
         created = self.env["loyalty.reward"].create(
-            [
-                {
-                    "program_id": program.id,
-                    "reward_type": "product",
-                    "reward_product_id": product_id,
-                    "reward_product_qty": 1,
-                    "required_points": 1,
-                    "crm_campaign_reward": True,
-                }
-                for product_id in missing
-            ]
+            [self._reward_values(product_id) for product_id in missing]
         )
-        rewards.update({reward.reward_product_id.id: reward for reward in created})
+        rewards.update(dict(zip(missing, created, strict=True)))
         return rewards

@@ -1,6 +1,11 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .loyalty_history import CRON_BATCH
+
+# coupon mails rendered per batch of the mail step (one commit each in a scheduled run)
+MAIL_BATCH = CRON_BATCH
+
 
 class CrmLoyaltyCouponIssue(models.Model):
     _name = "crm.loyalty.coupon.issue"
@@ -17,6 +22,9 @@ class CrmLoyaltyCouponIssue(models.Model):
     card_id = fields.Many2one("loyalty.card", string="Coupon", required=True, ondelete="cascade")
     product_ids = fields.Many2many("product.product", string="Products")
     period_date = fields.Date(string="Period", required=True, index=True)
+    mail_pending = fields.Boolean(
+        readonly=True, index="btree_not_null", copy=False, help="Issued, its mail not sent yet."
+    )
     is_used = fields.Boolean(compute="_compute_usage", string="Used")
     order_ids = fields.Many2many("sale.order", compute="_compute_usage", string="Orders")
     revenue = fields.Monetary(
@@ -65,3 +73,24 @@ class CrmLoyaltyCouponIssue(models.Model):
             result[issue_id]["order_ids"].append(order_id)
             result[issue_id]["revenue"] += amount or 0.0
         return result
+
+    def _send_pending_mails(self, commit=False):
+        """Mail these issued coupons whose mail is still pending, in batches of ``MAIL_BATCH``,
+        each its own commit in a scheduled run: a crash re-sends no mail already sent, and the
+        next run goes on with the rest. Consent is read again at sending: a member who opted out
+        since the issue gets no mail."""
+        pending = self.filtered("mail_pending").sorted("id")
+        for start in range(0, len(pending), MAIL_BATCH):
+            batch = pending[start : start + MAIL_BATCH]
+            contactable = batch.partner_id._crm_loyalty_contactable()
+            for campaign, issues in batch.grouped("campaign_id").items():
+                to_mail = issues.filtered_domain([("partner_id", "in", contactable.ids)])
+                if campaign.mail_template_id and to_mail:
+                    campaign.mail_template_id.send_mail_batch(
+                        to_mail.card_id.ids, email_layout_xmlid="mail.mail_notification_light"
+                    )
+            # sudo: the mail mark is the mail step's own (users never edit an issue)
+            batch.sudo().mail_pending = False
+            self.env["loyalty.history"]._cron_commit_batch(
+                start + len(batch), len(pending) - start - len(batch), commit=commit
+            )

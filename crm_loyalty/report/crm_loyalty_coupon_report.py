@@ -8,7 +8,7 @@ class CrmLoyaltyCouponReport(models.Model):
     _name = "crm.loyalty.coupon.report"
     _description = "Coupon Campaign Analysis"
     _auto = False
-    # what the view reads: the ORM flushes it before any read of the report
+    # what the query reads: the ORM flushes it before any read of the report
     _depends = {
         "crm.loyalty.coupon.issue": ["campaign_id", "card_id", "partner_id", "period_date"],
         "crm.loyalty.coupon.campaign": ["company_id", "loyalty_program_id"],
@@ -38,16 +38,22 @@ class CrmLoyaltyCouponReport(models.Model):
         readonly=True, help="Untaxed amount (company currency) of the confirmed orders using the coupon."
     )
 
-    def _query(self):
+    def _auto_init(self):
+        # the report was a SQL view (init) before its table query: drop what is left of it
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        return super()._auto_init()
+
+    @property
+    def _table_query(self):
         return SQL(
             """
             WITH usage AS (
                 SELECT issue.id AS issue_id,
                        SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue
                   FROM crm_loyalty_coupon_issue issue
-                  JOIN sale_order so ON so.state = 'sale' AND so.id IN (
-                           SELECT line.order_id FROM sale_order_line line
-                            WHERE line.coupon_id = issue.card_id)
+                  JOIN (SELECT DISTINCT line.coupon_id, line.order_id FROM sale_order_line line
+                         WHERE line.coupon_id IS NOT NULL) used ON used.coupon_id = issue.card_id
+                  JOIN sale_order so ON so.id = used.order_id AND so.state = 'sale'
               GROUP BY issue.id
             )
             SELECT issue.id AS id,
@@ -68,10 +74,4 @@ class CrmLoyaltyCouponReport(models.Model):
               JOIN crm_loyalty_coupon_campaign campaign ON campaign.id = issue.campaign_id
          LEFT JOIN usage ON usage.issue_id = issue.id
             """
-        )
-
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
         )

@@ -30,6 +30,9 @@ MATRIX = {
     "crm.loyalty.coupon.campaign": (NONE, R, R, RW_CU, RW_CU, NONE),
     # issued by the campaign (managers run it, and may delete an issue), never edited
     "crm.loyalty.coupon.issue": (NONE, R, R, "rcu", "rcu", NONE),
+    "crm.loyalty.voucher.conversion": (NONE, R, R, RW_CU, RW_CU, NONE),
+    # issued by the conversion (the server), with their ledger redemption: never edited
+    "crm.loyalty.voucher": READ_ONLY,
     "crm.loyalty.member.report": READ_ONLY,
     "crm.loyalty.points.report": READ_ONLY,
     "crm.loyalty.retention.report": READ_ONLY,

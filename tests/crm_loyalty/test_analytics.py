@@ -2,7 +2,10 @@
 
 from datetime import date, datetime, timedelta
 
-from odoo import fields
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
+from odoo.tests import freeze_time
 
 from .tiers_common import LoyaltyCase
 
@@ -135,7 +138,7 @@ class TestAnalytics(LoyaltyCase):
             "crm.loyalty.retention.report",
             ["period_date:quarter", "tier_id"],
             ["member_count:sum", "retained_count:sum", "retention_rate:avg"],
-            domain=[("period_date", "<", "2024-01-01")],
+            domain=[("period_date", "<", "2024-01-01"), ("period_type", "=", "quarter")],
         )
         self.assertEqual(
             {(str(period), tier.name or "none"): values for (period, tier), values in rows.items()},
@@ -150,7 +153,7 @@ class TestAnalytics(LoyaltyCase):
             "crm.loyalty.retention.report",
             ["spend_band"],
             ["member_count:sum", "retention_rate:avg"],
-            domain=[("period_date", "=", "2023-04-01")],
+            domain=[("period_date", "=", "2023-04-01"), ("period_type", "=", "quarter")],
         )
         # Ann spent 50 in Q1 (band 10-99) and came back; Bob spent 200 (band 100-999) and did not.
         self.assertEqual(bands, {"1": (1, 100.0), "2": (1, 0.0)})
@@ -194,3 +197,238 @@ class TestAnalytics(LoyaltyCase):
         self.assertEqual(kpi._kpi_active_member_rate({**q2, "team": team}), 0.0)
         self.assertIsNone(kpi._kpi_member_retention_rate({**q2, "team": team}))
         self.assertIsNone(kpi._kpi_redemption_rate(self._period(date(2020, 1, 1), date(2020, 1, 31))))
+
+    def test_retention_per_month_quarter_and_year(self):
+        # main: quarters only
+        self._order(self.cid, [(self.product_a, 1)], "2023-05-20")
+        self._order(self.bob, [(self.product_a, 1)], "2024-07-01")
+        self.env.flush_all()
+        expected = {
+            # month bought -> the next month: Cid bought in April and May 2023
+            "month": {
+                "2023-03-01": (1, 0),  # Ann (February)
+                "2023-04-01": (1, 0),  # Bob (March)
+                "2023-05-01": (1, 1),  # Cid (April), back in May
+                "2023-06-01": (2, 0),  # Ann and Cid (May)
+                "2024-08-01": (1, 0),  # Bob (July 2024)
+            },
+            "quarter": {
+                "2023-04-01": (2, 1),
+                "2023-07-01": (2, 0),
+                "2024-10-01": (1, 0),
+            },
+            # 2023's three members: only Bob bought in 2024
+            "year": {"2024-01-01": (3, 1), "2025-01-01": (1, 0)},
+        }
+        today = fields.Date.today()
+        for period_type, periods in expected.items():
+            rows = self._group(
+                "crm.loyalty.retention.report",
+                ["period_date:day"],
+                ["member_count:sum", "retained_count:sum"],
+                domain=[("period_type", "=", period_type), ("period_date", "<", "2026-01-01")],
+            )
+            self.assertEqual({str(day): values for day, values in rows.items()}, periods, period_type)
+            # only completed periods: the one in progress (Ann's order today) is left out
+            step = {
+                "month": relativedelta(months=1),
+                "quarter": relativedelta(months=3),
+                "year": relativedelta(years=1),
+            }
+            every = self.env["crm.loyalty.retention.report"].search(
+                [("program_id", "=", self.program.id), ("period_type", "=", period_type)]
+            )
+            self.assertTrue(every)
+            for row in every:
+                self.assertLessEqual(row.period_date + step[period_type], today, period_type)
+        ids = self.env["crm.loyalty.retention.report"].search([]).ids
+        self.assertEqual(len(ids), len(set(ids)), "one id per row")
+        self.env.invalidate_all()
+        self.assertEqual(self.env["crm.loyalty.retention.report"].search([]).ids, ids, "stable ids")
+
+
+class TestAnalyticsCompanies(LoyaltyCase):
+    """Two companies in two currencies: the reports convert and split by the member's company."""
+
+    ledger = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.usd = cls.env.ref("base.USD")
+        cls.eur = cls.env.ref("base.EUR")
+        (cls.usd | cls.eur).active = True
+        cls.home_currency = cls.company.currency_id
+        cls.other = cls.env["res.company"].create({"name": "Euro Shop", "currency_id": cls.eur.id})
+        foreign = cls.usd if cls.eur == cls.home_currency else cls.eur
+        cls.foreign = foreign
+        today = fields.Date.today()
+        # The rates of the euro shop (its currency is EUR): 1 EUR = 1.25 USD today; the older
+        # and the future rates must not be used.
+        cls.env["res.currency.rate"].create(
+            [
+                {"currency_id": cls.eur.id, "company_id": cls.other.id, "name": "2020-01-01", "rate": 1.0},
+                {"currency_id": cls.usd.id, "company_id": cls.other.id, "name": "2020-01-01", "rate": 3.0},
+                {
+                    "currency_id": cls.usd.id,
+                    "company_id": cls.other.id,
+                    "name": today - timedelta(days=30),
+                    "rate": 1.25,
+                },
+                {
+                    "currency_id": cls.usd.id,
+                    "company_id": cls.other.id,
+                    "name": today + timedelta(days=30),
+                    "rate": 9.0,
+                },
+            ]
+        )
+        # A program of the euro shop counted in US dollars: 1 point = 0.01 USD
+        cls.usd_program = cls.env["loyalty.program"].create(
+            {
+                "name": "Dollar Club",
+                "program_type": "loyalty",
+                "company_id": cls.other.id,
+                "currency_id": cls.usd.id,
+                "ledger_enabled": True,
+                "crm_point_value": 0.01,
+                "rule_ids": [Command.create({"reward_point_amount": 1, "reward_point_mode": "money"})],
+            }
+        )
+        cls.eve, cls.fay, cls.gus = (cls._partner(n) for n in ("Eve", "Fay", "Gus"))
+        cls.card_eve = cls._card(cls.eve, program=cls.usd_program)
+        cls.card_fay = cls._card(cls.fay, program=cls.usd_program)
+        # Over the last 12 months: 1000 issued, 200 of them expired (20 %); before: 1000 more.
+        lot = cls.card_eve._ledger_post(
+            "earn", 600.0, date=today - timedelta(days=200), expiry_date=today - timedelta(days=20)
+        )
+        cls.card_eve._ledger_post("expire", -200.0, consume_from=lot, date=today - timedelta(days=10))
+        cls.card_fay._ledger_post("earn", 400.0, date=today - timedelta(days=100))
+        cls.card_fay._ledger_post("earn", 1000.0, date=today - timedelta(days=500))
+        cls.env.flush_all()
+
+    def _member_rows(self, program):
+        return {
+            row.card_id: row
+            for row in self.env["crm.loyalty.member.report"].search([("program_id", "=", program.id)])
+        }
+
+    def test_liability_in_the_company_currency_at_the_report_date(self):
+        # main: balance x point value, in the program's currency whatever the company's
+        rows = self._member_rows(self.usd_program)
+        self.assertEqual({row.company_id for row in rows.values()}, {self.other})
+        for card, points in ((self.card_eve, 400.0), (self.card_fay, 1400.0)):
+            row = rows[card]
+            self.assertEqual(row.points, points)
+            # USD to EUR at today's rate of the euro shop: / 1.25
+            self.assertAlmostEqual(row.liability, points * 0.01 / 1.25)
+            expected = self.usd._convert(
+                points * 0.01, self.eur, self.other, fields.Date.today(), round=False
+            )
+            self.assertAlmostEqual(row.liability, expected)
+            self.assertEqual(row.currency_id, self.eur)
+
+    def test_breakage_rate_and_estimate(self):
+        # main: breakage was the realised value only
+        rows = self._member_rows(self.usd_program)
+        for card, outstanding in ((self.card_eve, 400.0), (self.card_fay, 1400.0)):
+            row = rows[card]
+            # expired / issued over the last 12 months: 200 / 1000 (the older 1000 are out)
+            self.assertAlmostEqual(row.breakage_rate, 20.0)
+            self.assertAlmostEqual(row.breakage_estimate, outstanding * 0.2)
+            self.assertAlmostEqual(row.breakage_estimate_value, outstanding * 0.2 * 0.01 / 1.25)
+        self.assertAlmostEqual(rows[self.card_eve].breakage, 200 * 0.01 / 1.25, msg="realised breakage")
+        [(rate, estimate)] = self.env["crm.loyalty.member.report"]._read_group(
+            [("program_id", "=", self.usd_program.id)], [], ["breakage_rate:avg", "breakage_estimate:sum"]
+        )
+        self.assertAlmostEqual(rate, 20.0)
+        self.assertAlmostEqual(estimate, 1800 * 0.2)
+        # a program with nothing issued in the window has no rate (not 0 %, not a division error)
+        quiet = self._card(self._partner("Quiet"))
+        quiet_row = self._member_rows(self.program)[quiet]
+        self.assertEqual((quiet_row.breakage_rate, quiet_row.breakage_estimate), (0.0, 0.0))
+
+    def test_member_and_retention_reports_take_the_members_company(self):
+        # main: the company came from the program, empty on a shared program
+        shared = self.env["loyalty.program"].create(
+            {
+                "name": "Shared Club",
+                "program_type": "loyalty",
+                "company_id": False,
+                "currency_id": self.home_currency.id,
+                "ledger_enabled": True,
+            }
+        )
+        self.gus.company_id = self.other
+        card_gus = self._card(self.gus, program=shared)
+        card_hal = self._card(self._partner("Hal"), program=shared)
+        card_gus._ledger_post("earn", 500.0)
+        rows = self._member_rows(shared)
+        self.assertEqual(rows[card_gus].company_id, self.other)
+        self.assertFalse(rows[card_hal].company_id)
+        # Hal (no company) bought in both companies: one retention row per company and period
+        other_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.other.id]))
+
+        def other_order(partner, day):
+            with freeze_time(day):
+                order = other_env["sale.order"].create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": self.other.id,
+                        "order_line": [Command.create({"product_id": self.product_a.id})],
+                    }
+                )
+                order.action_confirm()
+
+        self._order(card_hal.partner_id, [(self.product_a, 1)], "2023-02-01")
+        other_order(card_hal.partner_id, "2023-05-01")
+        other_order(self.gus, "2023-02-01")
+        self.env.flush_all()
+        rows = self.env["crm.loyalty.retention.report"].search(
+            [("program_id", "=", shared.id), ("period_type", "=", "quarter")]
+        )
+        self.assertEqual(
+            {(row.card_id, row.company_id, str(row.period_date)) for row in rows},
+            {
+                (card_hal, self.company, "2023-04-01"),
+                (card_hal, self.other, "2023-07-01"),
+                (card_gus, self.other, "2023-04-01"),
+            },
+        )
+        user = self.env["res.users"].create(
+            {
+                "name": "Euro Shop Manager",
+                "login": "euro_shop_manager",
+                "company_id": self.other.id,
+                "company_ids": [(6, 0, self.other.ids)],
+                "groups_id": [(6, 0, [self.env.ref("crm_loyalty.group_crm_loyalty_manager").id])],
+            }
+        )
+        seen = self.env["crm.loyalty.member.report"].with_user(user).search([("program_id", "=", shared.id)])
+        self.assertEqual(seen.card_id, card_gus | card_hal)
+        home_user = user.copy(
+            {
+                "login": "home_manager",
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+            }
+        )
+        seen = (
+            self.env["crm.loyalty.member.report"]
+            .with_user(home_user)
+            .search([("program_id", "=", shared.id)])
+        )
+        self.assertEqual(seen.card_id, card_hal)
+
+    def test_reports_are_table_queries(self):
+        # main: SQL views created in init(), so a report date or a currency rate could not move
+        for model in (
+            "crm.loyalty.member.report",
+            "crm.loyalty.points.report",
+            "crm.loyalty.retention.report",
+            "crm.loyalty.coupon.report",
+        ):
+            Report = self.env[model]
+            self.assertTrue(Report._table_query, model)
+            self.assertTrue(Report._depends, model)
+            self.assertNotIn("init", type(Report).__dict__, model)

@@ -60,3 +60,9 @@ def test_quarterly_and_weekly_periods():
 def test_bad_interval():
     with pytest.raises(ValueError):
         coupons.period_start(date(2024, 1, 1), 1, "days", date(2024, 1, 2))
+
+
+def test_new_codes_are_long_and_distinct():
+    codes = {coupons.new_code() for _ in range(10000)}
+    assert len(codes) == 10000
+    assert all(code.startswith("044") and len(code) == 23 for code in codes)
