@@ -459,8 +459,8 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _ror_tracking_values(self):
-        """What the bulk-inserted chatter messages of level changes need, computed once per run."""
+    def _ror_tracking_values(self, field="temperature"):
+        """What the bulk-inserted chatter messages tracking ``field`` need, computed once per run."""
         author = self.env.user.partner_id
         return {
             "author": author.id,
@@ -468,7 +468,7 @@ class CrmLead(models.Model):
             "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=author.email_formatted)[False]
             or None,
             "subtype": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-            "field": self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            "field": self.env["ir.model.fields"]._get("crm.lead", field).id,
         }
 
     @api.model
@@ -740,9 +740,11 @@ class CrmLead(models.Model):
         return self.env["res.users"]
 
     def _reassign_to(self, user, reason, keep_team=True):
-        """Give these leads to ``user`` in one write, with their open activities of the previous owner
-        and a chatter note saying who had them and why. ``keep_team`` stops stock crm from moving
-        them to the new owner's team."""
+        """Give these leads to ``user``, set-wise: one ORM write per team, then one statement that
+        moves the previous owner's open activities, subscribes ``user`` and logs one chatter message
+        per lead saying who had it and why, with the salesperson's tracking value.
+
+        ``keep_team`` stops stock crm from moving them to the new owner's team."""
         if not self:
             return
         previous = {lead.id: lead.user_id for lead in self}
@@ -750,30 +752,85 @@ class CrmLead(models.Model):
             lead.id: lead.user_id.with_context(active_test=False).name or self.env._("nobody")
             for lead in self
         }
+        # tracking_disable: stock would log and subscribe lead by lead; the statement below does both
         for team, leads in self.grouped("team_id").items():
             vals = {"user_id": user.id}
             if keep_team:
                 vals["team_id"] = team.id
-            leads.with_context(mail_auto_subscribe_no_notify=True).write(vals)
-        # sudo: the departed owner's activities are his own; the new owner takes them over
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .search([("res_model", "=", "crm.lead"), ("res_id", "in", self.ids), ("user_id", "!=", user.id)])
-            .filtered(lambda act: act.user_id == previous.get(act.res_id))
-        )
-        if activities:
-            activities.write({"user_id": user.id})
+            leads.with_context(tracking_disable=True).write(vals)
         body = Markup("<p>%s</p>")
-        self._message_log_batch(
-            bodies={
-                lead.id: body
-                % self.env._(
-                    "Reassigned from %(old)s to %(new)s: %(reason)s.",
-                    old=names[lead.id],
-                    new=user.name,
-                    reason=reason,
+        bodies = [
+            body
+            % self.env._(
+                "Reassigned from %(old)s to %(new)s: %(reason)s.",
+                old=names[lead.id],
+                new=user.name,
+                reason=reason,
+            )
+            for lead in self
+        ]
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "user_id"])
+        self.env["mail.followers"].flush_model()
+        tracking = self._ror_tracking_values("user_id")
+        now = fields.Datetime.now()
+        default_subtypes = self.env["mail.message.subtype"].default_subtypes(self._name)[0]
+        self.env.execute_query(
+            SQL(
+                """
+                WITH moved AS (
+                    SELECT * FROM unnest(%(ids)s::int[], %(old_ids)s::int[], %(old_names)s::varchar[],
+                                         %(bodies)s::text[]) AS moved(id, old_user, old_name, body)
+                ),
+                activity AS (
+                    UPDATE mail_activity act
+                       SET user_id = %(user)s, user_tz = %(tz)s, write_uid = %(uid)s, write_date = %(now)s
+                      FROM moved
+                     WHERE act.res_model = 'crm.lead' AND act.res_id = moved.id AND act.user_id = moved.old_user
+                 RETURNING act.id
+                ),
+                follower AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT 'crm.lead', moved.id, %(partner)s FROM moved
+                        ON CONFLICT DO NOTHING
+                 RETURNING id
+                ),
+                subscribed AS (
+                    INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                    SELECT follower.id, subtype FROM follower, unnest(%(subtypes)s::int[]) subtype
+                ),
+                message AS (
+                    INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id, email_from,
+                                              reply_to, message_id, body, is_internal, email_add_signature,
+                                              date, create_uid, create_date, write_uid, write_date)
+                    SELECT 'crm.lead', moved.id, 'notification', %(subtype)s, %(author)s, %(email_from)s,
+                           %(reply_to)s, '<' || gen_random_uuid() || '-crm_ror-handover@localhost>', moved.body,
+                           TRUE, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM moved
+                 RETURNING id, res_id
                 )
-                for lead in self
-            }
+                INSERT INTO mail_tracking_value (field_id, mail_message_id, old_value_integer, new_value_integer,
+                                                 old_value_char, new_value_char,
+                                                 create_uid, create_date, write_uid, write_date)
+                SELECT %(field)s, message.id, moved.old_user, %(user)s, moved.old_name, %(user_name)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM message JOIN moved ON moved.id = message.res_id
+                """,
+                ids=self.ids,
+                old_ids=[previous[lead.id].id or None for lead in self],
+                old_names=[previous[lead.id].with_context(active_test=False).name or "" for lead in self],
+                bodies=[str(text) for text in bodies],
+                user=user.id,
+                tz=user.tz or None,
+                partner=user.partner_id.id,
+                user_name=user.name,
+                subtypes=default_subtypes.ids,
+                uid=self.env.uid,
+                now=now,
+                **tracking,
+            )
+        )
+        self.env["mail.activity"].invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
+        self.env["mail.followers"].invalidate_model()
+        self.invalidate_recordset(
+            ["message_ids", "message_follower_ids", "message_partner_ids", "activity_ids"]
         )
