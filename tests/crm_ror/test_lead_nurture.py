@@ -190,7 +190,7 @@ class TestLeadNurture(LeadsCase):
         self.env["mail.activity"].search([("res_model", "=", "crm.lead")]).unlink()
         self.rule_warm.log_ids.unlink()
         large, many = run(9, sellers)
-        self.assertEqual(many, few, "one fixed set of statements per rule, whatever the leads and owners")
+        self.assertLessEqual(many, few, "one fixed set of statements per rule, whatever the leads and owners")
         activities = self._activities(large, self.rule_warm)
         self.assertEqual(len(activities), 9)
         for lead in large:
