@@ -366,11 +366,57 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _ror_temperature_calc_sql(self, where, now):
+    def _ror_temperature_calc_sql(self, where, now, history=False):
         """SELECT of the new values of the leads matching ``where`` (alias ``lead``), as of ``now``.
 
-        The same model as ``engine/temperature.py``, in SQL."""
-        today = now.date()
+        The same model as ``engine/temperature.py``, in SQL. With ``history``, each lead is scored as
+        of the day it was ``CALIBRATION_AGE_DAYS`` old instead (column ``level_if_open``), from what is
+        stored of that day: its engagement from the chatter and dates up to then, no manual override,
+        and for a closed lead its predictive probability when stock kept one (stock sets it to 0 or
+        100 at close: that would be the outcome), else the neutral 50."""
+        today, recent = now.date(), now - timedelta(days=1)
+        engaged = SQL(
+            "GREATEST(lead.create_date, lead.date_last_stage_update,"
+            " lead.date_last_activity_done, lead.date_last_customer_message)"
+        )
+        probability = SQL(
+            "CASE WHEN team.temperature_use_automated_probability THEN lead.automated_probability"
+            " ELSE lead.probability END"
+        )
+        manual = SQL("lead.temperature_manual")
+        if history:
+            now = SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
+            today, recent = SQL("(%s)::date", now), SQL("(%s - INTERVAL '1 day')", now)
+            engaged = SQL(
+                """GREATEST(lead.create_date,
+                       CASE WHEN lead.date_last_stage_update <= %(at)s THEN lead.date_last_stage_update END,
+                       CASE WHEN lead.date_last_activity_done <= %(at)s THEN lead.date_last_activity_done END,
+                       CASE WHEN lead.date_last_customer_message <= %(at)s THEN lead.date_last_customer_message END,
+                       (SELECT MAX(msg.date) FROM mail_message msg
+                     LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
+                         WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
+                           AND ((msg.message_type = 'notification' AND msg.mail_activity_type_id IS NOT NULL)
+                                OR EXISTS (SELECT 1 FROM mail_tracking_value stage_change
+                                            WHERE stage_change.mail_message_id = msg.id
+                                              AND stage_change.field_id = %(stage_field)s)
+                                OR (NOT COALESCE(subtype.internal, FALSE)
+                                    AND (msg.message_type = 'email'
+                                         OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
+                                             AND NOT EXISTS (SELECT 1 FROM res_users usr
+                                                              WHERE usr.partner_id = msg.author_id
+                                                                AND NOT usr.share)))))))""",
+                at=now,
+                stage_field=self.env["ir.model.fields"]._get("crm.lead", "stage_id").id,
+            )
+            probability = SQL(
+                """CASE WHEN lead.active AND NOT COALESCE(stage.is_won, FALSE) THEN %s
+                        WHEN lead.automated_probability > 0 AND lead.automated_probability < 100
+                        THEN lead.automated_probability
+                        ELSE %s END""",
+                probability,
+                temperature_engine.DEADLINE_NEUTRAL,
+            )
+            manual = SQL("NULL::varchar")
         p = temperature_engine.DEFAULT_PARAMS
         near, far = temperature_engine.DEADLINE_NEAR_DAYS, temperature_engine.DEADLINE_FAR_DAYS
         return SQL(
@@ -382,12 +428,8 @@ class CrmLead(models.Model):
                        lead.active AND NOT COALESCE(stage.is_won, FALSE) AS is_open,
                        COALESCE(lead.date_closed >= %(recent)s, FALSE) AS closed_now,
                        FLOOR(EXTRACT(EPOCH FROM (%(now)s - lead.create_date)) / 86400) AS age,
-                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (%(now)s - GREATEST(
-                           lead.create_date, lead.date_last_stage_update,
-                           lead.date_last_activity_done, lead.date_last_customer_message))) / 86400), 0) AS idle,
-                       LEAST(GREATEST(COALESCE(
-                           CASE WHEN team.temperature_use_automated_probability THEN lead.automated_probability
-                                ELSE lead.probability END, 0), 0), 100) AS f_probability,
+                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (%(now)s - %(engaged)s)) / 86400), 0) AS idle,
+                       LEAST(GREATEST(COALESCE(%(probability)s, 0), 0), 100) AS f_probability,
                        LEAST(GREATEST(COALESCE(NULLIF(lead.priority, ''), '0')::int, 0), 3) * 100.0 / 3 AS f_priority,
                        CASE WHEN lead.date_deadline IS NULL THEN %(neutral)s
                             WHEN lead.date_deadline < %(today)s THEN 0.0
@@ -395,9 +437,9 @@ class CrmLead(models.Model):
                             WHEN lead.date_deadline - %(today)s >= %(far)s THEN 0.0
                             ELSE 100.0 * (%(far)s - (lead.date_deadline - %(today)s)) / (%(far)s - %(near)s)
                         END AS f_deadline,
-                       CASE WHEN lead.temperature_manual IS NOT NULL
+                       CASE WHEN %(manual)s IS NOT NULL
                              AND (lead.temperature_manual_until IS NULL OR lead.temperature_manual_until >= %(today)s)
-                            THEN lead.temperature_manual END AS manual,
+                            THEN %(manual)s END AS manual,
                        COALESCE(team.temperature_hot_threshold, %(hot)s) AS hot,
                        COALESCE(team.temperature_warm_threshold, %(warm)s) AS warm,
                        COALESCE(team.temperature_half_life_days, %(half_life)s) AS half_life,
@@ -427,7 +469,7 @@ class CrmLead(models.Model):
                                              ELSE 'cold' END) AS level_if_open
                   FROM whole
             )
-            SELECT id, old_level, old_score, old_neglected, old_at_close, old_at_age,
+            SELECT id, old_level, old_score, old_neglected, old_at_close, old_at_age, level_if_open,
                    CASE WHEN is_open THEN level_if_open END AS level,
                    CASE WHEN is_open THEN whole_score ELSE 0.0 END AS score,
                    is_open AND black_hole > 0 AND idle >= black_hole AS neglected,
@@ -441,7 +483,10 @@ class CrmLead(models.Model):
             """,
             now=now,
             today=today,
-            recent=now - timedelta(days=1),
+            recent=recent,
+            engaged=engaged,
+            probability=probability,
+            manual=manual,
             neutral=temperature_engine.DEADLINE_NEUTRAL,
             near=near,
             far=far,
@@ -564,6 +609,109 @@ class CrmLead(models.Model):
             if logged:
                 self.browse(ids).invalidate_recordset(["message_ids"])
         return written, logged
+
+    @api.model
+    def _ror_backfill_temperature_at_age(self):
+        """Give the leads already past ``CALIBRATION_AGE_DAYS`` without a snapshot (created before the
+        install, imported, or missed by the cron) the temperature they had at that age, set-wise:
+
+        1. from the chatter's tracking of the temperature: the level set last on or before that day,
+           else the level left by the first change after it;
+        2. for the rest, the temperature model scored as of that day from the stored history (see
+           ``_ror_temperature_calc_sql(history=True)``).
+
+        Leads closed younger than that are left alone: the report uses their temperature at close.
+        Returns the number of leads given a snapshot."""
+        now = fields.Datetime.now()
+        self.flush_model()
+        self.env["mail.message"].flush_model(["model", "res_id", "date"])
+        self.env["mail.tracking.value"].flush_model()
+        candidates = SQL(
+            """lead.temperature_at_age IS NULL AND lead.create_date <= %(cutoff)s
+               AND (lead.date_closed IS NULL OR lead.date_closed >= lead.create_date + %(age)s * INTERVAL '1 day')""",
+            cutoff=now - timedelta(days=CALIBRATION_AGE_DAYS),
+            age=CALIBRATION_AGE_DAYS,
+        )
+        # the labels the chatter stored, in every installed language
+        labels = {}
+        for lang, _name in self.env["res.lang"].get_installed():
+            for key, label in (
+                self.with_context(lang=lang)
+                ._fields["temperature"]
+                ._description_selection(self.with_context(lang=lang).env)
+            ):
+                labels[label] = key
+        labels.update((label, key) for key, label in TEMPERATURES)
+        at = SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
+        tracked = self.env.execute_query(
+            SQL(
+                """
+                WITH label(label, level) AS (VALUES %(labels)s),
+                seen AS (
+                    SELECT lead.id, COALESCE(before.level, after.level) AS level
+                      FROM crm_lead lead
+                 LEFT JOIN LATERAL (
+                           SELECT label.level FROM mail_message msg
+                             JOIN mail_tracking_value value ON value.mail_message_id = msg.id
+                                                           AND value.field_id = %(field)s
+                             JOIN label ON label.label = value.new_value_char
+                            WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
+                         ORDER BY msg.date DESC, msg.id DESC LIMIT 1) before ON TRUE
+                 LEFT JOIN LATERAL (
+                           SELECT label.level FROM mail_message msg
+                             JOIN mail_tracking_value value ON value.mail_message_id = msg.id
+                                                           AND value.field_id = %(field)s
+                             JOIN label ON label.label = value.old_value_char
+                            WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date > %(at)s
+                         ORDER BY msg.date, msg.id LIMIT 1) after ON TRUE
+                     WHERE %(candidates)s
+                )
+                UPDATE crm_lead lead SET temperature_at_age = seen.level
+                  FROM seen WHERE seen.id = lead.id AND seen.level IS NOT NULL
+             RETURNING lead.id
+                """,
+                labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
+                field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+                at=at,
+                candidates=candidates,
+            )
+        )
+        rebuilt = self.env.execute_query(
+            SQL(
+                """
+                WITH calc AS MATERIALIZED (%(calc)s)
+                UPDATE crm_lead lead SET temperature_at_age = calc.level_if_open
+                  FROM calc WHERE calc.id = lead.id
+             RETURNING lead.id
+                """,
+                calc=self._ror_temperature_calc_sql(candidates, now, history=True),
+            )
+        )
+        ids = [row[0] for row in tracked + rebuilt]
+        self.browse(ids).invalidate_recordset(["temperature_at_age"])
+        _logger.info(
+            "temperature at %s days: %s leads from their tracking, %s rebuilt from their history",
+            CALIBRATION_AGE_DAYS,
+            len(tracked),
+            len(rebuilt),
+        )
+        return len(ids)
+
+    def action_ror_backfill_temperature_at_age(self):
+        """Managers: rebuild the missing 30-day snapshots now (the daily lead cron does it too)."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(self.env._("Only Return on Relationship managers can rebuild the snapshots."))
+        # sudo: the snapshot is server-computed (users cannot write it); a manager asks for all leads
+        count = self.sudo()._ror_backfill_temperature_at_age()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s leads got their temperature at 30 days.", count=count),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # ------------------------------------------------------------------
     # Engagement
@@ -688,6 +836,10 @@ class CrmLead(models.Model):
                     # one chunk per transaction: no lock across the table, finished chunks kept on failure
                     self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("lead temperature: %s leads updated, %s level changes logged", written, logged)
+        # the leads already past the snapshot's age without one (before the install, a missed window)
+        self._ror_backfill_temperature_at_age()
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
         return written, logged
 
