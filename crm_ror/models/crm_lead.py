@@ -366,6 +366,68 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _ror_engaged_at_sql(self, at):
+        """SQL of a lead's (alias ``lead``) last engagement on or before ``at`` (SQL timestamp): its
+        stored dates up to then, and the chatter's done activities, stage changes and customer
+        messages up to then (the stored dates only keep the latest)."""
+        return SQL(
+            """GREATEST(lead.create_date,
+                   CASE WHEN lead.date_last_stage_update <= %(at)s THEN lead.date_last_stage_update END,
+                   CASE WHEN lead.date_last_activity_done <= %(at)s THEN lead.date_last_activity_done END,
+                   CASE WHEN lead.date_last_customer_message <= %(at)s THEN lead.date_last_customer_message END,
+                   (SELECT MAX(msg.date) FROM mail_message msg
+                 LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
+                     WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
+                       AND ((msg.message_type = 'notification' AND msg.mail_activity_type_id IS NOT NULL)
+                            OR EXISTS (SELECT 1 FROM mail_tracking_value stage_change
+                                        WHERE stage_change.mail_message_id = msg.id
+                                          AND stage_change.field_id = %(stage_field)s)
+                            OR (NOT COALESCE(subtype.internal, FALSE)
+                                AND (msg.message_type = 'email'
+                                     OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
+                                         AND NOT EXISTS (SELECT 1 FROM res_users usr
+                                                          WHERE usr.partner_id = msg.author_id
+                                                            AND NOT usr.share)))))))""",
+            at=at,
+            stage_field=self.env["ir.model.fields"]._get("crm.lead", "stage_id").id,
+        )
+
+    @api.model
+    def _ror_temperature_at_sql(self, at):
+        """SQL of a lead's (alias ``lead``) temperature at ``at`` (SQL timestamp) from the chatter's
+        tracking: the level set last on or before it, else the level the first later change left;
+        NULL when the level never changed (then it is the lead's current one)."""
+        labels = {}
+        for lang, _name in self.env["res.lang"].get_installed():
+            localized = self.with_context(lang=lang)
+            for key, label in localized._fields["temperature"]._description_selection(localized.env):
+                labels[label] = key
+        labels.update((label, key) for key, label in TEMPERATURES)
+        tracked = SQL(
+            """SELECT label.level FROM mail_message msg
+                 JOIN mail_tracking_value value ON value.mail_message_id = msg.id AND value.field_id = %(field)s
+                 JOIN (VALUES %(labels)s) AS label(label, level) ON label.label = value.%(column)s
+                WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND %(when)s
+             ORDER BY msg.date %(order)s, msg.id %(order)s LIMIT 1""",
+            field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
+            column=SQL("new_value_char"),
+            when=SQL("msg.date <= %s", at),
+            order=SQL("DESC"),
+        )
+        later = SQL(
+            """SELECT label.level FROM mail_message msg
+                 JOIN mail_tracking_value value ON value.mail_message_id = msg.id AND value.field_id = %(field)s
+                 JOIN (VALUES %(labels)s) AS label(label, level) ON label.label = value.old_value_char
+                WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date > %(at)s
+             ORDER BY msg.date, msg.id LIMIT 1""",
+            field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
+            at=at,
+        )
+        return SQL("COALESCE((%s), (%s))", tracked, later)
+
+    @api.model
     def _ror_temperature_calc_sql(self, where, now, history=False):
         """SELECT of the new values of the leads matching ``where`` (alias ``lead``), as of ``now``.
 
@@ -387,27 +449,7 @@ class CrmLead(models.Model):
         if history:
             now = SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
             today, recent = SQL("(%s)::date", now), SQL("(%s - INTERVAL '1 day')", now)
-            engaged = SQL(
-                """GREATEST(lead.create_date,
-                       CASE WHEN lead.date_last_stage_update <= %(at)s THEN lead.date_last_stage_update END,
-                       CASE WHEN lead.date_last_activity_done <= %(at)s THEN lead.date_last_activity_done END,
-                       CASE WHEN lead.date_last_customer_message <= %(at)s THEN lead.date_last_customer_message END,
-                       (SELECT MAX(msg.date) FROM mail_message msg
-                     LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
-                         WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
-                           AND ((msg.message_type = 'notification' AND msg.mail_activity_type_id IS NOT NULL)
-                                OR EXISTS (SELECT 1 FROM mail_tracking_value stage_change
-                                            WHERE stage_change.mail_message_id = msg.id
-                                              AND stage_change.field_id = %(stage_field)s)
-                                OR (NOT COALESCE(subtype.internal, FALSE)
-                                    AND (msg.message_type = 'email'
-                                         OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
-                                             AND NOT EXISTS (SELECT 1 FROM res_users usr
-                                                              WHERE usr.partner_id = msg.author_id
-                                                                AND NOT usr.share)))))))""",
-                at=now,
-                stage_field=self.env["ir.model.fields"]._get("crm.lead", "stage_id").id,
-            )
+            engaged = self._ror_engaged_at_sql(now)
             probability = SQL(
                 """CASE WHEN lead.active AND NOT COALESCE(stage.is_won, FALSE) THEN %s
                         WHEN lead.automated_probability > 0 AND lead.automated_probability < 100
@@ -632,47 +674,19 @@ class CrmLead(models.Model):
             cutoff=now - timedelta(days=CALIBRATION_AGE_DAYS),
             age=CALIBRATION_AGE_DAYS,
         )
-        # the labels the chatter stored, in every installed language
-        labels = {}
-        for lang, _name in self.env["res.lang"].get_installed():
-            for key, label in (
-                self.with_context(lang=lang)
-                ._fields["temperature"]
-                ._description_selection(self.with_context(lang=lang).env)
-            ):
-                labels[label] = key
-        labels.update((label, key) for key, label in TEMPERATURES)
-        at = SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
         tracked = self.env.execute_query(
             SQL(
                 """
-                WITH label(label, level) AS (VALUES %(labels)s),
-                seen AS (
-                    SELECT lead.id, COALESCE(before.level, after.level) AS level
-                      FROM crm_lead lead
-                 LEFT JOIN LATERAL (
-                           SELECT label.level FROM mail_message msg
-                             JOIN mail_tracking_value value ON value.mail_message_id = msg.id
-                                                           AND value.field_id = %(field)s
-                             JOIN label ON label.label = value.new_value_char
-                            WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
-                         ORDER BY msg.date DESC, msg.id DESC LIMIT 1) before ON TRUE
-                 LEFT JOIN LATERAL (
-                           SELECT label.level FROM mail_message msg
-                             JOIN mail_tracking_value value ON value.mail_message_id = msg.id
-                                                           AND value.field_id = %(field)s
-                             JOIN label ON label.label = value.old_value_char
-                            WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date > %(at)s
-                         ORDER BY msg.date, msg.id LIMIT 1) after ON TRUE
-                     WHERE %(candidates)s
+                WITH seen AS (
+                    SELECT lead.id, %(level)s AS level FROM crm_lead lead WHERE %(candidates)s
                 )
                 UPDATE crm_lead lead SET temperature_at_age = seen.level
                   FROM seen WHERE seen.id = lead.id AND seen.level IS NOT NULL
              RETURNING lead.id
                 """,
-                labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
-                field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
-                at=at,
+                level=self._ror_temperature_at_sql(
+                    SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
+                ),
                 candidates=candidates,
             )
         )
