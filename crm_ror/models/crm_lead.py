@@ -8,7 +8,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.sql import drop_index
+from odoo.tools.sql import create_index, drop_index
 
 from ..engine import temperature as temperature_engine
 
@@ -24,6 +24,17 @@ DEFAULT_BLACK_HOLE_DAYS = 30
 CALIBRATION_AGE_DAYS = 30
 # the snapshot is taken by the first cron run in this window after that age (the cron may miss days)
 CALIBRATION_WINDOW_DAYS = 7
+
+
+def snapshot_todo_sql(alias=""):
+    """The leads that may still need their 30-day snapshot (a partial index's predicate): none yet,
+    and not closed younger than that (the report uses their temperature at close)."""
+    return (
+        f"{alias}temperature_at_age IS NULL AND ({alias}date_closed IS NULL"
+        f" OR {alias}date_closed >= {alias}create_date + INTERVAL '{CALIBRATION_AGE_DAYS} days')"
+    )
+
+
 # leads per UPDATE (and per commit) of the daily cron
 TEMPERATURE_CHUNK = 20000
 # writes of these fields change a lead's temperature: the lead is recomputed once, at commit
@@ -139,6 +150,15 @@ class CrmLead(models.Model):
         res = super().init()
         # databases installed before the field lost its index (kept by Odoo otherwise)
         drop_index(self.env.cr, "crm_lead__temperature_index", self._table)
+        # the leads that may still need a 30-day snapshot, so that the daily backfill reads only those;
+        # the daily temperature UPDATE changes none of its columns (its rows stay HOT-updatable)
+        create_index(
+            self.env.cr,
+            "crm_lead_ror_snapshot_todo_index",
+            self._table,
+            ["create_date"],
+            where=snapshot_todo_sql(),
+        )
         return res
 
     # ------------------------------------------------------------------
@@ -669,10 +689,9 @@ class CrmLead(models.Model):
         self.env["mail.message"].flush_model(["model", "res_id", "date"])
         self.env["mail.tracking.value"].flush_model()
         candidates = SQL(
-            """lead.temperature_at_age IS NULL AND lead.create_date <= %(cutoff)s
-               AND (lead.date_closed IS NULL OR lead.date_closed >= lead.create_date + %(age)s * INTERVAL '1 day')""",
-            cutoff=now - timedelta(days=CALIBRATION_AGE_DAYS),
-            age=CALIBRATION_AGE_DAYS,
+            "lead.create_date <= %s AND %s",
+            now - timedelta(days=CALIBRATION_AGE_DAYS),
+            SQL(snapshot_todo_sql("lead.")),  # the partial index's predicate: only those rows are read
         )
         tracked = self.env.execute_query(
             SQL(
