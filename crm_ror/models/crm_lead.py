@@ -403,8 +403,8 @@ class CrmLead(models.Model):
                                         WHERE stage_change.mail_message_id = msg.id
                                           AND stage_change.field_id = %(stage_field)s)
                             OR (NOT COALESCE(subtype.internal, FALSE)
-                                AND (msg.message_type = 'email'
-                                     OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
+                                AND ((msg.message_type = 'email' AND msg.author_id IS NULL)
+                                     OR (msg.message_type IN ('email', 'comment') AND msg.author_id IS NOT NULL
                                          AND NOT EXISTS (SELECT 1 FROM res_users usr
                                                           WHERE usr.partner_id = msg.author_id
                                                             AND NOT usr.share)))))))""",
@@ -762,13 +762,12 @@ class CrmLead(models.Model):
 
     @api.model
     def _is_customer_message(self, message):
-        """Incoming email, or a public comment whose author is no internal user."""
-        if message.subtype_id.internal:
+        """Incoming email or public comment whose author is no internal user (an email with no known
+        author is an outside sender's)."""
+        if message.subtype_id.internal or message.message_type not in ("email", "comment"):
             return False
-        if message.message_type == "email":
-            return True
-        if message.message_type != "comment" or not message.author_id:
-            return False
+        if not message.author_id:
+            return message.message_type == "email"
         # sudo: whether the author is an internal user decides the kind of message; nothing is shown.
         return (
             not message.author_id.sudo()
@@ -809,8 +808,8 @@ class CrmLead(models.Model):
                      LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
                          WHERE %s
                            AND NOT COALESCE(subtype.internal, FALSE)
-                           AND (msg.message_type = 'email'
-                                OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
+                           AND ((msg.message_type = 'email' AND msg.author_id IS NULL)
+                                OR (msg.message_type IN ('email', 'comment') AND msg.author_id IS NOT NULL
                                     AND NOT EXISTS (SELECT 1 FROM res_users usr
                                                      WHERE usr.partner_id = msg.author_id AND NOT usr.share)))
                          GROUP BY msg.res_id) incoming
