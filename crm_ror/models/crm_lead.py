@@ -8,7 +8,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.sql import drop_index
+from odoo.tools.sql import create_index, drop_index
 
 from ..engine import temperature as temperature_engine
 
@@ -24,6 +24,17 @@ DEFAULT_BLACK_HOLE_DAYS = 30
 CALIBRATION_AGE_DAYS = 30
 # the snapshot is taken by the first cron run in this window after that age (the cron may miss days)
 CALIBRATION_WINDOW_DAYS = 7
+
+
+def snapshot_todo_sql(alias=""):
+    """The leads that may still need their 30-day snapshot (a partial index's predicate): none yet,
+    and not closed younger than that (the report uses their temperature at close)."""
+    return (
+        f"{alias}temperature_at_age IS NULL AND ({alias}date_closed IS NULL"
+        f" OR {alias}date_closed >= {alias}create_date + INTERVAL '{CALIBRATION_AGE_DAYS} days')"
+    )
+
+
 # leads per UPDATE (and per commit) of the daily cron
 TEMPERATURE_CHUNK = 20000
 # writes of these fields change a lead's temperature: the lead is recomputed once, at commit
@@ -139,6 +150,15 @@ class CrmLead(models.Model):
         res = super().init()
         # databases installed before the field lost its index (kept by Odoo otherwise)
         drop_index(self.env.cr, "crm_lead__temperature_index", self._table)
+        # the leads that may still need a 30-day snapshot, so that the daily backfill reads only those;
+        # the daily temperature UPDATE changes none of its columns (its rows stay HOT-updatable)
+        create_index(
+            self.env.cr,
+            "crm_lead_ror_snapshot_todo_index",
+            self._table,
+            ["create_date"],
+            where=snapshot_todo_sql(),
+        )
         return res
 
     # ------------------------------------------------------------------
@@ -366,11 +386,99 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _ror_temperature_calc_sql(self, where, now):
+    def _ror_engaged_at_sql(self, at):
+        """SQL of a lead's (alias ``lead``) last engagement on or before ``at`` (SQL timestamp): its
+        stored dates up to then, and the chatter's done activities, stage changes and customer
+        messages up to then (the stored dates only keep the latest)."""
+        return SQL(
+            """GREATEST(lead.create_date,
+                   CASE WHEN lead.date_last_stage_update <= %(at)s THEN lead.date_last_stage_update END,
+                   CASE WHEN lead.date_last_activity_done <= %(at)s THEN lead.date_last_activity_done END,
+                   CASE WHEN lead.date_last_customer_message <= %(at)s THEN lead.date_last_customer_message END,
+                   (SELECT MAX(msg.date) FROM mail_message msg
+                 LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
+                     WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date <= %(at)s
+                       AND ((msg.message_type = 'notification' AND msg.mail_activity_type_id IS NOT NULL)
+                            OR EXISTS (SELECT 1 FROM mail_tracking_value stage_change
+                                        WHERE stage_change.mail_message_id = msg.id
+                                          AND stage_change.field_id = %(stage_field)s)
+                            OR (NOT COALESCE(subtype.internal, FALSE)
+                                AND ((msg.message_type = 'email' AND msg.author_id IS NULL)
+                                     OR (msg.message_type IN ('email', 'comment') AND msg.author_id IS NOT NULL
+                                         AND NOT EXISTS (SELECT 1 FROM res_users usr
+                                                          WHERE usr.partner_id = msg.author_id
+                                                            AND NOT usr.share)))))))""",
+            at=at,
+            stage_field=self.env["ir.model.fields"]._get("crm.lead", "stage_id").id,
+        )
+
+    @api.model
+    def _ror_temperature_at_sql(self, at):
+        """SQL of a lead's (alias ``lead``) temperature at ``at`` (SQL timestamp) from the chatter's
+        tracking: the level set last on or before it, else the level the first later change left;
+        NULL when the level never changed (then it is the lead's current one)."""
+        labels = {}
+        for lang, _name in self.env["res.lang"].get_installed():
+            localized = self.with_context(lang=lang)
+            for key, label in localized._fields["temperature"]._description_selection(localized.env):
+                labels[label] = key
+        labels.update((label, key) for key, label in TEMPERATURES)
+        tracked = SQL(
+            """SELECT label.level FROM mail_message msg
+                 JOIN mail_tracking_value value ON value.mail_message_id = msg.id AND value.field_id = %(field)s
+                 JOIN (VALUES %(labels)s) AS label(label, level) ON label.label = value.%(column)s
+                WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND %(when)s
+             ORDER BY msg.date %(order)s, msg.id %(order)s LIMIT 1""",
+            field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
+            column=SQL("new_value_char"),
+            when=SQL("msg.date <= %s", at),
+            order=SQL("DESC"),
+        )
+        later = SQL(
+            """SELECT label.level FROM mail_message msg
+                 JOIN mail_tracking_value value ON value.mail_message_id = msg.id AND value.field_id = %(field)s
+                 JOIN (VALUES %(labels)s) AS label(label, level) ON label.label = value.old_value_char
+                WHERE msg.model = 'crm.lead' AND msg.res_id = lead.id AND msg.date > %(at)s
+             ORDER BY msg.date, msg.id LIMIT 1""",
+            field=self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            labels=SQL(", ").join(SQL("(%s, %s)", label, key) for label, key in labels.items()),
+            at=at,
+        )
+        return SQL("COALESCE((%s), (%s))", tracked, later)
+
+    @api.model
+    def _ror_temperature_calc_sql(self, where, now, history=False):
         """SELECT of the new values of the leads matching ``where`` (alias ``lead``), as of ``now``.
 
-        The same model as ``engine/temperature.py``, in SQL."""
-        today = now.date()
+        The same model as ``engine/temperature.py``, in SQL. With ``history``, each lead is scored as
+        of the day it was ``CALIBRATION_AGE_DAYS`` old instead (column ``level_if_open``), from what is
+        stored of that day: its engagement from the chatter and dates up to then, no manual override,
+        and for a closed lead its predictive probability when stock kept one (stock sets it to 0 or
+        100 at close: that would be the outcome), else the neutral 50."""
+        today, recent = now.date(), now - timedelta(days=1)
+        engaged = SQL(
+            "GREATEST(lead.create_date, lead.date_last_stage_update,"
+            " lead.date_last_activity_done, lead.date_last_customer_message)"
+        )
+        probability = SQL(
+            "CASE WHEN team.temperature_use_automated_probability THEN lead.automated_probability"
+            " ELSE lead.probability END"
+        )
+        manual = SQL("lead.temperature_manual")
+        if history:
+            now = SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
+            today, recent = SQL("(%s)::date", now), SQL("(%s - INTERVAL '1 day')", now)
+            engaged = self._ror_engaged_at_sql(now)
+            probability = SQL(
+                """CASE WHEN lead.active AND NOT COALESCE(stage.is_won, FALSE) THEN %s
+                        WHEN lead.automated_probability > 0 AND lead.automated_probability < 100
+                        THEN lead.automated_probability
+                        ELSE %s END""",
+                probability,
+                temperature_engine.DEADLINE_NEUTRAL,
+            )
+            manual = SQL("NULL::varchar")
         p = temperature_engine.DEFAULT_PARAMS
         near, far = temperature_engine.DEADLINE_NEAR_DAYS, temperature_engine.DEADLINE_FAR_DAYS
         return SQL(
@@ -382,12 +490,8 @@ class CrmLead(models.Model):
                        lead.active AND NOT COALESCE(stage.is_won, FALSE) AS is_open,
                        COALESCE(lead.date_closed >= %(recent)s, FALSE) AS closed_now,
                        FLOOR(EXTRACT(EPOCH FROM (%(now)s - lead.create_date)) / 86400) AS age,
-                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (%(now)s - GREATEST(
-                           lead.create_date, lead.date_last_stage_update,
-                           lead.date_last_activity_done, lead.date_last_customer_message))) / 86400), 0) AS idle,
-                       LEAST(GREATEST(COALESCE(
-                           CASE WHEN team.temperature_use_automated_probability THEN lead.automated_probability
-                                ELSE lead.probability END, 0), 0), 100) AS f_probability,
+                       GREATEST(FLOOR(EXTRACT(EPOCH FROM (%(now)s - %(engaged)s)) / 86400), 0) AS idle,
+                       LEAST(GREATEST(COALESCE(%(probability)s, 0), 0), 100) AS f_probability,
                        LEAST(GREATEST(COALESCE(NULLIF(lead.priority, ''), '0')::int, 0), 3) * 100.0 / 3 AS f_priority,
                        CASE WHEN lead.date_deadline IS NULL THEN %(neutral)s
                             WHEN lead.date_deadline < %(today)s THEN 0.0
@@ -395,9 +499,9 @@ class CrmLead(models.Model):
                             WHEN lead.date_deadline - %(today)s >= %(far)s THEN 0.0
                             ELSE 100.0 * (%(far)s - (lead.date_deadline - %(today)s)) / (%(far)s - %(near)s)
                         END AS f_deadline,
-                       CASE WHEN lead.temperature_manual IS NOT NULL
+                       CASE WHEN %(manual)s IS NOT NULL
                              AND (lead.temperature_manual_until IS NULL OR lead.temperature_manual_until >= %(today)s)
-                            THEN lead.temperature_manual END AS manual,
+                            THEN %(manual)s END AS manual,
                        COALESCE(team.temperature_hot_threshold, %(hot)s) AS hot,
                        COALESCE(team.temperature_warm_threshold, %(warm)s) AS warm,
                        COALESCE(team.temperature_half_life_days, %(half_life)s) AS half_life,
@@ -427,7 +531,7 @@ class CrmLead(models.Model):
                                              ELSE 'cold' END) AS level_if_open
                   FROM whole
             )
-            SELECT id, old_level, old_score, old_neglected, old_at_close, old_at_age,
+            SELECT id, old_level, old_score, old_neglected, old_at_close, old_at_age, level_if_open,
                    CASE WHEN is_open THEN level_if_open END AS level,
                    CASE WHEN is_open THEN whole_score ELSE 0.0 END AS score,
                    is_open AND black_hole > 0 AND idle >= black_hole AS neglected,
@@ -441,7 +545,10 @@ class CrmLead(models.Model):
             """,
             now=now,
             today=today,
-            recent=now - timedelta(days=1),
+            recent=recent,
+            engaged=engaged,
+            probability=probability,
+            manual=manual,
             neutral=temperature_engine.DEADLINE_NEUTRAL,
             near=near,
             far=far,
@@ -459,8 +566,8 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _ror_tracking_values(self):
-        """What the bulk-inserted chatter messages of level changes need, computed once per run."""
+    def _ror_tracking_values(self, field="temperature"):
+        """What the bulk-inserted chatter messages tracking ``field`` need, computed once per run."""
         author = self.env.user.partner_id
         return {
             "author": author.id,
@@ -468,7 +575,7 @@ class CrmLead(models.Model):
             "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=author.email_formatted)[False]
             or None,
             "subtype": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-            "field": self.env["ir.model.fields"]._get("crm.lead", "temperature").id,
+            "field": self.env["ir.model.fields"]._get("crm.lead", field).id,
         }
 
     @api.model
@@ -565,6 +672,80 @@ class CrmLead(models.Model):
                 self.browse(ids).invalidate_recordset(["message_ids"])
         return written, logged
 
+    @api.model
+    def _ror_backfill_temperature_at_age(self):
+        """Give the leads already past ``CALIBRATION_AGE_DAYS`` without a snapshot (created before the
+        install, imported, or missed by the cron) the temperature they had at that age, set-wise:
+
+        1. from the chatter's tracking of the temperature: the level set last on or before that day,
+           else the level left by the first change after it;
+        2. for the rest, the temperature model scored as of that day from the stored history (see
+           ``_ror_temperature_calc_sql(history=True)``).
+
+        Leads closed younger than that are left alone: the report uses their temperature at close.
+        Returns the number of leads given a snapshot."""
+        now = fields.Datetime.now()
+        self.flush_model()
+        self.env["mail.message"].flush_model(["model", "res_id", "date"])
+        self.env["mail.tracking.value"].flush_model()
+        candidates = SQL(
+            "lead.create_date <= %s AND %s",
+            now - timedelta(days=CALIBRATION_AGE_DAYS),
+            SQL(snapshot_todo_sql("lead.")),  # the partial index's predicate: only those rows are read
+        )
+        tracked = self.env.execute_query(
+            SQL(
+                """
+                WITH seen AS (
+                    SELECT lead.id, %(level)s AS level FROM crm_lead lead WHERE %(candidates)s
+                )
+                UPDATE crm_lead lead SET temperature_at_age = seen.level
+                  FROM seen WHERE seen.id = lead.id AND seen.level IS NOT NULL
+             RETURNING lead.id
+                """,
+                level=self._ror_temperature_at_sql(
+                    SQL("(lead.create_date + %s * INTERVAL '1 day')", CALIBRATION_AGE_DAYS)
+                ),
+                candidates=candidates,
+            )
+        )
+        rebuilt = self.env.execute_query(
+            SQL(
+                """
+                WITH calc AS MATERIALIZED (%(calc)s)
+                UPDATE crm_lead lead SET temperature_at_age = calc.level_if_open
+                  FROM calc WHERE calc.id = lead.id
+             RETURNING lead.id
+                """,
+                calc=self._ror_temperature_calc_sql(candidates, now, history=True),
+            )
+        )
+        ids = [row[0] for row in tracked + rebuilt]
+        self.browse(ids).invalidate_recordset(["temperature_at_age"])
+        _logger.info(
+            "temperature at %s days: %s leads from their tracking, %s rebuilt from their history",
+            CALIBRATION_AGE_DAYS,
+            len(tracked),
+            len(rebuilt),
+        )
+        return len(ids)
+
+    def action_ror_backfill_temperature_at_age(self):
+        """Managers: rebuild the missing 30-day snapshots now (the daily lead cron does it too)."""
+        if not self.env.user.has_group("crm_ror.group_crm_ror_manager"):
+            raise AccessError(self.env._("Only Return on Relationship managers can rebuild the snapshots."))
+        # sudo: the snapshot is server-computed (users cannot write it); a manager asks for all leads
+        count = self.sudo()._ror_backfill_temperature_at_age()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s leads got their temperature at 30 days.", count=count),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     # ------------------------------------------------------------------
     # Engagement
     # ------------------------------------------------------------------
@@ -581,13 +762,12 @@ class CrmLead(models.Model):
 
     @api.model
     def _is_customer_message(self, message):
-        """Incoming email, or a public comment whose author is no internal user."""
-        if message.subtype_id.internal:
+        """Incoming email or public comment whose author is no internal user (an email with no known
+        author is an outside sender's)."""
+        if message.subtype_id.internal or message.message_type not in ("email", "comment"):
             return False
-        if message.message_type == "email":
-            return True
-        if message.message_type != "comment" or not message.author_id:
-            return False
+        if not message.author_id:
+            return message.message_type == "email"
         # sudo: whether the author is an internal user decides the kind of message; nothing is shown.
         return (
             not message.author_id.sudo()
@@ -628,8 +808,8 @@ class CrmLead(models.Model):
                      LEFT JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
                          WHERE %s
                            AND NOT COALESCE(subtype.internal, FALSE)
-                           AND (msg.message_type = 'email'
-                                OR (msg.message_type = 'comment' AND msg.author_id IS NOT NULL
+                           AND ((msg.message_type = 'email' AND msg.author_id IS NULL)
+                                OR (msg.message_type IN ('email', 'comment') AND msg.author_id IS NOT NULL
                                     AND NOT EXISTS (SELECT 1 FROM res_users usr
                                                      WHERE usr.partner_id = msg.author_id AND NOT usr.share)))
                          GROUP BY msg.res_id) incoming
@@ -688,6 +868,10 @@ class CrmLead(models.Model):
                     # one chunk per transaction: no lock across the table, finished chunks kept on failure
                     self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("lead temperature: %s leads updated, %s level changes logged", written, logged)
+        # the leads already past the snapshot's age without one (before the install, a missed window)
+        self._ror_backfill_temperature_at_age()
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
         return written, logged
 
@@ -740,9 +924,11 @@ class CrmLead(models.Model):
         return self.env["res.users"]
 
     def _reassign_to(self, user, reason, keep_team=True):
-        """Give these leads to ``user`` in one write, with their open activities of the previous owner
-        and a chatter note saying who had them and why. ``keep_team`` stops stock crm from moving
-        them to the new owner's team."""
+        """Give these leads to ``user``, set-wise: one ORM write per team, then one statement that
+        moves the previous owner's open activities, subscribes ``user`` and logs one chatter message
+        per lead saying who had it and why, with the salesperson's tracking value.
+
+        ``keep_team`` stops stock crm from moving them to the new owner's team."""
         if not self:
             return
         previous = {lead.id: lead.user_id for lead in self}
@@ -750,30 +936,85 @@ class CrmLead(models.Model):
             lead.id: lead.user_id.with_context(active_test=False).name or self.env._("nobody")
             for lead in self
         }
+        # tracking_disable: stock would log and subscribe lead by lead; the statement below does both
         for team, leads in self.grouped("team_id").items():
             vals = {"user_id": user.id}
             if keep_team:
                 vals["team_id"] = team.id
-            leads.with_context(mail_auto_subscribe_no_notify=True).write(vals)
-        # sudo: the departed owner's activities are his own; the new owner takes them over
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .search([("res_model", "=", "crm.lead"), ("res_id", "in", self.ids), ("user_id", "!=", user.id)])
-            .filtered(lambda act: act.user_id == previous.get(act.res_id))
-        )
-        if activities:
-            activities.write({"user_id": user.id})
+            leads.with_context(tracking_disable=True).write(vals)
         body = Markup("<p>%s</p>")
-        self._message_log_batch(
-            bodies={
-                lead.id: body
-                % self.env._(
-                    "Reassigned from %(old)s to %(new)s: %(reason)s.",
-                    old=names[lead.id],
-                    new=user.name,
-                    reason=reason,
+        bodies = [
+            body
+            % self.env._(
+                "Reassigned from %(old)s to %(new)s: %(reason)s.",
+                old=names[lead.id],
+                new=user.name,
+                reason=reason,
+            )
+            for lead in self
+        ]
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "user_id"])
+        self.env["mail.followers"].flush_model()
+        tracking = self._ror_tracking_values("user_id")
+        now = fields.Datetime.now()
+        default_subtypes = self.env["mail.message.subtype"].default_subtypes(self._name)[0]
+        self.env.execute_query(
+            SQL(
+                """
+                WITH moved AS (
+                    SELECT * FROM unnest(%(ids)s::int[], %(old_ids)s::int[], %(old_names)s::varchar[],
+                                         %(bodies)s::text[]) AS moved(id, old_user, old_name, body)
+                ),
+                activity AS (
+                    UPDATE mail_activity act
+                       SET user_id = %(user)s, user_tz = %(tz)s, write_uid = %(uid)s, write_date = %(now)s
+                      FROM moved
+                     WHERE act.res_model = 'crm.lead' AND act.res_id = moved.id AND act.user_id = moved.old_user
+                 RETURNING act.id
+                ),
+                follower AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT 'crm.lead', moved.id, %(partner)s FROM moved
+                        ON CONFLICT DO NOTHING
+                 RETURNING id
+                ),
+                subscribed AS (
+                    INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                    SELECT follower.id, subtype FROM follower, unnest(%(subtypes)s::int[]) subtype
+                ),
+                message AS (
+                    INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id, email_from,
+                                              reply_to, message_id, body, is_internal, email_add_signature,
+                                              date, create_uid, create_date, write_uid, write_date)
+                    SELECT 'crm.lead', moved.id, 'notification', %(subtype)s, %(author)s, %(email_from)s,
+                           %(reply_to)s, '<' || gen_random_uuid() || '-crm_ror-handover@localhost>', moved.body,
+                           TRUE, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM moved
+                 RETURNING id, res_id
                 )
-                for lead in self
-            }
+                INSERT INTO mail_tracking_value (field_id, mail_message_id, old_value_integer, new_value_integer,
+                                                 old_value_char, new_value_char,
+                                                 create_uid, create_date, write_uid, write_date)
+                SELECT %(field)s, message.id, moved.old_user, %(user)s, moved.old_name, %(user_name)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM message JOIN moved ON moved.id = message.res_id
+                """,
+                ids=self.ids,
+                old_ids=[previous[lead.id].id or None for lead in self],
+                old_names=[previous[lead.id].with_context(active_test=False).name or "" for lead in self],
+                bodies=[str(text) for text in bodies],
+                user=user.id,
+                tz=user.tz or None,
+                partner=user.partner_id.id,
+                user_name=user.name,
+                subtypes=default_subtypes.ids,
+                uid=self.env.uid,
+                now=now,
+                **tracking,
+            )
+        )
+        self.env["mail.activity"].invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
+        self.env["mail.followers"].invalidate_model()
+        self.invalidate_recordset(
+            ["message_ids", "message_follower_ids", "message_partner_ids", "activity_ids"]
         )

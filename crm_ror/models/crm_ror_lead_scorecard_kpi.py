@@ -1,4 +1,6 @@
-from odoo import api, models
+from datetime import timedelta
+
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .crm_lead import DEFAULT_BLACK_HOLE_DAYS
@@ -7,8 +9,9 @@ from .crm_lead import DEFAULT_BLACK_HOLE_DAYS
 class CrmRorLeadScorecardKpi(models.AbstractModel):
     """Lead KPIs for crm_scorecard's catalog (contract 1).
 
-    Lead snapshots (black-hole rate, hot share, idle days) look at the leads open now and created
-    before the period end; idle days are counted at the period end (or now, if earlier)."""
+    Lead snapshots (black-hole rate, hot share, idle days) look at the leads open at the period end (or
+    now, if earlier) as they were then: engagement and temperature from the stored dates, the chatter
+    and the temperature's tracking up to then, not today's values."""
 
     _name = "crm.ror.lead.scorecard.kpi"
     _description = "Return on Relationship: Lead Scorecard KPIs"
@@ -61,23 +64,51 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
         ]
 
     def _open_leads_sql(self, period, select):
-        """Aggregate ``select`` over the open leads of the period's company and team."""
-        at = min(period["datetime_to"], self.env.cr.now().replace(tzinfo=None))
+        """Aggregate ``select`` over the leads open at the period's end (or now, if earlier), of its
+        company and team, as they were then: leads closed since count as open, ``idle_at`` counts from
+        the last engagement up to then, and ``level_at`` is the temperature tracked then."""
+        now = fields.Datetime.now()
+        at = min(period["datetime_to"], now)
         conditions = [
-            SQL("lead.active AND NOT COALESCE(stage.is_won, FALSE)"),
             SQL("lead.company_id = %s", period["company"].id),
-            SQL("lead.create_date < %s", period["datetime_to"]),
+            SQL("lead.create_date < %s", at),
+            SQL(
+                """((lead.active AND NOT COALESCE(stage.is_won, FALSE))
+                    OR ((COALESCE(stage.is_won, FALSE) OR (NOT lead.active AND lead.probability = 0))
+                        AND lead.date_closed >= %s))""",
+                at,
+            ),
         ]
         if period.get("team"):
             conditions.append(SQL("lead.team_id IN %s", tuple(period["team"].ids)))
-        self.env["crm.lead"].flush_model()
+        Lead = self.env["crm.lead"]
+        Lead.flush_model()
+        self.env["mail.message"].flush_model(["model", "res_id", "date"])
+        self.env["mail.tracking.value"].flush_model()
+        # the latest stored date is the last engagement unless it came after ``at``: then the chatter says
+        latest = SQL(
+            "GREATEST(lead.create_date, lead.date_last_stage_update, lead.date_last_activity_done,"
+            " lead.date_last_customer_message)"
+        )
+        engaged = SQL(
+            "CASE WHEN %(latest)s <= %(at)s THEN %(latest)s ELSE %(then)s END",
+            latest=latest,
+            at=at,
+            then=Lead._ror_engaged_at_sql(SQL("%s::timestamp", at)),
+        )
+        level = SQL("lead.temperature")
+        if at < now - timedelta(days=1):
+            level = SQL(
+                "COALESCE(%s, CASE WHEN lead.active AND NOT COALESCE(stage.is_won, FALSE) THEN lead.temperature"
+                " ELSE lead.temperature_at_close END)",
+                Lead._ror_temperature_at_sql(SQL("%s::timestamp", at)),
+            )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT %s
-                  FROM (SELECT lead.*, GREATEST(DATE_PART('day', %s::timestamp - GREATEST(
-                               lead.create_date, lead.date_last_stage_update, lead.date_last_activity_done,
-                               lead.date_last_customer_message)), 0) AS idle_at,
+                  FROM (SELECT lead.*, GREATEST(DATE_PART('day', %s::timestamp - %s), 0) AS idle_at,
+                               %s AS level_at,
                                COALESCE(team.black_hole_idle_days, %s) AS idle_limit
                           FROM crm_lead lead
                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
@@ -86,6 +117,8 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
                 """,
                 select,
                 at,
+                engaged,
+                level,
                 DEFAULT_BLACK_HOLE_DAYS,
                 SQL(" AND ").join(conditions),
             )
@@ -106,7 +139,7 @@ class CrmRorLeadScorecardKpi(models.AbstractModel):
     @api.model
     def _kpi_lead_hot_share(self, period):
         total, hot = self._open_leads_sql(
-            period, SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.temperature = 'hot')")
+            period, SQL("COUNT(*), COUNT(*) FILTER (WHERE lead.level_at = 'hot')")
         )
         return self._ratio(hot, total)
 

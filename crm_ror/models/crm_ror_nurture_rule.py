@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -185,107 +186,126 @@ class CrmRorNurtureRule(models.Model):
 
     @api.model
     def _cron_apply_nurture_rules(self):
-        """Schedule each rule's activity once per matching lead and idle episode (run by the daily lead cron)."""
+        """Schedule each rule's activity once per matching lead and idle episode (run by the daily lead
+        cron), set-wise: one statement per rule creates the activities as stock's ``create`` fills
+        them, subscribes their salespeople and writes the logs; a commit follows each rule (outside
+        tests). Returns the logs written."""
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
         Lead = self.env["crm.lead"]
         Lead.flush_model()
-        self.env["res.users"].flush_model(["active", "share"])
+        self.env["res.users"].flush_model(["active", "share", "partner_id"])
+        self.env["res.partner"].flush_model(["tz"])
         self.env["res.company"].flush_model(["crm_ror_lead_fallback_user_id"])
         self.env["crm.team"].flush_model(["user_id"])
-        self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
-        self.env["crm.ror.nurture.log"].flush_model()
+        self.env["mail.activity"].flush_model()
+        self.env["mail.followers"].flush_model()
+        Log = self.env["crm.ror.nurture.log"].sudo()  # sudo: the log is the cron's own bookkeeping
+        Log.flush_model()
         res_model_id = self.env["ir.model"]._get_id("crm.lead")
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
-        Log = self.env["crm.ror.nurture.log"].sudo()  # sudo: the log is the cron's own bookkeeping
-        Users = self.env["res.users"]
-        created = Log.browse()
-        companies = {}
+        default_subtypes = self.env["mail.message.subtype"].default_subtypes("crm.lead")[0]
+        reason = self.env._("no active salesperson, team leader or fallback salesperson")
+        log_ids = []
+        notified = set()
         for rule in self.search([]):
             matches = rule._matching_leads(now)
             if not matches:
                 continue
-            companies.update(
-                (lead.id, lead.company_id.id)
-                for lead in Lead.browse([m[0] for m in matches if m[0] not in companies])
+            owners = self.env["res.users"].browse(
+                {user_id for _lead, _engaged, user_id in matches if user_id}
             )
-            to_schedule = [(lead_id, engaged, user_id) for lead_id, engaged, user_id in matches if user_id]
-            langs = {user.id: user.lang for user in Users.browse({m[2] for m in to_schedule})}
-            texts = {}
-            for lang in set(langs.values()):
-                localized = rule.with_context(lang=lang)
-                texts[lang] = (localized.summary or localized.name, localized.note)
-            # sudo: the cron (or a manager) schedules activities for other salespeople
-            activities = (
-                self.env["mail.activity"]
-                .sudo()
-                .with_context(mail_activity_quick_update=True)
-                .create(
-                    [
-                        {
-                            "res_model_id": res_model_id,
-                            "res_id": lead_id,
-                            "activity_type_id": rule.activity_type_id.id,
-                            "summary": texts[langs[user_id]][0],
-                            "note": texts[langs[user_id]][1],
-                            "user_id": user_id,
-                            "date_deadline": fields.Date.add(today, days=rule.delay_days),
-                        }
-                        for lead_id, _engaged, user_id in to_schedule
-                    ]
+            # each salesperson's activity in his language
+            texts = []
+            for user in owners:
+                localized = rule.with_context(lang=user.lang)
+                texts.append(
+                    SQL("(%s, %s, %s)", user.id, localized.summary or localized.name, localized.note or None)
+                )
+            deadline = fields.Date.add(today, days=rule.delay_days)
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    WITH todo AS (
+                        SELECT * FROM unnest(%(lead_ids)s::int[], %(dates)s::timestamp[], %(user_ids)s::int[])
+                                   AS todo(lead_id, engaged, user_id)
+                    ),
+                    text AS (
+                        SELECT * FROM (VALUES %(texts)s) AS text(user_id, summary, note)
+                    ),
+                    activity AS (
+                        INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name, activity_type_id,
+                                                   summary, note, date_deadline, user_id, user_tz, automated,
+                                                   active, create_uid, create_date, write_uid, write_date)
+                        SELECT %(model_id)s, 'crm.lead', todo.lead_id, lead.name, %(type)s, text.summary,
+                               text.note, %(deadline)s, todo.user_id, partner.tz, FALSE, TRUE,
+                               %(uid)s, %(now)s, %(uid)s, %(now)s
+                          FROM todo
+                          JOIN crm_lead lead ON lead.id = todo.lead_id
+                          JOIN text ON text.user_id = todo.user_id
+                          JOIN res_users usr ON usr.id = todo.user_id
+                          JOIN res_partner partner ON partner.id = usr.partner_id
+                     RETURNING id, res_id, user_id
+                    ),
+                    -- stock's activity create subscribes its salesperson to the lead
+                    follower AS (
+                        INSERT INTO mail_followers (res_model, res_id, partner_id)
+                        SELECT DISTINCT 'crm.lead', activity.res_id, usr.partner_id
+                          FROM activity JOIN res_users usr ON usr.id = activity.user_id
+                            ON CONFLICT DO NOTHING
+                     RETURNING id
+                    ),
+                    subscribed AS (
+                        INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id,
+                                                                             mail_message_subtype_id)
+                        SELECT follower.id, subtype FROM follower, unnest(%(subtypes)s::int[]) subtype
+                    ),
+                    -- a lead skipped before and scheduled now keeps its log (same rule, lead and episode)
+                    logged AS (
+                        INSERT INTO crm_ror_nurture_log AS log (rule_id, lead_id, date_engagement, activity_id,
+                                                                user_id, skip_reason, company_id,
+                                                                create_uid, create_date, write_uid, write_date)
+                        SELECT %(rule)s, todo.lead_id, todo.engaged, activity.id, todo.user_id,
+                               CASE WHEN activity.id IS NULL THEN %(reason)s END, lead.company_id,
+                               %(uid)s, %(now)s, %(uid)s, %(now)s
+                          FROM todo
+                          JOIN crm_lead lead ON lead.id = todo.lead_id
+                     LEFT JOIN activity ON activity.res_id = todo.lead_id
+                            ON CONFLICT (rule_id, lead_id, date_engagement) DO UPDATE
+                           SET activity_id = EXCLUDED.activity_id, user_id = EXCLUDED.user_id,
+                               skip_reason = NULL, write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                         WHERE EXCLUDED.activity_id IS NOT NULL
+                     RETURNING log.id
+                    )
+                    SELECT (SELECT ARRAY_AGG(id) FROM logged), (SELECT ARRAY_AGG(DISTINCT user_id) FROM activity)
+                    """,
+                    lead_ids=[lead_id for lead_id, _engaged, _user in matches],
+                    dates=[engaged for _lead, engaged, _user in matches],
+                    user_ids=[user_id for _lead, _engaged, user_id in matches],
+                    texts=SQL(", ").join(texts) if texts else SQL("(NULL::int, NULL::varchar, NULL::text)"),
+                    model_id=res_model_id,
+                    type=rule.activity_type_id.id,
+                    deadline=deadline,
+                    uid=self.env.uid,
+                    now=now,
+                    subtypes=default_subtypes.ids,
+                    rule=rule.id,
+                    reason=reason,
                 )
             )
-            previous = {
-                (log.lead_id.id, log.date_engagement): log
-                for log in Log.search(
-                    [
-                        ("rule_id", "=", rule.id),
-                        ("lead_id", "in", [m[0] for m in matches]),
-                        ("skip_reason", "!=", False),
-                    ]
-                )
-            }
-            new_logs, resumed = [], []
-            for (lead_id, engaged, user_id), activity in zip(to_schedule, activities, strict=True):
-                if (lead_id, engaged) in previous:
-                    resumed.append(SQL("(%s, %s, %s)", previous[(lead_id, engaged)].id, activity.id, user_id))
-                else:
-                    new_logs.append(
-                        {
-                            "rule_id": rule.id,
-                            "lead_id": lead_id,
-                            "date_engagement": engaged,
-                            "activity_id": activity.id,
-                            "user_id": user_id,
-                        }
-                    )
-            if resumed:
-                # Skipped leads now scheduled: one statement, each log its own activity.
-                self.env.execute_query(
-                    SQL(
-                        """
-                        UPDATE crm_ror_nurture_log log
-                           SET activity_id = v.activity_id, user_id = v.user_id, skip_reason = NULL,
-                               write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
-                          FROM (VALUES %s) AS v(id, activity_id, user_id)
-                         WHERE log.id = v.id
-                        """,
-                        self.env.uid,
-                        SQL(", ").join(resumed),
-                    )
-                )
-                Log.invalidate_model(["activity_id", "user_id", "skip_reason", "write_uid", "write_date"])
-                self.invalidate_model(["log_count", "skipped_count"])
-            reason = self.env._("no active salesperson, team leader or fallback salesperson")
-            new_logs += [
-                {
-                    "rule_id": rule.id,
-                    "lead_id": lead_id,
-                    "company_id": companies[lead_id],
-                    "date_engagement": engaged,
-                    "skip_reason": reason,
-                }
-                for lead_id, engaged, user_id in matches
-                if not user_id and (lead_id, engaged) not in previous
-            ]
-            created |= Log.create(new_logs)
-        return created
+            ids, users = rows[0]
+            log_ids += ids or []
+            if users and deadline <= fields.Date.today():
+                notified.update(users)
+            if auto_commit:
+                # one rule per transaction: a failure keeps the rules already applied
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["mail.activity"].invalidate_model()
+        self.env["mail.followers"].invalidate_model()
+        Log.invalidate_model()
+        Lead.invalidate_model(["activity_ids", "message_follower_ids", "message_partner_ids"])
+        self.invalidate_model(["log_ids", "log_count", "skipped_count"])
+        # the salespeople's activity counters refresh, as after stock's create
+        for user in self.env["res.users"].browse(sorted(notified)):
+            user._bus_send("mail.activity/updated", {"activity_created": True})
+        return Log.browse(log_ids)

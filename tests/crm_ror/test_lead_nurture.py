@@ -163,3 +163,54 @@ class TestLeadNurture(LeadsCase):
                 {(lead.id, lead.id, self.seller_b) for lead in orphans},
             )
             self.assertEqual(self.rule_warm.skipped_count, 0)
+
+    def test_nurture_run_is_set_wise_and_fills_what_stock_fills(self):
+        """The queries of a run do not grow with its leads nor its salespeople (the first run after
+        install nurtures the whole backlog), and each activity is what stock's create makes of it."""
+        sellers = self.seller_a | self.seller_b | self.seller_c
+        self.seller_b.tz = "Europe/Brussels"
+
+        def run(count, users):
+            with freeze_time("2026-02-20 10:00:00"):
+                leads = self.env["crm.lead"].browse()
+                for index in range(count):
+                    leads |= self._lead(
+                        f"warm {count}-{index}", probability=40.0, user_id=users[index % len(users)].id
+                    )
+                self._age(leads, datetime(2026, 2, 20, 10, 0))
+                self._commit()
+            with freeze_time("2026-03-06 10:00:00"):
+                self.env.invalidate_all()
+                count_before = self.env.cr.sql_log_count
+                self.env["crm.ror.nurture.rule"]._cron_apply_nurture_rules()
+                queries = self.env.cr.sql_log_count - count_before
+            return leads, queries
+
+        small, few = run(2, self.seller_a)
+        self.env["mail.activity"].search([("res_model", "=", "crm.lead")]).unlink()
+        self.rule_warm.log_ids.unlink()
+        large, many = run(9, sellers)
+        self.assertLessEqual(many, few, "one fixed set of statements per rule, whatever the leads and owners")
+        activities = self._activities(large, self.rule_warm)
+        self.assertEqual(len(activities), 9)
+        for lead in large:
+            activity = lead.activity_ids
+            self.assertEqual(len(activity), 1)
+            self.assertEqual(
+                (activity.res_model, activity.res_name, activity.user_id, activity.user_tz, activity.summary),
+                ("crm.lead", lead.name, lead.user_id, lead.user_id.tz or False, "Call the warm lead"),
+            )
+            self.assertEqual(activity.activity_type_id, self.rule_warm.activity_type_id)
+            self.assertTrue(activity.active)
+            # the salesperson follows the lead, as stock's activity create does
+            self.assertIn(lead.user_id.partner_id, lead.message_partner_ids)
+            log = self.rule_warm.log_ids.filtered(lambda log, lead=lead: log.lead_id == lead)
+            self.assertEqual(
+                (log.activity_id, log.user_id, log.company_id), (activity, lead.user_id, self.company)
+            )
+        self.assertEqual(large.activity_user_id, sellers)
+        follower = large[0].message_follower_ids.filtered(
+            lambda f: f.partner_id == large[0].user_id.partner_id
+        )
+        default, _internal, _external = self.env["mail.message.subtype"].default_subtypes("crm.lead")
+        self.assertEqual(follower.subtype_ids, default)

@@ -140,3 +140,56 @@ class TestLeadReassign(LeadsCase):
         empty = self.env["crm.ror.lead.reassign.wizard"].create({"mode": "round_robin"})
         with self.assertRaises(UserError):
             empty.action_reassign()
+
+    def test_cron_handover_is_set_wise_one_message_per_lead(self):
+        """The handover's queries do not grow with the leads; each lead gets one chatter message that
+        says why and tracks the salesperson, the new owner follows it and takes its activities."""
+
+        def hand_over(count):
+            leaver = self._user(
+                f"ror_leaver_{count}", f"Leaver {count}", "sales_team.group_sale_salesman_all_leads"
+            )
+            self.team.member_ids |= leaver
+            # archived first: archiving a user deletes his activities
+            leaver.action_archive()
+            leads = self.env["crm.lead"].browse()
+            for index in range(count):
+                leads |= self._lead(f"left {count}-{index}", user_id=leaver.id)
+            calls = self.env["mail.activity"].browse()
+            for lead in leads:
+                calls |= lead.activity_schedule("mail.mail_activity_data_call", user_id=leaver.id)
+            self._flush_tracking()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            moved, stranded = self.env["crm.lead"]._cron_reassign_departed_leads()
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count - before
+            self._flush_tracking()
+            self.assertEqual((moved, stranded), (leads, self.env["crm.lead"]))
+            return leads, calls, leaver, queries
+
+        _leads, _calls, _leaver, few = hand_over(2)
+        leads, calls, leaver, many = hand_over(8)
+        self.assertEqual(many, few, "the handover is set-wise")
+        self.assertEqual(leads.user_id, self.leader)
+        self.assertEqual(calls.user_id, self.leader)
+        for lead in leads:
+            self.assertIn(self.leader.partner_id, lead.message_partner_ids)
+            since = lead.message_ids.filtered(
+                lambda msg: "Reassigned from" in (msg.body or "") or msg.tracking_value_ids
+            ).filtered(
+                lambda msg: any(t.field_id.name == "user_id" for t in msg.tracking_value_ids)
+                or "Reassigned" in msg.body
+            )
+            self.assertEqual(len(since), 1, "one message: the reason and the tracked salesperson")
+            self.assertIn("Leaver 8", since.body)
+            tracked = since.tracking_value_ids.filtered(lambda t: t.field_id.name == "user_id")
+            self.assertEqual(
+                (
+                    tracked.old_value_integer,
+                    tracked.new_value_integer,
+                    tracked.old_value_char,
+                    tracked.new_value_char,
+                ),
+                (leaver.id, self.leader.id, "Leaver 8", "Lena Leader"),
+            )

@@ -209,6 +209,34 @@ class TestLeadTemperature(LeadsCase):
             self.assertEqual(lead.idle_days, 0)
             self.assertEqual(self.env["crm.lead"].search([("id", "=", lead.id), ("idle_days", "<", 1)]), lead)
 
+    def test_internal_users_emails_are_no_customer_message(self):
+        """A salesperson's own email (or one sent from his mailbox) is not the customer engaging,
+        neither for the hook, nor for the cron's catch-up from the chatter, nor for past engagement."""
+        with freeze_time("2026-01-20 10:00:00"):
+            lead = self._lead("Emailed by us", probability=50.0)
+            self._age(lead, datetime(2026, 1, 1, 10, 0))
+            ours = lead.message_post(
+                body="Any news?",
+                author_id=self.seller_a.partner_id.id,
+                message_type="email",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self._commit()
+            self.assertFalse(lead.date_last_customer_message)
+            self.assertEqual(lead.idle_days, 19)
+            self.env["ir.config_parameter"].set_param("crm_ror.engagement_message_id", ours.id - 1)
+            self._cron()
+            self.assertFalse(lead.date_last_customer_message, "the catch-up skips it too")
+            unknown = lead.message_post(
+                body="Reply",
+                author_id=False,
+                email_from="someone@example.com",
+                message_type="email",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self._commit()
+            self.assertEqual(lead.date_last_customer_message, unknown.date, "an outside sender counts")
+
     def test_cron_catches_up_engagement_from_the_chatter(self):
         with freeze_time("2026-01-20 10:00:00"):
             lead = self._lead("Imported", probability=50.0)
@@ -326,7 +354,8 @@ class TestLeadTemperature(LeadsCase):
             self._cron()
             # idle 30 days: 24 + 0 + 30 x 2^(-30/14) (6.9) + 7.5 = 38.4: warm at 30 days
             self.assertEqual(lead.temperature_at_age, "warm")
-            self.assertFalse(old.temperature_at_age, "no snapshot for a lead already past the window")
+            # past the window: rebuilt from its history (idle 30 days at 30 days old), 38.4: warm
+            self.assertEqual(old.temperature_at_age, "warm")
             lead.message_post(
                 body="Yes!",
                 author_id=self.customer.id,

@@ -59,3 +59,89 @@ class TestTemperatureCalibration(LeadsCase):
 
     def _cron(self):
         self.env["crm.lead"]._cron_update_temperature()
+
+    def test_backfill_from_tracking_then_history(self):
+        """Leads older than 30 days without a snapshot get the temperature they had at 30 days: from the
+        chatter's tracking when there is one, else rebuilt from their stored history, never from
+        today's values nor the outcome; leads closed younger keep to their temperature at close."""
+        Lead = self.env["crm.lead"]
+        with freeze_time("2025-11-01 10:00:00"):
+            # hot when created (90 % and three stars): no message, the first level is not a change
+            changed_before = self._lead("tracked: warm on day 24", probability=90.0, priority="3")
+            changed_after = self._lead("tracked: cold on day 39 only", probability=90.0, priority="3")
+            self._age(changed_before | changed_after, datetime(2025, 11, 1, 10, 0))
+            self._commit()
+            self.assertEqual(changed_after.temperature, "hot")
+        with freeze_time("2025-11-25 10:00:00"):
+            # idle 24: 4 + 15 + 30 x 2^(-24/14) (9.2) + 7.5 = 35.7: warm, logged hot -> warm
+            changed_before.write({"probability": 10.0})
+            self._commit()
+            self.assertEqual(changed_before.temperature, "warm")
+        with freeze_time("2025-12-10 10:00:00"):
+            (changed_before | changed_after).write({"probability": 0.0, "priority": "0"})
+            self._commit()
+            self.assertEqual((changed_before | changed_after).mapped("temperature"), ["cold", "cold"])
+        # loaded without any temperature (an import, or before the install)
+        with freeze_time("2026-01-15 10:00:00"):
+            won = self._lead("history: won", probability=10.0, priority="1")
+            lost = self._lead("history: lost", probability=10.0, priority="1")
+            quiet = self._lead("history: no engagement", probability=10.0, priority="1")
+            young = self._lead("history: closed at 10 days", probability=10.0)
+            loaded = won | lost | quiet | young
+            self._win(won, datetime(2025, 10, 1, 10, 0), datetime(2025, 12, 15))
+            self._lose(lost, datetime(2025, 10, 1, 10, 0), datetime(2025, 12, 15))
+            self._set_closed(quiet, datetime(2025, 10, 1, 10, 0), None)
+            self._win(young, datetime(2025, 10, 1, 10, 0), datetime(2025, 10, 11))
+            self.env.flush_all()
+            self.env.cr.execute(
+                """UPDATE crm_lead SET temperature = NULL, temperature_at_age = NULL, temperature_at_close = NULL,
+                          date_last_stage_update = create_date + INTERVAL '60 days',
+                          automated_probability = CASE WHEN id = %s THEN 50 ELSE automated_probability END
+                    WHERE id IN %s""",
+                [won.id, tuple(loaded.ids)],
+            )
+            self.env.cr.execute(
+                "DELETE FROM mail_message WHERE model = 'crm.lead' AND res_id IN %s", [tuple(loaded.ids)]
+            )
+            # a call done on day 20, and a customer email on day 45 (after the snapshot day)
+            for lead in won | lost:
+                lead.message_post(
+                    body="Called",
+                    message_type="notification",
+                    mail_activity_type_id=self.env.ref("mail.mail_activity_data_call").id,
+                )
+                lead.message_post(
+                    body="Yes!",
+                    author_id=self.customer.id,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+            self.env.flush_all()
+            self.env.cr.execute(
+                """UPDATE mail_message SET date = CASE WHEN body LIKE '%%Called%%' THEN '2025-10-21 10:00'
+                                                       ELSE '2025-11-15 10:00' END::timestamp
+                    WHERE model = 'crm.lead' AND res_id IN %s""",
+                [tuple((won | lost).ids)],
+            )
+            self.env.cr.execute(
+                "UPDATE crm_lead SET date_last_activity_done = NULL, date_last_customer_message = NULL WHERE id IN %s",
+                [tuple(loaded.ids)],
+            )
+            Lead.invalidate_model()
+            self.assertEqual(Lead._ror_backfill_temperature_at_age(), 5)
+            # tracking: the level set before day 30, else the level the first later change left
+            self.assertEqual(changed_before.temperature_at_age, "warm")
+            self.assertEqual(changed_after.temperature_at_age, "hot")
+            # rebuilt as of day 30: idle 10 (the call), priority 1 (5), no closing date (7.5); the won
+            # lead's predictive 50 % kept by the import: 20 + 5 + 30 x 2^(-10/14) (18.3) + 7.5 = 50.8 warm
+            # (its 100 % would say hot); the lost one's 0 % is the outcome: neutral 50, 50.8 warm too
+            self.assertEqual(won.temperature_at_age, "warm")
+            self.assertEqual(lost.temperature_at_age, "warm")
+            # no engagement until day 30, open at 10 %: 4 + 5 + 6.9 + 7.5 = 23.4: cold
+            self.assertEqual(quiet.temperature_at_age, "cold")
+            self.assertFalse(young.temperature_at_age, "closed younger than 30 days: its close stands in")
+            self.assertEqual(Lead._ror_backfill_temperature_at_age(), 0, "done once")
+            rows = self.env["crm.ror.temperature.calibration.report"].search(
+                [("lead_id", "in", (won | lost).ids)]
+            )
+            self.assertEqual(sorted(rows.mapped("state")), ["lost", "won"])
