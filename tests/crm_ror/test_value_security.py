@@ -347,15 +347,15 @@ class TestCompaniesAndCurrencies(CrmRorValueCase):
 
 class TestPartnersForOtherApps(CrmRorValueCase):
     def test_an_internal_user_outside_sales_reads_partners_whole(self):
-        """An accountant or a warehouse clerk (no crm_ror group) reads every field of a partner, as
-        an RPC integration's ``read()`` does: crm_ror's relational fields are not in his way."""
+        """An accountant (no sales or crm_ror group) reads every field of a partner, as an RPC
+        integration's ``read()`` does: crm_ror's relational fields are not in his way."""
         clerk = self.env["res.users"].create(
             {
-                "name": "ROR clerk",
-                "login": "ror_clerk",
+                "name": "ROR accountant",
+                "login": "ror_accountant",
                 "company_id": self.company_a.id,
                 "company_ids": [Command.set([self.company_a.id])],
-                "groups_id": [Command.set([self.env.ref("base.group_user").id])],
+                "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])],
             }
         )
         self.assertFalse(clerk.has_group("crm_ror.group_crm_ror_user"))
