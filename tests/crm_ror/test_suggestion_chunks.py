@@ -167,3 +167,22 @@ class TestSuggestionChunks(TouchCase):
             patch.object(Suggestion, "_insert_up_sell", failing_statement),
         ):
             self.env["crm.ror.suggestion"]._compute_company_suggestions(self.company, chunk_size=1000)
+
+    def test_affinity_ignores_rows_with_a_null(self):
+        Affinity = self.env["crm.ror.product.affinity"]
+
+        def pairs(baskets=None):
+            Affinity._compute_company_affinity(self.company, baskets=baskets)
+            found = Affinity.search([("company_id", "=", self.company.id)])
+            return sorted(
+                (p.product_a_id.id, p.product_b_id.id, p.pair_count, round(p.lift, 6)) for p in found
+            )
+
+        whole = pairs()
+        self.assertTrue(whole)
+        stock = Affinity._baskets_sql(self.company)
+        # a NULL sorted first would stop the parse there and count nothing after it
+        with_nulls = SQL(
+            "SELECT order_id, product_id FROM (%s) b UNION ALL SELECT 0, NULL UNION ALL SELECT NULL, 1", stock
+        )
+        self.assertEqual(pairs(with_nulls), whole)
