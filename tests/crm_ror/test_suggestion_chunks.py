@@ -186,3 +186,32 @@ class TestSuggestionChunks(TouchCase):
             "SELECT order_id, product_id FROM (%s) b UNION ALL SELECT 0, NULL UNION ALL SELECT NULL, 1", stock
         )
         self.assertEqual(pairs(with_nulls), whole)
+
+    def test_settings_hold_in_every_chunk(self):
+        """SET LOCAL ends with the transaction: each chunk after a commit runs with the settings again."""
+        Suggestion = type(self.env["crm.ror.suggestion"])
+        cr = self.env.cr
+        seen = []
+        compute_chunk = Suggestion._compute_chunk
+
+        def recording_chunk(model, *args):
+            seen.append(
+                model.env.execute_query(SQL("SELECT current_setting('work_mem'), current_setting('jit')"))
+            )
+            return compute_chunk(model, *args)
+
+        def commit():
+            # what a commit does to the SET LOCAL settings
+            cr.execute(SQL("SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT"))
+
+        self.env.flush_all()
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            patch.object(cr, "commit", commit),
+            patch.object(crm_ror_suggestion, "LOCK_SQL", SQL("SELECT TRUE")),
+            patch.object(Suggestion, "_compute_chunk", recording_chunk),
+        ):
+            self.env["crm.ror.suggestion"]._compute_company_suggestions(self.company, chunk_size=5)
+        self.assertEqual(len(seen), 3)
+        self.assertEqual(seen[0], [(crm_ror_suggestion.WORK_MEM, "off")])
+        self.assertEqual(seen, seen[:1] * 3)
