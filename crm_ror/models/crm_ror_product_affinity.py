@@ -109,8 +109,11 @@ class CrmRorProductAffinity(models.Model):
         baskets = baskets or self._baskets_sql(company)
         counter = engine.PairCounter()
         stream = _BasketStream(counter)
+        # np.fromstring stops quietly at a NULL (COPY writes \N): the rows are whole pairs or none
         query = SQL(
-            "COPY (SELECT order_id, product_id FROM (%s) baskets ORDER BY order_id) TO STDOUT", baskets
+            "COPY (SELECT order_id, product_id FROM (%s) baskets"
+            " WHERE order_id IS NOT NULL AND product_id IS NOT NULL ORDER BY order_id) TO STDOUT",
+            baskets,
         )
         self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params).decode(), stream)
         stream.finish()

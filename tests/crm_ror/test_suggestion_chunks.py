@@ -167,3 +167,51 @@ class TestSuggestionChunks(TouchCase):
             patch.object(Suggestion, "_insert_up_sell", failing_statement),
         ):
             self.env["crm.ror.suggestion"]._compute_company_suggestions(self.company, chunk_size=1000)
+
+    def test_affinity_ignores_rows_with_a_null(self):
+        Affinity = self.env["crm.ror.product.affinity"]
+
+        def pairs(baskets=None):
+            Affinity._compute_company_affinity(self.company, baskets=baskets)
+            found = Affinity.search([("company_id", "=", self.company.id)])
+            return sorted(
+                (p.product_a_id.id, p.product_b_id.id, p.pair_count, round(p.lift, 6)) for p in found
+            )
+
+        whole = pairs()
+        self.assertTrue(whole)
+        stock = Affinity._baskets_sql(self.company)
+        # a NULL sorted first would stop the parse there and count nothing after it
+        with_nulls = SQL(
+            "SELECT order_id, product_id FROM (%s) b UNION ALL SELECT 0, NULL UNION ALL SELECT NULL, 1", stock
+        )
+        self.assertEqual(pairs(with_nulls), whole)
+
+    def test_settings_hold_in_every_chunk(self):
+        """SET LOCAL ends with the transaction: each chunk after a commit runs with the settings again."""
+        Suggestion = type(self.env["crm.ror.suggestion"])
+        cr = self.env.cr
+        seen = []
+        compute_chunk = Suggestion._compute_chunk
+
+        def recording_chunk(model, *args):
+            seen.append(
+                model.env.execute_query(SQL("SELECT current_setting('work_mem'), current_setting('jit')"))
+            )
+            return compute_chunk(model, *args)
+
+        def commit():
+            # what a commit does to the SET LOCAL settings
+            cr.execute(SQL("SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT"))
+
+        self.env.flush_all()
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            patch.object(cr, "commit", commit),
+            patch.object(crm_ror_suggestion, "LOCK_SQL", SQL("SELECT TRUE")),
+            patch.object(Suggestion, "_compute_chunk", recording_chunk),
+        ):
+            self.env["crm.ror.suggestion"]._compute_company_suggestions(self.company, chunk_size=5)
+        self.assertEqual(len(seen), 3)
+        self.assertEqual(seen[0], [(crm_ror_suggestion.WORK_MEM, "off")])
+        self.assertEqual(seen, seen[:1] * 3)
