@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 import numpy as np
 
+from odoo import fields
 from odoo.addons.crm_ror.engine import clv
 from odoo.tools import SQL
 
@@ -115,29 +116,36 @@ class TestRor(CrmRorScenarioCase):
         self.assertAlmostEqual(self._profile(self.p6).cost_campaign, 20.0)
 
     def test_mass_mailing_traces_are_campaign_contacts(self):
-        """With mass_mailing (here its two tables, without the module), each mailing delivered to a
-        customer is a contact at its medium's cost, in the period it was sent; bounced, failed or
-        cancelled traces and mailings without a medium cost nothing."""
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE TABLE mailing_mailing (id serial PRIMARY KEY, medium_id int4);
-                CREATE TABLE mailing_trace (id serial PRIMARY KEY, model varchar, res_id int4,
-                    mass_mailing_id int4, trace_status varchar, sent_datetime timestamp,
-                    create_date timestamp);
-                INSERT INTO mailing_mailing (id, medium_id) VALUES (1, %(medium)s), (2, NULL);
-                INSERT INTO mailing_trace (model, res_id, mass_mailing_id, trace_status, sent_datetime)
-                VALUES ('res.partner', %(partner)s, 1, 'sent', now()),
-                       ('res.partner', %(partner)s, 1, 'open', now() - interval '400 days'),
-                       ('res.partner', %(partner)s, 1, 'bounce', now()),
-                       ('res.partner', %(partner)s, 1, 'cancel', now()),
-                       ('res.partner', %(partner)s, 2, 'sent', now()),
-                       ('res.partner', %(other)s, 1, 'reply', now());
-                """,
-                medium=self.medium.id,
-                partner=self.p6.id,
-                other=self.p1.id,
-            )
+        """With mass_mailing (installed in the test database), each mailing delivered to a customer
+        is a contact at its medium's cost, in the period it was sent; bounced or cancelled traces and
+        mailings without a medium cost nothing."""
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+        mailing, no_medium = self.env["mailing.mailing"].create(
+            [
+                {"subject": "ROR news", "mailing_model_id": partner_model, "medium_id": self.medium.id},
+                {"subject": "ROR news, no medium", "mailing_model_id": partner_model},
+            ]
+        )
+        no_medium.medium_id = False
+        now = fields.Datetime.now()
+        self.env["mailing.trace"].create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": partner.id,
+                    "mass_mailing_id": sent_by.id,
+                    "trace_status": status,
+                    "sent_datetime": when,
+                }
+                for partner, sent_by, status, when in (
+                    (self.p6, mailing, "sent", now),
+                    (self.p6, mailing, "open", now - timedelta(days=400)),
+                    (self.p6, mailing, "bounce", now),
+                    (self.p6, mailing, "cancel", now),
+                    (self.p6, no_medium, "sent", now),
+                    (self.p1, mailing, "reply", now),
+                )
+            ]
         )
         start_12m = self.today - timedelta(days=364)
         all_time, last_12m = self.env["crm.ror.cost.to.serve"]._costs_by_period(
