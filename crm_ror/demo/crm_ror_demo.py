@@ -9,10 +9,10 @@ from odoo.tools import SQL
 SEED = 20261202
 CUSTOMERS = 300
 HISTORY_DAYS = 3 * 365
-MOVE_BATCH = 200  # invoices created and posted per ORM call
+MOVE_BATCH = 200  # orders, invoices or credit notes created (and posted) per ORM call
 # BG/NBD-like buying: a purchase rate per customer (gamma) and a drop-out chance after each purchase (beta)
-RATE_SHAPE, RATE_SCALE = 1.4, 1 / 55.0
-DROPOUT_A, DROPOUT_B = 1.0, 7.0
+RATE_SHAPE, RATE_SCALE = 1.4, 1 / 70.0
+DROPOUT_A, DROPOUT_B = 1.0, 6.0
 CREDIT_NOTE_SHARE = 0.07
 # sale price, cost (realistic furniture margins of 25-45 %), category
 CATALOGUE = (
@@ -43,6 +43,13 @@ CITIES = (
     ("Brussels", "base.be"), ("Antwerp", "base.be"), ("Lyon", "base.fr"), ("Lille", "base.fr"),
     ("Rotterdam", "base.nl"), ("Utrecht", "base.nl"), ("Chicago", "base.us"), ("Denver", "base.us"),
 )  # fmt: skip
+# the last one leaves the company with open leads on him
+SALESPEOPLE = (
+    ("Sofia Berg", "sofia.berg.demo"),
+    ("Liam Chen", "liam.chen.demo"),
+    ("Nora Haddad", "nora.haddad.demo"),
+    ("Tom Vance", "tom.vance.demo"),
+)
 LOST_REASONS = ("crm.lost_reason_1", "crm.lost_reason_2", "crm.lost_reason_3")
 
 
@@ -63,7 +70,7 @@ class CrmRorDemo(models.AbstractModel):
         products = self._story_products()
         users = self._story_salespeople()
         customers = self._story_customers(rng, tag, users)
-        self._story_invoices(rng, today, customers, products)
+        self._story_sales(rng, today, customers, products)
         self._story_activities(rng, today, customers)
         self._story_leads(rng, today, customers, users)
         self._story_campaigns(rng, today, customers)
@@ -102,19 +109,14 @@ class CrmRorDemo(models.AbstractModel):
                     "login": login,
                     "email": f"{login}@example.com",
                     "groups_id": [Command.link(group.id)],
+                    "company_id": self.env.company.id,
+                    "company_ids": [Command.link(self.env.company.id)],
                     "sale_team_id": team.id,
                 }
-                for name, login in (
-                    ("Sofia Berg", "sofia.berg.demo"),
-                    ("Tom Vance", "tom.vance.demo"),
-                )
+                for name, login in SALESPEOPLE
             ]
         )
-        return {
-            "team": team,
-            "sellers": self.env.ref("base.user_admin") | self.env.ref("base.user_demo") | created[0],
-            "departed": created[1],
-        }
+        return {"team": team, "sellers": created[:-1], "departed": created[-1]}
 
     def _story_customers(self, rng, tag, users):
         names = [f"{first} {second}" for first in NAME_FIRST for second in NAME_SECOND]
@@ -137,12 +139,10 @@ class CrmRorDemo(models.AbstractModel):
             )
         return self.env["res.partner"].create(vals)
 
-    def _story_invoices(self, rng, today, customers, products):
-        """Simulate each customer's purchases (birth, rate, drop-out), then create and post the
-        invoices in batches, and credit some of them partially or in full."""
-        journal = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", self.env.company.id)], limit=1
-        )
+    def _story_sales(self, rng, today, customers, products):
+        """Simulate each customer's purchases (birth, rate, drop-out); each is a confirmed order,
+        invoiced within days; some invoices are then credited in part or in full. Orders, invoices
+        and credit notes are created (and posted) in batches."""
         by_category = {}
         for product in products:
             by_category.setdefault(product.categ_id.id, []).append(product)
@@ -150,7 +150,7 @@ class CrmRorDemo(models.AbstractModel):
         purchases = []
         for index, customer in enumerate(customers):
             # a tenth of the customers are new: their first purchase falls in the last two months
-            day = rng.randrange(0, 60) if index % 10 == 0 else rng.randrange(30, HISTORY_DAYS)
+            day = rng.randrange(1, 60) if index % 10 == 0 else rng.randrange(30, HISTORY_DAYS)
             rate = rng.gammavariate(RATE_SHAPE, RATE_SCALE)
             dropout = rng.betavariate(DROPOUT_A, DROPOUT_B)
             favourite = categories[index % len(categories)]
@@ -161,7 +161,7 @@ class CrmRorDemo(models.AbstractModel):
                     break
                 day -= max(1, int(rng.expovariate(rate)))
         purchases.sort(key=lambda purchase: purchase[0])
-        invoice_vals = []
+        order_vals = []
         for date, customer, favourite, size in purchases:
             lines = []
             for _line in range(rng.choice((1, 1, 2, 2, 3))):
@@ -171,22 +171,52 @@ class CrmRorDemo(models.AbstractModel):
                     Command.create(
                         {
                             "product_id": product.id,
-                            "quantity": max(1, round(rng.randint(1, 6) * size)),
-                            "price_unit": product.lst_price,
+                            "product_uom_qty": max(1, round(rng.randint(1, 6) * size)),
                             "discount": rng.choice((0, 0, 0, 5, 10)),
-                            "tax_ids": [Command.clear()],
+                            "tax_id": [Command.clear()],
                         }
                     )
                 )
+            order_vals.append(
+                {
+                    "partner_id": customer.id,
+                    "user_id": customer.user_id.id,
+                    "team_id": customer.user_id.sale_team_id.id,
+                    "date_order": datetime.combine(date, time(9)),
+                    # created confirmed, not through action_confirm: sale_loyalty's confirmation
+                    # would give every order a card of each automatic loyalty program, order by order
+                    "state": "sale",
+                    "order_line": lines,
+                }
+            )
+        orders = self.env["sale.order"]
+        for start in range(0, len(order_vals), MOVE_BATCH):
+            orders |= self.env["sale.order"].create(order_vals[start : start + MOVE_BATCH])
+        invoice_vals = []
+        for order in orders:
+            date = min(order.date_order.date() + timedelta(days=rng.randint(0, 3)), today)
             invoice_vals.append(
                 {
                     "move_type": "out_invoice",
-                    "partner_id": customer.id,
-                    "invoice_user_id": customer.user_id.id,
-                    "journal_id": journal.id,
+                    "partner_id": order.partner_id.id,
+                    "invoice_user_id": order.user_id.id,
+                    "team_id": order.team_id.id,
+                    "invoice_origin": order.name,
                     "invoice_date": date,
                     "date": date,
-                    "invoice_line_ids": lines,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line.product_id.id,
+                                "quantity": line.product_uom_qty,
+                                "price_unit": line.price_unit,
+                                "discount": line.discount,
+                                "tax_ids": [Command.clear()],
+                                "sale_line_ids": [Command.set(line.ids)],
+                            }
+                        )
+                        for line in order.order_line
+                    ],
                 }
             )
         invoices = self.env["account.move"]
@@ -200,31 +230,29 @@ class CrmRorDemo(models.AbstractModel):
                 continue
             date = min(invoice.invoice_date + timedelta(days=rng.randint(3, 20)), today)
             full = rng.random() < 0.3
-            lines = [
-                Command.create(
-                    {
-                        "product_id": line.product_id.id,
-                        "quantity": line.quantity if full else 1,
-                        "price_unit": line.price_unit,
-                        "discount": line.discount,
-                        "tax_ids": [Command.clear()],
-                    }
-                )
-                for line in (invoice.invoice_line_ids if full else invoice.invoice_line_ids[:1])
-            ]
             refund_vals.append(
                 {
                     "move_type": "out_refund",
                     "partner_id": invoice.partner_id.id,
                     "invoice_user_id": invoice.invoice_user_id.id,
-                    "journal_id": journal.id,
+                    "team_id": invoice.team_id.id,
                     "invoice_date": date,
                     "date": date,
                     "reversed_entry_id": invoice.id,
-                    "ref": f"Damaged goods, {invoice.name}"
-                    if not full
-                    else f"Order returned, {invoice.name}",
-                    "invoice_line_ids": lines,
+                    "ref": f"Order returned, {invoice.name}" if full else f"Damaged goods, {invoice.name}",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line.product_id.id,
+                                "quantity": line.quantity if full else 1,
+                                "price_unit": line.price_unit,
+                                "discount": line.discount,
+                                "tax_ids": [Command.clear()],
+                                "sale_line_ids": [Command.set(line.sale_line_ids.ids)],
+                            }
+                        )
+                        for line in (invoice.invoice_line_ids if full else invoice.invoice_line_ids[:1])
+                    ],
                 }
             )
         refund_vals.sort(key=lambda vals: vals["invoice_date"])

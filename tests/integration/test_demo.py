@@ -1,0 +1,113 @@
+"""The demo story tells what the screens promise: every segment, predicted CLV, sound margins,
+costs to serve, suggestions resting on several buyers, leads of every temperature.
+
+The crm_ror story is built once for the class, in a company of its own (the test database has no
+demo data), as the demo data builds it at install."""
+
+from collections import Counter
+
+from odoo import fields
+
+from ..common import CrmTransactionCase
+
+
+class TestDemoStory(CrmTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env["res.company"].create(
+            {
+                "name": "Demo Story Co",
+                "currency_id": cls.env.ref("base.USD").id,
+                "country_id": cls.env.ref("base.us").id,
+            }
+        )
+        cls.env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+        cls.env.user.company_ids |= company
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[company.id]))
+        cls.company = company
+        company.ror_source = "invoice"
+        # the tag the demo data file defines
+        cls.env["res.partner.category"]._load_records(
+            [{"xml_id": "crm_ror.crm_ror_demo_story_tag", "values": {"name": "Demo story"}}]
+        )
+        cls.env["crm.ror.demo"]._load_story()
+        cls.env["crm.ror.customer.profile"]._compute_profiles(company)
+        cls.env["crm.ror.suggestion"]._compute_company_suggestions(company)
+        cls.env["utm.campaign"]._cron_refresh_responses()
+        cls.customers = cls.env["res.partner"].search(
+            [("category_id", "in", cls.env.ref("crm_ror.crm_ror_demo_story_tag").ids)]
+        )
+        cls.profiles = cls.env["crm.ror.customer.profile"].search(
+            [("company_id", "=", company.id), ("partner_id", "in", cls.customers.ids)]
+        )
+        cls.buyers = cls.profiles.filtered("purchase_count")
+
+    def test_three_years_of_invoices_and_credit_notes(self):
+        moves = self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("partner_id", "in", self.customers.ids)]
+        )
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        counts = Counter(moves.mapped("move_type"))
+        self.assertGreater(counts["out_invoice"], 1000)
+        self.assertGreater(counts["out_refund"], 0.03 * counts["out_invoice"])
+        dates = moves.mapped("invoice_date")
+        today = fields.Date.context_today(self.env["res.partner"])
+        self.assertGreater((today - min(dates)).days, 2.5 * 365)
+        self.assertLessEqual(max(dates), today)
+        # each invoice bills a confirmed order: the purchase process, not bare invoices
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        self.assertTrue(all(inv.invoice_line_ids.sale_line_ids for inv in invoices))
+
+    def test_every_value_segment_is_populated(self):
+        self.assertGreaterEqual(len(self.customers), 250)
+        segments = self.env["crm.ror.segment"].search([])
+        empty = segments - self.profiles.segment_id
+        self.assertFalse(empty, f"segments without a demo customer: {empty.mapped('name')}")
+
+    def test_clv_is_predicted_for_most_buyers(self):
+        predicted = self.buyers.filtered(lambda p: p.clv_status == "ok")
+        self.assertGreater(len(predicted), 0.7 * len(self.buyers))
+        self.assertTrue(all(p.clv_predicted > 0 for p in predicted))
+        self.assertGreater(len(set(predicted.mapped("churn_risk"))), 1)
+
+    def test_margins_are_realistic_and_costs_to_serve_set(self):
+        selling = self.buyers.filtered(lambda p: p.revenue > 0)
+        self.assertFalse(selling.filtered(lambda p: p.gross_margin < 0), "a demo customer sells at a loss")
+        rate = sum(selling.mapped("gross_margin")) / sum(selling.mapped("revenue"))
+        self.assertTrue(0.2 < rate < 0.5, rate)
+        served = self.buyers.filtered(lambda p: p.cost_to_serve > 0)
+        self.assertGreater(len(served), 0.6 * len(self.buyers))
+        self.assertTrue(self.buyers.filtered("has_ror"))
+
+    def test_suggestions_rest_on_several_buyers(self):
+        suggestions = self.env["crm.ror.suggestion"].search([("company_id", "=", self.company.id)])
+        upsells = suggestions.filtered(lambda s: s.kind == "up_sell")
+        self.assertTrue(upsells, "the story makes no up-sell suggestion")
+        floor = max(self.company.crm_ror_upsell_min_buyers, 2)
+        self.assertFalse(upsells.filtered(lambda s: s.purchase_count < floor))
+        self.assertGreater(len(set(suggestions.mapped("kind"))), 1)
+
+    def test_leads_of_every_temperature_a_black_hole_and_a_departed_salesperson(self):
+        leads = self.env["crm.lead"].search([("partner_id", "in", self.customers.ids)])
+        open_leads = leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
+        self.assertEqual(set(open_leads.mapped("temperature")), {"hot", "warm", "cold"})
+        self.assertTrue(open_leads.filtered("is_neglected"))
+        self.assertTrue(open_leads.filtered("ror_owner_departed"))
+        self.assertTrue(leads.filtered(lambda lead: lead.stage_id.is_won))
+        lost = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("partner_id", "in", self.customers.ids), ("active", "=", False)])
+        )
+        self.assertTrue(lost)
+
+    def test_campaigns_nps_and_grievances(self):
+        targets = self.env["crm.ror.campaign.target"].search([("partner_id", "in", self.customers.ids)])
+        self.assertGreater(len(targets.campaign_id), 1)
+        self.assertTrue(targets.filtered("is_control"))
+        self.assertTrue(targets.filtered("responded"), "no target bought after its campaign")
+        self.assertTrue(all(targets.campaign_id.mapped("crm_ror_medium_id")))
+        answers = self.env["crm.ror.nps.answer"].search([("partner_id", "in", self.customers.ids)])
+        self.assertEqual(set(answers.mapped("category")), {"promoter", "passive", "detractor"})
+        self.assertTrue(self.env["crm.ror.grievance"].search([("partner_id", "in", self.customers.ids)]))
