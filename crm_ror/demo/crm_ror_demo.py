@@ -70,7 +70,7 @@ class CrmRorDemo(models.AbstractModel):
         products = self._story_products()
         users = self._story_salespeople()
         customers = self._story_customers(rng, tag, users)
-        self._story_sales(rng, today, customers, products)
+        self._story_sales(rng, today, customers, products, users["team"])
         self._story_activities(rng, today, customers)
         self._story_leads(rng, today, customers, users)
         self._story_campaigns(rng, today, customers)
@@ -111,7 +111,7 @@ class CrmRorDemo(models.AbstractModel):
                     "groups_id": [Command.link(group.id)],
                     "company_id": self.env.company.id,
                     "company_ids": [Command.link(self.env.company.id)],
-                    "sale_team_id": team.id,
+                    "crm_team_member_ids": [Command.create({"crm_team_id": team.id})],
                 }
                 for name, login in SALESPEOPLE
             ]
@@ -139,7 +139,7 @@ class CrmRorDemo(models.AbstractModel):
             )
         return self.env["res.partner"].create(vals)
 
-    def _story_sales(self, rng, today, customers, products):
+    def _story_sales(self, rng, today, customers, products, team):
         """Simulate each customer's purchases (birth, rate, drop-out); each is a confirmed order,
         invoiced within days; some invoices are then credited in part or in full. Orders, invoices
         and credit notes are created (and posted) in batches."""
@@ -181,7 +181,7 @@ class CrmRorDemo(models.AbstractModel):
                 {
                     "partner_id": customer.id,
                     "user_id": customer.user_id.id,
-                    "team_id": customer.user_id.sale_team_id.id,
+                    "team_id": team.id,
                     "date_order": datetime.combine(date, time(9)),
                     # created confirmed, not through action_confirm: sale_loyalty's confirmation
                     # would give every order a card of each automatic loyalty program, order by order
@@ -278,6 +278,7 @@ class CrmRorDemo(models.AbstractModel):
                         "message_type": "notification",
                         "subtype_id": self.env.ref("mail.mt_activities").id,
                         "mail_activity_type_id": kind.id,
+                        "record_company_id": self.env.company.id,
                         "body": body,
                         "author_id": customer.user_id.partner_id.id,
                         "date": datetime.combine(today - timedelta(days=rng.randint(1, 700)), time(10)),
