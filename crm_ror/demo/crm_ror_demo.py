@@ -14,6 +14,7 @@ MOVE_BATCH = 200  # orders, invoices or credit notes created (and posted) per OR
 RATE_SHAPE, RATE_SCALE = 1.4, 1 / 70.0
 DROPOUT_A, DROPOUT_B = 1.0, 6.0
 CREDIT_NOTE_SHARE = 0.07
+DEMO_COST_SHARE = 0.6  # cost of a product sold below cost by Odoo's demo data, as a share of its price
 # sale price, cost (realistic furniture margins of 25-45 %), category
 CATALOGUE = (
     ("Oak Desk", 640.0, 395.0, "Desks"),
@@ -81,6 +82,12 @@ class CrmRorDemo(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     def _story_products(self):
+        """The story's catalogue, and sound costs on the products already there: Odoo's own demo
+        sells some below cost (a Large Cabinet at 320 costing 800), which would show its buyers as
+        loss makers (a negative margin and ROR on every customer who bought one)."""
+        for product in self.env["product.product"].search([("sale_ok", "=", True), ("list_price", ">", 0)]):
+            if product.standard_price > product.list_price:
+                product.standard_price = product.currency_id.round(product.list_price * DEMO_COST_SHARE)
         categories = {}
         for name in sorted({row[3] for row in CATALOGUE}):
             categories[name] = self.env["product.category"].create({"name": f"Office / {name}"})

@@ -31,6 +31,10 @@ class TestDemoStory(CrmTransactionCase):
         cls.env["res.partner.category"]._load_records(
             [{"xml_id": "crm_ror.crm_ror_demo_story_tag", "values": {"name": "Demo story"}}]
         )
+        # sold below cost, as some of Odoo's own demo products are
+        cls.below_cost = cls.env["product.product"].create(
+            {"name": "Large Cabinet (test)", "list_price": 320.0, "standard_price": 800.0, "sale_ok": True}
+        )
         cls.env["crm.ror.demo"]._load_story()
         cls.env["crm.ror.customer.profile"]._compute_profiles(company)
         cls.env["crm.ror.suggestion"]._compute_company_suggestions(company)
@@ -76,6 +80,9 @@ class TestDemoStory(CrmTransactionCase):
         self.assertFalse(selling.filtered(lambda p: p.gross_margin < 0), "a demo customer sells at a loss")
         rate = sum(selling.mapped("gross_margin")) / sum(selling.mapped("revenue"))
         self.assertTrue(0.2 < rate < 0.5, rate)
+        products = self.env["product.product"].search([("sale_ok", "=", True), ("list_price", ">", 0)])
+        self.assertIn(self.below_cost, products)
+        self.assertFalse(products.filtered(lambda p: p.standard_price > p.list_price), "sold below cost")
         served = self.buyers.filtered(lambda p: p.cost_to_serve > 0)
         self.assertGreater(len(served), 0.6 * len(self.buyers))
         self.assertTrue(self.buyers.filtered("has_ror"))
