@@ -31,9 +31,9 @@ class CrmLoyaltyDemo(models.AbstractModel):
         taken = self.env["loyalty.card"].search([("program_id", "in", (club | audited).ids)]).partner_id
         partners = self.env["res.partner"].search(
             [
-                ("is_company", "=", True),
-                ("id", "not in", taken.ids),
-                ("id", "!=", self.env.company.partner_id.id),
+                ("parent_id", "=", False),
+                ("user_ids", "=", False),
+                ("id", "not in", (taken | self.env["res.company"].search([]).partner_id).ids),
             ],
             order="id",
             limit=MEMBERS,
