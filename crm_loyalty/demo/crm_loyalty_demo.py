@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from odoo import Command, api, fields, models
 
 SEED = 20261202
+STORY_CONTEXT = {"tracking_disable": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 MEMBERS = 15
 # yearly spend of a member, by share of the members: Gold, Silver, Bronze (tiers at 10,000 and 2,000)
 SPEND_BANDS = ((0.2, 11000, 18000), (0.4, 2500, 8000), (1.0, 300, 1800))
@@ -24,6 +25,10 @@ class CrmLoyaltyDemo(models.AbstractModel):
     @api.model
     def _load_story(self):
         """Called once, by the demo data at install (demo <function>s do not run again on `-u`)."""
+        # no followers, chatter or tracking messages for the story's records
+        self.with_context(STORY_CONTEXT)._make_story()
+
+    def _make_story(self):
         rng = random.Random(SEED)
         today = fields.Date.context_today(self)
         club = self.env.ref("crm_loyalty.loyalty_program_club_card_demo")
