@@ -118,3 +118,85 @@ class TestDemoStory(CrmTransactionCase):
         answers = self.env["crm.ror.nps.answer"].search([("partner_id", "in", self.customers.ids)])
         self.assertEqual(set(answers.mapped("category")), {"promoter", "passive", "detractor"})
         self.assertTrue(self.env["crm.ror.grievance"].search([("partner_id", "in", self.customers.ids)]))
+
+
+class TestLoyaltyDemoStory(CrmTransactionCase):
+    """The crm_loyalty story on programs made as its demo data makes them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        programs = cls.env["loyalty.program"]._load_records(
+            [
+                {
+                    "xml_id": "crm_loyalty.loyalty_program_club_card_demo",
+                    "values": {
+                        "name": "Club Card",
+                        "program_type": "loyalty",
+                        "applies_on": "both",
+                        "trigger": "auto",
+                        "ledger_enabled": True,
+                        "crm_tier_window_months": 12,
+                    },
+                },
+                {
+                    "xml_id": "crm_loyalty.loyalty_program_ledger_demo",
+                    "values": {
+                        "name": "Loyalty Points (audited ledger)",
+                        "program_type": "loyalty",
+                        "applies_on": "both",
+                        "trigger": "auto",
+                        "ledger_enabled": True,
+                        "points_validity": 12,
+                        "points_validity_unit": "month",
+                        "points_expiry_rounding": "quarter",
+                        "expiry_notice_days": 30,
+                    },
+                },
+            ]
+        )
+        cls.club, cls.audited = programs
+        cls.env["loyalty.tier"].create(
+            [
+                {
+                    "program_id": cls.club.id,
+                    "name": name,
+                    "sequence": seq,
+                    "min_amount": amount,
+                    "multiplier": mult,
+                }
+                for name, seq, amount, mult in (
+                    ("Bronze", 1, 0, 1),
+                    ("Silver", 2, 2000, 1.25),
+                    ("Gold", 3, 10000, 1.5),
+                )
+            ]
+        )
+        cls.env["res.partner"].create([{"name": f"Member {index}"} for index in range(15)])
+        cls.env["crm.loyalty.demo"]._load_story()
+
+    def test_members_across_tiers_earn_with_their_multiplier(self):
+        cards = self.env["loyalty.card"].search([("program_id", "=", self.club.id)])
+        self.assertGreaterEqual(len(cards), 10)
+        self.assertEqual(set(cards.crm_tier_id.mapped("name")), {"Bronze", "Silver", "Gold"})
+        earns = self.env["loyalty.history"].search([("card_id", "in", cards.ids), ("move_type", "=", "earn")])
+        self.assertTrue(earns)
+        for line in earns:
+            self.assertTrue(line.invoice_id, "points are earned on invoices")
+            self.assertAlmostEqual(line.issued, line.base_points * line.earn_multiplier, delta=0.01)
+        self.assertGreater(len(set(earns.mapped("earn_multiplier"))), 1)
+        for card in cards:
+            self.assertAlmostEqual(
+                card.points,
+                sum(self.env["loyalty.history"].search([("card_id", "=", card.id)]).mapped("points")),
+                2,
+            )
+
+    def test_points_expired_and_expiring(self):
+        lines = self.env["loyalty.history"].search([("card_id.program_id", "=", self.audited.id)])
+        self.assertTrue(lines.filtered(lambda line: line.move_type == "expire"))
+        self.assertTrue(
+            self.env["loyalty.card"]
+            .search([("program_id", "=", self.audited.id)])
+            .filtered("expiring_points")
+        )
