@@ -26,7 +26,7 @@ class CrmLoyaltyDemo(models.AbstractModel):
     def _load_story(self):
         """Called once, by the demo data at install (demo <function>s do not run again on `-u`)."""
         # no followers, chatter or tracking messages for the story's records
-        self.with_context(STORY_CONTEXT)._make_story()
+        self.with_context(**STORY_CONTEXT)._make_story()
 
     def _make_story(self):
         rng = random.Random(SEED)

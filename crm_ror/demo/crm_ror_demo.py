@@ -67,7 +67,7 @@ class CrmRorDemo(models.AbstractModel):
     def _load_story(self):
         """Called once, by the demo data at install (demo <function>s do not run again on `-u`)."""
         # thousands of records made at once: no followers, chatter or tracking messages for them
-        self.with_context(STORY_CONTEXT)._make_story()
+        self.with_context(**STORY_CONTEXT)._make_story()
 
     def _make_story(self):
         tag = self.env.ref("crm_ror.crm_ror_demo_story_tag")
