@@ -672,33 +672,38 @@ def cmd_bench(args):
 
 SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
 SCREEN_SIZE = (1440, 900)
-# name: (addon, window action, SQL giving the record to open or None, notebook page to click or None)
+# name: (addon, web client path (action-<xml id> or a model), SQL of the record to open or None,
+#        notebook page to click or None)
 SHOTS = {
     "crm_ror_relationship": (
         "crm_ror",
-        "base.action_partner_form",
-        "SELECT partner_id FROM crm_ror_customer_profile WHERE clv_status = 'ok' AND ror_trend IS NOT NULL"
-        " ORDER BY clv_predicted DESC NULLS LAST LIMIT 1",
+        "action-base.action_partner_form",
+        # a customer of the demo story with a predicted CLV and an ROR, among the best of the year
+        "SELECT p.partner_id FROM crm_ror_customer_profile p"
+        " JOIN res_partner_res_partner_category_rel r ON r.partner_id = p.partner_id"
+        " JOIN ir_model_data d ON d.res_id = r.category_id AND d.model = 'res.partner.category'"
+        " AND d.module = 'crm_ror' AND d.name = 'crm_ror_demo_story_tag'"
+        " WHERE p.clv_status = 'ok' AND p.has_ror_12m ORDER BY p.revenue_12m DESC NULLS LAST, p.id LIMIT 1",
         "crm_ror_relationship",
     ),
-    "crm_ror_customer_value": ("crm_ror", "crm_ror.crm_ror_customer_profile_action", None, None),
-    "crm_ror_lead_kanban": ("crm_ror", "crm.crm_lead_action_pipeline", None, None),
+    "crm_ror_customer_value": ("crm_ror", "action-crm_ror.crm_ror_customer_profile_action", None, None),
+    "crm_ror_lead_kanban": ("crm_ror", "action-crm.crm_lead_action_pipeline", None, None),
     "crm_ror_campaign_economics": (
         "crm_ror",
-        "crm_ror.crm_ror_campaign_action",
+        "action-crm_ror.crm_ror_campaign_action",
         "SELECT campaign_id FROM crm_ror_campaign_target GROUP BY campaign_id ORDER BY count(*) DESC LIMIT 1",
         "crm_ror_economics",
     ),
-    "crm_scorecard_kanban": ("crm_scorecard", "crm_scorecard.crm_scorecard_action", None, None),
+    "crm_scorecard_kanban": ("crm_scorecard", "action-crm_scorecard.crm_scorecard_action", None, None),
     "crm_scorecard_form": (
         "crm_scorecard",
-        "crm_scorecard.crm_scorecard_action",
+        "action-crm_scorecard.crm_scorecard_action",
         "SELECT res_id FROM ir_model_data WHERE module = 'crm_scorecard' AND name = 'demo_scorecard_conversion'",
         None,
     ),
     "crm_loyalty_card_ledger": (
         "crm_loyalty",
-        "loyalty.loyalty_card_action",
+        "loyalty.card",  # stock's card action needs a program in its context
         "SELECT h.card_id FROM loyalty_history h JOIN loyalty_card c ON c.id = h.card_id"
         " JOIN loyalty_program p ON p.id = c.program_id WHERE p.ledger_enabled"
         " GROUP BY h.card_id ORDER BY count(*) DESC, h.card_id LIMIT 1",
@@ -717,7 +722,7 @@ def shot_urls(settings, db, names):
     urls = {}
     with connect(settings, db) as conn, conn.cursor() as cr:
         for name in names:
-            _addon, action, query, _page = SHOTS[name]
+            _addon, path, query, _page = SHOTS[name]
             record = None
             if query:
                 cr.execute(query)
@@ -727,7 +732,7 @@ def shot_urls(settings, db, names):
                         f"{name}: the database {db} has no record to show (is it the demo database?)"
                     )
                 record = row[0]
-            urls[name] = f"/odoo/action-{action}" + (f"/{record}" if record else "")
+            urls[name] = f"/odoo/{path}" + (f"/{record}" if record else "")
     return urls
 
 
@@ -873,7 +878,12 @@ def take_screenshots(settings, db, names, out_dir):
                     if not browser.evaluate(f'!!document.querySelector("{selector}")'):
                         raise DevError(f"{name}: the form has no page {page!r} (is the user in its group?)")
                     browser.evaluate(f'document.querySelector("{selector}").click()')
+                    browser.evaluate("document.querySelector('.o_notebook').scrollIntoView()")
                 time.sleep(1.5)  # charts and progress bars animate in
+                # notifications of the moment (e.g. "the page is out of date") are not the screen
+                browser.evaluate(
+                    "document.querySelectorAll('.o_notification_manager > *').forEach(n => n.remove())"
+                )
                 data = browser.send("Page.captureScreenshot", format="png")["data"]
                 target = out_dir / f"{name}.png"
                 target.write_bytes(base64.b64decode(data))
