@@ -673,7 +673,7 @@ def cmd_bench(args):
 SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
 SCREEN_SIZE = (1440, 900)
 # name: (addon, web client path (action-<xml id> or a model), SQL of the record to open or None,
-#        notebook page to click or None)
+#        notebook page to click or None[, True to drop the action's default filters])
 SHOTS = {
     "crm_ror_relationship": (
         "crm_ror",
@@ -687,7 +687,7 @@ SHOTS = {
         "crm_ror_relationship",
     ),
     "crm_ror_customer_value": ("crm_ror", "action-crm_ror.crm_ror_customer_profile_action", None, None),
-    "crm_ror_lead_kanban": ("crm_ror", "action-crm.crm_lead_action_pipeline", None, None),
+    "crm_ror_lead_kanban": ("crm_ror", "action-crm.crm_lead_action_pipeline", None, None, True),
     "crm_ror_campaign_economics": (
         "crm_ror",
         "action-crm_ror.crm_ror_campaign_action",
@@ -722,7 +722,7 @@ def shot_urls(settings, db, names):
     urls = {}
     with connect(settings, db) as conn, conn.cursor() as cr:
         for name in names:
-            _addon, path, query, _page = SHOTS[name]
+            _addon, path, query, *_rest = SHOTS[name]
             record = None
             if query:
                 cr.execute(query)
@@ -830,9 +830,37 @@ def session_cookie(base_url, db):
     return next(cookie.value for cookie in jar if cookie.name == "session_id")
 
 
+def shoot(browser, name, url):
+    """The PNG of one shot: open ``url``, let the view settle, drop filters or open a page if asked."""
+    import base64
+    import time
+
+    page = SHOTS[name][3]
+    drop_filters = SHOTS[name][4:] == (True,)
+    browser.send("Page.navigate", url=url)
+    if not browser.wait_for(READY_JS, timeout=90):
+        raise DevError(f"{name}: {url} did not finish loading")
+    if drop_filters:
+        # e.g. the pipeline's "My Pipeline": the whole team's leads are the story
+        browser.evaluate(
+            "document.querySelectorAll('.o_searchview_facet .o_facet_remove').forEach(b => b.click())"
+        )
+        time.sleep(1)
+        browser.wait_for(READY_JS, timeout=90)
+    if page:
+        selector = f".o_notebook_headers a[name='{page}']"
+        if not browser.evaluate(f'!!document.querySelector("{selector}")'):
+            raise DevError(f"{name}: the form has no page {page!r} (is the user in its group?)")
+        browser.evaluate(f'document.querySelector("{selector}").click()')
+        browser.evaluate("document.querySelector('.o_notebook').scrollIntoView()")
+    time.sleep(1.5)  # charts and progress bars animate in
+    # notifications of the moment (e.g. "the page is out of date") are not the screen
+    browser.evaluate("document.querySelectorAll('.o_notification_manager > *').forEach(n => n.remove())")
+    return base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+
+
 def take_screenshots(settings, db, names, out_dir):
     """Serve ``db`` on a free port, log in, and save one PNG per shot into ``out_dir``."""
-    import base64
     import time
 
     browser_exe = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
@@ -869,24 +897,8 @@ def take_screenshots(settings, db, names, out_dir):
             browser.send("Network.enable")
             browser.send("Network.setCookie", name="session_id", value=cookie, url=base_url)
             for name in names:
-                page = SHOTS[name][3]
-                browser.send("Page.navigate", url=base_url + urls[name])
-                if not browser.wait_for(READY_JS, timeout=90):
-                    raise DevError(f"{name}: {urls[name]} did not finish loading")
-                if page:
-                    selector = f".o_notebook_headers a[name='{page}']"
-                    if not browser.evaluate(f'!!document.querySelector("{selector}")'):
-                        raise DevError(f"{name}: the form has no page {page!r} (is the user in its group?)")
-                    browser.evaluate(f'document.querySelector("{selector}").click()')
-                    browser.evaluate("document.querySelector('.o_notebook').scrollIntoView()")
-                time.sleep(1.5)  # charts and progress bars animate in
-                # notifications of the moment (e.g. "the page is out of date") are not the screen
-                browser.evaluate(
-                    "document.querySelectorAll('.o_notification_manager > *').forEach(n => n.remove())"
-                )
-                data = browser.send("Page.captureScreenshot", format="png")["data"]
                 target = out_dir / f"{name}.png"
-                target.write_bytes(base64.b64decode(data))
+                target.write_bytes(shoot(browser, name, base_url + urls[name]))
                 say(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
             browser.close()
             browser = None

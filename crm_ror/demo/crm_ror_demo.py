@@ -358,7 +358,8 @@ class CrmRorDemo(models.AbstractModel):
             )
         )
         self.env.invalidate_all()
-        self.env["crm.lead"]._ror_recompute_temperature(SQL("lead.id = ANY(%s)", leads.ids))
+        # every open lead, Odoo's demo ones too: what the first night of the lead cron would do
+        self.env["crm.lead"]._ror_recompute_temperature(SQL("lead.active"))
 
     def _story_campaigns(self, rng, today, customers):
         """An e-mail campaign with a control group and a catalogue mailing: targets, channel costs;
