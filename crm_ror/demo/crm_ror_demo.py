@@ -395,6 +395,8 @@ class CrmRorDemo(models.AbstractModel):
                     }
                 )
         self.env["crm.ror.campaign.target"].create(vals)
+        # their response windows have closed: the daily cron (last week's windows only) would skip them
+        campaigns._crm_ror_refresh_responses()
 
     def _story_nps(self, rng, today, customers):
         comments = {
