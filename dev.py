@@ -8,6 +8,7 @@
     python3 dev.py lint         README.rst freshness, ruff and pylint-odoo
     python3 dev.py readme       each addon's README.rst from its readme/ fragments
     python3 dev.py pot          regenerate every addon's i18n/<addon>.pot
+    python3 dev.py screenshots  the main screens of the demo database, into docs/screenshots/
     python3 dev.py stop         stop the project-local PostgreSQL cluster
 
 Only the standard library is used here: `setup` runs before the virtualenv exists, and
@@ -725,6 +726,273 @@ def cmd_bench(args):
     )
 
 
+# --------------------------------------------------------------------------------------
+# screenshots: the main screens of the demo database, in headless Chromium
+# --------------------------------------------------------------------------------------
+
+SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
+SCREEN_SIZE = (1440, 900)
+# name: (addon, web client path (action-<xml id> or a model), SQL of the record to open or None,
+#        notebook page to click or None[, True to drop the action's default filters])
+SHOTS = {
+    "crm_ror_relationship": (
+        "crm_ror",
+        "action-base.action_partner_form",
+        # a customer of the demo story with a predicted CLV and an ROR, among the best of the year
+        "SELECT p.partner_id FROM crm_ror_customer_profile p"
+        " JOIN res_partner_res_partner_category_rel r ON r.partner_id = p.partner_id"
+        " JOIN ir_model_data d ON d.res_id = r.category_id AND d.model = 'res.partner.category'"
+        " AND d.module = 'crm_ror' AND d.name = 'crm_ror_demo_story_tag'"
+        " WHERE p.clv_status = 'ok' AND p.has_ror_12m ORDER BY p.revenue_12m DESC NULLS LAST, p.id LIMIT 1",
+        "crm_ror_relationship",
+    ),
+    "crm_ror_customer_value": ("crm_ror", "action-crm_ror.crm_ror_customer_profile_action", None, None),
+    "crm_ror_lead_kanban": ("crm_ror", "action-crm.crm_lead_action_pipeline", None, None, True),
+    "crm_ror_campaign_economics": (
+        "crm_ror",
+        "action-crm_ror.crm_ror_campaign_action",
+        "SELECT campaign_id FROM crm_ror_campaign_target GROUP BY campaign_id ORDER BY count(*) DESC LIMIT 1",
+        "crm_ror_economics",
+    ),
+    "crm_scorecard_kanban": ("crm_scorecard", "action-crm_scorecard.crm_scorecard_action", None, None),
+    "crm_scorecard_form": (
+        "crm_scorecard",
+        "action-crm_scorecard.crm_scorecard_action",
+        "SELECT res_id FROM ir_model_data WHERE module = 'crm_scorecard' AND name = 'demo_scorecard_conversion'",
+        None,
+    ),
+    "crm_loyalty_card_ledger": (
+        "crm_loyalty",
+        "loyalty.card",  # stock's card action needs a program in its context
+        "SELECT h.card_id FROM loyalty_history h JOIN loyalty_card c ON c.id = h.card_id"
+        " JOIN loyalty_program p ON p.id = c.program_id WHERE p.ledger_enabled"
+        " GROUP BY h.card_id ORDER BY count(*) DESC, h.card_id LIMIT 1",
+        "ledger",
+    ),
+}
+# the web client has drawn the view and loads nothing more
+READY_JS = (
+    "!!document.querySelector('.o_action_manager .o_view_controller')"
+    " && !document.querySelector('.o_loading_indicator, .o_view_sample_data')"
+)
+
+
+def shot_urls(settings, db, names):
+    """{name: URL path} of the shots, with the records their SQL picks in ``db``."""
+    urls = {}
+    with connect(settings, db) as conn, conn.cursor() as cr:
+        for name in names:
+            _addon, path, query, *_rest = SHOTS[name]
+            record = None
+            if query:
+                cr.execute(query)
+                row = cr.fetchone()
+                if not row:
+                    raise DevError(
+                        f"{name}: the database {db} has no record to show (is it the demo database?)"
+                    )
+                record = row[0]
+            urls[name] = f"/odoo/{path}" + (f"/{record}" if record else "")
+    return urls
+
+
+class Browser:
+    """Headless Chromium driven through its DevTools protocol (websocket-client, as Odoo's tours)."""
+
+    def __init__(self, executable, profile_dir):
+        import json
+        import time
+
+        import websocket
+
+        self.port = free_port()
+        cmd = [
+            executable,
+            "--headless=new",
+            f"--remote-debugging-port={self.port}",
+            f"--user-data-dir={profile_dir}",
+            f"--window-size={SCREEN_SIZE[0]},{SCREEN_SIZE[1]}",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            *(["--no-sandbox"] if os.geteuid() == 0 else []),  # Chromium refuses root without it
+            "about:blank",
+        ]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as resp:
+                    pages = [t for t in json.load(resp) if t["type"] == "page"]
+                if pages:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                self.close()
+                raise DevError(f"{executable} did not open its DevTools port")
+            time.sleep(0.5)
+        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=60)
+        self.ids = 0
+        self.send("Emulation.setDeviceMetricsOverride", width=SCREEN_SIZE[0], height=SCREEN_SIZE[1],
+                  deviceScaleFactor=1, mobile=False)  # fmt: skip
+
+    def send(self, method, **params):
+        import json
+
+        self.ids += 1
+        self.ws.send(json.dumps({"id": self.ids, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.ids:
+                if "error" in message:
+                    raise DevError(f"Chromium: {method}: {message['error'].get('message')}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression, timeout=60):
+        import time
+
+        deadline = time.time() + timeout
+        while not self.evaluate(expression):
+            if time.time() > deadline:
+                return False
+            time.sleep(0.3)
+        return True
+
+    def close(self):
+        if getattr(self, "ws", None):
+            self.ws.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def session_cookie(base_url, db):
+    """The session id of admin/admin on ``db``, from Odoo's JSON-RPC authenticate route."""
+    import http.cookiejar
+    import json
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    body = {"jsonrpc": "2.0", "method": "call", "params": {"db": db, "login": "admin", "password": "admin"}}
+    request = urllib.request.Request(
+        f"{base_url}/web/session/authenticate",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with opener.open(request, timeout=60) as resp:
+        answer = json.load(resp)
+    if answer.get("error") or not answer.get("result", {}).get("uid"):
+        raise DevError(f"cannot log in as admin/admin on {db}: {answer.get('error', {}).get('message')}")
+    return next(cookie.value for cookie in jar if cookie.name == "session_id")
+
+
+def shoot(browser, name, url):
+    """The PNG of one shot: open ``url``, let the view settle, drop filters or open a page if asked."""
+    import base64
+    import time
+
+    page = SHOTS[name][3]
+    drop_filters = SHOTS[name][4:] == (True,)
+    browser.send("Page.navigate", url=url)
+    if not browser.wait_for(READY_JS, timeout=90):
+        raise DevError(f"{name}: {url} did not finish loading")
+    if drop_filters:
+        # e.g. the pipeline's "My Pipeline": the whole team's leads are the story
+        browser.evaluate(
+            "document.querySelectorAll('.o_searchview_facet .o_facet_remove').forEach(b => b.click())"
+        )
+        time.sleep(1)
+        browser.wait_for(READY_JS, timeout=90)
+    if page:
+        selector = f".o_notebook_headers a[name='{page}']"
+        if not browser.evaluate(f'!!document.querySelector("{selector}")'):
+            raise DevError(f"{name}: the form has no page {page!r} (is the user in its group?)")
+        browser.evaluate(f'document.querySelector("{selector}").click()')
+        browser.evaluate("document.querySelector('.o_notebook').scrollIntoView()")
+    time.sleep(1.5)  # charts and progress bars animate in
+    # notifications of the moment (e.g. "the page is out of date") are not the screen
+    browser.evaluate("document.querySelectorAll('.o_notification_manager > *').forEach(n => n.remove())")
+    return base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+
+
+def take_screenshots(settings, db, names, out_dir):
+    """Serve ``db`` on a free port, log in, and save one PNG per shot into ``out_dir``."""
+    import time
+
+    browser_exe = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if not browser_exe:
+        raise DevError("Chromium is missing: install it (sudo apt-get install chromium), then run again.")
+    urls = shot_urls(settings, db, names)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        odoo_cmd(
+            "-d",
+            db,
+            "--db-filter",
+            f"^{re.escape(db)}$",
+            "--http-port",
+            port,
+            "--max-cron-threads",
+            0,
+            "--log-level",
+            "warn",
+        )  # fmt: skip
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    browser = None
+    try:
+        deadline = time.time() + 180
+        while not port_open("127.0.0.1", port):
+            if server.poll() is not None or time.time() > deadline:
+                raise DevError(f"Odoo did not start on port {port} for {db}")
+            time.sleep(1)
+        cookie = session_cookie(base_url, db)
+        with tempfile.TemporaryDirectory() as profile:
+            browser = Browser(browser_exe, profile)
+            browser.send("Network.enable")
+            browser.send("Network.setCookie", name="session_id", value=cookie, url=base_url)
+            for name in names:
+                target = out_dir / f"{name}.png"
+                target.write_bytes(shoot(browser, name, base_url + urls[name]))
+                say(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+            browser.close()
+            browser = None
+    finally:
+        if browser:
+            browser.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def copy_to_descriptions(out_dir, names):
+    """Each addon's Apps page (static/description/) shows its own screenshots."""
+    for name in names:
+        addon = SHOTS[name][0]
+        shutil.copyfile(out_dir / f"{name}.png", ROOT / addon / "static" / "description" / f"{name}.png")
+
+
+def cmd_screenshots(args):
+    names = args.only or list(SHOTS)
+    unknown = sorted(set(names) - set(SHOTS))
+    if unknown:
+        raise DevError(f"unknown screenshot(s) {', '.join(unknown)}: choose among {', '.join(SHOTS)}")
+    settings = prepare()
+    if not database_exists(settings, args.db):
+        raise DevError(
+            f"database {args.db} does not exist: create the demo database first (`python3 dev.py run`), "
+            "or name another one with --db."
+        )
+    out_dir = Path(args.out).resolve()
+    take_screenshots(settings, args.db, names, out_dir)
+    if out_dir == SCREENSHOTS_DIR:
+        copy_to_descriptions(out_dir, names)
+
+
 README_SECTIONS = (
     ("DESCRIPTION", None),
     ("INSTALL", "Installation"),
@@ -801,6 +1069,16 @@ def main(argv=None):
     p_readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
     p_readme.add_argument("--check", action="store_true", help="fail if a README.rst is out of date")
     sub.add_parser("stop", help="stop the project-local PostgreSQL cluster")
+    p_shots = sub.add_parser("screenshots", help="screenshots of the main screens of the demo database")
+    p_shots.add_argument(
+        "--db", default=os.environ.get("ODOO_DB", "crm_demo"), help="demo database (default crm_demo)"
+    )
+    p_shots.add_argument(
+        "--out", default=str(SCREENSHOTS_DIR), help="folder of the PNG files (default docs/screenshots)"
+    )
+    p_shots.add_argument(
+        "--only", action="append", metavar="NAME", help=f"one shot (repeatable): {', '.join(SHOTS)}"
+    )
     p_bench = sub.add_parser("bench", help="time the heavy figures on a database filled at scale")
     p_bench.add_argument("--size", choices=("small", "medium", "large"), default="small")
     p_bench.add_argument("--only", help="one measure, by letter (a-g) or name (profiles, peer, leads...)")
@@ -819,6 +1097,7 @@ def main(argv=None):
         "stock-tests": cmd_stock_tests,
         "stop": cmd_stop,
         "bench": cmd_bench,
+        "screenshots": cmd_screenshots,
     }[args.command]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

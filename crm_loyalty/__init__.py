@@ -1,3 +1,4 @@
+from . import demo
 from . import models
 from . import report
 from . import wizard

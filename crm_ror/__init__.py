@@ -1,1 +1,1 @@
-from . import controllers, engine, models, report, wizard
+from . import controllers, demo, engine, models, report, wizard

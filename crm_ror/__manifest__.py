@@ -62,6 +62,7 @@
         "demo/crm_ror_value_demo.xml",
         "demo/crm_ror_touch_demo.xml",
         "demo/crm_ror_campaign_demo.xml",
+        "demo/crm_ror_story_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

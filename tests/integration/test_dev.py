@@ -117,3 +117,68 @@ def test_our_browser_tests_fail_rather_than_skip_without_a_browser():
 
     assert report_of("Chrome executable not found").outcome == "failed"
     assert report_of("not on this database").outcome == "skipped"
+
+
+def test_screenshots_refuses_unknown_names_before_starting_anything(dev, monkeypatch, capsys):
+    started = []
+    monkeypatch.setattr(dev, "prepare", lambda *a, **kw: started.append("prepare"))
+    monkeypatch.setattr(dev, "take_screenshots", lambda *a, **kw: started.append("shots"))
+    assert dev.main(["screenshots", "--only", "crm_ror_lead_kanban", "--only", "no_such_screen"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_screen" in err
+    assert all(name in err for name in dev.SHOTS), "the error lists the shots to choose from"
+    assert not started
+
+
+def test_screenshots_needs_the_demo_database(dev, monkeypatch, capsys):
+    monkeypatch.setattr(dev, "prepare", lambda *a, **kw: {})
+    monkeypatch.setattr(dev, "database_exists", lambda settings, name: False)
+    monkeypatch.setattr(dev, "take_screenshots", lambda *a, **kw: pytest.fail("no database, no browser"))
+    assert dev.main(["screenshots", "--db", "missing_demo"]) == 2
+    err = capsys.readouterr().err
+    assert "missing_demo" in err and "dev.py run" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "names", "copied"),
+    [
+        ([], None, True),
+        (
+            ["--only", "crm_scorecard_form", "--only", "crm_loyalty_card_ledger"],
+            ["crm_scorecard_form", "crm_loyalty_card_ledger"],
+            True,
+        ),
+        (["--out", "{tmp}"], None, False),
+    ],
+)
+def test_screenshots_arguments(dev, monkeypatch, tmp_path, argv, names, copied):
+    """Every shot by default, in order; --only picks some; only docs/screenshots feeds the Apps pages."""
+    calls = []
+    monkeypatch.setenv("ODOO_DB", "story_db")
+    monkeypatch.setattr(dev, "prepare", lambda *a, **kw: {"host": "h"})
+    monkeypatch.setattr(dev, "database_exists", lambda settings, name: name == "story_db")
+    monkeypatch.setattr(
+        dev, "take_screenshots", lambda settings, db, names, out: calls.append((db, names, out))
+    )
+    monkeypatch.setattr(dev, "copy_to_descriptions", lambda out, names: calls.append(("copied", names)))
+    assert dev.main(["screenshots", *(arg.format(tmp=tmp_path) for arg in argv)]) == 0
+    db, taken, out = calls[0]
+    assert db == "story_db"
+    assert taken == (names or list(dev.SHOTS))
+    assert out == (dev.SCREENSHOTS_DIR if copied else tmp_path.resolve())
+    assert (("copied", taken) in calls) == copied
+
+
+def test_every_addon_has_a_screenshot_and_its_apps_page_shows_it(dev):
+    readme = (dev.ROOT / "README.md").read_text()
+    for addon in dev.ADDONS:
+        shots = [name for name, (owner, *_rest) in dev.SHOTS.items() if owner == addon]
+        assert shots, f"{addon} has no screenshot"
+        html = (dev.ROOT / addon / "static" / "description" / "index.html").read_text()
+        for name in shots:
+            assert f'src="{name}.png"' in html, f"{addon}'s Apps page does not show {name}"
+            assert (dev.ROOT / addon / "static" / "description" / f"{name}.png").is_file()
+            assert (dev.SCREENSHOTS_DIR / f"{name}.png").is_file()
+        assert any(f"docs/screenshots/{name}.png" in readme for name in shots), (
+            f"the README shows no {addon} screen"
+        )
