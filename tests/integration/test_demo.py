@@ -77,7 +77,10 @@ class TestDemoStory(CrmTransactionCase):
     def test_clv_is_predicted_for_most_buyers(self):
         predicted = self.buyers.filtered(lambda p: p.clv_status == "ok")
         self.assertGreater(len(predicted), 0.7 * len(self.buyers))
-        self.assertTrue(all(p.clv_predicted > 0 for p in predicted))
+        self.assertTrue(all(p.clv_predicted >= 0 for p in predicted))
+        # a customer silent for years (P(alive) of a few in 100,000) is worth less than a cent: 0.00
+        # once rounded; one still likely alive is worth something
+        self.assertTrue(all(p.clv_predicted > 0 for p in predicted if p.clv_probability_alive >= 1.0))
         self.assertGreater(len(set(predicted.mapped("churn_risk"))), 1)
 
     def test_margins_are_realistic_and_costs_to_serve_set(self):
