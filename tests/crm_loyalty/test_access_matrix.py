@@ -42,6 +42,7 @@ MATRIX = {
     # providers called by server code only (no records)
     "crm.loyalty.cost.to.serve": (NONE,) * 6,
     "crm.loyalty.scorecard.kpi": (NONE,) * 6,
+    "crm.loyalty.demo": (NONE,) * 6,  # the demo story's builder, called at install only
 }
 MODES = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 

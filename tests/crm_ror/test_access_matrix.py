@@ -44,6 +44,7 @@ MATRIX = {
     "crm.ror.cost.to.serve": {},
     "crm.ror.scorecard.kpi": {},
     "crm.ror.lead.scorecard.kpi": {},
+    "crm.ror.demo": {},  # the demo story's builder, called at install only
     # leads
     "crm.ror.nurture.rule": {**SALES, "sales_manager": ALL},
     "crm.ror.nurture.log": {**SALES, "sales_manager": ALL},

@@ -41,6 +41,7 @@ MATRIX = {
     "crm.scorecard.period.wizard": (NONE, ALL, ALL, ALL, NONE, ALL),
     # Abstract: no table, no ACL; reached only through the models above.
     "crm.scorecard.catalog": (NONE, NONE, NONE, NONE, NONE, NONE),
+    "crm.scorecard.demo": (NONE,) * 6,  # the demo story's builder, called at install only
     "report.crm_scorecard.report_scorecard": (NONE, NONE, NONE, NONE, NONE, NONE),
 }
 MODES = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
