@@ -208,6 +208,23 @@ def ensure_chromium():
     )
 
 
+def ensure_wkhtmltopdf():
+    """Odoo prints its PDF reports (the scorecard's among them) with wkhtmltopdf; without it the web
+    client offers HTML only."""
+    if shutil.which("wkhtmltopdf"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's wkhtmltopdf (Odoo prints PDF reports with it)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run_cmd(["apt-get", "update", "-qq"], env=env)
+        run_cmd(["apt-get", "install", "-y", "-qq", "wkhtmltopdf"], env=env)
+        return
+    say(
+        "wkhtmltopdf is missing, so Odoo prints reports as HTML only: install it "
+        "(sudo apt-get install wkhtmltopdf), then run setup again."
+    )
+
+
 def venv_python():
     return VENV / "bin" / "python"
 
@@ -223,6 +240,7 @@ def cmd_setup(args):
         run_cmd([exe, "-m", "venv", VENV])
     ensure_libpq()
     ensure_chromium()
+    ensure_wkhtmltopdf()
     pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     run_cmd([*pip, "--upgrade", "pip", "setuptools", "wheel"])
     say("installing Odoo 18's and the project's Python dependencies (requirements.txt)")
