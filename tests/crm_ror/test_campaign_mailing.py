@@ -313,6 +313,36 @@ class TestCampaignMailing(CrmRorCampaignCase):
         emails = set(wizard.mailing_list_ref.contact_ids.mapped("email_normalized"))
         self.assertEqual(emails, {"m7.a@example.com"})
 
+    def test_customers_sharing_an_address_each_have_their_contact(self):
+        # main: one mailing contact for the address, the second customer counted as "no email"
+        Partner = self.env["res.partner"]
+        first, second, third = Partner.create(
+            [
+                {"name": "ROR Shared One", "is_company": True, "email": "office@shared.example.com"},
+                {"name": "ROR Shared Two", "is_company": True, "email": "Office@Shared.example.com"},
+                {"name": "ROR Shared Three", "is_company": True, "email": "office@shared.example.com"},
+            ]
+        )
+        for partner in first | second | third:
+            self._profile_of(partner, self.seg_2, 500.0, 50.0)
+        # the address is already a mailing contact, named after the second customer: it is reused for it
+        known = self.env["mailing.contact"].create(
+            {"name": "ROR Shared Two", "email": "office@shared.example.com"}
+        )
+        contacts_before = self.env["mailing.contact"].search_count([])
+        campaign = self._campaign("ROR Shared office", crm_ror_medium_id=self.email_medium.id)
+        wizard = self._wizard(campaign, segment_ids=[(6, 0, self.seg_2.ids)], write_mailing_list=True)
+        wizard.action_select()
+        self.assertEqual(campaign.crm_ror_target_ids.partner_id, first | second | third)
+        contacts = wizard.mailing_list_ref.contact_ids
+        self.assertEqual(
+            sorted(contacts.mapped("name")), ["ROR Shared One", "ROR Shared Three", "ROR Shared Two"]
+        )
+        self.assertEqual(set(contacts.mapped("email_normalized")), {"office@shared.example.com"})
+        self.assertIn(known, contacts)
+        self.assertEqual((wizard.mailing_contact_count, wizard.removed_no_email_count), (3, 0))
+        self.assertEqual(self.env["mailing.contact"].search_count([]), contacts_before + 2)
+
     def test_mailing_list_needs_the_email_marketing_group(self):
         user = self.env["res.users"].create(
             {
