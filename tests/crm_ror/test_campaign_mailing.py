@@ -228,6 +228,28 @@ class TestCampaignMailing(CrmRorCampaignCase):
         self.assertAlmostEqual(single.cost, 1.5)
         self.assertAlmostEqual(control.cost, 0.0)
 
+    def test_control_customers_mailed_anyway_are_reported(self):
+        # main: the send to a control customer left no trace on the target nor on the campaign
+        campaign = self._campaign("ROR Leaky control", crm_ror_medium_id=self.email_medium.id)
+        contacted = self._target(campaign, self.m1, 20)
+        control = self._target(campaign, self.m2, 20, is_control=True, touches=0)
+        untouched = self._target(campaign, self.m6, 20, is_control=True, touches=0)
+        buyer = self.env["res.partner"].search([("email_normalized", "=", "m2.buyer@example.com")])
+        # the target list went out, then another mailing of the campaign reached m2 twice
+        self._trace(self._mailing(campaign), 10, self.m1)
+        other_mailing = self._mailing(campaign)
+        self._trace(other_mailing, 8, buyer)
+        self._trace(other_mailing, 4, self.m2)
+        campaign.action_crm_ror_refresh()
+        self.assertEqual((control.control_sends, untouched.control_sends, contacted.control_sends), (2, 0, 0))
+        self.assertEqual(campaign.crm_ror_control_mailed_count, 1)
+        # still a control target: never counted as contacted, no cost
+        self.assertEqual((control.is_control, control.touches, control.cost), (True, 0, 0.0))
+        self.assertEqual(campaign.crm_ror_control_count, 2)
+        # a second refresh counts the same sends again, not twice
+        campaign.action_crm_ror_refresh()
+        self.assertEqual(control.control_sends, 2)
+
     def test_refresh_of_campaigns_never_mailed(self):
         campaign = self._campaign("ROR Unmailed")
         target = self._target(campaign, self.m1, 5)
