@@ -323,21 +323,24 @@ class TestLoyaltyDemoStory(CrmTransactionCase):
             ]
         )
         self.assertTrue(orders)
-        for records in (cards, orders, self.conversion.voucher_ids):
-            named = set(
-                self.env["ir.model.data"]
-                .search(
-                    [
-                        ("module", "=", "crm_loyalty"),
-                        ("model", "=", records._name),
-                        ("res_id", "in", records.ids),
-                    ]
-                )
-                .mapped("res_id")
+        vouchers = self.conversion.voucher_ids
+        xml_ids = {}
+        for records in (cards, orders, vouchers):
+            data = self.env["ir.model.data"].search(
+                [("module", "=", "crm_loyalty"), ("model", "=", records._name), ("res_id", "in", records.ids)]
             )
+            xml_ids.update({(records._name, row.res_id): row.id for row in data})
             self.assertFalse(
-                records.filtered(lambda record, named=named: record.id not in named), records._name
+                records.filtered(lambda record: (record._name, record.id) not in xml_ids), records._name
             )
+
+        def rank(records):
+            return [xml_ids[records._name, record.id] for record in records]
+
+        # the uninstall removes the newest xml ids first: what refers to a card goes before it
+        self.assertLess(max(rank(cards)), min(rank(orders)), "an order goes before the cards it uses")
+        self.assertLess(max(rank(vouchers.voucher_card_id)), min(rank(vouchers)))
+        self.assertLess(max(rank(vouchers.card_id)), min(rank(vouchers)))
 
     def test_points_expired_and_expiring(self):
         lines = self.env["loyalty.history"].search([("card_id.program_id", "=", self.audited.id)])
