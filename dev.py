@@ -519,6 +519,24 @@ def install_without_demo(db, extra=()):
     run_cmd(odoo_cmd("-d", db, "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn"))
 
 
+def pytest_cmd(db, *pytest_args):
+    """The command running pytest-odoo on database ``db`` with ``pytest_args``.
+
+    --odoo-http: pytest-odoo serves Odoo on a free port, so HttpCase tests and tours run (without
+    it they are skipped)."""
+    return [
+        venv_python(),
+        "-m",
+        "pytest",
+        "--odoo-config",
+        ODOO_CONF,
+        "--odoo-database",
+        db,
+        "--odoo-http",
+        *pytest_args,
+    ]
+
+
 def cmd_test(args):
     settings = prepare()
     db = args.db or f"crm_test_{uuid.uuid4().hex[:8]}"
@@ -535,23 +553,7 @@ def cmd_test(args):
         pytest_args = args.pytest_args or ["tests"]
         if pytest_args and pytest_args[0] == "--":
             pytest_args = pytest_args[1:]
-        result = run_cmd(
-            # --odoo-http: pytest-odoo serves Odoo on a free port, so HttpCase tests and tours run
-            # (without it they are skipped)
-            [
-                venv_python(),
-                "-m",
-                "pytest",
-                "--odoo-config",
-                ODOO_CONF,
-                "--odoo-database",
-                db,
-                "--odoo-http",
-                *pytest_args,
-            ],
-            check=False,
-            cwd=ROOT,
-        )
+        result = run_cmd(pytest_cmd(db, *pytest_args), check=False, cwd=ROOT)
     finally:
         if not keep:
             drop_database(settings, db)
@@ -650,21 +652,7 @@ def stock_tests_forced_ledger():
         )
         with open(log, "w") as out:
             result = run_cmd(
-                [
-                    venv_python(),
-                    "-m",
-                    "pytest",
-                    "--odoo-config",
-                    ODOO_CONF,
-                    "--odoo-database",
-                    db,
-                    "--odoo-http",
-                    "-p",
-                    "no:cacheprovider",
-                    "-q",
-                    "-rfE",
-                    *suites,
-                ],
+                pytest_cmd(db, "-p", "no:cacheprovider", "-q", "-rfE", *suites),
                 check=False,
                 cwd=ROOT,
                 stdout=out,

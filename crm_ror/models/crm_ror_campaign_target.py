@@ -45,6 +45,12 @@ class CrmRorCampaignTarget(models.Model):
         readonly=True,
         help="Held out at random: never contacted, measures the response anyway.",
     )
+    control_sends = fields.Integer(
+        "Mailed anyway",
+        readonly=True,
+        help="Sends of the campaign's mailings that reached this control customer all the same: it is "
+        "not an untouched control any more, which biases the control group's response.",
+    )
     expected_value = fields.Monetary(
         readonly=True,
         help="Expected margin of the contact minus its cost, when the target selection chose it.",

@@ -116,10 +116,9 @@ class ResPartner(models.Model):
     crm_ror_key_date_ids = fields.One2many(
         "crm.ror.key.date", "partner_id", string="Key Dates", groups="crm_ror.group_crm_ror_user"
     )
-    ror_suggestion_ids = fields.One2many(
+    ror_suggestion_ids = fields.Many2many(
         "crm.ror.suggestion",
-        "partner_id",
-        domain=[("state", "=", "new")],
+        compute="_compute_ror_suggestion_ids",
         string="Open suggestions",
         groups="crm_ror.group_crm_ror_user",
     )
@@ -137,6 +136,21 @@ class ResPartner(models.Model):
         by_partner = {profile.partner_id.id: profile for profile in profiles}
         for partner in self:
             partner.ror_profile_id = by_partner.get(partner.commercial_partner_id.id, False)
+
+    @api.depends_context("company", "uid")
+    def _compute_ror_suggestion_ids(self):
+        # The current company's, as the rest of the Relationship tab (the record rules let through
+        # those of every allowed company); searched with the user's rights, as the profile.
+        suggestions = self.env["crm.ror.suggestion"].search(
+            [
+                ("partner_id", "in", self._origin.ids),
+                ("state", "=", "new"),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        by_partner = suggestions.grouped("partner_id")
+        for partner in self:
+            partner.ror_suggestion_ids = by_partner.get(partner._origin, suggestions.browse())
 
     def _search_ror_profile_id(self, operator, value):
         return [("commercial_partner_id.ror_profile_ids", operator, value)]

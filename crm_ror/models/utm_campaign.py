@@ -81,6 +81,12 @@ class UtmCampaign(models.Model):
     crm_ror_has_romi = fields.Boolean(compute="_compute_crm_ror_figures")
     crm_ror_control_count = fields.Integer("Control targets", compute="_compute_crm_ror_figures")
     crm_ror_control_rate = fields.Float("Control response rate (%)", compute="_compute_crm_ror_figures")
+    crm_ror_control_mailed_count = fields.Integer(
+        "Control targets mailed anyway",
+        compute="_compute_crm_ror_figures",
+        help="Control customers that a mailing of the campaign reached all the same: their response is "
+        "no longer that of an untouched group.",
+    )
     crm_ror_incremental_rate = fields.Float(
         "Incremental response (points)", compute="_compute_crm_ror_figures"
     )
@@ -129,6 +135,7 @@ class UtmCampaign(models.Model):
     @api.depends(
         "crm_ror_target_ids.responded",
         "crm_ror_target_ids.is_control",
+        "crm_ror_target_ids.control_sends",
         "crm_ror_target_ids.revenue",
         "crm_ror_target_ids.margin",
         "crm_ror_target_ids.cost",
@@ -148,6 +155,13 @@ class UtmCampaign(models.Model):
             cell[2] += revenue
             cell[3] += margin
             cell[4] += cost
+        mailed_controls = dict(
+            self.env["crm.ror.campaign.target"]._read_group(
+                [("campaign_id", "in", self.ids), ("is_control", "=", True), ("control_sends", ">", 0)],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
         for campaign in self:
             n, responders, revenue, margin, contact_cost = totals.get(
                 (campaign.id, False), [0, 0, 0.0, 0.0, 0.0]
@@ -172,6 +186,7 @@ class UtmCampaign(models.Model):
                     "crm_ror_has_romi": figures["romi"] is not None,
                     "crm_ror_control_count": control[0],
                     "crm_ror_control_rate": 100.0 * (figures["control_rate"] or 0.0),
+                    "crm_ror_control_mailed_count": mailed_controls.get(campaign, 0),
                     "crm_ror_incremental_rate": 100.0 * (figures["incremental_rate"] or 0.0),
                     "crm_ror_incremental_responders": figures["incremental_responders"] or 0.0,
                     "crm_ror_incremental_margin": figures["incremental_margin"] or 0.0,
@@ -285,7 +300,8 @@ class UtmCampaign(models.Model):
         ``res.partner``), else of the partner with the trace's email (a mailing on mailing contacts or
         any other model). A customer reached without a target gets one, targeted on the day of its
         first send; a target's touches become the sends when there are more (a touch planned by the
-        target selection and its send are one contact). Control targets are left as they are.
+        target selection and its send are one contact). Control targets stay uncontacted (no touch, no
+        cost), but their sends are recorded (``control_sends``): the campaign reports them.
         """
         if "mailing.trace" not in self.env or not self:
             return
@@ -323,6 +339,14 @@ class UtmCampaign(models.Model):
                        AND t.is_control IS NOT TRUE AND t.touches < pc.sends
                  RETURNING t.id
                 ),
+                control_mailed AS (
+                    UPDATE crm_ror_campaign_target t
+                       SET control_sends = pc.sends, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                      FROM per_customer pc
+                     WHERE t.campaign_id = pc.campaign_id AND t.partner_id = pc.partner_id
+                       AND t.is_control AND t.control_sends IS DISTINCT FROM pc.sends
+                 RETURNING t.id
+                ),
                 added AS (
                     INSERT INTO crm_ror_campaign_target
                            (campaign_id, partner_id, segment_id, date_targeted, touches, is_control,
@@ -339,17 +363,22 @@ class UtmCampaign(models.Model):
                         ON CONFLICT DO NOTHING
                  RETURNING id
                 )
-                SELECT id, FALSE FROM raised UNION ALL SELECT id, TRUE FROM added
+                SELECT id, 'raised' FROM raised
+                 UNION ALL SELECT id, 'control' FROM control_mailed
+                 UNION ALL SELECT id, 'added' FROM added
                 """,
                 campaigns=self.ids,
                 uid=self.env.uid,
             )
         )
-        raised = Target.browse([tid for tid, new in rows if not new])
-        added = Target.browse([tid for tid, new in rows if new])
+        raised = Target.browse([tid for tid, kind in rows if kind == "raised"])
+        control = Target.browse([tid for tid, kind in rows if kind == "control"])
+        added = Target.browse([tid for tid, kind in rows if kind == "added"])
         # Rows written in SQL: their stored related and computed fields are computed by the ORM.
         raised.invalidate_recordset(["touches"])
         raised.modified(["touches"])
+        control.invalidate_recordset(["control_sends"])
+        control.modified(["control_sends"])
         for fname in ("company_id", "user_id", "channel", "cost"):
             self.env.add_to_compute(Target._fields[fname], added)
         Target.flush_model()

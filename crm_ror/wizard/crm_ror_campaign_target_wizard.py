@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -251,7 +253,8 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
 
         Each customer is reached at its own email, else at that of its first contact of the campaign's
         company (or shared) that may be emailed (not Do Not Contact, not blacklisted); customers with neither are counted, not listed.
-        Existing mailing contacts of an address are reused rather than duplicated.
+        Each customer has a contact of its own, also when customers share an address (see
+        ``_mailing_contacts``).
         """
         self.env["res.partner"].flush_model(["email_normalized", "commercial_partner_id", "active", "name"])
         rows = self.env.execute_query(
@@ -272,19 +275,8 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
                 ids=targets.partner_id.ids,
             )
         )
-        emails = {email: (pid, name) for pid, name, email in rows if email}
-        Contact = self.env["mailing.contact"]
-        existing = Contact.search([("email_normalized", "in", list(emails))])
-        known = set(existing.mapped("email_normalized"))
-        partners = self.env["res.partner"].browse([pid for pid, _name in emails.values()])
-        companies = {partner.id: partner.commercial_company_name or partner.name for partner in partners}
-        contacts = existing | Contact.create(
-            [
-                {"name": name, "email": email, "company_name": companies[pid]}
-                for email, (pid, name) in emails.items()
-                if email not in known
-            ]
-        )
+        reached = [(pid, name, email) for pid, name, email in rows if email]
+        contacts = self._mailing_contacts(reached)
         mailing_list = self.env["mailing.list"].create(
             {
                 "name": self.env._(
@@ -298,8 +290,43 @@ class CrmRorCampaignTargetWizard(models.TransientModel):
         return {
             "mailing_list_ref": f"mailing.list,{mailing_list.id}",
             "mailing_contact_count": len(contacts),
-            "removed_no_email_count": len(rows) - len(emails),
+            "removed_no_email_count": len(rows) - len(reached),
         }
+
+    def _mailing_contacts(self, reached):
+        """The mailing contacts of ``reached`` customers (``[(id, name, email)]``): one per customer.
+
+        The mailing contacts already there for an address are reused, one per customer of that
+        address: first the one named after the customer, then the others in their order; customers
+        left over get new contacts (Email Marketing still sends one mail per address)."""
+        Contact = self.env["mailing.contact"]
+        free = defaultdict(list)
+        for contact in Contact.search(
+            [("email_normalized", "in", list({email for *_x, email in reached}))], order="id"
+        ):
+            free[contact.email_normalized].append(contact)
+        chosen, unmatched = [], []
+        for customer in reached:
+            _pid, name, email = customer
+            named = next(
+                (c for c in free[email] if (c.name or "").strip().lower() == name.strip().lower()), None
+            )
+            if named:
+                free[email].remove(named)
+                chosen.append(named.id)
+            else:
+                unmatched.append(customer)
+        to_create = []
+        for pid, name, email in unmatched:
+            if free[email]:
+                chosen.append(free[email].pop(0).id)
+            else:
+                to_create.append((pid, name, email))
+        partners = self.env["res.partner"].browse([pid for pid, _name, _email in to_create])
+        companies = {partner.id: partner.commercial_company_name or partner.name for partner in partners}
+        return Contact.browse(chosen) | Contact.create(
+            [{"name": name, "email": email, "company_name": companies[pid]} for pid, name, email in to_create]
+        )
 
     def action_open_mailing_list(self):
         self.ensure_one()

@@ -228,6 +228,28 @@ class TestCampaignMailing(CrmRorCampaignCase):
         self.assertAlmostEqual(single.cost, 1.5)
         self.assertAlmostEqual(control.cost, 0.0)
 
+    def test_control_customers_mailed_anyway_are_reported(self):
+        # main: the send to a control customer left no trace on the target nor on the campaign
+        campaign = self._campaign("ROR Leaky control", crm_ror_medium_id=self.email_medium.id)
+        contacted = self._target(campaign, self.m1, 20)
+        control = self._target(campaign, self.m2, 20, is_control=True, touches=0)
+        untouched = self._target(campaign, self.m6, 20, is_control=True, touches=0)
+        buyer = self.env["res.partner"].search([("email_normalized", "=", "m2.buyer@example.com")])
+        # the target list went out, then another mailing of the campaign reached m2 twice
+        self._trace(self._mailing(campaign), 10, self.m1)
+        other_mailing = self._mailing(campaign)
+        self._trace(other_mailing, 8, buyer)
+        self._trace(other_mailing, 4, self.m2)
+        campaign.action_crm_ror_refresh()
+        self.assertEqual((control.control_sends, untouched.control_sends, contacted.control_sends), (2, 0, 0))
+        self.assertEqual(campaign.crm_ror_control_mailed_count, 1)
+        # still a control target: never counted as contacted, no cost
+        self.assertEqual((control.is_control, control.touches, control.cost), (True, 0, 0.0))
+        self.assertEqual(campaign.crm_ror_control_count, 2)
+        # a second refresh counts the same sends again, not twice
+        campaign.action_crm_ror_refresh()
+        self.assertEqual(control.control_sends, 2)
+
     def test_refresh_of_campaigns_never_mailed(self):
         campaign = self._campaign("ROR Unmailed")
         target = self._target(campaign, self.m1, 5)
@@ -312,6 +334,36 @@ class TestCampaignMailing(CrmRorCampaignCase):
         wizard.action_select()
         emails = set(wizard.mailing_list_ref.contact_ids.mapped("email_normalized"))
         self.assertEqual(emails, {"m7.a@example.com"})
+
+    def test_customers_sharing_an_address_each_have_their_contact(self):
+        # main: one mailing contact for the address, the second customer counted as "no email"
+        Partner = self.env["res.partner"]
+        first, second, third = Partner.create(
+            [
+                {"name": "ROR Shared One", "is_company": True, "email": "office@shared.example.com"},
+                {"name": "ROR Shared Two", "is_company": True, "email": "Office@Shared.example.com"},
+                {"name": "ROR Shared Three", "is_company": True, "email": "office@shared.example.com"},
+            ]
+        )
+        for partner in first | second | third:
+            self._profile_of(partner, self.seg_2, 500.0, 50.0)
+        # the address is already a mailing contact, named after the second customer: it is reused for it
+        known = self.env["mailing.contact"].create(
+            {"name": "ROR Shared Two", "email": "office@shared.example.com"}
+        )
+        contacts_before = self.env["mailing.contact"].search_count([])
+        campaign = self._campaign("ROR Shared office", crm_ror_medium_id=self.email_medium.id)
+        wizard = self._wizard(campaign, segment_ids=[(6, 0, self.seg_2.ids)], write_mailing_list=True)
+        wizard.action_select()
+        self.assertEqual(campaign.crm_ror_target_ids.partner_id, first | second | third)
+        contacts = wizard.mailing_list_ref.contact_ids
+        self.assertEqual(
+            sorted(contacts.mapped("name")), ["ROR Shared One", "ROR Shared Three", "ROR Shared Two"]
+        )
+        self.assertEqual(set(contacts.mapped("email_normalized")), {"office@shared.example.com"})
+        self.assertIn(known, contacts)
+        self.assertEqual((wizard.mailing_contact_count, wizard.removed_no_email_count), (3, 0))
+        self.assertEqual(self.env["mailing.contact"].search_count([]), contacts_before + 2)
 
     def test_mailing_list_needs_the_email_marketing_group(self):
         user = self.env["res.users"].create(

@@ -5,8 +5,11 @@ The crm_ror story is built once for the class, in a company of its own (the test
 demo data), as the demo data builds it at install."""
 
 from collections import Counter
+from datetime import timedelta
 
-from odoo import fields
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
 
 from ..common import CrmTransactionCase
 
@@ -129,7 +132,7 @@ class TestDemoStory(CrmTransactionCase):
 
 
 class TestLoyaltyDemoStory(CrmTransactionCase):
-    """The crm_loyalty story on programs made as its demo data makes them."""
+    """The crm_loyalty story on programs, campaign and conversion made as its demo data makes them."""
 
     @classmethod
     def setUpClass(cls):
@@ -144,7 +147,11 @@ class TestLoyaltyDemoStory(CrmTransactionCase):
                         "applies_on": "both",
                         "trigger": "auto",
                         "ledger_enabled": True,
+                        "crm_point_value": 0.01,
                         "crm_tier_window_months": 12,
+                        "rule_ids": [
+                            Command.create({"reward_point_mode": "money", "reward_point_amount": 1})
+                        ],
                     },
                 },
                 {
@@ -159,11 +166,56 @@ class TestLoyaltyDemoStory(CrmTransactionCase):
                         "points_validity_unit": "month",
                         "points_expiry_rounding": "quarter",
                         "expiry_notice_days": 30,
+                        "rule_ids": [
+                            Command.create({"reward_point_mode": "money", "reward_point_amount": 1})
+                        ],
                     },
+                },
+                {
+                    "xml_id": "crm_loyalty.loyalty_program_favourites_demo",
+                    "values": {"name": "Your Favourites", "program_type": "coupons"},
+                },
+                {
+                    "xml_id": "crm_loyalty.loyalty_program_club_vouchers_demo",
+                    "values": {"name": "Club Vouchers", "program_type": "coupons"},
                 },
             ]
         )
-        cls.club, cls.audited = programs
+        cls.club, cls.audited, cls.favourites, cls.voucher_program = programs
+        today = fields.Date.context_today(cls.env["res.partner"])
+        first_period = (today - relativedelta(months=3)).replace(day=1)
+        cls.campaign = cls.env["crm.loyalty.coupon.campaign"]._load_records(
+            [
+                {
+                    "xml_id": "crm_loyalty.crm_loyalty_coupon_campaign_demo",
+                    "values": {
+                        "name": "Monthly favourites",
+                        "loyalty_program_id": cls.club.id,
+                        "coupon_program_id": cls.favourites.id,
+                        "date_start": first_period,
+                        "lookback_months": 6,
+                        "products_per_coupon": 3,
+                    },
+                }
+            ]
+        )
+        cls.conversion = cls.env["crm.loyalty.voucher.conversion"]._load_records(
+            [
+                {
+                    "xml_id": "crm_loyalty.crm_loyalty_voucher_conversion_demo",
+                    "values": {
+                        "name": "Quarterly vouchers",
+                        "loyalty_program_id": cls.club.id,
+                        "voucher_program_id": cls.voucher_program.id,
+                        "date_start": first_period,
+                        "interval_number": 3,
+                        "min_points": 500,
+                        "step_points": 500,
+                        "step_value": 5,
+                    },
+                }
+            ]
+        )
         cls.env["loyalty.tier"].create(
             [
                 {
@@ -180,7 +232,10 @@ class TestLoyaltyDemoStory(CrmTransactionCase):
                 )
             ]
         )
-        cls.env["res.partner"].create([{"name": f"Member {index}"} for index in range(15)])
+        # members with an address: loyalty mails (coupons, vouchers) reach them
+        cls.env["res.partner"].create(
+            [{"name": f"Member {index}", "email": f"member{index}@example.com"} for index in range(15)]
+        )
         cls.env["crm.loyalty.demo"]._load_story()
 
     def test_members_across_tiers_earn_with_their_multiplier(self):
@@ -189,16 +244,103 @@ class TestLoyaltyDemoStory(CrmTransactionCase):
         self.assertEqual(set(cards.crm_tier_id.mapped("name")), {"Bronze", "Silver", "Gold"})
         earns = self.env["loyalty.history"].search([("card_id", "in", cards.ids), ("move_type", "=", "earn")])
         self.assertTrue(earns)
+        self.assertTrue(earns.filtered("invoice_id"), "points are earned on invoices")
         for line in earns:
-            self.assertTrue(line.invoice_id, "points are earned on invoices")
+            self.assertTrue(
+                line.invoice_id or line.sale_order_id.state == "sale",
+                "points are earned on invoices and orders",
+            )
             self.assertAlmostEqual(line.issued, line.base_points * line.earn_multiplier, delta=0.01)
         self.assertGreater(len(set(earns.mapped("earn_multiplier"))), 1)
+
+    def test_every_demo_card_holds_the_sum_of_its_ledger(self):
+        cards = self.env["loyalty.card"].search([("program_id", "in", (self.club | self.audited).ids)])
+        self.assertTrue(cards.filtered(lambda card: card.program_id == self.audited))
         for card in cards:
             self.assertAlmostEqual(
                 card.points,
                 sum(self.env["loyalty.history"].search([("card_id", "=", card.id)]).mapped("points")),
                 2,
+                card.display_name,
             )
+
+    def test_coupon_campaign_issued_and_used_on_later_orders(self):
+        issues = self.campaign.issue_ids
+        self.assertGreaterEqual(len(issues), 3, "the campaign issued coupons to the members")
+        self.assertEqual(issues.card_id.program_id, self.favourites)
+        self.assertTrue(all(issues.mapped("product_ids")), "each coupon offers the member's favourites")
+        members = self.env["loyalty.card"].search([("program_id", "=", self.club.id)]).partner_id
+        self.assertLessEqual(issues.partner_id, members)
+        used = issues.filtered("is_used")
+        self.assertTrue(used, "no coupon was used")
+        self.assertLess(len(used), len(issues), "some coupons are still to be used")
+        self.campaign.invalidate_recordset()
+        self.assertEqual(self.campaign.used_count, len(used))
+        for issue in used:
+            order = issue.order_ids
+            self.assertEqual(order.state, "sale")
+            self.assertEqual(order.partner_id, issue.partner_id)
+            reward_line = order.order_line.filtered(lambda line, issue=issue: line.coupon_id == issue.card_id)
+            self.assertTrue(reward_line.reward_id, "the coupon's reward is a line of the order")
+            self.assertIn(reward_line.reward_id.reward_product_id, issue.product_ids)
+            self.assertEqual(issue.card_id.points, 0, "a used coupon is spent")
+            # a later order: after the coupon was issued, before today
+            today = fields.Date.context_today(self.env["res.partner"])
+            self.assertTrue(issue.period_date <= order.date_order.date() < today)
+            # the order's points are posted on the member's ledger cards
+            earns = self.env["loyalty.history"].search(
+                [("sale_order_id", "=", order.id), ("move_type", "=", "earn")]
+            )
+            self.assertIn(self.club, earns.card_id.program_id)
+
+    def test_voucher_conversion_issued_vouchers_and_carried_the_rest(self):
+        vouchers = self.conversion.voucher_ids
+        self.assertTrue(vouchers, "the conversion issued no voucher")
+        self.assertEqual(self.conversion.voucher_count, len(vouchers))
+        for voucher in vouchers:
+            self.assertEqual(voucher.card_id.program_id, self.club)
+            self.assertEqual(voucher.voucher_card_id.program_id, self.voucher_program)
+            self.assertEqual(voucher.points % 500, 0)
+            self.assertAlmostEqual(voucher.amount, voucher.points / 500 * 5, 2)
+            self.assertEqual(voucher.ledger_line_id.move_type, "redeem")
+            self.assertAlmostEqual(voucher.ledger_line_id.points, -voucher.points, 2)
+            # the remainder, less than a step, stays on the card
+            self.assertTrue(0 <= voucher.card_id.points < 500, voucher.card_id.points)
+        today = fields.Date.context_today(self.env["res.partner"])
+        self.assertEqual(set(vouchers.mapped("state")), {"valid"})
+        self.assertTrue(all(voucher.expiration_date > today + timedelta(days=365) for voucher in vouchers))
+
+    def test_story_records_go_with_the_addon(self):
+        """Uninstalling removes the demo programs only if every card of theirs, and every record
+        holding one of their cards or rewards, is removed first: they carry xml ids of the addon."""
+        programs = self.club | self.audited | self.favourites | self.voucher_program
+        cards = self.env["loyalty.card"].search([("program_id", "in", programs.ids)])
+        orders = self.env["sale.order"].search(
+            [
+                "|",
+                ("order_line.coupon_id", "in", cards.ids),
+                ("order_line.reward_id.program_id", "in", programs.ids),
+            ]
+        )
+        self.assertTrue(orders)
+        vouchers = self.conversion.voucher_ids
+        xml_ids = {}
+        for records in (cards, orders, vouchers):
+            data = self.env["ir.model.data"].search(
+                [("module", "=", "crm_loyalty"), ("model", "=", records._name), ("res_id", "in", records.ids)]
+            )
+            xml_ids.update({(records._name, row.res_id): row.id for row in data})
+            self.assertFalse(
+                records.filtered(lambda record: (record._name, record.id) not in xml_ids), records._name
+            )
+
+        def rank(records):
+            return [xml_ids[records._name, record.id] for record in records]
+
+        # the uninstall removes the newest xml ids first: what refers to a card goes before it
+        self.assertLess(max(rank(cards)), min(rank(orders)), "an order goes before the cards it uses")
+        self.assertLess(max(rank(vouchers.voucher_card_id)), min(rank(vouchers)))
+        self.assertLess(max(rank(vouchers.card_id)), min(rank(vouchers)))
 
     def test_points_expired_and_expiring(self):
         lines = self.env["loyalty.history"].search([("card_id.program_id", "=", self.audited.id)])

@@ -29,14 +29,15 @@ registry.category("web_tour.tours").add("crm_ror_campaign_target_selection", {
             run: "click",
         },
         {
+            // the whole figure, not a digit in it ("3" is also in "13" or "30")
             content: "three candidates, one removed as do not contact, two targeted",
-            trigger: ".modal .o_field_widget[name='candidate_count']:contains('3')",
+            trigger: ".modal .o_field_widget[name='candidate_count']:contains(/^3$/)",
         },
         {
-            trigger: ".modal .o_field_widget[name='removed_dnc_count']:contains('1')",
+            trigger: ".modal .o_field_widget[name='removed_dnc_count']:contains(/^1$/)",
         },
         {
-            trigger: ".modal .o_field_widget[name='selected_count']:contains('2')",
+            trigger: ".modal .o_field_widget[name='selected_count']:contains(/^2$/)",
         },
         {
             content: "open the targets",
