@@ -359,21 +359,28 @@ class LoyaltyProgram(models.Model):
 
     def _crm_tier_points_query(self, cards, date_from, date_to):
         """Points earned over the window, before tier multipliers (so that a tier does not feed
-        its own qualification). On a ledger program: earn lines net of their reversals, by ledger
-        date; otherwise the stock history's issued points, by creation date."""
+        its own qualification). On a ledger program: earn lines net of their chains of reversals
+        (a credit note's take-back reversed in turn counts again), by ledger date; otherwise the
+        stock history's issued points, by creation date."""
         if self.ledger_enabled:
             return SQL(
                 """
+                WITH RECURSIVE chain AS (
+                    SELECT line.id, line.id AS earn_id
+                      FROM loyalty_history line
+                     WHERE line.card_id = ANY(%(card_ids)s) AND line.move_type = 'earn'
+                     UNION ALL
+                    SELECT line.id, chain.earn_id
+                      FROM loyalty_history line
+                      JOIN chain ON line.reversed_line_id = chain.id
+                     WHERE line.move_type = 'reverse'
+                )
                 SELECT line.card_id,
                        SUM(line.points / COALESCE(NULLIF(earn.earn_multiplier, 0), 1))
-                  FROM loyalty_history line
-                  JOIN loyalty_history earn
-                    ON earn.id = CASE WHEN line.move_type = 'earn' THEN line.id
-                                      ELSE line.reversed_line_id END
-                 WHERE line.card_id = ANY(%(card_ids)s)
-                   AND line.move_type IN ('earn', 'reverse')
-                   AND earn.move_type = 'earn'
-                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
+                  FROM chain
+                  JOIN loyalty_history line ON line.id = chain.id
+                  JOIN loyalty_history earn ON earn.id = chain.earn_id
+                 WHERE line.date >= %(date_from)s AND line.date < %(date_to)s
               GROUP BY line.card_id
                 """,
                 card_ids=cards.ids,
