@@ -215,6 +215,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
             period = campaign._current_period(today)
             if period:
                 issues |= campaign._issue_period(period, today, commit=commit)
+        self.coupon_program_id._crm_archive_unused_campaign_rewards(today)
         if mail and issues:
             issues._send_pending_mails(commit=commit)
         return issues
@@ -442,13 +443,19 @@ class CrmLoyaltyCouponCampaign(models.Model):
 
     def _product_rewards(self, product_ids):
         """``{product id: reward of the coupon program offering it the campaign's way}``, reusing
-        the program's campaign rewards of the same kind and value, creating the missing ones."""
+        the program's campaign rewards of the same kind and value (archived ones brought back),
+        creating the missing ones: one reward per product and reward setting, ever."""
         self.ensure_one()
         rewards = {}
-        for reward in self.coupon_program_id.reward_ids:
+        for reward in self.coupon_program_id.with_context(active_test=False).reward_ids.sorted(
+            lambda r: (not r.active, r.id)
+        ):
             product_id = self._reward_matches(reward)
             if product_id in product_ids:
                 rewards.setdefault(product_id, reward)
+        self.env["loyalty.reward"].union(*rewards.values()).filtered(
+            lambda r: not r.active
+        ).action_unarchive()
         missing = sorted(set(product_ids) - set(rewards))
         created = self.env["loyalty.reward"].create(
             [self._reward_values(product_id) for product_id in missing]

@@ -551,6 +551,41 @@ class LoyaltyProgram(models.Model):
             histories._send_tier_mails()
         return histories
 
+    def _crm_archive_unused_campaign_rewards(self, today):
+        """Archive the coupon campaigns' product rewards of these programs that no live coupon
+        (active, unused, not expired on ``today``) offers any more, so that what stock's
+        ``_get_claimable_rewards`` reads on every order does not grow with the campaign's age.
+        A campaign that picks the product again brings its reward back (``_product_rewards``).
+        The vouchers' whole-order reward is not a per-product one: it stays."""
+        if not self.ids:
+            return
+        self.env.flush_all()
+        unused = [
+            reward_id
+            for (reward_id,) in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT reward.id
+                      FROM loyalty_reward reward
+                     WHERE reward.program_id = ANY(%(program_ids)s)
+                       AND reward.crm_campaign_reward AND reward.active
+                       AND (reward.reward_type = 'product' OR reward.discount_applicability = 'specific')
+                       AND NOT EXISTS (
+                               SELECT 1
+                                 FROM crm_loyalty_card_reward_rel rel
+                                 JOIN loyalty_card card ON card.id = rel.card_id
+                                WHERE rel.reward_id = reward.id
+                                  AND card.active AND card.points > 0
+                                  AND (card.expiration_date IS NULL OR card.expiration_date >= %(today)s))
+                    """,
+                    program_ids=self.ids,
+                    today=today,
+                )
+            )
+        ]
+        # sudo: the campaign's own rewards, archived by the server whoever runs the campaign
+        self.env["loyalty.reward"].sudo().browse(unused).action_archive()
+
     @api.model
     def _crm_tiered_programs(self):
         return self.search([("program_type", "=", "loyalty"), ("crm_tier_ids", "!=", False)])
