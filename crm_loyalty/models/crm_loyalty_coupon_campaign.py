@@ -11,6 +11,23 @@ from ..engine import coupons as coupon_engine
 from .loyalty_history import CRON_BATCH
 
 
+def run_button(records, run, message):
+    """The run button of campaigns and point conversions: ``run()`` writes set-wise behind the
+    ORM's access checks, so only those who may edit ``records`` run it; then a notification of
+    ``message(count)``, the count of what the run issued."""
+    records.check_access("write")
+    issued = run()
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {
+            "type": "success" if issued else "info",
+            "message": message(len(issued)),
+            "next": {"type": "ir.actions.act_window_close"},
+        },
+    }
+
+
 class CrmLoyaltyCouponCampaign(models.Model):
     _name = "crm.loyalty.coupon.campaign"
     _description = "Personalised Coupon Campaign"
@@ -169,19 +186,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
         return coupon_engine.period_start(self.date_start, self.interval_number, self.interval_type, today)
 
     def action_issue_coupons(self):
-        # issuing writes coupons and issues set-wise, behind the ORM's access checks: only those
-        # who may edit the campaign run it
-        self.check_access("write")
-        issues = self._issue_coupons()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if issues else "info",
-                "message": self.env._("%s coupons issued.", len(issues)),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return run_button(self, self._issue_coupons, lambda count: self.env._("%s coupons issued.", count))
 
     def action_view_issues(self):
         self.ensure_one()
