@@ -406,14 +406,14 @@ class LoyaltyProgram(models.Model):
         return self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
 
     def _crm_tier_decisions(self, members, tiers, today):
-        """``{card id: (new rank, reviewed)}`` of these members (``{card id: {"amount", "rank",
-        "start", "last_review"}}``) on ``today``, by the program's policy: the nightly run and
-        the real-time check decide the same way."""
+        """``{card id: (new rank, reviewed)}`` of these members (``{card id: {"key": card id,
+        "amount", "rank", "start", "last_review"}}``) on ``today``, by the program's policy: the
+        nightly run and the real-time check decide the same way."""
         self.ensure_one()
 
         def evaluate(keys):
             return tier_engine.evaluate(
-                [{"key": key, **members[key]} for key in keys],
+                [members[key] for key in keys],
                 tiers.mapped("min_amount"),
                 self.crm_tier_downgrade_policy,
                 self.crm_tier_requalification,
@@ -465,6 +465,7 @@ class LoyaltyProgram(models.Model):
         )
         members = {
             card_id: {
+                "key": card_id,
                 "amount": amounts.get(card_id, 0.0),
                 "rank": rank_of.get(tier_id, 0),
                 "start": start,
@@ -492,6 +493,7 @@ class LoyaltyProgram(models.Model):
         amounts = self._crm_tier_qualifying_amounts(cards, today)
         members = {
             card.id: {
+                "key": card.id,
                 "amount": amounts.get(card.id, 0.0),
                 "rank": rank_of.get(card.crm_tier_id.id, 0),
                 "start": card.crm_tier_start_date or card.create_date.date(),
