@@ -748,6 +748,7 @@ class LoyaltyCard(models.Model):
         with ledger_scope(TIER):
             # sudo: the group was checked above; salespeople's card ACL does not decide this
             self.sudo().write({"crm_tier_id": tier.id, "crm_tier_date": today})
+        self.env["loyalty.tier.history"]._supersede_pending_mails(self.ids)
         # sudo: tier history is written by the server only (read-only for every group)
         history = (
             self.env["loyalty.tier.history"]

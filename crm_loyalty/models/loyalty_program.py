@@ -547,6 +547,7 @@ class LoyaltyProgram(models.Model):
             vals["mail_pending"] = mail and bool(
                 vals["old_tier_id"] or vals["card_id"] in known or vals["new_tier_id"] != tiers[:1].id
             )
+        History._supersede_pending_mails([vals["card_id"] for vals in history_vals])
         # sudo: tier history is written by the server only (read-only for every group)
         histories = History.sudo().create(history_vals)
         if not queue_mails:

@@ -49,6 +49,13 @@ class LoyaltyTierHistory(models.Model):
         )
 
     @api.model
+    def _supersede_pending_mails(self, card_ids):
+        """A new move of these cards supersedes the mails of their earlier moves not sent yet:
+        the mail shows the card's tier of the day it goes out, so only the latest one is right."""
+        # sudo: the mail mark is the server's (tier history is read-only for every group)
+        self.sudo().search([("card_id", "in", card_ids), ("mail_pending", "=", True)]).mail_pending = False
+
+    @api.model
     def _cron_send_tier_mails(self):
         """Mail step of the tier run: send the pending tier mails in batches of ``MAIL_BATCH``,
         oldest first, each batch its own commit (with its mails) in a scheduled run, so that a

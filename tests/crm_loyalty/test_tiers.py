@@ -315,13 +315,20 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", mail_cron.id)]), triggers + 2
         )
+        # before the mail step, a member moves again in real time: mailed at once, and the
+        # stale mail of the run (it would show today's tier) is superseded
+        with freeze_time("2024-05-03"):
+            self._invoice(few[0].partner_id, 5000.0, "2024-05-03")
+        self.assertEqual(few[0].crm_tier_id, self.gold)
+        self.assertIn("Gold", self._mails(few[0]).subject)
         # the mail step: each mover once, consent read at sending
         self.env["mail.blacklist"].sudo()._add(many[0].partner_id.email)
         self.env.invalidate_all()
         self.env["loyalty.tier.history"]._cron_send_tier_mails()
         self.assertFalse(any(moves.mapped("mail_pending")))
         self.assertFalse(self._mails(many[0]))
-        for card in few | many[1:]:
+        self.assertEqual(len(self._mails(few[0])), 1)
+        for card in few[1:] | many[1:]:
             mail = self._mails(card)
             self.assertEqual(len(mail), 1)
             self.assertIn("Silver", mail.subject)
