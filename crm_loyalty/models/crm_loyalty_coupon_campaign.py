@@ -11,6 +11,23 @@ from ..engine import coupons as coupon_engine
 from .loyalty_history import CRON_BATCH
 
 
+def run_button(records, run, message):
+    """The run button of campaigns and point conversions: ``run()`` writes set-wise behind the
+    ORM's access checks, so only those who may edit ``records`` run it; then a notification of
+    ``message(count)``, the count of what the run issued."""
+    records.check_access("write")
+    issued = run()
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {
+            "type": "success" if issued else "info",
+            "message": message(len(issued)),
+            "next": {"type": "ir.actions.act_window_close"},
+        },
+    }
+
+
 class CrmLoyaltyCouponCampaign(models.Model):
     _name = "crm.loyalty.coupon.campaign"
     _description = "Personalised Coupon Campaign"
@@ -169,19 +186,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
         return coupon_engine.period_start(self.date_start, self.interval_number, self.interval_type, today)
 
     def action_issue_coupons(self):
-        # issuing writes coupons and issues set-wise, behind the ORM's access checks: only those
-        # who may edit the campaign run it
-        self.check_access("write")
-        issues = self._issue_coupons()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if issues else "info",
-                "message": self.env._("%s coupons issued.", len(issues)),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return run_button(self, self._issue_coupons, lambda count: self.env._("%s coupons issued.", count))
 
     def action_view_issues(self):
         self.ensure_one()
@@ -215,6 +220,7 @@ class CrmLoyaltyCouponCampaign(models.Model):
             period = campaign._current_period(today)
             if period:
                 issues |= campaign._issue_period(period, today, commit=commit)
+        self.coupon_program_id._crm_archive_unused_campaign_rewards(today)
         if mail and issues:
             issues._send_pending_mails(commit=commit)
         return issues
@@ -442,13 +448,19 @@ class CrmLoyaltyCouponCampaign(models.Model):
 
     def _product_rewards(self, product_ids):
         """``{product id: reward of the coupon program offering it the campaign's way}``, reusing
-        the program's campaign rewards of the same kind and value, creating the missing ones."""
+        the program's campaign rewards of the same kind and value (archived ones brought back),
+        creating the missing ones: one reward per product and reward setting, ever."""
         self.ensure_one()
         rewards = {}
-        for reward in self.coupon_program_id.reward_ids:
+        for reward in self.coupon_program_id.with_context(active_test=False).reward_ids.sorted(
+            lambda r: (not r.active, r.id)
+        ):
             product_id = self._reward_matches(reward)
             if product_id in product_ids:
                 rewards.setdefault(product_id, reward)
+        self.env["loyalty.reward"].union(*rewards.values()).filtered(
+            lambda r: not r.active
+        ).action_unarchive()
         missing = sorted(set(product_ids) - set(rewards))
         created = self.env["loyalty.reward"].create(
             [self._reward_values(product_id) for product_id in missing]

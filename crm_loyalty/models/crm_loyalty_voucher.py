@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 
 class CrmLoyaltyVoucher(models.Model):
@@ -32,7 +34,11 @@ class CrmLoyaltyVoucher(models.Model):
     expiration_date = fields.Date(string="Valid Until", readonly=True, index=True)
     reminder_date = fields.Date(readonly=True, help="Day the reminder before the voucher lapses went out.")
     state = fields.Selection(
-        [("valid", "Valid"), ("used", "Used"), ("expired", "Expired")], compute="_compute_state"
+        [("valid", "Valid"), ("used", "Used"), ("lapsed", "Lapsed")],
+        compute="_compute_state",
+        search="_search_state",
+        help="Lapsed: not used by its expiry date. Its value is lost: the points it took left the card "
+        "at the conversion and are not given back.",
     )
 
     _sql_constraints = [
@@ -43,13 +49,32 @@ class CrmLoyaltyVoucher(models.Model):
         ),
     ]
 
+    def _state_domains(self):
+        today = fields.Date.context_today(self)
+        unused = [("voucher_card_id.points", ">", 0)]
+        return {
+            "used": [("voucher_card_id.points", "<=", 0)],
+            "lapsed": expression.AND([unused, [("expiration_date", "<", today)]]),
+            "valid": expression.AND(
+                [unused, ["|", ("expiration_date", "=", False), ("expiration_date", ">=", today)]]
+            ),
+        }
+
     @api.depends("voucher_card_id.points", "expiration_date")
     def _compute_state(self):
-        today = fields.Date.context_today(self)
+        domains = self._state_domains()
         for voucher in self:
-            if voucher.voucher_card_id.points <= 0:
-                voucher.state = "used"
-            elif voucher.expiration_date and voucher.expiration_date < today:
-                voucher.state = "expired"
-            else:
-                voucher.state = "valid"
+            voucher.state = next(
+                state for state, domain in domains.items() if voucher.filtered_domain(domain)
+            )
+
+    def _search_state(self, operator, value):
+        # the voucher list's Valid / Used / Lapsed filters
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Vouchers are filtered by state with =, !=, in or not in only."))
+        states = [value] if isinstance(value, str) else list(value or [])
+        domains = self._state_domains()
+        domain = expression.OR(
+            [domains[state] for state in states if state in domains] or [expression.FALSE_DOMAIN]
+        )
+        return ["!", *expression.normalize_domain(domain)] if operator in ("!=", "not in") else domain

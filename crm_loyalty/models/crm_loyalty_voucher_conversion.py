@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from ..engine import coupons as coupon_engine
 from ..engine import vouchers as voucher_engine
+from .crm_loyalty_coupon_campaign import run_button
 from .loyalty_history import CRON_BATCH, ISSUE, ledger_scope
 
 # member cards per batch of a conversion run: one commit per batch in a scheduled run
@@ -158,19 +159,8 @@ class CrmLoyaltyVoucherConversion(models.Model):
             conversion.voucher_count = counts.get(conversion, 0)
 
     def action_convert_points(self):
-        # converting posts ledger redemptions and issues vouchers as the server: only those who
-        # may edit the conversion run it
-        self.check_access("write")
-        vouchers = self._convert_points()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if vouchers else "info",
-                "message": self.env._("%s vouchers issued.", len(vouchers)),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        # converting posts ledger redemptions and issues vouchers as the server
+        return run_button(self, self._convert_points, lambda count: self.env._("%s vouchers issued.", count))
 
     def action_view_vouchers(self):
         self.ensure_one()

@@ -6,7 +6,6 @@ from odoo.tools import SQL
 
 from ..engine import ledger
 from .loyalty_history import (
-    CRON_BATCH,
     ISSUE,
     MOVE_TYPES,
     POSTING,
@@ -749,6 +748,7 @@ class LoyaltyCard(models.Model):
         with ledger_scope(TIER):
             # sudo: the group was checked above; salespeople's card ACL does not decide this
             self.sudo().write({"crm_tier_id": tier.id, "crm_tier_date": today})
+        self.env["loyalty.tier.history"]._supersede_pending_mails(self.ids)
         # sudo: tier history is written by the server only (read-only for every group)
         history = (
             self.env["loyalty.tier.history"]
@@ -764,6 +764,7 @@ class LoyaltyCard(models.Model):
                     "trigger": "manual",
                     "reason": reason.strip(),
                     "user_id": self.env.uid,
+                    "mail_pending": not self.env.context.get("loyalty_no_mail"),
                 }
             )
         )
@@ -772,22 +773,9 @@ class LoyaltyCard(models.Model):
 
     @api.model
     def _cron_tier_requalify(self):
-        """Daily: re-qualify every member of every tiered program (anniversary reviews included).
-
-        Each program decides for all its members at once (one aggregate query,
-        ``loyalty.program._crm_tier_moving_cards``); only the members whose tier moves or whose
-        review falls due are then evaluated and written, in batches of ``CRON_BATCH``, each its
-        own commit in a scheduled run. An evaluation is idempotent, so a stopped run resumes."""
-        today = fields.Date.context_today(self)
-        for program in self.env["loyalty.program"]._crm_tiered_programs():
-            card_ids = program._crm_tier_moving_cards(today)
-            for start in range(0, len(card_ids), CRON_BATCH):
-                batch = card_ids[start : start + CRON_BATCH]
-                self.browse(batch)._crm_tier_evaluate(today)
-                self.env["loyalty.history"]._cron_commit_batch(
-                    start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
-                )
-                self.env.invalidate_all()
+        # the scheduled action of databases installed before it moved to loyalty.program (a
+        # noupdate record) and the demo data call it here
+        self.env["loyalty.program"]._cron_tier_requalify()
 
     @api.model
     def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):

@@ -7,7 +7,7 @@ from odoo.tools import SQL
 
 from ..engine import ledger
 from ..engine import tiers as tier_engine
-from .loyalty_history import TIER, ledger_scope
+from .loyalty_history import CRON_BATCH, TIER, ledger_scope
 
 INVOICE_TYPES = ("out_invoice", "out_refund")
 # Test runs only (``dev.py stock-tests --forced-ledger``): every loyalty program keeps the ledger,
@@ -359,21 +359,28 @@ class LoyaltyProgram(models.Model):
 
     def _crm_tier_points_query(self, cards, date_from, date_to):
         """Points earned over the window, before tier multipliers (so that a tier does not feed
-        its own qualification). On a ledger program: earn lines net of their reversals, by ledger
-        date; otherwise the stock history's issued points, by creation date."""
+        its own qualification). On a ledger program: earn lines net of their chains of reversals
+        (a credit note's take-back reversed in turn counts again), by ledger date; otherwise the
+        stock history's issued points, by creation date."""
         if self.ledger_enabled:
             return SQL(
                 """
+                WITH RECURSIVE chain AS (
+                    SELECT line.id, line.id AS earn_id
+                      FROM loyalty_history line
+                     WHERE line.card_id = ANY(%(card_ids)s) AND line.move_type = 'earn'
+                     UNION ALL
+                    SELECT line.id, chain.earn_id
+                      FROM loyalty_history line
+                      JOIN chain ON line.reversed_line_id = chain.id
+                     WHERE line.move_type = 'reverse'
+                )
                 SELECT line.card_id,
                        SUM(line.points / COALESCE(NULLIF(earn.earn_multiplier, 0), 1))
-                  FROM loyalty_history line
-                  JOIN loyalty_history earn
-                    ON earn.id = CASE WHEN line.move_type = 'earn' THEN line.id
-                                      ELSE line.reversed_line_id END
-                 WHERE line.card_id = ANY(%(card_ids)s)
-                   AND line.move_type IN ('earn', 'reverse')
-                   AND earn.move_type = 'earn'
-                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
+                  FROM chain
+                  JOIN loyalty_history line ON line.id = chain.id
+                  JOIN loyalty_history earn ON earn.id = chain.earn_id
+                 WHERE line.date >= %(date_from)s AND line.date < %(date_to)s
               GROUP BY line.card_id
                 """,
                 card_ids=cards.ids,
@@ -394,6 +401,44 @@ class LoyaltyProgram(models.Model):
             date_to=date_to,
         )
 
+    def _crm_tier_sorted(self):
+        """The program's tiers, lowest first (rank 1 is the first tier, 0 no tier)."""
+        return self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+
+    def _crm_tier_decisions(self, members, tiers, today):
+        """``{card id: (new rank, reviewed)}`` of these members (``{card id: {"key": card id,
+        "amount", "rank", "start", "last_review"}}``) on ``today``, by the program's policy: the
+        nightly run and the real-time check decide the same way."""
+        self.ensure_one()
+
+        def evaluate(keys):
+            return tier_engine.evaluate(
+                [members[key] for key in keys],
+                tiers.mapped("min_amount"),
+                self.crm_tier_downgrade_policy,
+                self.crm_tier_requalification,
+                today,
+                window_months=self.crm_tier_window_months,
+            )
+
+        decisions = evaluate(members)
+        # members moving down may be held by "one level" (a downgrade within the window): one
+        # read of the last downgrades of those members only (an invoice posting re-qualifies
+        # its customer and usually moves nobody down)
+        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
+        if down:
+            # sudo: tier history is the server's record of the evaluation
+            for card, last in (
+                self.env["loyalty.tier.history"]
+                .sudo()
+                ._read_group(
+                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
+                )
+            ):
+                members[card.id]["last_downgrade"] = last
+            decisions.update(evaluate(down))
+        return decisions
+
     def _crm_tier_moving_cards(self, today):
         """Ids of this program's members whose tier would move, or whose anniversary review is
         due, on ``today``: every member decided at once, from one aggregate query of their
@@ -413,7 +458,7 @@ class LoyaltyProgram(models.Model):
         )
         if not rows:
             return []
-        tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+        tiers = self._crm_tier_sorted()
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_tier_qualifying_amounts(
             self.env["loyalty.card"].browse([row[0] for row in rows]), today
@@ -428,42 +473,22 @@ class LoyaltyProgram(models.Model):
             }
             for card_id, tier_id, start, last_review in rows
         }
-
-        def evaluate(keys):
-            return tier_engine.evaluate(
-                [members[key] for key in keys],
-                tiers.mapped("min_amount"),
-                self.crm_tier_downgrade_policy,
-                self.crm_tier_requalification,
-                today,
-                window_months=self.crm_tier_window_months,
-            )
-
-        decisions = evaluate(members)
-        # members moving down may be held by "one level" (a downgrade within the window): one
-        # read of the last downgrades of those members only
-        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
-        if down:
-            # sudo: tier history is the server's record of the evaluation
-            for card, last in (
-                self.env["loyalty.tier.history"]
-                .sudo()
-                ._read_group(
-                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
-                )
-            ):
-                members[card.id]["last_downgrade"] = last
-            decisions.update(evaluate(down))
+        decisions = self._crm_tier_decisions(members, tiers, today)
         return [
             card_id
             for card_id, (rank, reviewed) in decisions.items()
             if reviewed or rank != members[card_id]["rank"]
         ]
 
-    def _crm_tier_evaluate_cards(self, cards, today):
-        """Re-qualify these cards of the program on ``today`` (see loyalty.card._crm_tier_evaluate)."""
+    def _crm_tier_evaluate_cards(self, cards, today, queue_mails=False):
+        """Re-qualify these cards of the program on ``today``: write the moves set-wise (one
+        write per new tier, one tier history insert) and mail the members who move.
+
+        ``queue_mails`` (the nightly run): the moves' mails are left pending for the mail step
+        (``loyalty.tier.history._cron_send_tier_mails``), and the chatter does not track each
+        member's tier (the tier history is the record): a run's cost does not grow with mails."""
         self.ensure_one()
-        tiers = self.crm_tier_ids.sorted(lambda t: (t.min_amount, t.sequence, t.id))
+        tiers = self._crm_tier_sorted()
         rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
         amounts = self._crm_tier_qualifying_amounts(cards, today)
         members = {
@@ -476,40 +501,14 @@ class LoyaltyProgram(models.Model):
             }
             for card in cards
         }
-
-        def evaluate(keys):
-            return tier_engine.evaluate(
-                [members[key] for key in keys],
-                tiers.mapped("min_amount"),
-                self.crm_tier_downgrade_policy,
-                self.crm_tier_requalification,
-                today,
-                window_months=self.crm_tier_window_months,
-            )
-
-        decisions = evaluate(members)
-        # the last downgrades matter only to the members moving down: read for them alone (an
-        # invoice posting re-qualifies its customer and usually moves nobody down)
-        down = [key for key, (rank, _reviewed) in decisions.items() if rank < members[key]["rank"]]
-        if down:
-            # sudo: tier history is the server's record of the evaluation
-            for card, last in (
-                self.env["loyalty.tier.history"]
-                .sudo()
-                ._read_group(
-                    [("card_id", "in", down), ("change", "=", "downgrade")], ["card_id"], ["date:max"]
-                )
-            ):
-                members[card.id]["last_downgrade"] = last
-            decisions.update(evaluate(down))
-        reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
-        if reviewed_ids:
-            cards.browse(reviewed_ids).write({"crm_tier_review_date": today})
+        decisions = self._crm_tier_decisions(members, tiers, today)
+        if queue_mails:
+            cards = cards.with_context(tracking_disable=True)
         changed = {}  # new rank -> card ids
         history_vals = []
         for card in cards:
             rank, reviewed = decisions[card.id]
-            old_rank = rank_of.get(card.crm_tier_id.id, 0)
+            old_rank = members[card.id]["rank"]
             if rank == old_rank:
                 continue
             changed.setdefault(rank, []).append(card.id)
@@ -524,31 +523,101 @@ class LoyaltyProgram(models.Model):
                     "trigger": "anniversary" if reviewed else "realtime",
                 }
             )
+        reviewed_ids = [card_id for card_id, (_rank, reviewed) in decisions.items() if reviewed]
         with ledger_scope(TIER):
+            if reviewed_ids:
+                cards.browse(reviewed_ids).write({"crm_tier_review_date": today})
             for rank, card_ids in changed.items():
                 cards.browse(card_ids).write(
                     {"crm_tier_id": tiers[rank - 1].id if rank else False, "crm_tier_date": today}
                 )
+        History = self.env["loyalty.tier.history"]
         if not history_vals:
-            return self.env["loyalty.tier.history"]
-        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every member)
-        # sudo: whether a card has a tier history does not depend on what the user may read
-        known = set(
-            self.env["loyalty.tier.history"]
-            .sudo()
-            .search([("card_id", "in", [vals["card_id"] for vals in history_vals])])
-            .card_id.ids
-        )
+            return History
+        # a member's first, entry tier is assigned silently (no "welcome to Bronze" to every
+        # member); sudo: whether a card has a tier history does not depend on what the user may read
+        known = {
+            card.id
+            for [card] in History.sudo()._read_group(
+                [("card_id", "in", [vals["card_id"] for vals in history_vals])], ["card_id"]
+            )
+        }
+        mail = not self.env.context.get("loyalty_no_mail")
+        for vals in history_vals:
+            vals["mail_pending"] = mail and bool(
+                vals["old_tier_id"] or vals["card_id"] in known or vals["new_tier_id"] != tiers[:1].id
+            )
+        History._supersede_pending_mails([vals["card_id"] for vals in history_vals])
         # sudo: tier history is written by the server only (read-only for every group)
-        histories = self.env["loyalty.tier.history"].sudo().create(history_vals)
-        histories.filtered(
-            lambda h: h.old_tier_id or h.card_id.id in known or h.new_tier_id != tiers[:1]
-        )._send_tier_mails()
+        histories = History.sudo().create(history_vals)
+        if not queue_mails:
+            histories._send_tier_mails()
         return histories
+
+    def _crm_archive_unused_campaign_rewards(self, today):
+        """Archive the coupon campaigns' product rewards of these programs that no live coupon
+        (active, unused, not expired on ``today``) offers any more, so that what stock's
+        ``_get_claimable_rewards`` reads on every order does not grow with the campaign's age.
+        A campaign that picks the product again brings its reward back (``_product_rewards``).
+        The vouchers' whole-order reward is not a per-product one: it stays."""
+        if not self.ids:
+            return
+        self.env.flush_all()
+        unused = [
+            reward_id
+            for (reward_id,) in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT reward.id
+                      FROM loyalty_reward reward
+                     WHERE reward.program_id = ANY(%(program_ids)s)
+                       AND reward.crm_campaign_reward AND reward.active
+                       AND (reward.reward_type = 'product' OR reward.discount_applicability = 'specific')
+                       AND NOT EXISTS (
+                               SELECT 1
+                                 FROM crm_loyalty_card_reward_rel rel
+                                 JOIN loyalty_card card ON card.id = rel.card_id
+                                WHERE rel.reward_id = reward.id
+                                  AND card.active AND card.points > 0
+                                  AND (card.expiration_date IS NULL OR card.expiration_date >= %(today)s))
+                    """,
+                    program_ids=self.ids,
+                    today=today,
+                )
+            )
+        ]
+        # sudo: the campaign's own rewards, archived by the server whoever runs the campaign
+        self.env["loyalty.reward"].sudo().browse(unused).action_archive()
 
     @api.model
     def _crm_tiered_programs(self):
         return self.search([("program_type", "=", "loyalty"), ("crm_tier_ids", "!=", False)])
+
+    @api.model
+    def _cron_tier_requalify(self):
+        """Daily: re-qualify every member of every tiered program (anniversary reviews included).
+
+        Each program decides for all its members at once (one aggregate query,
+        ``_crm_tier_moving_cards``); only the members whose tier moves or whose review falls due
+        are then evaluated and written, in batches of ``CRON_BATCH``, each its own commit in a
+        scheduled run. An evaluation is idempotent, so a stopped run resumes. The mails of the
+        moves are left to the mail step, triggered at the end, which sends each once."""
+        today = fields.Date.context_today(self)
+        queued = False
+        for program in self._crm_tiered_programs():
+            card_ids = program._crm_tier_moving_cards(today)
+            for start in range(0, len(card_ids), CRON_BATCH):
+                batch = card_ids[start : start + CRON_BATCH]
+                histories = program._crm_tier_evaluate_cards(
+                    self.env["loyalty.card"].browse(batch), today, queue_mails=True
+                )
+                queued = queued or any(histories.mapped("mail_pending"))
+                self.env["loyalty.history"]._cron_commit_batch(
+                    start + len(batch), max(len(card_ids) - start - len(batch), 0), commit=True
+                )
+                self.env.invalidate_all()
+        if queued:
+            self.env.ref("crm_loyalty.ir_cron_tier_mails")._trigger()
 
     def action_crm_tier_requalify(self):
         """Queue the re-qualification of every tiered program's members (loyalty managers): the

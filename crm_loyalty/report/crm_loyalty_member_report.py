@@ -4,7 +4,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..models.loyalty_history import moves_sql
-from .crm_loyalty_points_report import conversion_sql
+from .crm_loyalty_points_report import company_conversion_sql
 
 # breakage rate: points expired / points issued over this many months up to the report date
 BREAKAGE_WINDOW_MONTHS = 12
@@ -144,10 +144,7 @@ class CrmLoyaltyMemberReport(models.Model):
                        member.point_value * conversion.factor AS unit_value,
                        COALESCE(breakage.rate, 0) AS breakage_rate
                   FROM member
-                  -- the amounts of a member of no company are in the current company's currency
-                  JOIN res_company company ON company.id = COALESCE(member.company_id, %(current_company)s)
-                  JOIN (%(conversion)s) conversion ON conversion.company_id = company.id
-                                                  AND conversion.currency_id = member.program_currency_id
+                  %(valued)s
              LEFT JOIN breakage ON breakage.program_id = member.program_id
                                AND breakage.company_id IS NOT DISTINCT FROM member.company_id
             )
@@ -181,6 +178,10 @@ class CrmLoyaltyMemberReport(models.Model):
               FROM valued
             """,
             points=self._select_points(),
-            current_company=self.env.company.id,
-            conversion=conversion_sql(self._report_date()),
+            valued=company_conversion_sql(
+                SQL("member.company_id"),
+                SQL("member.program_currency_id"),
+                self._report_date(),
+                self.env.company.id,
+            ),
         )

@@ -7,44 +7,46 @@ from ..models.loyalty_history import moves_sql
 def _rate_sql(currency, day):
     # res.currency._get_rates in SQL: the latest rate on or before the day, of the company's root
     # (alias ``company``) or shared, else the earliest one, else 1
-    return SQL(
+    rates = SQL(
         """
-        SELECT rate.rate FROM res_currency_rate rate
-         WHERE rate.currency_id = %(currency)s
-           AND (rate.company_id IS NULL
-                OR rate.company_id = split_part(company.parent_path, '/', 1)::int)
-           AND rate.name <= %(day)s
-      ORDER BY rate.company_id, rate.name DESC
-         LIMIT 1
+        FROM res_currency_rate rate
+        WHERE rate.currency_id = %(currency)s
+          AND (rate.company_id IS NULL OR rate.company_id = split_part(company.parent_path, '/', 1)::int)
         """,
         currency=SQL(currency),
+    )
+    return SQL(
+        """
+        COALESCE((SELECT rate.rate %(rates)s AND rate.name <= %(day)s ORDER BY rate.company_id, rate.name DESC LIMIT 1),
+                 (SELECT rate.rate %(rates)s ORDER BY rate.company_id, rate.name LIMIT 1),
+                 1.0)
+        """,
+        rates=rates,
         day=day,
     )
 
 
-def conversion_sql(day):
-    """``(company_id, currency_id, factor)``: one unit of each loyalty program's currency in each
-    company's currency on ``day`` (the report date), as ``res.currency._convert`` computes it."""
+def company_conversion_sql(company_id, currency_id, day, current_company_id):
+    """The joins of a report's table query that value its rows in their company's currency:
+    ``company`` (the row's ``company_id`` expression, else the current company: the amounts of a
+    row of no company are in its currency) and ``conversion.factor``, one unit of the
+    ``currency_id`` expression (a loyalty program's currency) in that company's currency on
+    ``day`` (the report date), as ``res.currency._convert`` computes it."""
     return SQL(
         """
-        SELECT company.id AS company_id, currency.id AS currency_id,
-               COALESCE((%(to_rate)s), (%(to_first)s), 1.0) / COALESCE((%(from_rate)s), (%(from_first)s), 1.0)
-                   AS factor
-          FROM res_company company
-    CROSS JOIN (SELECT DISTINCT currency_id AS id FROM loyalty_program) currency
+        JOIN res_company company ON company.id = COALESCE(%(company_id)s, %(current_company_id)s)
+        JOIN (
+            SELECT company.id AS company_id, currency.id AS currency_id,
+                   %(to_rate)s / %(from_rate)s AS factor
+              FROM res_company company
+        CROSS JOIN (SELECT DISTINCT currency_id AS id FROM loyalty_program) currency
+        ) conversion ON conversion.company_id = company.id AND conversion.currency_id = %(currency_id)s
         """,
+        company_id=company_id,
+        current_company_id=current_company_id,
         to_rate=_rate_sql("company.currency_id", day),
-        to_first=SQL(
-            "SELECT rate FROM res_currency_rate WHERE currency_id = company.currency_id"
-            " AND (company_id IS NULL OR company_id = split_part(company.parent_path, '/', 1)::int)"
-            " ORDER BY company_id, name LIMIT 1"
-        ),
         from_rate=_rate_sql("currency.id", day),
-        from_first=SQL(
-            "SELECT rate FROM res_currency_rate WHERE currency_id = currency.id"
-            " AND (company_id IS NULL OR company_id = split_part(company.parent_path, '/', 1)::int)"
-            " ORDER BY company_id, name LIMIT 1"
-        ),
+        currency_id=currency_id,
     )
 
 
@@ -134,13 +136,14 @@ class CrmLoyaltyPointsReport(models.Model):
                    SELECT COALESCE(program.company_id, so.company_id, invoice.company_id, partner.company_id)
                               AS company_id
              ) move_company
-              -- values of a line of no company are in the current company's currency
-              JOIN res_company company ON company.id = COALESCE(move_company.company_id, %(current_company)s)
-              JOIN (%(conversion)s) conversion ON conversion.company_id = company.id
-                                              AND conversion.currency_id = program.currency_id
+              %(valued)s
              WHERE program.program_type = 'loyalty'
             """,
             moves=moves_sql(),
-            current_company=self.env.company.id,
-            conversion=conversion_sql(self._report_date()),
+            valued=company_conversion_sql(
+                SQL("move_company.company_id"),
+                SQL("program.currency_id"),
+                self._report_date(),
+                self.env.company.id,
+            ),
         )

@@ -5,7 +5,9 @@ from odoo import Command
 from ..common import CrmTransactionCase
 
 
-class LedgerCase(CrmTransactionCase):
+class LedgerFixture:
+    """The ledger fixtures, for the transaction cases (``LedgerCase``) and the browser tours."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -53,6 +55,8 @@ class LedgerCase(CrmTransactionCase):
             {"program_id": cls.program.id, "partner_id": cls.partner.id}
         )
 
+
+class LedgerCase(LedgerFixture, CrmTransactionCase):
     def _order(self, qty=1.0, partner=None):
         order = self.env["sale.order"].create(
             {

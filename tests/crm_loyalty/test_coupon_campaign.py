@@ -82,6 +82,41 @@ class TestCouponCampaign(LoyaltyCase):
         self.assertFalse(claimable.get(plain, self.env["loyalty.reward"]) & campaign_rewards)
         self.assertIn("error", order._apply_program_reward(campaign_rewards[0], plain))
 
+    def test_campaign_rewards_do_not_pile_up(self):
+        # ROADMAP (main): the rewards a campaign adds to the coupon program stayed forever, so
+        # what _get_claimable_rewards reads grew with every product ever offered
+        Reward = self.env["loyalty.reward"].with_context(active_test=False)
+
+        def campaign_rewards():
+            return Reward.search(
+                [("program_id", "=", self.coupon_program.id), ("crm_campaign_reward", "=", True)]
+            )
+
+        self._issue("2024-06-10")  # valid until 2024-07-10
+        first = {reward.reward_product_id: reward for reward in campaign_rewards()}
+        self.assertEqual(set(first), {self.product_a, self.product_b, self.product_d})
+        # July: Coffee is excluded, Ann is offered Tea and Honey; June's coupons have lapsed
+        self.campaign.excluded_product_ids = self.product_b
+        self._issue("2024-07-15")
+        self.assertFalse(first[self.product_b].active, "no live coupon offers Coffee any more")
+        self.assertTrue(all(first[product].active for product in (self.product_a, self.product_d)))
+        self.assertNotIn(first[self.product_b], self.coupon_program.reward_ids)
+        # August: Coffee again, with the same reward, brought back; none created for it
+        self.campaign.excluded_product_ids = False
+        self._issue("2024-08-15")
+        self.assertTrue(first[self.product_b].active)
+        rewards = campaign_rewards()
+        self.assertEqual(len(rewards), 4, "one reward per product and setting, ever")
+        self.assertEqual(
+            rewards.reward_product_id, self.product_a | self.product_b | self.product_c | self.product_d
+        )
+        ann_coupon = self.campaign.issue_ids.filtered(
+            lambda issue: issue.partner_id == self.ann and str(issue.period_date) == "2024-08-01"
+        ).card_id
+        self.assertIn(first[self.product_b], ann_coupon.crm_coupon_reward_ids)
+        # a lapsed coupon keeps nothing alive: Honey, offered in July only, is archived in August
+        self.assertFalse(rewards.filtered(lambda r: r.reward_product_id == self.product_c).active)
+
     def test_one_coupon_per_member_and_period(self):
         first = self._issue("2024-06-10")
         self.assertEqual(len(first), 2)

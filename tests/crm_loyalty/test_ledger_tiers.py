@@ -72,3 +72,18 @@ class TestLedgerTiers(LoyaltyCase):
         self.assertEqual(self.ann.crm_loyalty_card_id, self.card)
         self.assertEqual(self.ann.crm_loyalty_points, 120.0)
         self.assertEqual(self.ann.crm_loyalty_expiring_points, 80.0)
+
+    def test_a_reversal_of_a_reversal_qualifies_again(self):
+        # issue 14 item 6 (main: qualifying points dropped it): a credit note takes 400 of the
+        # 1200 earned back, then is reset to draft (its take-back reversed): 1200 qualify again
+        earn = self.card._ledger_earn("test:1", 1200.0, description="Order 1")
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        take_back = self.card._ledger_post("reverse", -400.0, reversed_line_id=earn.id, description="Refund")
+        self.assertEqual(self.card.crm_tier_id, self.bronze)
+        self.card._ledger_post("reverse", 400.0, reversed_line_id=take_back.id, description="Refund reset")
+        today = fields.Date.context_today(self.card)
+        self.assertEqual(self.program._crm_tier_qualifying_amounts(self.card, today), {self.card.id: 1200.0})
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        # the analytics count it as issued too
+        report = self.env["crm.loyalty.points.report"].search([("card_id", "=", self.card.id)])
+        self.assertEqual(sum(report.mapped("points_issued")), 1200.0)

@@ -1,15 +1,18 @@
 """crm_loyalty's main flow walked in a real browser (tour in ``crm_loyalty/static/tests/tours``).
 
-The test builds its own program, customer, card and quotation, so the tour runs without demo
-data. The tour drives the screens; the test then checks the ledger on the server.
+The test builds its own program, customer and card (the ledger tests' fixture) and quotation, so
+the tour runs without demo data. The tour drives the screens; the test then checks the ledger on
+the server.
 """
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common import LedgerFixture
+
 
 @tagged("standard", "post_install", "-at_install")
-class TestCrmLoyaltyTours(HttpCase):
+class TestCrmLoyaltyTours(LedgerFixture, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -20,48 +23,11 @@ class TestCrmLoyaltyTours(HttpCase):
             email="lou.loyal@example.com",
             groups="sales_team.group_sale_manager,account.group_account_invoice",
         )
-        cls.partner = cls.env["res.partner"].create({"name": "Tour Member", "email": "member@example.com"})
-        cls.product = cls.env["product.product"].create(
-            {
-                "name": "Tour Service",
-                "type": "service",
-                "list_price": 100.0,
-                "invoice_policy": "order",
-                "taxes_id": [Command.clear()],
-            }
-        )
-        # 1 point per currency unit invoiced, valid for a year
-        cls.program = cls.env["loyalty.program"].create(
-            {
-                "name": "Tour Loyalty",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "ledger_enabled": True,
-                "earn_trigger": "invoice",
-                "points_validity": 1,
-                "points_validity_unit": "year",
-                "rule_ids": [
-                    Command.create(
-                        {"reward_point_mode": "money", "reward_point_amount": 1, "minimum_amount": 0}
-                    )
-                ],
-                "reward_ids": [
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount": 10,
-                            "discount_mode": "per_order",
-                            "discount_applicability": "order",
-                            "required_points": 5000,
-                        }
-                    )
-                ],
-            }
-        )
-        cls.card = cls.env["loyalty.card"].create(
-            {"program_id": cls.program.id, "partner_id": cls.partner.id}
-        )
+        # the ledger fixture's program, earning on invoices (1 point per currency unit invoiced)
+        # with points valid for a year, and a reward out of the tour's reach
+        cls.program.write({"earn_trigger": "invoice", "points_validity": 1, "points_validity_unit": "year"})
+        cls.program.reward_ids.required_points = 5000
+        cls.partner.name = "Tour Member"  # the tour opens the customer by name
 
     def test_order_invoice_ledger(self):
         order = self.env["sale.order"].create(
