@@ -133,6 +133,10 @@ class CrmRorDemo(models.AbstractModel):
                 for name, login in SALESPEOPLE
             ]
         )
+        # the team's leader takes the open leads of the salesperson who left (the lead cron's
+        # handover); Odoo's demo "Sales" team has none, which would leave them stranded
+        if not team.user_id:
+            team.user_id = self.env.ref("base.user_admin")
         return {"team": team, "sellers": created[:-1], "departed": created[-1]}
 
     def _story_customers(self, rng, tag, users):

@@ -112,6 +112,10 @@ class TestDemoStory(CrmTransactionCase):
         self.assertEqual(set(open_leads.mapped("temperature")), {"hot", "warm", "cold"})
         self.assertTrue(open_leads.filtered("is_neglected"))
         self.assertTrue(open_leads.filtered("ror_owner_departed"))
+        # the lead cron hands them over to someone: none is left stranded with its departed owner
+        moved, stranded = self.env["crm.lead"]._cron_reassign_departed_leads()
+        self.assertTrue(moved)
+        self.assertFalse(stranded)
         self.assertTrue(leads.filtered(lambda lead: lead.stage_id.is_won))
         lost = (
             self.env["crm.lead"]
