@@ -62,6 +62,20 @@ class TestScorecardKpiRepeat(CrmRorScenarioCase):
         refund.button_draft()
         refund.write({"team_id": cls.team_y.id, "invoice_user_id": seller_y.id})
         refund.action_post()
+        # an old credit note of team Y paying a newer invoice of team X: it goes to no purchase
+        # (the invoice is later), so team Y sees one purchase of this customer, not two
+        paid_by_credit = Partner.create({"name": "ROR repeat paid by an old credit", "is_company": True})
+        moves = []
+        for days, team, move_type in (
+            (45, cls.team_y, "out_invoice"),
+            (100, cls.team_y, "out_refund"),
+            (33, cls.team_x, "out_invoice"),
+        ):
+            move = cls._invoice(a, paid_by_credit, days, [(1, 70.0, 0.0)], move_type=move_type, post=False)
+            move.write({"team_id": team.id, "invoice_user_id": seller_y.id})
+            move.action_post()
+            moves.append(move)
+        cls._reconcile(moves[1], moves[2])
         # orders, for the order source: a customer ordering twice, once in the last 30 days
         for days, team in ((90, cls.team_x), (12, cls.team_y), (400, cls.team_x)):
             order = (
