@@ -1,8 +1,8 @@
 from odoo import api, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..engine import coupons as coupon_engine
-from .loyalty_history import moves_sql
 
 
 class CrmLoyaltyScorecardKpi(models.AbstractModel):
@@ -10,6 +10,27 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
 
     _name = "crm.loyalty.scorecard.kpi"
     _description = "Loyalty KPIs for the CRM Scorecard"
+
+    def init(self):
+        res = super().init()
+        # The KPIs' own indexes, on tables of stock modules (this model owns no table): the
+        # confirmed orders of a date range with their customer and team, read from the index alone
+        # (buyers of a period) ...
+        create_index(
+            self.env.cr,
+            "sale_order_crm_loyalty_kpi_buyers_idx",
+            "sale_order",
+            ["company_id", "date_order", "partner_id", "team_id"],
+            where="state = 'sale'",
+        )
+        # ... and a partner's commercial partner, without reading the partners' rows (members)
+        create_index(
+            self.env.cr,
+            "res_partner_crm_loyalty_kpi_commercial_idx",
+            "res_partner",
+            ["id", "commercial_partner_id"],
+        )
+        return res
 
     @api.model
     def _crm_scorecard_kpi_catalog(self):
@@ -70,40 +91,96 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
 
     @api.model
     def _kpi_redemption_rate(self, period):
+        """Redeemed over issued points of the period, counted as ``moves_sql`` counts them (a
+        reversing line in the type of the line its chain of reversals started from), but only for
+        the lines of the period: their chains are walked up from them, not down from every line of
+        the ledger."""
+        date_from, date_to = period["date_from"], period["date_to"]
         issued, redeemed = self._query_one(
             SQL(
                 """
-                SELECT COALESCE(SUM(move.issued), 0), COALESCE(SUM(move.redeemed), 0)
-                  FROM (%(moves)s) move
-                  JOIN loyalty_card card ON card.id = move.card_id
-                  JOIN loyalty_program program ON program.id = card.program_id
-                 WHERE program.program_type = 'loyalty'
-                   AND (program.company_id = %(company)s OR program.company_id IS NULL)
-                   AND move.date BETWEEN %(date_from)s AND %(date_to)s
+                WITH RECURSIVE period_lines AS (
+                    -- the lines whose date (creation date when unset) is a day of the period, with
+                    -- the program of their card (stored on the line: no join to every card)
+                    SELECT line.id, line.move_type, line.issued, line.used, line.points, line.reversed_line_id
+                      FROM loyalty_history line
+                      JOIN loyalty_program program ON program.id = line.program_id
+                     WHERE program.program_type = 'loyalty'
+                       AND (program.company_id = %(company)s OR program.company_id IS NULL)
+                       AND (line.date >= %(date_from)s AND line.date < %(date_to)s::date + 1
+                            OR line.date IS NULL
+                               AND line.create_date >= %(date_from)s AND line.create_date < %(date_to)s::date + 1)
+                ),
+                ancestry AS (
+                    -- each reversing line of the period with every line up its chain of reversals
+                    -- (UNION: a malformed cycle ends the walk)
+                    SELECT line.id, line.reversed_line_id AS ancestor_id
+                      FROM period_lines line
+                     WHERE line.move_type = 'reverse'
+                     UNION
+                    SELECT ancestry.id, up.reversed_line_id
+                      FROM ancestry JOIN loyalty_history up ON up.id = ancestry.ancestor_id
+                     WHERE up.move_type = 'reverse'
+                ),
+                root AS (
+                    SELECT ancestry.id, start.move_type AS root_type
+                      FROM ancestry JOIN loyalty_history start ON start.id = ancestry.ancestor_id
+                     WHERE start.move_type IS NOT NULL AND start.move_type != 'reverse'
+                )
+                SELECT COALESCE(SUM(CASE WHEN line.move_type IS NULL THEN line.issued
+                                         WHEN COALESCE(root.root_type, line.move_type) = 'earn' THEN line.points
+                                         ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN line.move_type IS NULL THEN line.used
+                                         WHEN COALESCE(root.root_type, line.move_type) = 'redeem' THEN -line.points
+                                         ELSE 0 END), 0)
+                  FROM period_lines line
+             LEFT JOIN root ON root.id = line.id
                 """,
-                moves=moves_sql(),
                 company=period["company"].id,
-                date_from=period["date_from"],
-                date_to=period["date_to"],
+                date_from=date_from,
+                date_to=date_to,
             )
         )
         return 100.0 * redeemed / issued if issued else None
 
-    def _members_sql(self, company, until):
-        """Commercial partners holding a loyalty card (of the company) they joined by ``until``
-        (a date, inclusive)."""
+    def _member_filter_sql(self, company, until):
+        """The card ``card`` of ``program`` is a membership of ``company`` joined by ``until`` (a
+        date, inclusive)."""
+        return SQL(
+            """program.program_type = 'loyalty'
+               AND (program.company_id = %(company)s OR program.company_id IS NULL)
+               AND COALESCE(card.crm_tier_start_date, card.create_date::date) <= %(until)s""",
+            company=company.id,
+            until=until,
+        )
+
+    def _members_count_sql(self, company, until):
+        """Number of commercial partners holding a loyalty card (of the company) they joined by
+        ``until``."""
         return SQL(
             """
-            SELECT DISTINCT partner.commercial_partner_id AS id
+            SELECT count(DISTINCT partner.commercial_partner_id)
               FROM loyalty_card card
               JOIN loyalty_program program ON program.id = card.program_id
               JOIN res_partner partner ON partner.id = card.partner_id
-             WHERE program.program_type = 'loyalty'
-               AND (program.company_id = %(company)s OR program.company_id IS NULL)
-               AND COALESCE(card.crm_tier_start_date, card.create_date::date) <= %(until)s
+             WHERE %s
             """,
-            company=company.id,
-            until=until,
+            self._member_filter_sql(company, until),
+        )
+
+    def _membership_sql(self, company, until, commercial):
+        """A lateral subquery giving one row when the commercial partner ``commercial`` (an SQL
+        expression) is a member by ``until``: one of its contacts holds a card. The ``LIMIT``
+        keeps it a lookup per buyer by the partners' and cards' indexes, which the planner would
+        otherwise turn into a join with every member."""
+        return SQL(
+            """LATERAL (SELECT 1 FROM res_partner partner
+                          JOIN loyalty_card card ON card.partner_id = partner.id
+                          JOIN loyalty_program program ON program.id = card.program_id
+                         WHERE partner.commercial_partner_id = %s AND %s
+                         LIMIT 1)""",
+            commercial,
+            self._member_filter_sql(company, until),
         )
 
     def _buyers_sql(self, period, start, stop):
@@ -126,35 +203,40 @@ class CrmLoyaltyScorecardKpi(models.AbstractModel):
 
     @api.model
     def _kpi_active_member_rate(self, period):
-        start, stop = period["datetime_from"], period["datetime_to"]
+        """Members who bought in the period over the members: the members are counted once, the
+        buyers of the period checked against the cards one by one (not every member against the
+        orders)."""
+        company, start, stop = period["company"], period["datetime_from"], period["datetime_to"]
         members, active = self._query_one(
             SQL(
                 """
-                SELECT COUNT(member.id), COUNT(buyer.id)
-                  FROM (%(members)s) member
-             LEFT JOIN (%(buyers)s) buyer ON buyer.id = member.id
+                SELECT (%(members)s),
+                       (SELECT count(*) FROM (%(buyers)s) buyer CROSS JOIN %(membership)s member)
                 """,
-                members=self._members_sql(period["company"], period["date_to"]),
+                members=self._members_count_sql(company, period["date_to"]),
                 buyers=self._buyers_sql(period, start, stop),
+                membership=self._membership_sql(company, period["date_to"], SQL("buyer.id")),
             )
         )
         return 100.0 * active / members if members else None
 
     @api.model
     def _kpi_member_retention_rate(self, period):
-        start, stop = period["datetime_from"], period["datetime_to"]
+        """Members who bought in the preceding period of the same length and again in the period,
+        over the members who bought in the preceding one: from the buyers, not every member."""
+        company, start, stop = period["company"], period["datetime_from"], period["datetime_to"]
         previous_start = start - (stop - start)
         base, retained = self._query_one(
             SQL(
                 """
                 SELECT COUNT(before.id), COUNT(again.id)
-                  FROM (%(members)s) member
-                  JOIN (%(before)s) before ON before.id = member.id
-             LEFT JOIN (%(again)s) again ON again.id = member.id
+                  FROM (%(before)s) before
+            CROSS JOIN %(membership)s member
+             LEFT JOIN (%(again)s) again ON again.id = before.id
                 """,
-                members=self._members_sql(period["company"], period["date_to"]),
                 before=self._buyers_sql(period, previous_start, start),
                 again=self._buyers_sql(period, start, stop),
+                membership=self._membership_sql(company, period["date_to"], SQL("before.id")),
             )
         )
         return 100.0 * retained / base if base else None

@@ -4,6 +4,7 @@ import unicodedata
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..engine import domain as domain_engine
 from ..engine import formula as formula_engine
@@ -459,6 +460,7 @@ class CrmScorecardKpi(models.Model):
         kpis = self._with_dependencies()
         values, messages = {}, {}
         catalog = self.env["crm.scorecard.catalog"]._collect_catalog()
+        providers = self.browse()  # catalog KPIs to compute
         for kpi in kpis:
             if kpi.source == "query":
                 key = batch_key(kpi.id, period)
@@ -476,31 +478,14 @@ class CrmScorecardKpi(models.Model):
                 key = batch_key(kpi.id, period)
                 if key in prefetched:  # an ended period's final figure (history)
                     values[kpi.code] = prefetched[key]
-                    continue
-                entry = catalog.get(kpi.catalog_code)
-                if not entry:
-                    values[kpi.code] = None
-                    messages[kpi.code] = self.env._(
-                        "The catalog KPI %(code)s is not available: is the addon providing it installed?",
-                        code=kpi.catalog_code,
-                    )
-                    continue
-                if "user_ids" in period and not entry.get("department"):
-                    values[kpi.code] = None
-                    messages[kpi.code] = self.env._(
-                        "The catalog KPI %(kpi)s counts sales teams, not departments: use it on team "
-                        "or company scorecards.",
-                        kpi=kpi.name,
-                    )
-                    continue
-                # Catalog KPIs are the installed addons' fixed SQL, scoped to the period's company
-                # and team (readme CONFIGURE): no user text reaches them, they return one aggregate
-                # of the scorecard's company and team, and the record rules of crm.scorecard show
-                # a team's scorecard only to the team and managers.
-                value = getattr(self.env[entry["model"]].sudo(), entry["method"])(period)
-                values[kpi.code] = None if value is None else float(value)
+                else:
+                    providers |= kpi
             elif kpi.source == "manual":
                 values[kpi.code] = manual_values.get(kpi.id)
+        if providers:
+            provided, provider_messages = providers._catalog_values(period, catalog)
+            values.update(provided)
+            messages.update(provider_messages)
         formulas = {kpi.code: kpi.formula or "" for kpi in kpis if kpi.source == "formula"}
         try:
             values = formula_engine.evaluate(formulas, values)
@@ -518,6 +503,53 @@ class CrmScorecardKpi(models.Model):
             if value is None and code not in messages:
                 messages[code] = self.env._("No data for the period, or a zero denominator.")
         return values, messages
+
+    def _catalog_values(self, period, catalog):
+        """``({code: value or None}, {code: message})`` of these catalog KPIs for ``period``, each
+        from its provider's method."""
+        values, messages = {}, {}
+        jit = None  # the server's JIT setting, while the providers run without it
+        for kpi in self:
+            entry = catalog.get(kpi.catalog_code)
+            if not entry:
+                values[kpi.code] = None
+                messages[kpi.code] = self.env._(
+                    "The catalog KPI %(code)s is not available: is the addon providing it installed?",
+                    code=kpi.catalog_code,
+                )
+                continue
+            if "user_ids" in period and not entry.get("department"):
+                values[kpi.code] = None
+                messages[kpi.code] = self.env._(
+                    "The catalog KPI %(kpi)s counts sales teams, not departments: use it on team "
+                    "or company scorecards.",
+                    kpi=kpi.name,
+                )
+                continue
+            if jit is None:
+                jit = self._set_jit("off")
+            # Catalog KPIs are the installed addons' fixed SQL, scoped to the period's company
+            # and team (readme CONFIGURE): no user text reaches them, they return one aggregate
+            # of the scorecard's company and team, and the record rules of crm.scorecard show
+            # a team's scorecard only to the team and managers.
+            value = getattr(self.env[entry["model"]].sudo(), entry["method"])(period)
+            values[kpi.code] = None if value is None else float(value)
+        if jit is not None:
+            self._set_jit(jit)
+        return values, messages
+
+    def _set_jit(self, value):
+        """Set PostgreSQL's JIT for the rest of the transaction; returns its former value.
+
+        The catalog KPIs are short aggregates whose row estimates the planner overshoots (the
+        chatter and ledger subqueries): past its cost threshold it JIT-compiles them, about 0.2 s a
+        query, longer than they run. After a failing KPI the setting stays off until the
+        transaction ends (``set_config`` with ``is_local``): the later queries only plan without
+        JIT."""
+        [(former, _new)] = self.env.execute_query(
+            SQL("SELECT current_setting('jit'), set_config('jit', %s, true)", value)
+        )
+        return former
 
     def _batch_query_values(self, periods):
         """Values of these query KPIs for many period dicts (scorecards of several companies,

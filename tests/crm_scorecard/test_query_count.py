@@ -5,6 +5,7 @@ import datetime
 from unittest import mock
 
 from odoo.addons.crm_scorecard.engine import periods as period_engine
+from odoo.tools import SQL
 
 from .common import JAN, ScorecardCase
 
@@ -173,3 +174,30 @@ class TestQueryCount(ScorecardCase):
             january = scorecard._record_history({scorecard: [shown._current_period()]})
         self.assertEqual(catalog.call_count, 1)
         self.assertEqual(january.filtered(lambda v: v.kpi_id == pipeline).previous_value, 100.0)
+
+    def test_catalog_providers_run_without_jit(self):
+        """The catalog providers' short aggregates are not JIT-compiled (the planner's overestimates
+        made PostgreSQL compile each for longer than it ran); the setting is restored after them."""
+        pipeline = self.env["crm.scorecard.kpi"].create(
+            {
+                "name": "Pipeline",
+                "code": "test_qc_jit_pipeline",
+                "source": "catalog",
+                "catalog_code": "crm_scorecard.pipeline_value",
+            }
+        )
+        scorecard = self._scorecard(self.company_a, lines=[{"kpi_id": pipeline.id, "target": 10}])
+        self.env.cr.execute("SET LOCAL jit = on")
+        Catalog = self.env.registry["crm.scorecard.catalog"]
+        original = Catalog._kpi_pipeline_value
+        seen = []
+
+        def pipeline_value(model, period):
+            seen.append(self.env.execute_query(SQL("SELECT current_setting('jit')"))[0][0])
+            return original(model, period)
+
+        self.env.invalidate_all()
+        with mock.patch.object(Catalog, "_kpi_pipeline_value", autospec=True, side_effect=pipeline_value):
+            scorecard.with_context(scorecard_date=JAN).line_ids.read(["value", "value_previous"])
+        self.assertEqual(seen, ["off", "off"])  # the period shown and the previous one
+        self.assertEqual(self.env.execute_query(SQL("SELECT current_setting('jit')")), [("on",)])
