@@ -38,6 +38,10 @@ PROFILE_CHUNK = 25000
 RUN_TABLE = SQL.identifier("crm_ror_profile_run")
 STAGE_TABLE = SQL.identifier("crm_ror_profile_stage")
 RESULT_TABLE = SQL.identifier("crm_ror_profile_result")
+COST_TABLE = SQL.identifier("crm_ror_profile_cost")
+# The costs to serve staged per customer: a column per family and period (all time, 12 months, before).
+COST_FAMILIES = ("campaign", "activity", "other")
+COST_COLUMNS = tuple(f"{family}_{period}" for period in ("all", "12m", "prev") for family in COST_FAMILIES)
 # Ratio measures of the reports: (numerator, denominator) summed over the group.
 RATIO_MEASURES = {
     "ror": ("gross_margin", "cost_to_serve"),
@@ -595,7 +599,16 @@ class CrmRorCustomerProfile(models.Model):
         interrupted by it starts over too."""
         super().init()
         cr = self.env.cr
-        cr.execute(SQL("DROP TABLE IF EXISTS %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE))
+        cr.execute(
+            SQL("DROP TABLE IF EXISTS %s, %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE)
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, partner_id int4 NOT NULL, %s)",
+                COST_TABLE,
+                SQL(", ").join(SQL("%s float8", SQL.identifier(name)) for name in COST_COLUMNS),
+            )
+        )
         cr.execute(
             SQL(
                 """
@@ -720,7 +733,7 @@ class CrmRorCustomerProfile(models.Model):
     def _ror_stage(self, company, reference_date):
         """Phase 1: stage the company's purchase figures, fit its models; return (run, buyers)."""
         cr = self.env.cr
-        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE):
+        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
         cr.execute(
             SQL(
@@ -731,6 +744,7 @@ class CrmRorCustomerProfile(models.Model):
                 self._ror_purchases_query(company, reference_date),
             )
         )
+        self._ror_stage_costs(company, reference_date)
         buyers = self._ror_buyers(company)
         fit = self._ror_clv_fit(
             company,
@@ -759,6 +773,65 @@ class CrmRorCustomerProfile(models.Model):
             )
         )
         return run, buyers
+
+    def _ror_stage_costs(self, company, reference_date):
+        """Stage the costs to serve of every staged customer (of the three periods): one query per
+        family for the whole company, not one per chunk; only the customers with a cost get a row."""
+        partner_ids = [
+            partner_id
+            for (partner_id,) in self.env.execute_query(
+                SQL("SELECT partner_id FROM %s WHERE company_id = %s", STAGE_TABLE, company.id)
+            )
+        ]
+        start_12m, start_prev = self._ror_windows(reference_date)
+        periods = self.env["crm.ror.cost.to.serve"]._costs_by_period(
+            company,
+            partner_ids,
+            [
+                (None, reference_date),
+                (start_12m, reference_date),
+                (start_prev, start_12m - timedelta(days=1)),
+            ],
+        )
+        amounts = [period[family] for period in periods for family in COST_FAMILIES]
+        with_cost = sorted(set().union(*amounts))
+        copy = SQL(
+            "COPY %s (company_id, partner_id, %s) FROM STDIN",
+            COST_TABLE,
+            SQL(", ").join(map(SQL.identifier, COST_COLUMNS)),
+        ).code
+        for start in range(0, len(with_cost), COPY_ROWS):
+            lines = [
+                "\t".join(
+                    [
+                        str(company.id),
+                        str(partner_id),
+                        *(repr(float(column.get(partner_id, 0.0))) for column in amounts),
+                    ]
+                )
+                for partner_id in with_cost[start : start + COPY_ROWS]
+            ]
+            lines.append("")
+            self.env.cr.copy_expert(copy, io.StringIO("\n".join(lines)))
+
+    def _ror_staged_costs(self, company, low, high):
+        """The staged costs of the customers of ids in ]low, high], as ``_costs_by_period`` gives them."""
+        periods = [{family: {} for family in COST_FAMILIES} for _period in range(3)]
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT partner_id, %s FROM %s WHERE company_id = %s AND partner_id > %s AND partner_id <= %s",
+                SQL(", ").join(map(SQL.identifier, COST_COLUMNS)),
+                COST_TABLE,
+                company.id,
+                low,
+                high,
+            )
+        )
+        for partner_id, *amounts in rows:
+            for index, amount in enumerate(amounts):
+                if amount:
+                    periods[index // 3][COST_FAMILIES[index % 3]][partner_id] = amount
+        return periods
 
     def _ror_buyers(self, company):
         """The staged customers with purchases: what the fit and the RFM ranks need, rounded as the
@@ -840,23 +913,24 @@ class CrmRorCustomerProfile(models.Model):
         )
         # tuples, not dicts: a tenth of the memory
         rows = list(map(PurchaseRow._make, cr.fetchall()))
-        values = self._ror_company_values(company, run["reference_date"], rows, population, run["fit"])
+        values = self._ror_company_values(
+            company,
+            run["reference_date"],
+            rows,
+            population,
+            run["fit"],
+            self._ror_staged_costs(company, low, high),
+        )
         self._ror_copy_values(company, values)
         cr.execute(
             SQL("UPDATE %s SET next_partner_id = %s WHERE company_id = %s", RUN_TABLE, high, company.id)
         )
 
-    def _ror_company_values(self, company, reference_date, rows, population=None, fit=None):
-        """{partner: profile figures} of the purchase rows; RFM ranked against ``population`` and
-        lifetime values predicted with ``fit`` (both default to the rows themselves)."""
-        partner_ids = [row.partner_id for row in rows]
-        start_12m, start_prev = self._ror_windows(reference_date)
-        end_prev = start_12m - timedelta(days=1)
-        costs_all, costs_12m, costs_prev = self.env["crm.ror.cost.to.serve"]._costs_by_period(
-            company,
-            partner_ids,
-            [(None, reference_date), (start_12m, reference_date), (start_prev, end_prev)],
-        )
+    def _ror_company_values(self, company, reference_date, rows, population, fit, costs):
+        """{partner: profile figures} of the purchase rows; RFM ranked against ``population``, lifetime
+        values predicted with ``fit``, ``costs`` the costs to serve of the three periods as
+        ``_costs_by_period`` gives them."""
+        costs_all, costs_12m, costs_prev = costs
         currency = company.currency_id
         # currency.round without the ORM's field access on each of the 1.5M calls at 100k customers
         rounding = currency.rounding
@@ -1200,7 +1274,7 @@ class CrmRorCustomerProfile(models.Model):
                 **stamp,
             )
         )
-        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE):
+        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
         # The ORM's cache (profiles, the partners' profile figures) no longer holds.
         self.env.invalidate_all()

@@ -12,10 +12,9 @@ from odoo.tools import SQL
 
 from .value_common import CrmRorValueCase
 
-# Queries of one chunk: its staged rows, the costs to serve (the mailing-trace table check, campaign
-# contacts, activities, crm_loyalty's rewards for each of the three periods), the company's segments,
-# the COPY of its figures and the run's progress.
-QUERIES_PER_CHUNK = 10
+# Queries of one chunk: its staged purchase figures and costs to serve (those are queried once per run,
+# not per chunk), the company's segments, the COPY of its figures and the run's progress.
+QUERIES_PER_CHUNK = 5
 
 
 class TestProfileRun(CrmRorValueCase):
@@ -57,6 +56,22 @@ class TestProfileRun(CrmRorValueCase):
                 for days_ago in days
             ]
         cls.env["account.move"].with_company(cls.company_a).create(vals_list).action_post()
+        # campaign contacts (a cost to serve) for every third buyer, over the chunks: staged once per run
+        medium = cls.env["utm.medium"].create({"name": "ROR run phone"})
+        medium.with_company(cls.company_a).ror_contact_cost = 4.0
+        campaign = cls.env["utm.campaign"].create({"name": "ROR run campaign"})
+        cls.env["crm.lead"].with_company(cls.company_a).create(
+            [
+                {
+                    "name": f"ROR run lead {partner.name}",
+                    "partner_id": partner.id,
+                    "company_id": cls.company_a.id,
+                    "campaign_id": campaign.id,
+                    "medium_id": medium.id,
+                }
+                for partner in cls.partners[::3]
+            ]
+        )
         # a credit note alone: a profile without purchase, in its own chunk
         cls._invoice(cls.company_a, cls.p3, 30, [(1, 40.0, 0.0)], move_type="out_refund")
         cls.Profile = cls.env["crm.ror.customer.profile"]
@@ -95,6 +110,8 @@ class TestProfileRun(CrmRorValueCase):
             ["not_enough_history", "ok"],
             "predicted for the buyers (only the credit-note customer has no model)",
         )
+        campaign = VALUE_COLUMNS.index("cost_campaign") + 1
+        self.assertEqual(sum(1 for row in whole if row[campaign] == 4.0), 14, "every third buyer's contact")
         for size in (1, 7, 40):
             self.Profile._compute_profiles(self.company_a, chunk_size=size)
             self.assertEqual(self._without_stamp(self._figures()), whole, f"chunks of {size} customers")
