@@ -597,7 +597,7 @@ class CrmRorCustomerProfile(models.Model):
         and read once per run, no WAL; a crash of PostgreSQL empties them, and the run then starts
         over. An install or upgrade rebuilds them (their columns follow the fields), so a run
         interrupted by it starts over too."""
-        super().init()
+        result = super().init()
         cr = self.env.cr
         cr.execute(
             SQL("DROP TABLE IF EXISTS %s, %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE)
@@ -639,6 +639,7 @@ class CrmRorCustomerProfile(models.Model):
                 ),
             )
         )
+        return result
 
     @api.model
     def _compute_profiles(self, companies, reference_date=None, chunk_size=PROFILE_CHUNK):
