@@ -351,6 +351,13 @@ class Prediction:
     finite: np.ndarray  # False where the closed forms give no finite value for the history
 
 
+def fit(x, tx, T, spend, model=MBGNBD, min_customers=MIN_CUSTOMERS, min_repeat=MIN_REPEAT_CUSTOMERS):
+    """``(purchase params, spend params)``: the purchase model and Gamma-Gamma fitted on the customers."""
+    x, tx, T, spend = _as_arrays(x, tx, T, spend)
+    tx = np.where(x > 0, tx, 0.0)
+    return fit_bgnbd(x, tx, T, min_customers, min_repeat, model=model), fit_gamma_gamma(x, spend, min_repeat)
+
+
 def predict(
     x,
     tx,
@@ -362,16 +369,20 @@ def predict(
     model=MBGNBD,
     min_customers=MIN_CUSTOMERS,
     min_repeat=MIN_REPEAT_CUSTOMERS,
+    params=None,
 ):
     """Fit the purchase model and Gamma-Gamma, then predict each customer's figures over the horizon.
 
     ``x``, ``tx``, ``T`` in weeks as above, ``spend`` the mean value of the repeat purchases,
     ``margin_rate`` per customer (or one number). Raises NotEnoughHistory as the fits do.
+    ``params``: the ``(purchase, spend)`` parameters of :func:`fit` on the whole population, to
+    predict a part of it (a chunk of customers) without fitting again.
     """
     x, tx, T, spend = _as_arrays(x, tx, T, spend)
     tx = np.where(x > 0, tx, 0.0)
-    purchase_params = fit_bgnbd(x, tx, T, min_customers, min_repeat, model=model)
-    spend_params = fit_gamma_gamma(x, spend, min_repeat)
+    if params is None:
+        params = fit(x, tx, T, spend, model, min_customers, min_repeat)
+    purchase_params, spend_params = params
     margin_rate = np.broadcast_to(np.asarray(margin_rate, dtype=float), x.shape)
     # The purchase figures depend on the history (x, tx, T) only: compute them once per distinct
     # history (about half the customers at 100k), then spread them back.

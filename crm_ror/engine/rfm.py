@@ -27,20 +27,23 @@ BINS = "bins"
 FREQUENCY_BINS = (1, 2, 3, 5, 10)
 
 
-def quintile_scores(values, higher_is_better=True):
+def quintile_scores(values, higher_is_better=True, population=None):
     """Return the 1..5 score of each value (a list of ints in input order), minimum rank for ties.
 
     ``higher_is_better=False`` scores small values best (recency in days since last purchase).
+    ``population``: the values ranked against (default: ``values`` themselves), which hold
+    ``values``: a part of a population (a chunk of customers) then scores as within the whole.
     """
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return []
-    if np.isnan(data).any():
+    reference = data if population is None else np.asarray(population, dtype=float)
+    if np.isnan(data).any() or np.isnan(reference).any():
         raise ValueError("cannot score missing values")
     if not higher_is_better:
-        data = -data
-    worse = np.searchsorted(np.sort(data), data, side="left")
-    scores = np.floor(SCORES * worse / max(data.size - 1, 1)).astype(int) + 1
+        data, reference = -data, -reference
+    worse = np.searchsorted(np.sort(reference), data, side="left")
+    scores = np.floor(SCORES * worse / max(reference.size - 1, 1)).astype(int) + 1
     return np.clip(scores, 1, SCORES).tolist()
 
 
@@ -55,18 +58,25 @@ def frequency_bin_scores(counts):
     return np.clip(scores, 1, SCORES).tolist()
 
 
-def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES):
+def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES, population=None):
     """Score three aligned sequences; return a list of ``(r, f, m)`` tuples.
 
     ``frequency_method`` is ``"quintile"`` (minimum-rank quintiles, the default) or ``"bins"``.
+    ``population``: the three sequences of the whole population the scores rank against, when the
+    ones scored are a part of it (see ``quintile_scores``).
     """
+    recency_ref, frequency_ref, monetary_ref = population or (None, None, None)
     if not len(recency_days) == len(frequency) == len(monetary):
         raise ValueError("recency, frequency and monetary must have the same length")
     if frequency_method not in (QUINTILES, BINS):
         raise ValueError(f"unknown frequency method {frequency_method!r}")
-    r = quintile_scores(recency_days, higher_is_better=False)
-    f = frequency_bin_scores(frequency) if frequency_method == BINS else quintile_scores(frequency)
-    m = quintile_scores(monetary)
+    r = quintile_scores(recency_days, higher_is_better=False, population=recency_ref)
+    f = (
+        frequency_bin_scores(frequency)
+        if frequency_method == BINS
+        else quintile_scores(frequency, population=frequency_ref)
+    )
+    m = quintile_scores(monetary, population=monetary_ref)
     return list(zip(r, f, m, strict=True))
 
 

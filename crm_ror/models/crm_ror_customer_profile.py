@@ -1,6 +1,10 @@
 import io
+import itertools
+import json
 import logging
 import math
+import threading
+import time
 from collections import namedtuple
 from datetime import date, timedelta
 
@@ -27,6 +31,17 @@ LOCK_RETRY_MINUTES = 10
 RECOMPUTE_WORK_MEM = "64MB"
 # Profiles per COPY of the set-wise write.
 COPY_ROWS = 10000
+# Customers per chunk (and transaction) of a recompute's second phase.
+PROFILE_CHUNK = 25000
+# The tables of a staged run (``_compute_profiles``): its state per company, the purchase figures of
+# phase 1, the profile figures of phase 2.
+RUN_TABLE = SQL.identifier("crm_ror_profile_run")
+STAGE_TABLE = SQL.identifier("crm_ror_profile_stage")
+RESULT_TABLE = SQL.identifier("crm_ror_profile_result")
+COST_TABLE = SQL.identifier("crm_ror_profile_cost")
+# The costs to serve staged per customer: a column per family and period (all time, 12 months, before).
+COST_FAMILIES = ("campaign", "activity", "other")
+COST_COLUMNS = tuple(f"{family}_{period}" for period in ("all", "12m", "prev") for family in COST_FAMILIES)
 # Ratio measures of the reports: (numerator, denominator) summed over the group.
 RATIO_MEASURES = {
     "ror": ("gross_margin", "cost_to_serve"),
@@ -35,12 +50,36 @@ RATIO_MEASURES = {
 }
 
 
-# A row of ``_ror_fetch_purchases``, in the order of its SELECT.
+# A row of ``_ror_purchases_query``, in the order of its SELECT.
 PurchaseRow = namedtuple(
     "PurchaseRow",
     "partner_id revenue cost discount revenue_12m margin_12m margin_prev discount_12m discount_prev "
     "purchase_count first_date last_date day_count avg_gap median_gap repeat_mean first_order",
 )
+
+
+# Column types of the staging table: the PurchaseRow columns as ``_ror_purchases_query`` gives them.
+STAGE_COLUMNS = dict(
+    zip(
+        PurchaseRow._fields,
+        ["int4", *["float8"] * 8, "int8", "date", "date", "int8", "float8", "float8", "float8", "date"],
+        strict=True,
+    )
+)
+# What the staged buyers give the fit and the RFM ranks (revenue and margin rounded as shown).
+BuyerRow = namedtuple("BuyerRow", "purchase_count first_date last_date day_count repeat_mean revenue margin")
+# The profile figures a run computes; the run's date, the historic CLV and the salesperson come from
+# the switch's SQL.
+VALUE_COLUMNS = (
+    "average_order_value", "avg_days_between", "churn_risk", "clv_expected_purchases", "clv_expected_spend",
+    "clv_message", "clv_next_purchase_date", "clv_predicted", "clv_probability_alive", "clv_status",
+    "cost", "cost_activity", "cost_campaign", "cost_discount", "cost_other", "cost_to_serve",
+    "cost_to_serve_12m", "customer_since", "customer_state", "days_since_last_purchase",
+    "first_purchase_date", "frequency_score", "gross_margin", "gross_margin_12m", "has_ror",
+    "has_ror_12m", "last_purchase_date", "margin_rate", "median_days_between", "monetary_score",
+    "purchase_count", "recency_score", "revenue", "revenue_12m", "rfm_code", "ror", "ror_12m",
+    "ror_prev_12m", "ror_trend", "segment_id",
+)  # fmt: skip
 
 
 class CrmRorCustomerProfile(models.Model):
@@ -261,7 +300,9 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_sales_lines_query(self, company, date_to):
-        """SQL of the company's sales lines up to ``date_to``, one row per document line.
+        """SQL of the company's sales lines up to ``date_to``: one row per order line, or per invoice
+        or credit note and the purchase its lines go to (their sums: every use adds them up per
+        purchase).
 
         Columns: partner_id (commercial), doc_id, doc_date, is_purchase, amount (untaxed, company
         currency, negative for credit notes), cost, discount (list-price discount, company currency),
@@ -315,7 +356,8 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_invoice_lines_query(self, company, date_to):
-        """Posted customer invoice and credit note lines, each on the purchase it belongs to.
+        """Posted customer invoice and credit note lines, each on the purchase it belongs to, summed
+        per move and purchase (a down-payment invoice's lines may go to another purchase).
 
         ``doc_id``/``doc_date`` are those of the purchase, not of the line's own move:
 
@@ -328,63 +370,62 @@ class CrmRorCustomerProfile(models.Model):
           two invoices is one purchase, on the final invoice's date.
 
         Whether a purchase remains is decided on the net amount (``docs`` in
-        ``_ror_fetch_purchases``), never on ``payment_state``. The cost is the invoice's own
+        ``_ror_purchases_query``), never on ``payment_state``. The cost is the invoice's own
         cost-of-goods lines when stock valuation books them (Anglo-Saxon), the product's cost
         otherwise.
         """
         return SQL(
             """
-            WITH moves AS (
-                SELECT m.id, m.move_type, m.invoice_date, m.reversed_entry_id, m.commercial_partner_id,
-                       m.invoice_currency_rate, m.invoice_user_id, m.team_id
-                  FROM account_move m
-                 WHERE m.company_id = %(company)s AND m.state = 'posted'
-                   AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date <= %(date_to)s
-            ),
-            refund_origin AS (
-                SELECT r.id AS refund_id, COALESCE(direct.id, rec.invoice_id) AS invoice_id
-                  FROM moves r
-             LEFT JOIN moves direct ON direct.id = r.reversed_entry_id AND direct.move_type = 'out_invoice'
+            WITH refund_origin AS (
+                SELECT r.id AS refund_id, COALESCE(direct.id, rec.invoice_id) AS invoice_id,
+                       COALESCE(direct.invoice_date, rec.invoice_date) AS invoice_date
+                  FROM account_move r
+             LEFT JOIN account_move direct
+                    ON direct.id = r.reversed_entry_id AND direct.move_type = 'out_invoice' AND %(direct)s
              LEFT JOIN LATERAL (
-                    SELECT inv.id AS invoice_id
+                    SELECT inv.id AS invoice_id, inv.invoice_date
                       FROM account_move_line rl
                       JOIN account_partial_reconcile apr ON apr.credit_move_id = rl.id
                       JOIN account_move_line il ON il.id = apr.debit_move_id
-                      JOIN moves inv ON inv.id = il.move_id AND inv.move_type = 'out_invoice'
+                      JOIN account_move inv ON inv.id = il.move_id AND inv.move_type = 'out_invoice' AND %(inv)s
                      WHERE rl.move_id = r.id AND rl.display_type = 'payment_term'
                        AND inv.invoice_date <= r.invoice_date
                   ORDER BY inv.invoice_date DESC, inv.id DESC
                      LIMIT 1
                 ) rec ON direct.id IS NULL
-                 WHERE r.move_type = 'out_refund'
+                 WHERE r.move_type = 'out_refund' AND %(r)s
             ),
-            move_doc AS MATERIALIZED (
-                -- the purchase of each move, resolved once per move and hashed, not per line
-                SELECT mv.*, doc.id AS doc_id, doc.invoice_date AS doc_date, doc.move_type AS doc_type
-                  FROM moves mv
-             LEFT JOIN refund_origin ro ON ro.refund_id = mv.id
-                  JOIN moves doc ON doc.id = COALESCE(ro.invoice_id, mv.id)
+            move_doc AS (
+                -- the purchase of each move, resolved once per move, not per line
+                SELECT m.id, m.move_type, m.commercial_partner_id, m.invoice_currency_rate, m.invoice_user_id,
+                       m.team_id, COALESCE(ro.invoice_id, m.id) AS doc_id,
+                       COALESCE(ro.invoice_date, m.invoice_date) AS doc_date,
+                       ro.invoice_id IS NOT NULL OR m.move_type = 'out_invoice' AS doc_is_invoice
+                  FROM account_move m
+             LEFT JOIN refund_origin ro ON ro.refund_id = m.id
+                 WHERE m.move_type IN ('out_invoice', 'out_refund') AND %(m)s
             ),
             deposit_final AS (
-                SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
-                  FROM account_move_line dl
-                  JOIN moves dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice'
-                  JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
-                  JOIN sale_order_line_invoice_rel frel
-                    ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
-                  JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
-                  JOIN moves fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice'
-                 WHERE dl.is_downpayment AND dl.quantity > 0
-              GROUP BY dl.id
-            ),
-            deposit_doc AS (
                 SELECT d.line_id, d.invoice_id, fm.invoice_date
-                  FROM deposit_final d JOIN moves fm ON fm.id = d.invoice_id
+                  FROM (
+                        SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
+                          FROM account_move_line dl
+                          JOIN account_move dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice' AND %(dm)s
+                          JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
+                          JOIN sale_order_line_invoice_rel frel
+                            ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
+                          JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
+                          JOIN account_move fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice' AND %(fm)s
+                         WHERE dl.is_downpayment AND dl.quantity > 0
+                      GROUP BY dl.id
+                       ) d
+                  JOIN account_move fm ON fm.id = d.invoice_id
             ),
             cogs AS (
                 SELECT c.move_id, c.product_id, sum(c.balance) AS cost
                   FROM account_move_line c
-                  JOIN moves cm ON cm.id = c.move_id
+                  JOIN account_move cm
+                    ON cm.id = c.move_id AND cm.move_type IN ('out_invoice', 'out_refund') AND %(cm)s
                   JOIN account_account a ON a.id = c.account_id
                  WHERE c.display_type = 'cogs' AND a.account_type IN ('expense', 'expense_direct_cost')
               GROUP BY c.move_id, c.product_id
@@ -396,37 +437,69 @@ class CrmRorCustomerProfile(models.Model):
                   FROM account_move_line l
                   JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
                  WHERE l.display_type = 'product'
+            ),
+            product_cost AS (
+                -- the cost of each product in its own unit, read once per product, not per line
+                SELECT pp.id, pu.factor, COALESCE((pp.standard_price ->> %(company_key)s)::numeric, 0) AS cost
+                  FROM product_product pp
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
+            ),
+            sale_lines AS NOT MATERIALIZED (
+                SELECT l.id, l.move_id, -l.balance AS amount,
+                       CASE WHEN cl.id IS NULL
+                            THEN l.quantity * COALESCE(pc.factor / NULLIF(lu.factor, 0), 1) * COALESCE(pc.cost, 0)
+                       END AS product_cost,
+                       -- the move's booked cost, on one line of its product
+                       CASE WHEN cl.position = 1 THEN cogs.cost END AS booked_cost,
+                       l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100 AS discount
+                  FROM account_move_line l
+             LEFT JOIN cost_lines cl ON cl.id = l.id
+             LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+             LEFT JOIN product_cost pc ON pc.id = l.product_id
+             LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
+                 WHERE l.display_type = 'product' AND l.company_id = %(company)s AND l.parent_state = 'posted'
+            ),
+            line_sums AS (
+                -- one pass over the product lines, summed per move before any join to the moves (1M
+                -- lines become about 300k rows); a down-payment line is summed apart, on its final invoice
+                SELECT l.move_id, NULL::int4 AS deposit_of, NULL::date AS deposit_date, sum(l.amount) AS amount,
+                       sum(l.product_cost) AS product_cost, sum(l.booked_cost) AS booked_cost,
+                       sum(l.discount) AS discount
+                  FROM sale_lines l
+                 WHERE NOT EXISTS (SELECT 1 FROM deposit_final dp WHERE dp.line_id = l.id)
+              GROUP BY l.move_id
+             UNION ALL
+                SELECT l.move_id, dp.invoice_id, dp.invoice_date, sum(l.amount), sum(l.product_cost),
+                       sum(l.booked_cost), sum(l.discount)
+                  FROM sale_lines l JOIN deposit_final dp ON dp.line_id = l.id
+              GROUP BY l.move_id, dp.invoice_id, dp.invoice_date
             )
-            SELECT m.commercial_partner_id AS partner_id, COALESCE(dp.invoice_id, m.doc_id) AS doc_id,
-                   COALESCE(dp.invoice_date, m.doc_date) AS doc_date,
-                   dp.line_id IS NOT NULL OR m.doc_type = 'out_invoice' AS is_purchase,
-                   -l.balance AS amount,
-                   CASE
-                       WHEN cl.id IS NULL
-                       THEN CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * l.quantity
-                            * COALESCE(pu.factor / NULLIF(lu.factor, 0), 1)
-                            * COALESCE((pp.standard_price ->> %(company_key)s)::numeric, 0)
-                       WHEN cl.position = 1 THEN cogs.cost  -- the move's booked cost, on one line
-                       ELSE 0
-                   END AS cost,
-                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END
-                       * l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100
+            SELECT m.commercial_partner_id AS partner_id, COALESCE(s.deposit_of, m.doc_id) AS doc_id,
+                   COALESCE(s.deposit_date, m.doc_date) AS doc_date,
+                   s.deposit_of IS NOT NULL OR m.doc_is_invoice AS is_purchase,
+                   s.amount,
+                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * COALESCE(s.product_cost, 0)
+                       + COALESCE(s.booked_cost, 0) AS cost,
+                   CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * s.discount
                        / COALESCE(NULLIF(m.invoice_currency_rate, 0), 1) AS discount,
                    m.invoice_user_id AS user_id, m.team_id AS team_id
-              FROM account_move_line l
-              JOIN move_doc m ON m.id = l.move_id
-         LEFT JOIN deposit_doc dp ON dp.line_id = l.id
-         LEFT JOIN cost_lines cl ON cl.id = l.id
-         LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
-         LEFT JOIN product_product pp ON pp.id = l.product_id
-         LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-         LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-         LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
-             WHERE l.display_type = 'product'
+              FROM line_sums s
+              JOIN move_doc m ON m.id = s.move_id
             """,
             company=company.id,
             company_key=str(company.id),
-            date_to=date_to,
+            # the moves taken into account (the aliases of the statement): the company's posted ones
+            # up to date_to, read from the table (with its statistics) rather than from a CTE
+            **{
+                alias: SQL(
+                    "%(a)s.company_id = %(company)s AND %(a)s.state = 'posted' AND %(a)s.invoice_date <= %(date_to)s",
+                    a=SQL(alias),
+                    company=company.id,
+                    date_to=date_to,
+                )
+                for alias in ("direct", "inv", "r", "m", "dm", "fm", "cm")
+            },
         )
 
     @api.model
@@ -435,9 +508,11 @@ class CrmRorCustomerProfile(models.Model):
         start_12m = reference_date - relativedelta(years=1) + timedelta(days=1)
         return start_12m, start_12m - relativedelta(years=1)
 
-    def _ror_fetch_purchases(self, company, reference_date):
+    @api.model
+    def _ror_purchases_query(self, company, reference_date):
+        """SQL of the company's purchase figures, one row per customer (the columns of PurchaseRow)."""
         start_12m, start_prev = self._ror_windows(reference_date)
-        query = SQL(
+        return SQL(
             """
             WITH docs AS (
                 -- one pass over the lines: a purchase is a document that still sells something once
@@ -498,9 +573,6 @@ class CrmRorCustomerProfile(models.Model):
             company=company.id,
             date_to=reference_date,
         )
-        self.env.cr.execute(query)
-        # tuples, not dicts: a tenth of the memory at 100k customers
-        return list(map(PurchaseRow._make, self.env.cr.fetchall()))
 
     @api.model
     def _ror_costs_to_serve(self, company, partner_ids, date_from, date_to):
@@ -520,34 +592,346 @@ class CrmRorCustomerProfile(models.Model):
     # Computation
     # ------------------------------------------------------------------------------------------
 
+    def init(self):
+        """(Re)create the tables of a staged run (see ``_compute_profiles``). UNLOGGED: written once
+        and read once per run, no WAL; a crash of PostgreSQL empties them, and the run then starts
+        over. An install or upgrade rebuilds them (their columns follow the fields), so a run
+        interrupted by it starts over too."""
+        result = super().init()
+        cr = self.env.cr
+        cr.execute(
+            SQL("DROP TABLE IF EXISTS %s, %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE)
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, partner_id int4 NOT NULL, %s)",
+                COST_TABLE,
+                SQL(", ").join(SQL("%s float8", SQL.identifier(name)) for name in COST_COLUMNS),
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE UNLOGGED TABLE %s (
+                    company_id int4 PRIMARY KEY, reference_date date NOT NULL,
+                    computed_at timestamp NOT NULL, fit jsonb NOT NULL, next_partner_id int4 NOT NULL
+                )
+                """,
+                RUN_TABLE,
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, %s, PRIMARY KEY (company_id, partner_id))",
+                STAGE_TABLE,
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(name), SQL(kind)) for name, kind in STAGE_COLUMNS.items()
+                ),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, partner_id int4 NOT NULL, %s)",
+                RESULT_TABLE,
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1]))
+                    for name in VALUE_COLUMNS
+                ),
+            )
+        )
+        return result
+
     @api.model
-    def _compute_profiles(self, companies, reference_date=None):
+    def _compute_profiles(self, companies, reference_date=None, chunk_size=PROFILE_CHUNK):
+        """Recompute the profiles of the companies, each as a staged run that resumes after a crash.
+
+        1. the purchase figures of every customer of the company go into a staging table (one SQL
+           statement), and the lifetime-value models are fitted on the whole population;
+        2. the customers are done in chunks of ``chunk_size`` (a range of partner ids): their costs to
+           serve, RFM scores (ranked against the whole population), lifetime values and ROR go into a
+           result table;
+        3. the switch applies the result to the profiles in one transaction (``UPDATE ... FROM``, one
+           ``INSERT`` for new customers, one ``DELETE`` for those without documents any more), then
+           takes the month's snapshot and stamps the company.
+
+        Outside tests each phase and each chunk is committed on its own: a run that crashes (or gives
+        the lock up between chunks) resumes with the chunks not done yet, on the same date and with
+        the same fit, and nobody sees a half-written run: the profiles keep the previous run until
+        the switch. Returns False when it gave the lock up (the company stays pending), else True.
+        """
         reference_date = reference_date or fields.Date.context_today(self)
-        now = fields.Datetime.now()
-        self.env.flush_all()  # the figures are read with SQL
+        # The figures are company-wide; record rules apply when they are read.
+        profiles = self.sudo()
+        for company in companies.sudo():
+            if profiles._ror_compute_company(company, reference_date, chunk_size) is False:
+                return False
+        return True
+
+    def _ror_set_local(self):
         # The planner cannot size the credit-note matching: it overestimates the lines by orders of
         # magnitude, which makes JIT compile for longer than the query runs (20 s at 1M lines) and the
         # hashes spill to disk with the default 4 MB. Both settings end with the transaction.
         self.env.cr.execute(SQL("SET LOCAL jit = off; SET LOCAL work_mem = %s", RECOMPUTE_WORK_MEM))
-        # The figures are company-wide; record rules apply when they are read.
-        profiles = self.sudo()
-        for company in companies.sudo():
-            values = profiles._ror_company_values(company, reference_date)
-            profiles._ror_write_profiles(company, values, now, reference_date)
-            _logger.info("Customer value: %s profiles computed for %s", len(values), company.name)
-            profiles.env["crm.ror.segment.snapshot"]._ror_take_snapshot(company, reference_date)
-            company.ror_computed_at = now
 
-    def _ror_company_values(self, company, reference_date):
-        rows = self._ror_fetch_purchases(company, reference_date)
-        partner_ids = [row.partner_id for row in rows]
+    def _ror_commit(self):
+        """Commit the work done (outside tests); False when the recompute lock went to another cron
+        meanwhile: the caller stops, its run stays staged and resumes later."""
+        if getattr(threading.current_thread(), "testing", False):
+            return True
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not self.env.execute_query(LOCK_SQL)[0][0]:
+            return False
+        self._ror_set_local()
+        return True
+
+    def _ror_compute_company(self, company, reference_date, chunk_size):
+        self.env.flush_all()  # the figures are read with SQL
+        self._ror_set_local()
+        started = time.perf_counter()
+        run = self._ror_run(company)
+        if run and run["reference_date"] != reference_date:
+            run = None  # staged for another date: start over
+        if run:
+            buyers = self._ror_buyers(company)
+        else:
+            run, buyers = self._ror_stage(company, reference_date)
+            if not self._ror_commit():
+                return False
+        population = self._ror_rfm_population(company, buyers, reference_date)
+        del buyers
+        staged = time.perf_counter()
+        for low, high in self._ror_chunks(company, run["next_partner_id"], chunk_size):
+            self._ror_compute_chunk(company, run, population, low, high)
+            if not self._ror_commit():
+                return False
+        chunked = time.perf_counter()
+        count = self._ror_switch(company, run)
+        _logger.info(
+            "Customer value: %s profiles computed for %s (staging and fit %.1f s, chunks %.1f s, switch %.1f s)",
+            count,
+            company.name,
+            staged - started,
+            chunked - staged,
+            time.perf_counter() - chunked,
+        )
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Phase 1: the purchase figures of every customer staged, the models fitted
+    # ------------------------------------------------------------------------------------------
+
+    def _ror_run(self, company):
+        """The company's staged run (dict of RUN_TABLE's columns), or None."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT reference_date, computed_at, fit, next_partner_id FROM %s WHERE company_id = %s",
+                RUN_TABLE,
+                company.id,
+            )
+        )
+        return self.env.cr.dictfetchone()
+
+    def _ror_stage(self, company, reference_date):
+        """Phase 1: stage the company's purchase figures, fit its models; return (run, buyers)."""
+        cr = self.env.cr
+        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
+            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, %s) SELECT %s, purchases.* FROM (%s) purchases",
+                STAGE_TABLE,
+                SQL(", ").join(map(SQL.identifier, STAGE_COLUMNS)),
+                company.id,
+                self._ror_purchases_query(company, reference_date),
+            )
+        )
+        self._ror_stage_costs(company, reference_date)
+        buyers = self._ror_buyers(company)
+        fit = self._ror_clv_fit(
+            company,
+            [max(row.day_count - 1, 0) for row in buyers],
+            [(row.last_date - row.first_date).days / DAYS_PER_WEEK for row in buyers],
+            [(reference_date - row.first_date).days / DAYS_PER_WEEK for row in buyers],
+            [row.repeat_mean for row in buyers],
+            [row.revenue for row in buyers],
+            [row.margin for row in buyers],
+        )
+        run = {
+            "reference_date": reference_date,
+            "computed_at": fields.Datetime.now(),
+            "fit": fit,
+            "next_partner_id": 0,
+        }
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, reference_date, computed_at, fit, next_partner_id) "
+                "VALUES (%s, %s, %s, %s, 0)",
+                RUN_TABLE,
+                company.id,
+                reference_date,
+                run["computed_at"],
+                json.dumps(fit),
+            )
+        )
+        return run, buyers
+
+    def _ror_stage_costs(self, company, reference_date):
+        """Stage the costs to serve of every staged customer (of the three periods): one query per
+        family for the whole company, not one per chunk; only the customers with a cost get a row."""
+        partner_ids = [
+            partner_id
+            for (partner_id,) in self.env.execute_query(
+                SQL("SELECT partner_id FROM %s WHERE company_id = %s", STAGE_TABLE, company.id)
+            )
+        ]
         start_12m, start_prev = self._ror_windows(reference_date)
-        end_prev = start_12m - timedelta(days=1)
-        costs_all, costs_12m, costs_prev = self.env["crm.ror.cost.to.serve"]._costs_by_period(
+        periods = self.env["crm.ror.cost.to.serve"]._costs_by_period(
             company,
             partner_ids,
-            [(None, reference_date), (start_12m, reference_date), (start_prev, end_prev)],
+            [
+                (None, reference_date),
+                (start_12m, reference_date),
+                (start_prev, start_12m - timedelta(days=1)),
+            ],
         )
+        amounts = [period[family] for period in periods for family in COST_FAMILIES]
+        with_cost = sorted(set().union(*amounts))
+        copy = SQL(
+            "COPY %s (company_id, partner_id, %s) FROM STDIN",
+            COST_TABLE,
+            SQL(", ").join(map(SQL.identifier, COST_COLUMNS)),
+        ).code
+        for start in range(0, len(with_cost), COPY_ROWS):
+            lines = [
+                "\t".join(
+                    [
+                        str(company.id),
+                        str(partner_id),
+                        *(repr(float(column.get(partner_id, 0.0))) for column in amounts),
+                    ]
+                )
+                for partner_id in with_cost[start : start + COPY_ROWS]
+            ]
+            lines.append("")
+            self.env.cr.copy_expert(copy, io.StringIO("\n".join(lines)))
+
+    def _ror_staged_costs(self, company, low, high):
+        """The staged costs of the customers of ids in ]low, high], as ``_costs_by_period`` gives them."""
+        periods = [{family: {} for family in COST_FAMILIES} for _period in range(3)]
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT partner_id, %s FROM %s WHERE company_id = %s AND partner_id > %s AND partner_id <= %s",
+                SQL(", ").join(map(SQL.identifier, COST_COLUMNS)),
+                COST_TABLE,
+                company.id,
+                low,
+                high,
+            )
+        )
+        for partner_id, *amounts in rows:
+            for index, amount in enumerate(amounts):
+                if amount:
+                    periods[index // 3][COST_FAMILIES[index % 3]][partner_id] = amount
+        return periods
+
+    def _ror_buyers(self, company):
+        """The staged customers with purchases: what the fit and the RFM ranks need, rounded as the
+        profiles show them."""
+        rounding = company.currency_id.rounding
+
+        def money(amount):
+            return float_round(amount or 0.0, precision_rounding=rounding)
+
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT purchase_count, first_date, last_date, day_count, repeat_mean, revenue, cost
+                  FROM %s WHERE company_id = %s AND purchase_count > 0
+                """,
+                STAGE_TABLE,
+                company.id,
+            )
+        )
+        return [
+            BuyerRow(
+                count,
+                first,
+                last,
+                int(days or 0),
+                float(spend or 0.0),
+                money(revenue or 0.0),
+                money((revenue or 0.0) - (cost or 0.0)),
+            )
+            for count, first, last, days, spend, revenue, cost in rows
+        ]
+
+    def _ror_rfm_population(self, company, buyers, reference_date):
+        """(recency days, purchase counts, revenues) of the active customers: the RFM scores of every
+        chunk rank against them."""
+        lost_days = company.ror_lost_days
+        active = [
+            ((reference_date - row.last_date).days, row.purchase_count, row.revenue)
+            for row in buyers
+            if (reference_date - row.last_date).days <= lost_days
+        ]
+        return tuple(map(list, zip(*active, strict=True))) if active else ([], [], [])
+
+    # ------------------------------------------------------------------------------------------
+    # Phase 2: chunks of customers
+    # ------------------------------------------------------------------------------------------
+
+    def _ror_chunks(self, company, after, chunk_size):
+        """[(low, high)]: the ranges of partner ids (low excluded) of the chunks still to do."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT max(partner_id) FROM (
+                    SELECT partner_id, (row_number() OVER (ORDER BY partner_id) - 1) / %(size)s AS chunk
+                      FROM %(stage)s WHERE company_id = %(company)s AND partner_id > %(after)s
+                ) numbered
+              GROUP BY chunk ORDER BY 1
+                """,
+                stage=STAGE_TABLE,
+                company=company.id,
+                after=after,
+                size=chunk_size,
+            )
+        )
+        return list(itertools.pairwise([after, *(high for (high,) in rows)]))
+
+    def _ror_compute_chunk(self, company, run, population, low, high):
+        """The figures of the customers of ids in ]low, high] into the result table; the run moves on."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT %s FROM %s WHERE company_id = %s AND partner_id > %s AND partner_id <= %s",
+                SQL(", ").join(map(SQL.identifier, STAGE_COLUMNS)),
+                STAGE_TABLE,
+                company.id,
+                low,
+                high,
+            )
+        )
+        # tuples, not dicts: a tenth of the memory
+        rows = list(map(PurchaseRow._make, cr.fetchall()))
+        values = self._ror_company_values(
+            company,
+            run["reference_date"],
+            rows,
+            population,
+            run["fit"],
+            self._ror_staged_costs(company, low, high),
+        )
+        self._ror_copy_values(company, values)
+        cr.execute(
+            SQL("UPDATE %s SET next_partner_id = %s WHERE company_id = %s", RUN_TABLE, high, company.id)
+        )
+
+    def _ror_company_values(self, company, reference_date, rows, population, fit, costs):
+        """{partner: profile figures} of the purchase rows; RFM ranked against ``population``, lifetime
+        values predicted with ``fit``, ``costs`` the costs to serve of the three periods as
+        ``_costs_by_period`` gives them."""
+        costs_all, costs_12m, costs_prev = costs
         currency = company.currency_id
         # currency.round without the ORM's field access on each of the 1.5M calls at 100k customers
         rounding = currency.rounding
@@ -614,17 +998,20 @@ class CrmRorCustomerProfile(models.Model):
                 "_day_count": int(row.day_count or 0),
                 "_repeat_mean": float(row.repeat_mean or 0.0),
             }
-        del rows  # the rows (about 80 MB at 100k customers) are in ``values`` now
-        self._ror_apply_rfm(company, values)
-        self._ror_apply_clv(company, values, reference_date)
+        self._ror_apply_rfm(company, values, population)
+        self._ror_apply_clv(company, values, reference_date, fit)
         return values
 
     @api.model
     def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
         return ror_engine.trend(ror_12m if has_12m else None, ror_prev if has_prev else None)
 
-    def _ror_apply_rfm(self, company, values):
-        """Scores over the active customers; Lost and credit-note-only customers get none."""
+    def _ror_apply_rfm(self, company, values, population=None):
+        """Scores over the active customers; Lost and credit-note-only customers get none.
+
+        ``population``: (recency days, purchase counts, revenues) of all the active customers of the
+        company, when ``values`` holds only a chunk of them; by default the active ones of ``values``.
+        """
         segments = self.env["crm.ror.segment"]._segments_for_company(company)
         lost_segment = segments.filtered("is_lost")[:1]
         grid = [
@@ -657,6 +1044,7 @@ class CrmRorCustomerProfile(models.Model):
             [values[p]["purchase_count"] for p in active],
             [values[p]["revenue"] for p in active],
             frequency_method=company.ror_rfm_frequency_method,
+            population=population,
         )
         segment_ids = rfm.map_segments([(r, f) for r, f, _m in scores], grid)
         for partner_id, (r, f, m), segment_id in zip(active, scores, segment_ids, strict=True):
@@ -672,9 +1060,53 @@ class CrmRorCustomerProfile(models.Model):
     _ror_clv_min_customers = clv.MIN_CUSTOMERS
     _ror_clv_min_repeat = clv.MIN_REPEAT_CUSTOMERS
 
-    def _ror_apply_clv(self, company, values, reference_date):
-        """Fit the company's purchase model (MBG/NBD or BG/NBD) and Gamma-Gamma on its buyers, then
-        store each one's predicted figures; without a model they stay undefined (NULL)."""
+    def _ror_clv_fit(self, company, x, tx, T, spend, revenue, margin):
+        """Fit the company's purchase model (MBG/NBD or BG/NBD) and Gamma-Gamma on its buyers (aligned
+        lists: repeat purchases, weeks to the last purchase, age in weeks, mean repeat spend, revenue,
+        gross margin). Returns a JSON-able dict: ``info`` (the company's model note), ``error`` (the
+        reason there is no model, or None), the parameters and the company's margin rate."""
+        if not x:
+            return {"info": self.env._("Not enough history: no purchase."), "error": None}
+        total_revenue, total_margin = sum(revenue), sum(margin)
+        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
+        try:
+            params, spend_params = clv.fit(
+                x,
+                tx,
+                T,
+                spend,
+                model=company.ror_clv_model,
+                min_customers=self._ror_clv_min_customers,
+                min_repeat=self._ror_clv_min_repeat,
+            )
+        except clv.NotEnoughHistory as error:
+            message = self.env._("Not enough history: %(reason)s.", reason=str(error))
+            return {"info": message, "error": message}
+        info = self.env._(
+            "%(model)s (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
+            "Gamma-Gamma: p=%(p).3f, q=%(q).3f, gamma=%(gamma).2f; %(count)s customers.",
+            model="MBG/NBD" if company.ror_clv_model == clv.MBGNBD else "BG/NBD",
+            r=params.r,
+            alpha=params.alpha,
+            a=params.a,
+            b=params.b,
+            p=spend_params.p,
+            q=spend_params.q,
+            gamma=spend_params.gamma,
+            count=len(x),
+        )
+        return {
+            "info": info,
+            "error": None,
+            "model": company.ror_clv_model,
+            "purchase": [params.r, params.alpha, params.a, params.b],
+            "spend": [spend_params.p, spend_params.q, spend_params.gamma],
+            "company_rate": company_rate,
+        }
+
+    def _ror_apply_clv(self, company, values, reference_date, fit=None):
+        """Store each buyer's predicted figures from the company's fit (``_ror_clv_fit``; by default
+        fitted on ``values`` and noted on the company); without a model they stay undefined (NULL)."""
         buyers = [p for p, vals in values.items() if vals["purchase_count"]]
         no_purchase = self.env._("No purchase yet.")
         for vals in values.values():
@@ -688,39 +1120,47 @@ class CrmRorCustomerProfile(models.Model):
                 clv_next_purchase_date=None,
                 churn_risk=None,
             )
-        if not buyers:
-            company.ror_clv_model_info = self.env._("Not enough history: no purchase.")
-            return
-        total_revenue = sum(values[p]["revenue"] for p in buyers)
-        total_margin = sum(values[p]["gross_margin"] for p in buyers)
-        company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
-        try:
-            prediction = clv.predict(
-                [max(values[p]["_day_count"] - 1, 0) for p in buyers],
-                [
-                    (values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK
-                    for p in buyers
-                ],
-                [(reference_date - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK for p in buyers],
-                [values[p]["_repeat_mean"] for p in buyers],
-                [
-                    min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
-                    if values[p]["revenue"] > 0
-                    else company_rate
-                    for p in buyers
-                ],
-                company.ror_clv_horizon_months,
-                company.ror_clv_discount_rate / 100.0,
-                model=company.ror_clv_model,
-                min_customers=self._ror_clv_min_customers,
-                min_repeat=self._ror_clv_min_repeat,
+        x = [max(values[p]["_day_count"] - 1, 0) for p in buyers]
+        tx = [
+            (values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK
+            for p in buyers
+        ]
+        T = [(reference_date - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK for p in buyers]
+        spend = [values[p]["_repeat_mean"] for p in buyers]
+        if fit is None:
+            fit = self._ror_clv_fit(
+                company,
+                x,
+                tx,
+                T,
+                spend,
+                [values[p]["revenue"] for p in buyers],
+                [values[p]["gross_margin"] for p in buyers],
             )
-        except clv.NotEnoughHistory as error:
-            message = self.env._("Not enough history: %(reason)s.", reason=str(error))
-            company.ror_clv_model_info = message
-            for partner_id in buyers:
-                values[partner_id]["clv_message"] = message
+            company.ror_clv_model_info = fit["info"]
+        if not buyers:
             return
+        if fit["error"]:
+            for partner_id in buyers:
+                values[partner_id]["clv_message"] = fit["error"]
+            return
+        company_rate = fit["company_rate"]
+        prediction = clv.predict(
+            x,
+            tx,
+            T,
+            spend,
+            [
+                min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
+                if values[p]["revenue"] > 0
+                else company_rate
+                for p in buyers
+            ],
+            company.ror_clv_horizon_months,
+            company.ror_clv_discount_rate / 100.0,
+            model=fit["model"],
+            params=(clv.BGNBDParams(*fit["purchase"]), clv.GammaGammaParams(*fit["spend"])),
+        )
         rounding = company.currency_id.rounding
         high_below = company.ror_churn_high_below / 100.0
         medium_below = company.ror_churn_medium_below / 100.0
@@ -747,113 +1187,102 @@ class CrmRorCustomerProfile(models.Model):
                 else None,
                 churn_risk="high" if alive < high_below else "medium" if alive < medium_below else "low",
             )
-        params, spend = prediction.purchase_params, prediction.spend_params
-        company.ror_clv_model_info = self.env._(
-            "%(model)s (weeks): r=%(r).3f, alpha=%(alpha).3f, a=%(a).3f, b=%(b).3f; "
-            "Gamma-Gamma: p=%(p).3f, q=%(q).3f, gamma=%(gamma).2f; %(count)s customers.",
-            model="MBG/NBD" if company.ror_clv_model == clv.MBGNBD else "BG/NBD",
-            r=params.r,
-            alpha=params.alpha,
-            a=params.a,
-            b=params.b,
-            p=spend.p,
-            q=spend.q,
-            gamma=spend.gamma,
-            count=len(buyers),
-        )
 
-    def _ror_write_profiles(self, company, values, now, reference_date):
-        """Apply the company's figures set-wise, not with one ORM ``write()`` per profile.
-
-        The rows are copied (``COPY``) into a temporary table, then one ``UPDATE ... FROM`` refreshes
-        the existing profiles, one ``INSERT`` adds the new customers and one ``DELETE`` drops the
-        profiles of customers without any sales document any more.
-        """
-        self.flush_model()
-        # Every customer has the same keys. The run's date and the historic CLV (the gross margin) are
-        # written by the SQL rather than held per customer: 42 keys keep each dict at half the size.
-        columns = sorted(key for key in next(iter(values.values()), {}) if not key.startswith("_"))
-        columns.append("computed_at")
-        cr = self.env.cr
-        cr.execute(SQL("DROP TABLE IF EXISTS crm_ror_profile_load"))
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE crm_ror_profile_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
-                SQL(", ").join(
-                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1]))
-                    for name in columns
-                ),
-            )
-        )
-        booleans = {name for name in columns if self._fields[name].type == "boolean"}
-        names = columns[:-1]
-        stamp_text = _copy_text(now)
+    def _ror_copy_values(self, company, values):
+        """Append a chunk's figures to the result table with ``COPY``, in slices, so that the text of
+        a whole chunk is never held at once."""
+        booleans = {name for name in VALUE_COLUMNS if self._fields[name].type == "boolean"}
         copy = SQL(
-            "COPY crm_ror_profile_load (partner_id, %s) FROM STDIN",
-            SQL(", ").join(map(SQL.identifier, columns)),
+            "COPY %s (company_id, partner_id, %s) FROM STDIN",
+            RESULT_TABLE,
+            SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
         ).code
+        company_text = str(company.id)
         items = list(values.items())
-        # in slices, so that the text of 100k rows is never held at once
         for start in range(0, len(items), COPY_ROWS):
             lines = []
             for partner_id, vals in items[start : start + COPY_ROWS]:
                 fields_text = [
                     ("t" if vals.get(name) else "f") if name in booleans else _copy_text(vals.get(name))
-                    for name in names
+                    for name in VALUE_COLUMNS
                 ]
-                lines.append("\t".join([str(partner_id), *fields_text, stamp_text]))
+                lines.append("\t".join([company_text, str(partner_id), *fields_text]))
             lines.append("")
-            cr.copy_expert(copy, io.StringIO("\n".join(lines)))
-        stamp = {"company": company.id, "uid": self.env.uid, "now": now, "reference_date": reference_date}
-        # a company without customers has no figure columns (and no row to update or insert)
-        historic = SQL("t.gross_margin") if "gross_margin" in columns else SQL("NULL::numeric")
+            self.env.cr.copy_expert(copy, io.StringIO("\n".join(lines)))
+
+    # ------------------------------------------------------------------------------------------
+    # Phase 3: the switch
+    # ------------------------------------------------------------------------------------------
+
+    def _ror_switch(self, company, run):
+        """Apply the run's result to the company's profiles set-wise, in the transaction that takes
+        the snapshot and stamps the company; return the number of profiles. The run's date, the
+        historic CLV (the gross margin) and the salesperson are written by the SQL."""
+        self.flush_model()
+        cr = self.env.cr
+        stamp = {
+            "company": company.id,
+            "uid": self.env.uid,
+            "now": run["computed_at"],
+            "reference_date": run["reference_date"],
+            "result": RESULT_TABLE,
+        }
         cr.execute(
             SQL(
                 """
                 UPDATE crm_ror_customer_profile p
-                   SET %(assign)s, reference_date = %(reference_date)s, clv_historic = %(historic)s,
-                       user_id = rp.user_id, write_uid = %(uid)s, write_date = %(now)s
-                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
-                 WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id
+                   SET %(assign)s, computed_at = %(now)s, reference_date = %(reference_date)s,
+                       clv_historic = t.gross_margin, user_id = rp.user_id, write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM %(result)s t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE t.company_id = %(company)s AND p.company_id = %(company)s
+                   AND p.partner_id = t.partner_id
                 """,
                 assign=SQL(", ").join(
-                    SQL("%s = t.%s", SQL.identifier(n), SQL.identifier(n)) for n in columns
+                    SQL("%s = t.%s", SQL.identifier(n), SQL.identifier(n)) for n in VALUE_COLUMNS
                 ),
-                historic=historic,
                 **stamp,
             )
         )
+        updated = cr.rowcount
         cr.execute(
             SQL(
                 """
                 INSERT INTO crm_ror_customer_profile
-                       (partner_id, company_id, user_id, %(columns)s, reference_date, clv_historic,
+                       (partner_id, company_id, user_id, %(columns)s, computed_at, reference_date, clv_historic,
                         create_uid, create_date, write_uid, write_date)
-                SELECT t.partner_id, %(company)s, rp.user_id, %(values)s, %(reference_date)s, %(historic)s,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM crm_ror_profile_load t JOIN res_partner rp ON rp.id = t.partner_id
-                 WHERE NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
+                SELECT t.partner_id, %(company)s, rp.user_id, %(values)s, %(now)s, %(reference_date)s,
+                       t.gross_margin, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM %(result)s t JOIN res_partner rp ON rp.id = t.partner_id
+                 WHERE t.company_id = %(company)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
                                     WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id)
                 """,
-                columns=SQL(", ").join(map(SQL.identifier, columns)),
-                values=SQL(", ").join(SQL("t.%s", SQL.identifier(n)) for n in columns),
-                historic=historic,
+                columns=SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
+                values=SQL(", ").join(SQL("t.%s", SQL.identifier(n)) for n in VALUE_COLUMNS),
                 **stamp,
             )
         )
+        inserted = cr.rowcount
         cr.execute(
             SQL(
                 """
                 DELETE FROM crm_ror_customer_profile p
                  WHERE p.company_id = %(company)s
-                   AND NOT EXISTS (SELECT 1 FROM crm_ror_profile_load t WHERE t.partner_id = p.partner_id)
+                   AND NOT EXISTS (SELECT 1 FROM %(result)s t
+                                    WHERE t.company_id = %(company)s AND t.partner_id = p.partner_id)
                 """,
                 **stamp,
             )
         )
-        cr.execute(SQL("DROP TABLE crm_ror_profile_load"))
+        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
+            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
         # The ORM's cache (profiles, the partners' profile figures) no longer holds.
         self.env.invalidate_all()
+        self.env["crm.ror.segment.snapshot"]._ror_take_snapshot(company, run["reference_date"])
+        company.ror_clv_model_info = run["fit"]["info"]
+        company.ror_computed_at = run["computed_at"]
+        return updated + inserted
 
 
 def _copy_text(value):

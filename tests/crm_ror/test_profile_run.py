@@ -1,0 +1,178 @@
+"""The profile recompute as a staged run: the same figures whatever the chunks, a fixed query budget
+per chunk, and a run that crashes between chunks resumes with the chunks not done, while the profiles
+keep the previous run until the switch."""
+
+from unittest.mock import patch
+
+import numpy as np
+
+from odoo import Command
+from odoo.addons.crm_ror.models.crm_ror_customer_profile import VALUE_COLUMNS
+from odoo.tools import SQL
+
+from .value_common import CrmRorValueCase
+
+# Queries of one chunk: its staged purchase figures and costs to serve (those are queried once per run,
+# not per chunk), the company's segments, the COPY of its figures and the run's progress.
+QUERIES_PER_CHUNK = 5
+
+
+class TestProfileRun(CrmRorValueCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # 40 customers buying by the MBG/NBD story, their spend by the Gamma-Gamma one (seeded, as in
+        # test_clv_records): a real fit, so that the lifetime values of every chunk come from the fit
+        # on the whole population.
+        rng = np.random.default_rng(42)
+        cls.partners = cls.env["res.partner"].create([{"name": f"ROR run buyer {i}"} for i in range(40)])
+        vals_list = []
+        for partner in cls.partners:
+            rate, dropout = rng.gamma(1.0, 1 / 8.0), rng.beta(1.0, 3.0)
+            spend_rate = rng.gamma(4.0, 1 / 75.0)
+            start = int(rng.integers(0, 300))
+            day, days = 730 - start, [730 - start]
+            while True:
+                day -= int(rng.exponential(7 / rate)) + 1
+                if day < 1 or rng.random() < dropout:
+                    break
+                days.append(day)
+            vals_list += [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": cls._days_ago(days_ago),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "quantity": 1,
+                                "price_unit": float(round(rng.gamma(6.0, 1 / spend_rate), 2)),
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for days_ago in days
+            ]
+        cls.env["account.move"].with_company(cls.company_a).create(vals_list).action_post()
+        # campaign contacts (a cost to serve) for every third buyer, over the chunks: staged once per run
+        medium = cls.env["utm.medium"].create({"name": "ROR run phone"})
+        medium.with_company(cls.company_a).ror_contact_cost = 4.0
+        campaign = cls.env["utm.campaign"].create({"name": "ROR run campaign"})
+        cls.env["crm.lead"].with_company(cls.company_a).create(
+            [
+                {
+                    "name": f"ROR run lead {partner.name}",
+                    "partner_id": partner.id,
+                    "company_id": cls.company_a.id,
+                    "campaign_id": campaign.id,
+                    "medium_id": medium.id,
+                }
+                for partner in cls.partners[::3]
+            ]
+        )
+        # a credit note alone: a profile without purchase, in its own chunk
+        cls._invoice(cls.company_a, cls.p3, 30, [(1, 40.0, 0.0)], move_type="out_refund")
+        cls.Profile = cls.env["crm.ror.customer.profile"]
+        cls.Profile._compute_profiles(cls.company_a)
+
+    def _figures(self):
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                "SELECT partner_id, computed_at, %s FROM crm_ror_customer_profile WHERE company_id = %s "
+                "ORDER BY partner_id",
+                SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
+                self.company_a.id,
+            )
+        )
+
+    def _staged(self):
+        return self.env.execute_query(
+            SQL(
+                "SELECT (SELECT count(*) FROM crm_ror_profile_run WHERE company_id = %(c)s), "
+                "(SELECT count(*) FROM crm_ror_profile_stage WHERE company_id = %(c)s), "
+                "(SELECT count(*) FROM crm_ror_profile_result WHERE company_id = %(c)s)",
+                c=self.company_a.id,
+            )
+        )[0]
+
+    def _without_stamp(self, figures):
+        return [(row[0], *row[2:]) for row in figures]
+
+    def test_same_figures_whatever_the_chunks(self):
+        whole = self._without_stamp(self._figures())
+        self.assertEqual(len(whole), 41)
+        status = VALUE_COLUMNS.index("clv_status") + 1
+        self.assertEqual(
+            sorted({row[status] for row in whole}),
+            ["not_enough_history", "ok"],
+            "predicted for the buyers (only the credit-note customer has no model)",
+        )
+        campaign = VALUE_COLUMNS.index("cost_campaign") + 1
+        self.assertEqual(sum(1 for row in whole if row[campaign] == 4.0), 14, "every third buyer's contact")
+        for size in (1, 7, 40):
+            self.Profile._compute_profiles(self.company_a, chunk_size=size)
+            self.assertEqual(self._without_stamp(self._figures()), whole, f"chunks of {size} customers")
+        self.assertEqual(self._staged(), (0, 0, 0), "the switch leaves nothing staged")
+
+    def test_query_budget_per_chunk(self):
+        def queries(chunk_size):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self.Profile._compute_profiles(self.company_a, chunk_size=chunk_size)
+            return self.env.cr.sql_log_count - before
+
+        queries(1000)  # the company's first run in this transaction warms the caches
+        five = queries(9)  # 41 customers: 5 chunks
+        each = queries(1)  # 41 chunks
+        self.assertEqual(each - five, 36 * QUERIES_PER_CHUNK)
+
+    def test_crash_between_chunks_resumes_and_profiles_stay_whole(self):
+        before = self._figures()
+        stamp = self.company_a.ror_computed_at
+        # a new purchase, so that the new run differs from the one shown
+        buyer = self.partners[0]
+        self._invoice(self.company_a, buyer, 0, [(3, 100.0, 0.0)])
+        Model = type(self.Profile)
+        compute_chunk = Model._ror_compute_chunk
+        chunks, crash = [], {"at": 3}
+
+        def crash_at_third(profile, company, run, population, low, high):
+            chunks.append((low, high))
+            if len(chunks) == crash["at"]:
+                raise RuntimeError("the worker was killed")
+            return compute_chunk(profile, company, run, population, low, high)
+
+        # not assertRaises: its savepoint would roll the staged chunks back, the commits outside tests
+        # keep them
+        with patch.object(Model, "_ror_compute_chunk", crash_at_third):
+            try:
+                self.Profile._compute_profiles(self.company_a, chunk_size=10)
+            except RuntimeError as error:
+                self.assertEqual(str(error), "the worker was killed")
+            else:
+                self.fail("the run did not crash")
+        self.assertEqual(self._figures(), before, "the profiles still show the previous run, whole")
+        self.assertEqual(self.company_a.ror_computed_at, stamp)
+        self.assertEqual(self._staged(), (1, 41, 20), "two chunks of 10 customers are done")
+        done_up_to = chunks[1][1]
+
+        chunks.clear()
+        crash["at"] = None
+        with patch.object(Model, "_ror_compute_chunk", crash_at_third):
+            # the call of the next cron batch: resumes after the done chunks
+            self.Profile._compute_profiles(self.company_a, chunk_size=10)
+        resumed = chunks
+        self.assertEqual(resumed[0][0], done_up_to, "the done chunks are not computed again")
+        self.assertEqual(len(resumed), 3, "the remaining 21 customers")
+        self.assertEqual(self._staged(), (0, 0, 0))
+        after = self._figures()
+        self.assertNotEqual(after, before)
+        # the same figures as a run that never crashed
+        self.Profile._compute_profiles(self.company_a)
+        self.assertEqual(self._without_stamp(self._figures()), self._without_stamp(after))
+        profile = self.Profile.search([("partner_id", "=", buyer.id), ("company_id", "=", self.company_a.id)])
+        self.assertEqual(profile.last_purchase_date, self.today)
