@@ -1,1 +1,2 @@
 from . import controllers, demo, engine, models, report, wizard
+from .hooks import uninstall_hook

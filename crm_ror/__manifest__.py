@@ -72,4 +72,5 @@
     "external_dependencies": {"python": ["scipy", "numpy"]},
     "application": True,
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
 }

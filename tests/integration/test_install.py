@@ -108,6 +108,16 @@ def _fingerprint(dbname):
     return counts, xmlids
 
 
+def _own_tables(db, addon):
+    """The tables named after the addon that are still in the database."""
+    with _connect(db) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
+            (f"{addon}\\_%",),
+        )
+        return sorted(name for (name,) in cr.fetchall())
+
+
 @pytest.fixture
 def new_db():
     names = []
@@ -162,3 +172,4 @@ def test_all_addons_together_upgrade_and_uninstall(new_db):
         counts, xmlids = _fingerprint(db)
         assert counts == stock_counts, f"uninstalling {addon} changed stock records"
         assert not [key for key in xmlids if key[0] == addon], f"{addon} left records behind"
+        assert not _own_tables(db, addon), f"{addon} left tables behind: {_own_tables(db, addon)}"
