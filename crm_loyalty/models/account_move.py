@@ -228,8 +228,16 @@ class AccountMove(models.Model):
         return res
 
     def _crm_tier_requalify(self):
-        """Real-time re-qualification of the tiers of the customers whose spend changed."""
-        partners = self.filtered(lambda m: m.move_type in INVOICE_TYPES).commercial_partner_id
-        if partners:
-            # sudo: re-qualification follows the invoice, whoever posted it; it hands nothing back to the user
-            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "spend")
+        """Real-time re-qualification of the tiers of the customers whose spend changed: only
+        upgrades for those whose spend only rose (invoices posted, credit notes withdrawn)."""
+        moves = self.filtered(lambda m: m.move_type in INVOICE_TYPES)
+        lowered = moves.filtered(
+            lambda m: (m.move_type == "out_invoice") != (m.state == "posted")
+        ).commercial_partner_id
+        raised = moves.commercial_partner_id - lowered
+        # sudo: re-qualification follows the invoice, whoever posted it; it hands nothing back to the user
+        cards = self.env["loyalty.card"].sudo()
+        if raised:
+            cards._crm_tier_evaluate_partners(set(raised.ids), "spend", raised=True)
+        if lowered:
+            cards._crm_tier_evaluate_partners(set(lowered.ids), "spend")

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
+from ..engine import tiers as tier_engine
 from .loyalty_history import (
     CRON_BATCH,
     ISSUE,
@@ -874,9 +875,15 @@ class LoyaltyCard(models.Model):
                 self.env.invalidate_all()
 
     @api.model
-    def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):
+    def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis, raised=False):
         """Real-time hook: re-qualify the tiered cards of these commercial partners whose program
-        qualifies on ``basis``."""
+        qualifies on ``basis``.
+
+        :param raised: the documents only raised the partners' qualifying amounts (an invoice
+            posted, an order confirmed): they can move a member up, never down, so only the
+            members they lift to a higher tier are evaluated (one amount query); a downgrade
+            or review already due is the daily run's, not the purchase's.
+        """
         if not commercial_partner_ids:
             return
         cards = self.search(
@@ -887,4 +894,22 @@ class LoyaltyCard(models.Model):
                 ("program_id.crm_tier_basis", "=", basis),
             ]
         )
+        if raised:
+            cards = cards._crm_tier_lifted()
         cards._crm_tier_evaluate()
+
+    def _crm_tier_lifted(self):
+        """The cards whose qualifying amount today reaches a higher tier than theirs."""
+        today = fields.Date.context_today(self)
+        lifted = self.browse()
+        for program, cards in self.grouped("program_id").items():
+            tiers = program.crm_tier_ids.sorted(_tier_key)
+            rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
+            amounts = program._crm_tier_qualifying_amounts(cards, today)
+            lifted |= cards.filtered(
+                lambda card, tiers=tiers, rank_of=rank_of, amounts=amounts: tier_engine.qualified_rank(
+                    amounts.get(card.id, 0.0), tiers.mapped("min_amount")
+                )
+                > rank_of.get(card.crm_tier_id.id, 0)
+            )
+        return lifted

@@ -148,7 +148,7 @@ class SaleOrder(models.Model):
         with ledger_scope(STOCK_SKIP):
             res = super().action_confirm()
         to_post.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
-        self._crm_tier_requalify()
+        self._crm_tier_requalify(raised=True)
         return res
 
     def _action_cancel(self):
@@ -196,12 +196,15 @@ class SaleOrder(models.Model):
             return None
         return super()._update_loyalty_history(coupon_id, points)
 
-    def _crm_tier_requalify(self):
-        """Real-time re-qualification of the tiers earned on ordered spend."""
+    def _crm_tier_requalify(self, raised=False):
+        """Real-time re-qualification of the tiers earned on ordered spend (``raised``: the orders
+        were confirmed, so only upgrades are looked for)."""
         partners = self.partner_id.commercial_partner_id
         if partners:
             # sudo: re-qualification follows the order, whoever confirmed it; it hands nothing back to the user
-            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "orders")
+            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(
+                set(partners.ids), "orders", raised=raised
+            )
 
     def _get_claimable_rewards(self, forced_coupons=None):
         # A personalised coupon only claims the rewards of the products chosen for its holder, and
