@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools.sql import create_index
 
 from ..engine import ledger
+from .loyalty_card import HELD_FIELDS
 from .loyalty_program import INVOICE_TYPES
 
 
@@ -92,18 +93,24 @@ class AccountMove(models.Model):
                 card = coupon_point.coupon_id
                 if card.program_id.ledger_enabled and card.program_id.earn_trigger == "invoice":
                     earned[card] += coupon_point.points
-            for card, points in sorted(earned.items(), key=lambda item: item[0].id):
-                key = f"account.move:{self.id}:earn:{order.id}"
-                line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
-                if posted:
-                    # the invoice earns the share of the order's points of the earning lines it bills
-                    earning = order._crm_loyalty_earning_lines(card.program_id)
-                    invoiced = sum(line_amounts.get(line, 0.0) for line in earning)
-                    share = ledger.earned_share(points, sum(earning.mapped("price_subtotal")), invoiced)
-                    card._ledger_earn(key, share, **line_vals)
-                else:
-                    card._ledger_sync(key, 0.0, "earn", **line_vals)
-                cards_done |= card
+            if not earned:
+                continue
+            key = f"account.move:{self.id}:earn:{order.id}"
+            line_vals = {**vals, "sale_order_id": order.id, "source_type": "invoice"}
+            cards = self.env["loyalty.card"].union(*earned).sorted("id")
+            with cards._ledger_hold([key]):
+                for card in cards:
+                    if posted:
+                        # the invoice earns the share of the order's points of the earning lines it bills
+                        earning = order._crm_loyalty_earning_lines(card.program_id)
+                        invoiced = sum(line_amounts.get(line, 0.0) for line in earning)
+                        share = ledger.earned_share(
+                            earned[card], sum(earning.mapped("price_subtotal")), invoiced
+                        )
+                        card._ledger_earn(key, share, **line_vals)
+                    else:
+                        card._ledger_sync(key, 0.0, "earn", **line_vals)
+                    cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 
     def _crm_loyalty_sync_credit_note(self, orders, posted, posted_cards, vals):
@@ -111,44 +118,55 @@ class AccountMove(models.Model):
         history = self.env["loyalty.history"].sudo()
         cards_done = self.env["loyalty.card"]
         for order, refunded_lines in orders.items():
-            earn_lines = history.search(
-                [("sale_order_id", "=", order.id), ("move_type", "=", "earn")], order="card_id, id"
+            key = f"account.move:{self.id}:refund:{order.id}"
+            # the order's earn lines and its credit notes' lines, in one query
+            lines = history.search_fetch(
+                [
+                    ("sale_order_id", "=", order.id),
+                    "|",
+                    ("move_type", "=", "earn"),
+                    ("source_type", "=", "credit_note"),
+                ],
+                HELD_FIELDS,
+                order="card_id, id",
             )
-            for card in earn_lines.card_id.sorted("id"):
-                card_earns = earn_lines.filtered(lambda line, card=card: line.card_id == card)
-                key = f"account.move:{self.id}:refund:{order.id}"
-                line_vals = {**vals, "sale_order_id": order.id, "source_type": "credit_note"}
-                target = 0.0
-                if posted:
-                    other_refunds = history.search(
-                        [
-                            ("card_id", "=", card.id),
-                            ("sale_order_id", "=", order.id),
-                            ("source_type", "=", "credit_note"),
-                            ("source_key", "!=", key),
-                        ]
-                    )
-                    # points earned on the order, net of cancellations and resets (not of credit notes)
-                    earned = sum(
-                        line.points
-                        + sum(
-                            reversal._net_points()
-                            for reversal in line.reversal_line_ids
-                            if reversal.source_type != "credit_note"
+            earn_lines = lines.filtered(lambda line: line.move_type == "earn")
+            cards = earn_lines.card_id.sorted("id")
+            if not cards:
+                continue
+            refunds = lines.filtered(lambda line: line.source_type == "credit_note")
+            line_vals = {**vals, "sale_order_id": order.id, "source_type": "credit_note"}
+            with cards._ledger_hold(
+                [key], lines=refunds.filtered(lambda line, key=key: line.source_key == key)
+            ):
+                for card in cards:
+                    card_earns = earn_lines.filtered(lambda line, card=card: line.card_id == card)
+                    target = 0.0
+                    if posted:
+                        other_refunds = refunds.filtered(
+                            lambda line, card=card, key=key: line.card_id == card and line.source_key != key
                         )
-                        for line in card_earns
-                    )
-                    base, refunded = self._crm_loyalty_refund_base(
-                        order, card.program_id, card_earns, refunded_lines
-                    )
-                    target = -ledger.proportional_reversal(
-                        earned,
-                        base,
-                        refunded,
-                        already_reversed=-sum(line._effective_points() for line in other_refunds),
-                    )
-                card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
-                cards_done |= card
+                        # points earned on the order, net of cancellations and resets (not of credit notes)
+                        earned = sum(
+                            line.points
+                            + sum(
+                                reversal._net_points()
+                                for reversal in line.reversal_line_ids
+                                if reversal.source_type != "credit_note"
+                            )
+                            for line in card_earns
+                        )
+                        base, refunded = self._crm_loyalty_refund_base(
+                            order, card.program_id, card_earns, refunded_lines
+                        )
+                        target = -ledger.proportional_reversal(
+                            earned,
+                            base,
+                            refunded,
+                            already_reversed=-sum(line._effective_points() for line in other_refunds),
+                        )
+                    card._ledger_sync(key, target, "reverse", reverse_of=card_earns, once=True, **line_vals)
+                    cards_done |= card
         self._crm_loyalty_undo_rest(posted_cards, cards_done, vals)
 
     def _crm_loyalty_refund_base(self, order, program, card_earns, refunded_lines):
@@ -210,8 +228,16 @@ class AccountMove(models.Model):
         return res
 
     def _crm_tier_requalify(self):
-        """Real-time re-qualification of the tiers of the customers whose spend changed."""
-        partners = self.filtered(lambda m: m.move_type in INVOICE_TYPES).commercial_partner_id
-        if partners:
-            # sudo: re-qualification follows the invoice, whoever posted it; it hands nothing back to the user
-            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "spend")
+        """Real-time re-qualification of the tiers of the customers whose spend changed: only
+        upgrades for those whose spend only rose (invoices posted, credit notes withdrawn)."""
+        moves = self.filtered(lambda m: m.move_type in INVOICE_TYPES)
+        lowered = moves.filtered(
+            lambda m: (m.move_type == "out_invoice") != (m.state == "posted")
+        ).commercial_partner_id
+        raised = moves.commercial_partner_id - lowered
+        # sudo: re-qualification follows the invoice, whoever posted it; it hands nothing back to the user
+        cards = self.env["loyalty.card"].sudo()
+        if raised:
+            cards._crm_tier_evaluate_partners(set(raised.ids), "spend", raised=True)
+        if lowered:
+            cards._crm_tier_evaluate_partners(set(lowered.ids), "spend")

@@ -20,7 +20,7 @@ class CrmLoyaltyLotConsumption(models.Model):
         readonly=True,
         help="The earn (or positive adjustment) line whose points are consumed.",
     )
-    card_id = fields.Many2one(related="line_id.card_id", store=True, index=True)
+    card_id = fields.Many2one(related="line_id.card_id", store=True, precompute=True, index=True)
     company_id = fields.Many2one(related="line_id.company_id")
     points = fields.Float(readonly=True, help="Points taken from the lot; negative when given back.")
 

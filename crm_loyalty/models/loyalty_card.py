@@ -1,3 +1,5 @@
+import contextlib
+import contextvars
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -5,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import ledger
+from ..engine import tiers as tier_engine
 from .loyalty_history import (
     ISSUE,
     MOVE_TYPES,
@@ -17,6 +20,31 @@ from .loyalty_history import (
 
 # how long a posting waits for a card's row lock before failing (then the request is retried)
 LOCK_TIMEOUT = "10s"
+# Cards locked, and their lines of some sources read, by the enclosing ``_ledger_hold`` of this
+# thread (request): {"cr": cursor, "cards": {card id}, "slots": {(card id, source key): [line id]}}.
+# It lives for one server call, within which no savepoint is rolled back, so the locks it
+# records are held.
+_LEDGER_HOLD = contextvars.ContextVar("crm_loyalty_ledger_hold", default=None)
+# fields of ledger lines the postings read
+HELD_FIELDS = [
+    "card_id",
+    "source_key",
+    "move_type",
+    "points",
+    "expired_points",
+    "shortfall_points",
+    "reversed_line_id",
+    "invoice_id",
+    "source_type",
+]
+
+
+def _held(cr):
+    """The enclosing ``_ledger_hold`` state for this cursor, or None."""
+    state = _LEDGER_HOLD.get()
+    return state if state and state["cr"] is cr else None
+
+
 # written by the tier evaluation (or the manual tier change) only
 TIER_FIELDS = {"crm_tier_id", "crm_tier_date", "crm_tier_review_date"}
 
@@ -169,7 +197,7 @@ class LoyaltyCard(models.Model):
     # --- the posting API ----------------------------------------------------------------------
 
     def _ledger_lock(self):
-        """Serialise balance changes: lock the cards' rows, in id order.
+        """Serialise balance changes: lock the cards' rows, in id order, and read their balance.
 
         ``FOR NO KEY UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks of foreign-key
         checks, so quotations and reward lines referencing the card are not blocked; the lock
@@ -177,11 +205,14 @@ class LoyaltyCard(models.Model):
         fails and is retried. Under Odoo's
         REPEATABLE READ, a second transaction waiting on the lock gets a serialisation error
         when the first commits, and the request is retried with fresh balances.
+        Cards already locked by an enclosing ``_ledger_hold`` are not locked again.
         """
-        if not self:
+        held = _held(self.env.cr)
+        cards = self.filtered(lambda card: card.id not in held["cards"]) if held else self
+        if not cards:
             return
-        self.flush_recordset(["points"])
-        self.env.cr.execute(
+        cards.flush_recordset(["points"])
+        rows = self.env.execute_query(
             SQL(
                 """
                 SELECT set_config('crm_loyalty.lock_timeout', current_setting('lock_timeout'), true),
@@ -189,12 +220,54 @@ class LoyaltyCard(models.Model):
                                                    ELSE current_setting('lock_timeout') END, true);
                 SELECT id FROM loyalty_card WHERE id IN %(ids)s ORDER BY id FOR NO KEY UPDATE;
                 SELECT set_config('lock_timeout', current_setting('crm_loyalty.lock_timeout'), true);
+                SELECT id, points FROM loyalty_card WHERE id IN %(ids)s;
                 """,
                 timeout=LOCK_TIMEOUT,
-                ids=tuple(sorted(self.ids)),
+                ids=tuple(sorted(cards.ids)),
             )
         )
-        self.invalidate_recordset(["points"])
+        # the balances as locked, read in the same round trip (the cache may hold them from
+        # before the lock, or from an earlier transaction of the same environment)
+        field = self._fields["points"]
+        points = dict(rows)
+        cards.invalidate_recordset(["points"])
+        self.env.cache.update(cards, field, [field.convert_to_cache(points[card.id], card) for card in cards])
+
+    @contextlib.contextmanager
+    def _ledger_hold(self, source_keys, lines=None):
+        """Lock these cards once, and read their ledger lines of ``source_keys`` once, for all
+        the postings of the enclosed block: the postings inside neither lock again nor search
+        these sources' lines (``_ledger_slot``), and the lines they post join them.
+
+        :param lines: when the caller already read them, every ledger line of ``source_keys``
+            on these cards (else they are read here, in one query)
+        """
+        source_keys = set(source_keys)
+        if lines is None:
+            lines = self._ledger_history().search_fetch(
+                [("card_id", "in", self.ids), ("source_key", "in", list(source_keys))],
+                HELD_FIELDS,
+                order="id",
+            )
+        outer = _held(self.env.cr)
+        self.sorted("id")._ledger_lock()
+        slots = outer["slots"] if outer else {}
+        for card in self:
+            for key in source_keys:
+                slots[card.id, key] = []
+        for line in lines.sorted("id"):
+            if (line.card_id.id, line.source_key) in slots and line.card_id in self:
+                slots[line.card_id.id, line.source_key].append(line.id)
+        state = {
+            "cr": self.env.cr,
+            "cards": (outer["cards"] if outer else set()) | set(self.ids),
+            "slots": slots,
+        }
+        token = _LEDGER_HOLD.set(state)
+        try:
+            yield
+        finally:
+            _LEDGER_HOLD.reset(token)
 
     def _ledger_history(self):
         # sudo: postings are authorised by the calling server code (source state, groups), not by
@@ -237,13 +310,14 @@ class LoyaltyCard(models.Model):
         self._ledger_lock()
         history = self._ledger_history()
         key = vals.pop("idempotency_key", None)
-        if not key and vals.get("source_key"):
-            count = history.search_count([("card_id", "=", self.id), ("source_key", "=", vals["source_key"])])
-            key = f"{vals['source_key']}#{count + 1}"
         if key:
             existing = history.search([("card_id", "=", self.id), ("idempotency_key", "=", key)], limit=1)
             if existing:
                 return existing
+        elif vals.get("source_key"):
+            # the source's n-th line on the card; (card, key) is unique in the table, so a key
+            # taken meanwhile fails the insert rather than post twice
+            key = f"{vals['source_key']}#{len(self._ledger_slot(vals['source_key'])) + 1}"
         reversed_line = history.browse(vals.get("reversed_line_id"))
         self._ledger_check_sign(move_type, points, reversed_line, vals)
         # opening a live card on the ledger: its (negative) balance is carried as it is
@@ -302,6 +376,9 @@ class LoyaltyCard(models.Model):
                 line._ledger_consume(self._ledger_take(repay, strict=False))
             # sudo: the balance follows the posted line, whatever the user's rights on the card
             self.sudo().points = line_vals["balance_after"]
+        held = _held(self.env.cr)
+        if held and (self.id, line.source_key) in held["slots"]:
+            held["slots"][self.id, line.source_key].append(line.id)
         return line
 
     def _ledger_split_reversal(self, points, reversed_line):
@@ -319,8 +396,12 @@ class LoyaltyCard(models.Model):
 
     def _ledger_take(self, amount, first_lot=None, strict=True):
         """Lots to consume for ``amount`` points, oldest-expiring first: [(lot id, points)]."""
-        lots = self._ledger_history().search([("card_id", "=", self.id), ("remaining_points", ">", 0)])
-        lots.invalidate_recordset(["remaining_points"])
+        history = self._ledger_history()
+        # the lots as stored, not as cached (the expiry cron writes them in SQL); one query
+        history.invalidate_model(["remaining_points"])
+        lots = history.search_fetch(
+            [("card_id", "=", self.id), ("remaining_points", ">", 0)], ["expiry_date", "remaining_points"]
+        )
         available = [(lot.id, lot.expiry_date, lot.remaining_points) for lot in lots]
         if not strict:
             amount = min(amount, ledger.round_points(sum(lot[2] for lot in available)))
@@ -485,6 +566,10 @@ class LoyaltyCard(models.Model):
             target._ledger_post("adjust", balance - moved, **vals)
 
     def _ledger_slot(self, source_key):
+        """This card's lines of ``source_key``, in posting order (read once in a ``_ledger_hold``)."""
+        held = _held(self.env.cr)
+        if held and (self.id, source_key) in held["slots"]:
+            return self._ledger_history().browse(held["slots"][self.id, source_key])
         return self._ledger_history().search(
             [("card_id", "=", self.id), ("source_key", "=", source_key)], order="id"
         )
@@ -778,9 +863,15 @@ class LoyaltyCard(models.Model):
         self.env["loyalty.program"]._cron_tier_requalify()
 
     @api.model
-    def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis):
+    def _crm_tier_evaluate_partners(self, commercial_partner_ids, basis, raised=False):
         """Real-time hook: re-qualify the tiered cards of these commercial partners whose program
-        qualifies on ``basis``."""
+        qualifies on ``basis``.
+
+        :param raised: the documents only raised the partners' qualifying amounts (an invoice
+            posted, an order confirmed): they can move a member up, never down, so only the
+            members they lift to a higher tier are evaluated (one amount query); a downgrade
+            or review already due is the daily run's, not the purchase's.
+        """
         if not commercial_partner_ids:
             return
         cards = self.search(
@@ -791,4 +882,22 @@ class LoyaltyCard(models.Model):
                 ("program_id.crm_tier_basis", "=", basis),
             ]
         )
+        if raised:
+            cards = cards._crm_tier_lifted()
         cards._crm_tier_evaluate()
+
+    def _crm_tier_lifted(self):
+        """The cards whose qualifying amount today reaches a higher tier than theirs."""
+        today = fields.Date.context_today(self)
+        lifted = self.browse()
+        for program, cards in self.grouped("program_id").items():
+            tiers = program.crm_tier_ids.sorted(_tier_key)
+            rank_of = {tier.id: rank for rank, tier in enumerate(tiers, start=1)}
+            amounts = program._crm_tier_qualifying_amounts(cards, today)
+            lifted |= cards.filtered(
+                lambda card, tiers=tiers, rank_of=rank_of, amounts=amounts: tier_engine.qualified_rank(
+                    amounts.get(card.id, 0.0), tiers.mapped("min_amount")
+                )
+                > rank_of.get(card.crm_tier_id.id, 0)
+            )
+        return lifted

@@ -124,16 +124,20 @@ class LoyaltyHistory(models.Model):
         index=True,
         help="Empty on history lines posted before the ledger was enabled.",
     )
+    # precomputed: written by the INSERT of a posting, not by a second UPDATE at the flush
     points = fields.Float(
         compute="_compute_points",
         store=True,
+        precompute=True,
         help="Signed points of the movement: issued minus used.",
     )
     balance_after = fields.Float(readonly=True, help="Card balance right after this line was posted.")
     date = fields.Datetime(default=fields.Datetime.now, readonly=True, index=True)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
-    partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True, string="Customer")
-    program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="card_id.partner_id", store=True, precompute=True, index=True, string="Customer"
+    )
+    program_id = fields.Many2one(related="card_id.program_id", store=True, precompute=True, index=True)
     # The source of a posted line is kept for good: users cannot delete it (the ondelete hooks of
     # sale.order and account.move), and stock's order_model/order_id keep naming it even when a
     # module uninstall removes its own documents, which a database-level restrict would block.
@@ -152,6 +156,7 @@ class LoyaltyHistory(models.Model):
     remaining_points = fields.Float(
         compute="_compute_remaining_points",
         store=True,
+        precompute=True,
         help="Points of this earned lot not yet redeemed, expired or reversed.",
     )
     expired_points = fields.Float(

@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.exceptions import UserError
 
+from .loyalty_card import HELD_FIELDS
 from .loyalty_history import STOCK_SKIP, ledger_scope
 
 
@@ -65,27 +66,48 @@ class SaleOrder(models.Model):
         valid = self.env["product.product"].union(*program._get_valid_products(lines.product_id).values())
         return lines.filtered(lambda line: line.product_id in valid)
 
-    def _crm_loyalty_ledger_cards(self):
-        """Ledger cards the orders earn on, redeem from, or already posted lines on."""
+    def _crm_loyalty_source_keys(self):
+        self.ensure_one()
+        return f"sale.order:{self.id}:earn", f"sale.order:{self.id}:redeem"
+
+    def _crm_loyalty_ledger_cards(self, posted=None):
+        """Ledger cards the order earns on, redeem from, or already posted lines on.
+
+        :param posted: the order's own ledger lines, when the caller already read them
+        """
+        self.ensure_one()
         cards = (self.coupon_point_ids.coupon_id | self.order_line.coupon_id).filtered(
             "program_id.ledger_enabled"
         )
+        if posted is None:
+            posted = self._crm_loyalty_posted_lines()
+        return cards | posted.card_id
+
+    def _crm_loyalty_posted_lines(self):
+        """The order's own ledger lines (earn, redeem and their reversals), in one query."""
         # sudo: the order's own posted lines, whatever the user may read of the cards
-        posted = (
+        return (
             self.env["loyalty.history"]
             .sudo()
-            ._read_group([("sale_order_id", "in", self.ids), ("source_type", "=", "sale_order")], ["card_id"])
+            .search_fetch(
+                [("source_key", "in", list(self._crm_loyalty_source_keys()))],
+                HELD_FIELDS,
+                order="id",
+            )
         )
-        return cards | self.env["loyalty.card"].union(*(card for (card,) in posted))
 
     def _crm_loyalty_sync_ledger(self):
         """Post on ledger cards what the orders' state implies: earn and redeem when confirmed,
-        reverse both otherwise. Idempotent: calling it again posts nothing."""
+        reverse both otherwise. Idempotent: calling it again posts nothing.
+
+        Per order, its posted lines are read once and its cards locked once
+        (``loyalty.card._ledger_hold``), whatever the number of its lines and cards."""
         for order in self:
-            cards = order._crm_loyalty_ledger_cards().sorted("id")
+            earn_key, redeem_key = order._crm_loyalty_source_keys()
+            posted = order._crm_loyalty_posted_lines()
+            cards = order._crm_loyalty_ledger_cards(posted).sorted("id")
             if not cards:
                 continue
-            cards._ledger_lock()
             confirmed = order.state == "sale"
             earned = defaultdict(float)
             for coupon_point in order.coupon_point_ids:
@@ -98,17 +120,16 @@ class SaleOrder(models.Model):
                 "source_type": "sale_order",
                 "description": order.display_name,
             }
-            for card in cards:
-                earn_key = f"sale.order:{order.id}:earn"
-                redeem_key = f"sale.order:{order.id}:redeem"
-                if confirmed:
-                    if card.program_id.earn_trigger == "order":
-                        card._ledger_earn(earn_key, earned[card], **vals)
-                    card._ledger_sync(redeem_key, -cost[card], "redeem", **vals)
-                else:
-                    # give back the redeemed points before taking back the earned ones
-                    card._ledger_sync(redeem_key, 0.0, "redeem", **vals)
-                    card._ledger_sync(earn_key, 0.0, "earn", **vals)
+            with cards._ledger_hold((earn_key, redeem_key), lines=posted):
+                for card in cards:
+                    if confirmed:
+                        if card.program_id.earn_trigger == "order":
+                            card._ledger_earn(earn_key, earned[card], **vals)
+                        card._ledger_sync(redeem_key, -cost[card], "redeem", **vals)
+                    else:
+                        # give back the redeemed points before taking back the earned ones
+                        card._ledger_sync(redeem_key, 0.0, "redeem", **vals)
+                        card._ledger_sync(earn_key, 0.0, "earn", **vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_loyalty_ledger(self):
@@ -127,7 +148,7 @@ class SaleOrder(models.Model):
         with ledger_scope(STOCK_SKIP):
             res = super().action_confirm()
         to_post.filtered(lambda order: order.state == "sale")._crm_loyalty_sync_ledger()
-        self._crm_tier_requalify()
+        self._crm_tier_requalify(raised=True)
         return res
 
     def _action_cancel(self):
@@ -175,12 +196,15 @@ class SaleOrder(models.Model):
             return None
         return super()._update_loyalty_history(coupon_id, points)
 
-    def _crm_tier_requalify(self):
-        """Real-time re-qualification of the tiers earned on ordered spend."""
+    def _crm_tier_requalify(self, raised=False):
+        """Real-time re-qualification of the tiers earned on ordered spend (``raised``: the orders
+        were confirmed, so only upgrades are looked for)."""
         partners = self.partner_id.commercial_partner_id
         if partners:
             # sudo: re-qualification follows the order, whoever confirmed it; it hands nothing back to the user
-            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(set(partners.ids), "orders")
+            self.env["loyalty.card"].sudo()._crm_tier_evaluate_partners(
+                set(partners.ids), "orders", raised=raised
+            )
 
     def _get_claimable_rewards(self, forced_coupons=None):
         # A personalised coupon only claims the rewards of the products chosen for its holder, and

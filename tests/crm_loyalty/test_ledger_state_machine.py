@@ -255,6 +255,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def toggle_credit_note(self, data):
         refund = data.draw(st.sampled_from(self.refunds))
         record = refund["record"]
+        if record.state == "cancel":
+            # a draft credit note is cancelled with its order (stock sale); stock lets it be
+            # reset to draft and posted again
+            record.button_draft()
         if record.state == "posted":
             record.button_draft()
             for reversal in reversed(refund["reversals"]):
