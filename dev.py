@@ -192,36 +192,38 @@ def ensure_libpq():
 BROWSERS = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
 
 
-def ensure_chromium():
-    """Odoo's tours need Chromium; without it they are skipped and a suite only looks green."""
-    if any(shutil.which(name) for name in BROWSERS):
+def ensure_debian_package(package, executables, purpose, without):
+    """Install Debian's ``package`` when none of ``executables`` is on the PATH and we may (root,
+    apt-get); otherwise say what is lost (``without``) and how to install it."""
+    if any(shutil.which(name) for name in executables):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium (the browser tests run in it, headless)")
+        say(f"installing Debian's {package} ({purpose})")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run_cmd(["apt-get", "update", "-qq"], env=env)
-        run_cmd(["apt-get", "install", "-y", "-qq", "chromium"], env=env)
+        run_cmd(["apt-get", "install", "-y", "-qq", package], env=env)
         return
-    say(
-        "Chromium is missing, so the browser tests cannot run: install it "
-        "(sudo apt-get install chromium), then run setup again."
+    say(f"{without}: install it (sudo apt-get install {package}), then run setup again.")
+
+
+def ensure_chromium():
+    """Odoo's tours need Chromium; without it they are skipped and a suite only looks green."""
+    ensure_debian_package(
+        "chromium",
+        BROWSERS,
+        "the browser tests run in it, headless",
+        "Chromium is missing, so the browser tests cannot run",
     )
 
 
 def ensure_wkhtmltopdf():
     """Odoo prints its PDF reports (the scorecard's among them) with wkhtmltopdf; without it the web
     client offers HTML only."""
-    if shutil.which("wkhtmltopdf"):
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's wkhtmltopdf (Odoo prints PDF reports with it)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run_cmd(["apt-get", "update", "-qq"], env=env)
-        run_cmd(["apt-get", "install", "-y", "-qq", "wkhtmltopdf"], env=env)
-        return
-    say(
-        "wkhtmltopdf is missing, so Odoo prints reports as HTML only: install it "
-        "(sudo apt-get install wkhtmltopdf), then run setup again."
+    ensure_debian_package(
+        "wkhtmltopdf",
+        ("wkhtmltopdf",),
+        "Odoo prints PDF reports with it",
+        "wkhtmltopdf is missing, so Odoo prints reports as HTML only",
     )
 
 

@@ -82,6 +82,22 @@ def test_setup_says_how_to_get_chromium_without_root(dev, monkeypatch, capsys):
     assert "apt-get install chromium" in capsys.readouterr().out
 
 
+def test_setup_installs_wkhtmltopdf_as_root_on_debian(dev, monkeypatch):
+    calls = []
+    monkeypatch.setattr(dev.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(dev, "run_cmd", lambda cmd, **kw: calls.append(cmd))
+    dev.ensure_wkhtmltopdf()
+    assert ["apt-get", "install", "-y", "-qq", "wkhtmltopdf"] in calls
+
+
+def test_setup_says_how_to_get_wkhtmltopdf_without_root(dev, monkeypatch, capsys):
+    monkeypatch.setattr(dev.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_wkhtmltopdf()
+    assert "apt-get install wkhtmltopdf" in capsys.readouterr().out
+
+
 def test_free_port_is_free(dev):
     port = dev.free_port()
     assert 1024 <= port <= 65535
