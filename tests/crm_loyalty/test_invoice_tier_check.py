@@ -2,28 +2,15 @@
 
 from odoo.tests import freeze_time
 
-from .tiers_common import LoyaltyCase
+from .tiers_common import MemberCase
 
 
-class TestInvoiceTierCheck(LoyaltyCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ann = cls._partner("Ann")
-        cls.card = cls._card(cls.ann)
-
+class TestInvoiceTierCheck(MemberCase):
     def _gold_due_for_a_downgrade(self):
         """Ann was Gold on earlier spend (no tier history); nothing this year qualifies her."""
         self._force_tier(self.card, crm_tier_id=self.gold.id, crm_tier_date="2023-03-01")
         self.env.flush_all()
         return len(self.card.crm_tier_history_ids), len(self._mails(self.card))
-
-    def _queries(self, function):
-        self.env.flush_all()
-        start = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - start
 
     def test_a_purchase_never_moves_a_member_down(self):
         # measure f: main downgraded (history, tier write, mail) on the member's next invoice,

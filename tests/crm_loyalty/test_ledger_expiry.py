@@ -106,12 +106,8 @@ class TestLedgerExpiryAtScale(LedgerCase):
                 card._ledger_post("adjust", 5, reason="opening", expiry_date=dt.date(2026, 6, 30))
 
     def _expire(self):
-        self.env.flush_all()
-        queries = self.env.cr.sql_log_count
         with freeze_time("2026-02-01 02:00:00"):
-            self.env["loyalty.history"]._cron_expire_points()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - queries
+            return self._queries(self.env["loyalty.history"]._cron_expire_points)
 
     def test_the_cron_posts_set_wise(self):
         # the number of queries does not grow with the lots or the cards expired (main: ~10 per lot)

@@ -46,13 +46,6 @@ class TestLedgerQueryCount(LedgerCase):
         program.active = True
         self.env.flush_all()
 
-    def _queries(self, function):
-        self.env.flush_all()
-        start = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - start
-
     def _new_order(self, program, lines):
         self._use(program)
         return self.env["sale.order"].create(

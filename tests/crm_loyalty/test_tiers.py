@@ -5,16 +5,10 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import freeze_time
 
-from .tiers_common import LoyaltyCase
+from .tiers_common import MemberCase
 
 
-class TestTiers(LoyaltyCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ann = cls._partner("Ann")
-        cls.card = cls._card(cls.ann)
-
+class TestTiers(MemberCase):
     def _cron(self):
         """The nightly run, then its mail step (the scheduled action it triggers)."""
         self.env["loyalty.program"]._cron_tier_requalify()
@@ -228,11 +222,7 @@ class TestTiers(LoyaltyCase):
             self.assertEqual(self.card.crm_tier_id, self.silver)
             for amount in (10.0, 250.0):
                 move = self._invoice(self.ann, amount, "2024-03-01")
-                self.env.flush_all()
-                queries = self.env.cr.sql_log_count
-                move._crm_tier_requalify()
-                self.env.flush_all()
-                spent = self.env.cr.sql_log_count - queries
+                spent = self._queries(move._crm_tier_requalify)
                 self.assertEqual(self.card.crm_tier_id, self.silver)
                 self.assertLessEqual(spent, 2, f"{spent} queries for an invoice of {amount}")
 
@@ -250,12 +240,8 @@ class TestTiers(LoyaltyCase):
         self.assertEqual(set((cards[1:] | self.card).mapped("crm_tier_id")), {self.bronze})
 
         def run(day):
-            self.env.flush_all()
-            queries = self.env.cr.sql_log_count
             with freeze_time(day), patch("odoo.addons.crm_loyalty.models.loyalty_program.CRON_BATCH", 4):
-                self.env["loyalty.program"]._cron_tier_requalify()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - queries
+                return self._queries(self.env["loyalty.program"]._cron_tier_requalify)
 
         quiet = run("2024-05-02")
         self.assertLessEqual(quiet, 8, f"{quiet} queries for 25 members keeping their tier")
@@ -291,11 +277,8 @@ class TestTiers(LoyaltyCase):
         def run(day):
             self.env.flush_all()
             self.env.invalidate_all()  # each run starts cold, as the scheduled one does
-            queries = self.env.cr.sql_log_count
             with freeze_time(day):
-                self.env["loyalty.program"]._cron_tier_requalify()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - queries
+                return self._queries(self.env["loyalty.program"]._cron_tier_requalify)
 
         mail_cron = self.env.ref("crm_loyalty.ir_cron_tier_mails")
         mail_cron._trigger()  # warm what a trigger reads once per registry (its record defaults)

@@ -107,3 +107,13 @@ class LoyaltyCase(CrmTransactionCase):
     @staticmethod
     def _today(value):
         return fields.Date.to_date(value)
+
+
+class MemberCase(LoyaltyCase):
+    """The tier program with one member, Ann, and her card."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ann = cls._partner("Ann")
+        cls.card = cls._card(cls.ann)

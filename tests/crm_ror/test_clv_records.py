@@ -2,9 +2,6 @@
 
 from datetime import timedelta
 
-import numpy as np
-
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -15,43 +12,9 @@ class TestClvOnRecords(CrmRorValueCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # 36 customers whose purchases follow the MBG/NBD story over two years and whose spend follows
-        # the Gamma-Gamma story (seeded).
-        rng = np.random.default_rng(42)
-        partners = cls.env["res.partner"].create([{"name": f"ROR buyer {i}"} for i in range(36)])
-        vals_list = []
-        for partner in partners:
-            rate, dropout = rng.gamma(1.0, 1 / 8.0), rng.beta(1.0, 3.0)
-            spend_rate = rng.gamma(4.0, 1 / 75.0)
-            start = int(rng.integers(0, 300))
-            day, days = 730 - start, [730 - start]
-            while True:
-                day -= int(rng.exponential(7 / rate)) + 1
-                # MBG/NBD's story (the default model): a customer may drop out after any purchase.
-                if day < 1 or rng.random() < dropout:
-                    break
-                days.append(day)
-            for days_ago in days:
-                vals_list.append(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "invoice_date": cls._days_ago(days_ago),
-                        "invoice_line_ids": [
-                            Command.create(
-                                {
-                                    "product_id": cls.product.id,
-                                    "quantity": 1,
-                                    "price_unit": float(round(rng.gamma(6.0, 1 / spend_rate), 2)),
-                                    "tax_ids": [Command.clear()],
-                                }
-                            )
-                        ],
-                    }
-                )
-        cls.moves = cls.env["account.move"].with_company(cls.company_a).create(vals_list)
-        cls.moves.action_post()
-        cls.partners = partners
+        # 36 customers of the lifetime-value story (MBG/NBD purchases, Gamma-Gamma spend, seeded).
+        cls.partners = cls._post_clv_story(36, "ROR buyer")
+        cls.moves = cls.env["account.move"].search([("partner_id", "in", cls.partners.ids)])
         cls.env["crm.ror.customer.profile"]._compute_profiles(cls.company_a)
 
     def test_predictive_clv(self):

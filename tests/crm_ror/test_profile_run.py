@@ -4,9 +4,6 @@ keep the previous run until the switch."""
 
 from unittest.mock import patch
 
-import numpy as np
-
-from odoo import Command
 from odoo.addons.crm_ror.models.crm_ror_customer_profile import VALUE_COLUMNS
 from odoo.tools import SQL
 
@@ -21,41 +18,9 @@ class TestProfileRun(CrmRorValueCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # 40 customers buying by the MBG/NBD story, their spend by the Gamma-Gamma one (seeded, as in
-        # test_clv_records): a real fit, so that the lifetime values of every chunk come from the fit
-        # on the whole population.
-        rng = np.random.default_rng(42)
-        cls.partners = cls.env["res.partner"].create([{"name": f"ROR run buyer {i}"} for i in range(40)])
-        vals_list = []
-        for partner in cls.partners:
-            rate, dropout = rng.gamma(1.0, 1 / 8.0), rng.beta(1.0, 3.0)
-            spend_rate = rng.gamma(4.0, 1 / 75.0)
-            start = int(rng.integers(0, 300))
-            day, days = 730 - start, [730 - start]
-            while True:
-                day -= int(rng.exponential(7 / rate)) + 1
-                if day < 1 or rng.random() < dropout:
-                    break
-                days.append(day)
-            vals_list += [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": cls._days_ago(days_ago),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": cls.product.id,
-                                "quantity": 1,
-                                "price_unit": float(round(rng.gamma(6.0, 1 / spend_rate), 2)),
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-                for days_ago in days
-            ]
-        cls.env["account.move"].with_company(cls.company_a).create(vals_list).action_post()
+        # 40 customers of the lifetime-value story: a real fit, so that the lifetime values of every
+        # chunk come from the fit on the whole population.
+        cls.partners = cls._post_clv_story(40, "ROR run buyer")
         # campaign contacts (a cost to serve) for every third buyer, over the chunks: staged once per run
         medium = cls.env["utm.medium"].create({"name": "ROR run phone"})
         medium.with_company(cls.company_a).ror_contact_cost = 4.0

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import numpy as np
+
 from odoo import Command, fields
 
 from ..common import CrmTransactionCase
@@ -80,6 +82,46 @@ class CrmRorValueCase(CrmTransactionCase):
         if post:
             move.action_post()
         return move
+
+    @classmethod
+    def _post_clv_story(cls, count, name):
+        """``count`` customers whose purchases over two years follow the MBG/NBD story and whose spend
+        follows the Gamma-Gamma one (seeded: the same histories in every test), posted as invoices of
+        company A; returns the customers."""
+        rng = np.random.default_rng(42)
+        partners = cls.env["res.partner"].create([{"name": f"{name} {i}"} for i in range(count)])
+        vals_list = []
+        for partner in partners:
+            rate, dropout = rng.gamma(1.0, 1 / 8.0), rng.beta(1.0, 3.0)
+            spend_rate = rng.gamma(4.0, 1 / 75.0)
+            start = int(rng.integers(0, 300))
+            day, days = 730 - start, [730 - start]
+            while True:
+                day -= int(rng.exponential(7 / rate)) + 1
+                # MBG/NBD's story (the default model): a customer may drop out after any purchase.
+                if day < 1 or rng.random() < dropout:
+                    break
+                days.append(day)
+            vals_list += [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": cls._days_ago(days_ago),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "quantity": 1,
+                                "price_unit": float(round(rng.gamma(6.0, 1 / spend_rate), 2)),
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for days_ago in days
+            ]
+        cls.env["account.move"].with_company(cls.company_a).create(vals_list).action_post()
+        return partners
 
     def _compute(self, companies=None, reference_date=None):
         self.env["crm.ror.customer.profile"]._compute_profiles(
