@@ -118,6 +118,17 @@ def _own_tables(db, addon):
         return sorted(name for (name,) in cr.fetchall())
 
 
+def _own_indexes(db, addon):
+    """The indexes named after the addon that are still in the database: those its models make on
+    stock tables in ``init()`` carry its name (its own tables go with their indexes)."""
+    with _connect(db) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE %s",
+            (f"%{addon}%",),
+        )
+        return sorted(name for (name,) in cr.fetchall())
+
+
 @pytest.fixture
 def new_db():
     names = []
@@ -173,3 +184,4 @@ def test_all_addons_together_upgrade_and_uninstall(new_db):
         assert counts == stock_counts, f"uninstalling {addon} changed stock records"
         assert not [key for key in xmlids if key[0] == addon], f"{addon} left records behind"
         assert not _own_tables(db, addon), f"{addon} left tables behind: {_own_tables(db, addon)}"
+        assert not _own_indexes(db, addon), f"{addon} left indexes behind: {_own_indexes(db, addon)}"
