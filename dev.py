@@ -41,8 +41,11 @@ ADDONS = ("crm_ror", "crm_scorecard", "crm_loyalty")
 # Optional stock modules our addons detect at runtime: the test databases have them installed, so
 # the code paths behind them run in CI (crm_ror's campaigns write mailing lists and read traces;
 # crm_scorecard's department scorecards link hr.department softly).
-TEST_MODULES = ("mass_mailing", "hr")
+TEST_MODULES = ("mass_mailing", "hr", "queue_job")
 MIN_PYTHON = (3, 11)
+# `dev.py test` without pytest arguments runs the suite on this many pytest-xdist workers, each on
+# its own copy of the test database, a test class (or module of functions) per worker at a time.
+TEST_WORKERS = 2
 
 # Where an Odoo 18.0 source folder is looked for, in this order, when ODOO_SRC is not set.
 ODOO_SRC_CANDIDATES = (
@@ -231,6 +234,24 @@ def venv_python():
     return VENV / "bin" / "python"
 
 
+def split_requirements(path):
+    """(Python requirements, OCA addon wheels) of a requirements file: the ``odoo-addon-*`` wheels
+    depend on an ``odoo`` distribution that a source checkout does not provide, so they are
+    installed apart, without their dependencies."""
+    python_lines, addon_lines = [], []
+    for text in path.read_text().splitlines():
+        line = text.split("#", 1)[0].strip()
+        if line:
+            (addon_lines if line.lower().startswith("odoo-addon-") else python_lines).append(line)
+    return python_lines, addon_lines
+
+
+def wheel_addons_path():
+    """Where pip puts the OCA addons' wheels (site-packages/odoo/addons), when there are any."""
+    found = sorted(VENV.glob("lib/python3*/site-packages/odoo/addons"))
+    return [found[0]] if found else []
+
+
 def cmd_setup(args):
     src = find_odoo_source()
     say(f"Odoo source: {src}")
@@ -246,7 +267,13 @@ def cmd_setup(args):
     pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     run_cmd([*pip, "--upgrade", "pip", "setuptools", "wheel"])
     say("installing Odoo 18's and the project's Python dependencies (requirements.txt)")
-    run_cmd([*pip, "-r", ROOT / "requirements.txt"])
+    python_lines, addon_lines = split_requirements(ROOT / "requirements.txt")
+    with tempfile.TemporaryDirectory() as tmp:
+        python_reqs = Path(tmp) / "requirements.txt"
+        python_reqs.write_text("\n".join(python_lines) + "\n")
+        run_cmd([*pip, "-r", python_reqs])
+    if addon_lines:
+        run_cmd([*pip, "--no-deps", *addon_lines])
     # Odoo becomes importable through a .pth file: its source stays where it is, untouched.
     site = subprocess.run(
         [venv_python(), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -409,7 +436,7 @@ def ensure_postgres():
 
 def write_odoo_conf(settings, src, http_port=8069):
     STATE.mkdir(exist_ok=True)
-    addons = [str(p) for p in odoo_addons_paths(src)] + [str(ROOT)]
+    addons = [str(p) for p in (*odoo_addons_paths(src), *wheel_addons_path(), ROOT)]
     lines = [
         "[options]",
         f"addons_path = {','.join(addons)}",
@@ -521,6 +548,15 @@ def install_without_demo(db, extra=()):
     run_cmd(odoo_cmd("-d", db, "-i", modules, "--without-demo=all", "--stop-after-init", "--log-level=warn"))
 
 
+def pg_environ(settings):
+    """The environment with libpq's variables set to the server: pytest-odoo's workers copy the
+    test database with ``createdb``."""
+    env = dict(os.environ, PGHOST=settings["host"], PGPORT=str(settings["port"]), PGUSER=settings["user"])
+    if settings["password"]:
+        env["PGPASSWORD"] = settings["password"]
+    return env
+
+
 def pytest_cmd(db, *pytest_args):
     """The command running pytest-odoo on database ``db`` with ``pytest_args``.
 
@@ -552,10 +588,10 @@ def cmd_test(args):
         else:
             say(f"creating test database {db} (without demo data) with {', '.join((*ADDONS, *TEST_MODULES))}")
             install_without_demo(db, extra=TEST_MODULES)
-        pytest_args = args.pytest_args or ["tests"]
+        pytest_args = args.pytest_args or ["tests", "-n", str(TEST_WORKERS), "--dist", "loadscope"]
         if pytest_args and pytest_args[0] == "--":
             pytest_args = pytest_args[1:]
-        result = run_cmd(pytest_cmd(db, *pytest_args), check=False, cwd=ROOT)
+        result = run_cmd(pytest_cmd(db, *pytest_args), check=False, cwd=ROOT, env=pg_environ(settings))
     finally:
         if not keep:
             drop_database(settings, db)
@@ -1063,7 +1099,11 @@ def main(argv=None):
     p_test = sub.add_parser("test", help="run the pytest-odoo suite on a throwaway database")
     p_test.add_argument("--db", help="reuse (or create) and keep this database instead of a throwaway one")
     p_test.add_argument("--keep", action="store_true", help="keep the throwaway database")
-    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest (default: tests)")
+    p_test.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        help="arguments for pytest (default: tests, on TEST_WORKERS workers)",
+    )
     sub.add_parser("lint", help="README.rst freshness, ruff and pylint-odoo")
     p_stock = sub.add_parser(
         "stock-tests", help="Odoo's own crm/sale_crm/loyalty/sale_loyalty suites with the addons installed"
