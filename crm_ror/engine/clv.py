@@ -259,6 +259,27 @@ def gamma_gamma_log_likelihood(params, x, m):
     )
 
 
+def gamma_gamma_negative_log_likelihood_and_gradient(log_params, x, m):
+    """The objective of the Gamma-Gamma fit and its analytic gradient, in the logarithms of (p, q, gamma)."""
+    p, q, gamma = np.exp(log_params)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = -gamma_gamma_log_likelihood(GammaGammaParams(p, q, gamma), x, m).sum()
+        px = p * x
+        digamma_all = special.digamma(px + q)
+        log_total = np.log(gamma + m * x)
+        # d ll / d log(theta) = theta * d ll / d theta
+        jac = -np.array(
+            [
+                p * (x * (digamma_all - special.digamma(px) + np.log(m) + np.log(x) - log_total)).sum(),
+                q * (digamma_all - special.digamma(q) + np.log(gamma) - log_total).sum(),
+                gamma * (q / gamma - (px + q) / (gamma + m * x)).sum(),
+            ]
+        )
+    if not np.isfinite(value) or not np.isfinite(jac).all():
+        return 1e300, np.zeros(3)
+    return value, jac
+
+
 def fit_gamma_gamma(x, m, min_customers=MIN_REPEAT_CUSTOMERS):
     """Fit (p, q, gamma) on repeat customers (x > 0, m > 0); raise NotEnoughHistory otherwise."""
     x, m = _as_arrays(x, m)
@@ -270,24 +291,28 @@ def fit_gamma_gamma(x, m, min_customers=MIN_REPEAT_CUSTOMERS):
         )
     scale = float(np.mean(m))
     ms = m / scale  # fit on a unit scale, then scale gamma back (the model is scale-equivariant)
-
-    def negative_ll(log_params):
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value = -gamma_gamma_log_likelihood(GammaGammaParams(*np.exp(log_params)), x, ms).sum()
-        return value if np.isfinite(value) else 1e300
-
-    result = optimize.minimize(
-        negative_ll,
-        np.log([1.0, 2.0, 1.0]),
-        method="Nelder-Mead",
-        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8},
-    )
-    result = optimize.minimize(negative_ll, result.x, method="L-BFGS-B")
+    objective = gamma_gamma_negative_log_likelihood_and_gradient
+    start = np.log([1.0, 2.0, 1.0])
+    result = optimize.minimize(objective, start, args=(x, ms), jac=True, method="L-BFGS-B")
+    if not result.success:
+        # A start far from the optimum: a gradient-free pass, then the gradient again.
+        rough = optimize.minimize(
+            lambda log_params: objective(log_params, x, ms)[0],
+            start,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8},
+        )
+        result = optimize.minimize(objective, rough.x, args=(x, ms), jac=True, method="L-BFGS-B")
     p, q, gamma = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(gamma * scale))
     # Spend that hardly varies between customers drives q and gamma up together (their ratio stays
     # finite): that limit is valid, the expected spend tends to the population mean.
-    if not np.isfinite(result.fun) or not np.isfinite([p, q, gamma]).all() or params.q <= 1:
+    if (
+        not np.isfinite(result.fun)
+        or result.fun >= 1e300
+        or not np.isfinite([p, q, gamma]).all()
+        or params.q <= 1
+    ):
         raise NotEnoughHistory("the spend history does not identify the model (no stable fit)")
     return params
 

@@ -105,16 +105,58 @@ def test_gamma_gamma_expected_spend():
 
 
 def test_gamma_gamma_recovers_known_parameters():
-    rng = np.random.default_rng(11)
     truth = clv.GammaGammaParams(p=6.0, q=4.0, gamma=15.0)
-    n = 4000
-    x = rng.integers(1, 8, n).astype(float)
-    nu = rng.gamma(truth.q, 1.0 / truth.gamma, n)
-    m = np.array([rng.gamma(truth.p, 1.0 / nu[i], int(x[i])).mean() for i in range(n)])
+    x, m = _simulate_gamma_gamma(truth, 4000, seed=11)
     fitted = clv.fit_gamma_gamma(x, m)
     assert fitted.p == pytest.approx(truth.p, rel=0.15)
     assert fitted.q == pytest.approx(truth.q, rel=0.15)
     assert fitted.gamma == pytest.approx(truth.gamma, rel=0.25)
+
+
+def _simulate_gamma_gamma(truth, n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 8, n).astype(float)
+    nu = rng.gamma(truth.q, 1.0 / truth.gamma, n)
+    return x, np.array([rng.gamma(truth.p, 1.0 / nu[i], int(x[i])).mean() for i in range(n)])
+
+
+def test_gamma_gamma_analytic_gradient_matches_finite_differences():
+    x, m = _simulate_gamma_gamma(clv.GammaGammaParams(p=6.0, q=4.0, gamma=15.0), 300, seed=4)
+    m = m / m.mean()
+    for log_params in (np.log([1.0, 2.0, 1.0]), np.log([6.0, 4.0, 0.5]), np.log([0.3, 9.0, 3.0])):
+        _value, jac = clv.gamma_gamma_negative_log_likelihood_and_gradient(log_params, x, m)
+        numeric = np.zeros(3)
+        for k in range(3):
+            step = np.zeros(3)
+            step[k] = 1e-6
+            up = clv.gamma_gamma_negative_log_likelihood_and_gradient(log_params + step, x, m)[0]
+            down = clv.gamma_gamma_negative_log_likelihood_and_gradient(log_params - step, x, m)[0]
+            numeric[k] = (up - down) / 2e-6
+        assert jac == pytest.approx(numeric, rel=1e-5, abs=1e-4)
+
+
+def test_gamma_gamma_fit_is_the_maximum_likelihood():
+    # The gradient fit ends where a long gradient-free search ends, at a point no neighbour beats.
+    from scipy import optimize
+
+    x, m = _simulate_gamma_gamma(clv.GammaGammaParams(p=2.0, q=3.0, gamma=40.0), 3000, seed=8)
+    fitted = clv.fit_gamma_gamma(x, m)
+    scale = m.mean()
+    log_fitted = np.log([fitted.p, fitted.q, fitted.gamma / scale])
+    objective = clv.gamma_gamma_negative_log_likelihood_and_gradient
+    best = objective(log_fitted, x, m / scale)[0]
+    search = optimize.minimize(
+        lambda log_params: objective(log_params, x, m / scale)[0],
+        np.log([1.0, 2.0, 1.0]),
+        method="Nelder-Mead",
+        options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-12},
+    )
+    assert best <= search.fun + 1e-6
+    for k in range(3):
+        for sign in (1, -1):
+            step = np.zeros(3)
+            step[k] = sign * 1e-3
+            assert objective(log_fitted + step, x, m / scale)[0] >= best
 
 
 def test_gamma_gamma_without_heterogeneity_tends_to_the_population_mean():
