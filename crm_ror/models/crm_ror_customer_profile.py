@@ -1190,25 +1190,28 @@ class CrmRorCustomerProfile(models.Model):
 
     def _ror_copy_values(self, company, values):
         """Append a chunk's figures to the result table with ``COPY``, in slices, so that the text of
-        a whole chunk is never held at once."""
-        booleans = {name for name in VALUE_COLUMNS if self._fields[name].type == "boolean"}
+        a whole chunk is never held at once. The text is made column by column, each column with the
+        format of its field's type (a comprehension per column, not a call per value)."""
         copy = SQL(
             "COPY %s (company_id, partner_id, %s) FROM STDIN",
             RESULT_TABLE,
             SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
         ).code
-        company_text = str(company.id)
-        items = list(values.items())
-        for start in range(0, len(items), COPY_ROWS):
-            lines = []
-            for partner_id, vals in items[start : start + COPY_ROWS]:
-                fields_text = [
-                    ("t" if vals.get(name) else "f") if name in booleans else _copy_text(vals.get(name))
-                    for name in VALUE_COLUMNS
-                ]
-                lines.append("\t".join([company_text, str(partner_id), *fields_text]))
-            lines.append("")
-            self.env.cr.copy_expert(copy, io.StringIO("\n".join(lines)))
+        formats = [
+            (name, _COPY_COLUMN_FORMATS.get(self._fields[name].type, _copy_texts)) for name in VALUE_COLUMNS
+        ]
+        partner_ids = list(values)
+        rows = list(values.values())
+        for start in range(0, len(rows), COPY_ROWS):
+            part = rows[start : start + COPY_ROWS]
+            columns = [
+                [str(company.id)] * len(part),
+                list(map(str, partner_ids[start : start + COPY_ROWS])),
+                *(to_text([vals.get(name) for vals in part]) for name, to_text in formats),
+            ]
+            self.env.cr.copy_expert(
+                copy, io.StringIO("".join(f"{line}\n" for line in map("\t".join, zip(*columns, strict=True))))
+            )
 
     # ------------------------------------------------------------------------------------------
     # Phase 3: the switch
@@ -1285,12 +1288,32 @@ class CrmRorCustomerProfile(models.Model):
         return updated + inserted
 
 
-def _copy_text(value):
-    """A value in PostgreSQL's COPY text format."""
-    if value is None or value is False:
-        return "\\N"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, date):  # datetimes too
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+def _copy_texts(column):
+    """A column of values in PostgreSQL's COPY text format (None and False are NULL)."""
+    return [
+        "\\N"
+        if value is None or value is False
+        else value.isoformat()  # dates
+        if isinstance(value, date)
+        else str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        for value in column
+    ]
+
+
+def _copy_numbers(column):
+    """A column of numbers in COPY text format: ``repr`` is the shortest text that reads back exactly."""
+    return ["\\N" if value is None or value is False else repr(value) for value in column]
+
+
+def _copy_booleans(column):
+    return ["t" if value else "f" for value in column]
+
+
+# The COPY text of a column, by the type of its field (the others: ``_copy_texts``).
+_COPY_COLUMN_FORMATS = {
+    "boolean": _copy_booleans,
+    "float": _copy_numbers,
+    "monetary": _copy_numbers,
+    "integer": _copy_numbers,
+    "many2one": _copy_numbers,
+}
