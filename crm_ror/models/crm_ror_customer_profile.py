@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, float_round
+from odoo.tools.sql import create_index
 
 from ..engine import clv, rfm
 from ..engine import ror as ror_engine
@@ -374,6 +375,110 @@ class CrmRorCustomerProfile(models.Model):
         cost-of-goods lines when stock valuation books them (Anglo-Saxon), the product's cost
         otherwise.
         """
+        has_cogs, has_deposits = self._ror_line_kinds(company)
+        # the moves taken into account (the aliases of the statement): the company's posted ones up to
+        # date_to, read from the table (with its statistics) rather than from a CTE
+        moves = {
+            alias: SQL(
+                "%(a)s.company_id = %(company)s AND %(a)s.state = 'posted' AND %(a)s.invoice_date <= %(date_to)s",
+                a=SQL(alias),
+                company=company.id,
+                date_to=date_to,
+            )
+            for alias in ("direct", "inv", "r", "m", "dm", "fm", "cm")
+        }
+        # The cost-of-goods and down-payment machinery only where the company books such lines:
+        # without it the product lines are summed per move in one hash pass (no sort of every line).
+        deposit_final = SQL(
+            """
+            deposit_final AS (
+                SELECT d.line_id, d.invoice_id, fm.invoice_date
+                  FROM (
+                        SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
+                          FROM account_move_line dl
+                          JOIN account_move dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice' AND %(dm)s
+                          JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
+                          JOIN sale_order_line_invoice_rel frel
+                            ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
+                          JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
+                          JOIN account_move fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice' AND %(fm)s
+                         WHERE dl.is_downpayment AND dl.quantity > 0
+                      GROUP BY dl.id
+                       ) d
+                  JOIN account_move fm ON fm.id = d.invoice_id
+            ),
+            """,
+            **moves,
+        )
+        cost_ctes = SQL(
+            """
+            cogs AS (
+                SELECT c.move_id, c.product_id, sum(c.balance) AS cost
+                  FROM account_move_line c
+                  JOIN account_move cm
+                    ON cm.id = c.move_id AND cm.move_type IN ('out_invoice', 'out_refund') AND %(cm)s
+                  JOIN account_account a ON a.id = c.account_id
+                 WHERE c.display_type = 'cogs' AND a.account_type IN ('expense', 'expense_direct_cost')
+              GROUP BY c.move_id, c.product_id
+            ),
+            cost_lines AS (
+                -- the product lines of a move that has cost-of-goods lines for their product
+                SELECT l.id, l.move_id, l.product_id,
+                       row_number() OVER (PARTITION BY l.move_id, l.product_id ORDER BY l.id) AS position
+                  FROM account_move_line l
+                  JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+                 WHERE l.display_type = 'product'
+            ),
+            """,
+            **moves,
+        )
+        product_cost = SQL(
+            "l.quantity * COALESCE(pc.factor / NULLIF(lu.factor, 0), 1) * COALESCE(pc.cost, 0)"
+        )
+        if has_cogs:
+            cost_columns = SQL(
+                """
+                CASE WHEN cl.id IS NULL THEN %(product_cost)s END AS product_cost,
+                -- the move's booked cost, on one line of its product
+                CASE WHEN cl.position = 1 THEN cogs.cost END AS booked_cost
+                """,
+                product_cost=product_cost,
+            )
+            cost_joins = SQL(
+                """
+                LEFT JOIN cost_lines cl ON cl.id = l.id
+                LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+                """
+            )
+        else:
+            cost_columns = SQL("%s AS product_cost, NULL::numeric AS booked_cost", product_cost)
+            cost_joins = SQL("")
+        line_sums = SQL(
+            """
+                SELECT l.move_id, NULL::int4 AS deposit_of, NULL::date AS deposit_date, sum(l.amount) AS amount,
+                       sum(l.product_cost) AS product_cost, sum(l.booked_cost) AS booked_cost,
+                       sum(l.discount) AS discount
+                  FROM sale_lines l
+                 %(not_deposit)s
+              GROUP BY l.move_id
+            """,
+            not_deposit=SQL("WHERE NOT EXISTS (SELECT 1 FROM deposit_final dp WHERE dp.line_id = l.id)")
+            if has_deposits
+            else SQL(""),
+        )
+        if has_deposits:
+            # a down-payment line is summed apart, on its final invoice
+            line_sums = SQL(
+                """
+                %s
+             UNION ALL
+                SELECT l.move_id, dp.invoice_id, dp.invoice_date, sum(l.amount), sum(l.product_cost),
+                       sum(l.booked_cost), sum(l.discount)
+                  FROM sale_lines l JOIN deposit_final dp ON dp.line_id = l.id
+              GROUP BY l.move_id, dp.invoice_id, dp.invoice_date
+                """,
+                line_sums,
+            )
         return SQL(
             """
             WITH refund_origin AS (
@@ -405,39 +510,8 @@ class CrmRorCustomerProfile(models.Model):
              LEFT JOIN refund_origin ro ON ro.refund_id = m.id
                  WHERE m.move_type IN ('out_invoice', 'out_refund') AND %(m)s
             ),
-            deposit_final AS (
-                SELECT d.line_id, d.invoice_id, fm.invoice_date
-                  FROM (
-                        SELECT dl.id AS line_id, min(fl.move_id) AS invoice_id
-                          FROM account_move_line dl
-                          JOIN account_move dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice' AND %(dm)s
-                          JOIN sale_order_line_invoice_rel drel ON drel.invoice_line_id = dl.id
-                          JOIN sale_order_line_invoice_rel frel
-                            ON frel.order_line_id = drel.order_line_id AND frel.invoice_line_id <> dl.id
-                          JOIN account_move_line fl ON fl.id = frel.invoice_line_id AND fl.quantity < 0
-                          JOIN account_move fm ON fm.id = fl.move_id AND fm.move_type = 'out_invoice' AND %(fm)s
-                         WHERE dl.is_downpayment AND dl.quantity > 0
-                      GROUP BY dl.id
-                       ) d
-                  JOIN account_move fm ON fm.id = d.invoice_id
-            ),
-            cogs AS (
-                SELECT c.move_id, c.product_id, sum(c.balance) AS cost
-                  FROM account_move_line c
-                  JOIN account_move cm
-                    ON cm.id = c.move_id AND cm.move_type IN ('out_invoice', 'out_refund') AND %(cm)s
-                  JOIN account_account a ON a.id = c.account_id
-                 WHERE c.display_type = 'cogs' AND a.account_type IN ('expense', 'expense_direct_cost')
-              GROUP BY c.move_id, c.product_id
-            ),
-            cost_lines AS (
-                -- the product lines of a move that has cost-of-goods lines for their product
-                SELECT l.id, l.move_id, l.product_id,
-                       row_number() OVER (PARTITION BY l.move_id, l.product_id ORDER BY l.id) AS position
-                  FROM account_move_line l
-                  JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
-                 WHERE l.display_type = 'product'
-            ),
+            %(deposit_final)s
+            %(cost_ctes)s
             product_cost AS (
                 -- the cost of each product in its own unit, read once per product, not per line
                 SELECT pp.id, pu.factor, COALESCE((pp.standard_price ->> %(company_key)s)::numeric, 0) AS cost
@@ -446,34 +520,18 @@ class CrmRorCustomerProfile(models.Model):
              LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
             ),
             sale_lines AS NOT MATERIALIZED (
-                SELECT l.id, l.move_id, -l.balance AS amount,
-                       CASE WHEN cl.id IS NULL
-                            THEN l.quantity * COALESCE(pc.factor / NULLIF(lu.factor, 0), 1) * COALESCE(pc.cost, 0)
-                       END AS product_cost,
-                       -- the move's booked cost, on one line of its product
-                       CASE WHEN cl.position = 1 THEN cogs.cost END AS booked_cost,
+                SELECT l.id, l.move_id, -l.balance AS amount, %(cost_columns)s,
                        l.price_unit * l.quantity * COALESCE(l.discount, 0) / 100 AS discount
                   FROM account_move_line l
-             LEFT JOIN cost_lines cl ON cl.id = l.id
-             LEFT JOIN cogs ON cogs.move_id = l.move_id AND cogs.product_id = l.product_id
+                  %(cost_joins)s
              LEFT JOIN product_cost pc ON pc.id = l.product_id
              LEFT JOIN uom_uom lu ON lu.id = l.product_uom_id
                  WHERE l.display_type = 'product' AND l.company_id = %(company)s AND l.parent_state = 'posted'
             ),
             line_sums AS (
                 -- one pass over the product lines, summed per move before any join to the moves (1M
-                -- lines become about 300k rows); a down-payment line is summed apart, on its final invoice
-                SELECT l.move_id, NULL::int4 AS deposit_of, NULL::date AS deposit_date, sum(l.amount) AS amount,
-                       sum(l.product_cost) AS product_cost, sum(l.booked_cost) AS booked_cost,
-                       sum(l.discount) AS discount
-                  FROM sale_lines l
-                 WHERE NOT EXISTS (SELECT 1 FROM deposit_final dp WHERE dp.line_id = l.id)
-              GROUP BY l.move_id
-             UNION ALL
-                SELECT l.move_id, dp.invoice_id, dp.invoice_date, sum(l.amount), sum(l.product_cost),
-                       sum(l.booked_cost), sum(l.discount)
-                  FROM sale_lines l JOIN deposit_final dp ON dp.line_id = l.id
-              GROUP BY l.move_id, dp.invoice_id, dp.invoice_date
+                -- lines become about 300k rows)
+                %(line_sums)s
             )
             SELECT m.commercial_partner_id AS partner_id, COALESCE(s.deposit_of, m.doc_id) AS doc_id,
                    COALESCE(s.deposit_date, m.doc_date) AS doc_date,
@@ -489,18 +547,31 @@ class CrmRorCustomerProfile(models.Model):
             """,
             company=company.id,
             company_key=str(company.id),
-            # the moves taken into account (the aliases of the statement): the company's posted ones
-            # up to date_to, read from the table (with its statistics) rather than from a CTE
-            **{
-                alias: SQL(
-                    "%(a)s.company_id = %(company)s AND %(a)s.state = 'posted' AND %(a)s.invoice_date <= %(date_to)s",
-                    a=SQL(alias),
-                    company=company.id,
-                    date_to=date_to,
-                )
-                for alias in ("direct", "inv", "r", "m", "dm", "fm", "cm")
-            },
+            deposit_final=deposit_final if has_deposits else SQL(""),
+            cost_ctes=cost_ctes if has_cogs else SQL(""),
+            cost_columns=cost_columns,
+            cost_joins=cost_joins,
+            line_sums=line_sums,
+            direct=moves["direct"],
+            inv=moves["inv"],
+            r=moves["r"],
+            m=moves["m"],
         )
+
+    @api.model
+    def _ror_line_kinds(self, company):
+        """(books cost-of-goods lines, has down-payment lines): whether the company has any such
+        journal item, read from the partial indexes of ``init()``."""
+        cogs, deposits = self.env.execute_query(
+            SQL(
+                """
+                SELECT EXISTS (SELECT 1 FROM account_move_line WHERE display_type = 'cogs' AND company_id = %(company)s),
+                       EXISTS (SELECT 1 FROM account_move_line WHERE is_downpayment AND company_id = %(company)s)
+                """,
+                company=company.id,
+            )
+        )[0]
+        return cogs, deposits
 
     @api.model
     def _ror_windows(self, reference_date):
@@ -599,6 +670,22 @@ class CrmRorCustomerProfile(models.Model):
         interrupted by it starts over too."""
         result = super().init()
         cr = self.env.cr
+        # Whether a company books cost-of-goods or down-payment lines (``_ror_line_kinds``), answered
+        # from an index of those lines only instead of a scan of every journal item.
+        create_index(
+            cr,
+            "account_move_line_crm_ror_cogs_idx",
+            "account_move_line",
+            ["company_id"],
+            where="display_type = 'cogs'",
+        )
+        create_index(
+            cr,
+            "account_move_line_crm_ror_downpayment_idx",
+            "account_move_line",
+            ["company_id"],
+            where="is_downpayment",
+        )
         cr.execute(
             SQL("DROP TABLE IF EXISTS %s, %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE)
         )
