@@ -12,11 +12,12 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from ..engine import clv, rfm
 from ..engine import ror as ror_engine
+from ..engine import rounding as rounding_engine
 
 _logger = logging.getLogger(__name__)
 
@@ -924,11 +925,7 @@ class CrmRorCustomerProfile(models.Model):
     def _ror_buyers(self, company):
         """The staged customers with purchases: what the fit and the RFM ranks need, rounded as the
         profiles show them."""
-        rounding = company.currency_id.rounding
-
-        def money(amount):
-            return float_round(amount or 0.0, precision_rounding=rounding)
-
+        money = rounding_engine.money_rounder(company.currency_id.rounding)
         rows = self.env.execute_query(
             SQL(
                 """
@@ -1023,9 +1020,7 @@ class CrmRorCustomerProfile(models.Model):
         # currency.round without the ORM's field access on each of the 1.5M calls at 100k customers
         rounding = currency.rounding
         precision = rounding / 2
-
-        def money(amount):
-            return float_round(amount, precision_rounding=rounding)
+        money = rounding_engine.money_rounder(rounding)
 
         def ratio(margin, cost):
             """(ROR, defined): without a cost to serve the ROR is undefined, stored as NULL."""
@@ -1248,26 +1243,33 @@ class CrmRorCustomerProfile(models.Model):
             model=fit["model"],
             params=(clv.BGNBDParams(*fit["purchase"]), clv.GammaGammaParams(*fit["spend"])),
         )
-        rounding = company.currency_id.rounding
+        money = rounding_engine.money_rounder(company.currency_id.rounding)
         high_below = company.ror_churn_high_below / 100.0
         medium_below = company.ror_churn_medium_below / 100.0
         # Numerical limits of the closed forms for a history: say so rather than store garbage.
         no_finite_value = self.env._("Not enough history: the model gives no finite value.")
-        for index, partner_id in enumerate(buyers):
-            if not prediction.finite[index]:
+        # Python floats once per array, not a numpy scalar per customer and figure
+        columns = zip(
+            buyers,
+            prediction.finite.tolist(),
+            prediction.probability_alive.tolist(),
+            prediction.next_purchase_weeks.tolist(),
+            prediction.clv.tolist(),
+            prediction.expected_purchases.tolist(),
+            prediction.expected_spend.tolist(),
+            strict=True,
+        )
+        for partner_id, finite, alive, weeks, predicted, purchases, spend in columns:
+            if not finite:
                 values[partner_id]["clv_message"] = no_finite_value
                 continue
-            alive = float(prediction.probability_alive[index])
-            weeks = float(prediction.next_purchase_weeks[index])
             values[partner_id].update(
                 clv_status="ok",
                 clv_message=False,
-                clv_predicted=float_round(float(prediction.clv[index]), precision_rounding=rounding),
-                clv_expected_purchases=float(prediction.expected_purchases[index]),
+                clv_predicted=money(predicted),
+                clv_expected_purchases=purchases,
                 clv_probability_alive=100.0 * alive,
-                clv_expected_spend=float_round(
-                    float(prediction.expected_spend[index]), precision_rounding=rounding
-                ),
+                clv_expected_spend=money(spend),
                 # NaN: no purchase expected within ten years.
                 clv_next_purchase_date=reference_date + timedelta(days=round(weeks * DAYS_PER_WEEK))
                 if not math.isnan(weeks)
