@@ -31,8 +31,9 @@ LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(hashtext('crm_ror.value_recompu
 LOCK_RETRY_MINUTES = 10
 # PostgreSQL's work_mem of the recompute's transactions: its per-customer hashes fit at 100k customers.
 RECOMPUTE_WORK_MEM = "64MB"
-# Profiles per COPY of the set-wise write.
-COPY_ROWS = 10000
+# Profiles per COPY of the set-wise write: its text is made column by column, so a slice holds a
+# string per figure of each of its profiles (2,000 rows: about 5 MB).
+COPY_ROWS = 2000
 # Customers per chunk (and transaction) of a recompute's second phase.
 PROFILE_CHUNK = 25000
 # The tables of a staged run (``_compute_profiles``): its state per company, the purchase figures of
