@@ -159,6 +159,33 @@ class TestProfileJobs(CrmRorValueCase):
                 self.assertEqual(self._figures(), self.expected)
                 self.assertFalse(self._pending())
 
+    def test_last_job_with_an_older_snapshot_leaves_the_switch_to_a_job(self):
+        """A last chunk job whose transaction began before another job committed still sees that
+        job's chunk undone: the switch job it enqueues does the switch, once, after it."""
+        jobs = self._enqueue()
+        Model = type(self.Profile)
+        switch = Model._ror_switch
+        switches = []
+
+        def counted(profile, company, run):
+            switches.append(company)
+            return switch(profile, company, run)
+
+        with patch.object(Model, "_ror_switch", counted), trap_jobs() as trap:
+            for job in jobs[:-1]:
+                job.perform()
+            stale = self._chunks()[-2][:2]
+            with patch.object(Model, "_ror_undone_chunks", lambda profile, company: [stale]):
+                jobs[-1].perform()
+            self.assertFalse(switches, "no switch on an older snapshot")
+            self.assertTrue(all(done for _low, _high, done in self._chunks()))
+            trap.assert_jobs_count(len(jobs), only=self.Profile._ror_job_switch)
+            trap.assert_enqueued_job(self.Profile._ror_job_switch, args=(self.company_a.id,))
+            trap.perform_enqueued_jobs()
+        self.assertEqual(switches, [self.company_a])
+        self.assertFalse(self._pending())
+        self.assertEqual(self._figures(), self.expected)
+
     def test_job_on_a_done_chunk_does_nothing(self):
         jobs = self._enqueue()
         jobs[0].perform()
