@@ -1322,7 +1322,7 @@ class CrmRorCustomerProfile(models.Model):
     def _ror_job_start(self, company_id):
         """The company of a job, once the job holds the recompute lock (shared with the other jobs);
         a job that finds a cron holding it runs again later."""
-        from odoo.addons.queue_job.exception import RetryableJobError  # installed: the job runs
+        from odoo.addons.queue_job.exception import RetryableJobError  # queue_job runs this job: installed
 
         if not self.env.execute_query(JOB_LOCK_SQL)[0][0]:
             raise RetryableJobError(

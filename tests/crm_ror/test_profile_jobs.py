@@ -34,10 +34,12 @@ class TestProfileJobs(CrmRorValueCase):
         cls.Profile = cls.env["crm.ror.customer.profile"]
         cls.profile_cron = cls.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles")
         cls.suggestion_cron = cls.env.ref("crm_ror.ir_cron_crm_ror_suggestions")
-        # the profiles the cron computes in its own process, the reference of every test
+        # the profiles the cron computes in its own process, on the same chunks: the reference of
+        # every test
         cls.env["ir.config_parameter"].set_param(QUEUE_JOBS_PARAM, "False")
         cls._only_pending(cls.company_a)
-        cls._run_cron()
+        with patch.object(type(cls.Profile), "_ror_profile_chunk", CHUNK_SIZE):
+            cls._run_cron()
         cls.expected = cls._figures()
 
     def setUp(self):
