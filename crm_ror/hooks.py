@@ -1,13 +1,13 @@
 from odoo.tools import SQL
 
-from .models.crm_ror_customer_profile import COST_TABLE, RESULT_TABLE, RUN_TABLE, STAGE_TABLE
+from .models.crm_ror_customer_profile import CHUNK_TABLE, COST_TABLE, RESULT_TABLE, RUN_TABLE, STAGE_TABLE
 
 
 def uninstall_hook(env):
     """Drop the recompute's staging tables: they are made by ``init()`` of the profile model, not
     by a model of their own, so Odoo's uninstall would leave them behind; and the KPIs' indexes on
     stock tables."""
-    for table in (COST_TABLE, RESULT_TABLE, STAGE_TABLE, RUN_TABLE):
+    for table in (COST_TABLE, RESULT_TABLE, STAGE_TABLE, CHUNK_TABLE, RUN_TABLE):
         env.cr.execute(SQL("DROP TABLE IF EXISTS %s CASCADE", table))
     drop_stock_table_indexes(env.cr, "crm_ror")
 

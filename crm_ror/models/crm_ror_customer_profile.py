@@ -1,3 +1,4 @@
+import functools
 import io
 import itertools
 import json
@@ -12,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, str2bool
 from odoo.tools.sql import create_index
 
 from ..engine import clv, rfm
@@ -29,6 +30,13 @@ RUN_PARAM_SUGGESTIONS = "crm_ror.suggestion_run_start"
 # One lock for the profile and suggestion recomputes: they never run over each other.
 LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock(hashtext('crm_ror.value_recompute'))")
 LOCK_RETRY_MINUTES = 10
+# The chunk jobs hold the lock shared: they run side by side, never beside a cron.
+JOB_LOCK_SQL = SQL("SELECT pg_try_advisory_xact_lock_shared(hashtext('crm_ror.value_recompute'))")
+JOB_LOCK_RETRY_SECONDS = 60
+# Where queue_job is installed the chunks of a run are its jobs, unless this parameter is False.
+QUEUE_JOBS_PARAM = "crm_ror.profile_queue_jobs"
+# The states of a queue job still to run or running.
+LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 # PostgreSQL's work_mem of the recompute's transactions: its per-customer hashes fit at 100k customers.
 RECOMPUTE_WORK_MEM = "64MB"
 # Profiles per COPY of the set-wise write: its text is made column by column, so a slice holds a
@@ -36,9 +44,10 @@ RECOMPUTE_WORK_MEM = "64MB"
 COPY_ROWS = 2000
 # Customers per chunk (and transaction) of a recompute's second phase.
 PROFILE_CHUNK = 25000
-# The tables of a staged run (``_compute_profiles``): its state per company, the purchase figures of
-# phase 1, the profile figures of phase 2.
+# The tables of a staged run (``_compute_profiles``): its state per company, its chunks, the purchase
+# figures of phase 1, the profile figures of phase 2.
 RUN_TABLE = SQL.identifier("crm_ror_profile_run")
+CHUNK_TABLE = SQL.identifier("crm_ror_profile_chunk")
 STAGE_TABLE = SQL.identifier("crm_ror_profile_stage")
 RESULT_TABLE = SQL.identifier("crm_ror_profile_result")
 COST_TABLE = SQL.identifier("crm_ror_profile_cost")
@@ -255,10 +264,26 @@ class CrmRorCustomerProfile(models.Model):
         One company per call, committed by the cron runner (Odoo's progress API), so a crash resumes
         with the companies not done yet and nobody sees a half-written company. The suggestion cron
         is triggered once the last company is done.
+
+        Where the chunks run as queue jobs (``_ror_queue_jobs``), the call stages the company, enqueues
+        a job per chunk and returns, the company still pending; the job that ends the run switches it
+        and triggers this cron again for the next company.
         """
-        done = self._ror_run_batch(RUN_PARAM_PROFILES, "ror_computed_at", self._compute_profiles)
+        process = functools.partial(
+            self._compute_profiles, chunk_size=self._ror_profile_chunk, jobs=self._ror_queue_jobs()
+        )
+        done = self._ror_run_batch(RUN_PARAM_PROFILES, "ror_computed_at", process)
         if done:
             self.env.ref("crm_ror.ir_cron_crm_ror_suggestions")._trigger()
+
+    @api.model
+    def _ror_queue_jobs(self):
+        """True when the chunks of the profile cron run as OCA queue_job jobs: queue_job is installed
+        and the system parameter ``crm_ror.profile_queue_jobs`` is not False."""
+        if "queue.job" not in self.env:
+            return False
+        # sudo: a system parameter, read on behalf of the cron's user.
+        return str2bool(self.env["ir.config_parameter"].sudo().get_param(QUEUE_JOBS_PARAM, "True"), True)
 
     @api.model
     def _ror_run_batch(self, param, stamp_field, process):
@@ -288,7 +313,8 @@ class CrmRorCustomerProfile(models.Model):
             .search([])
             .filtered(lambda company: not company[stamp_field] or company[stamp_field] < start)
         )
-        # a process returning False gave the company up (lock lost between chunks): it stays pending
+        # a process returning False gave the company up (lock lost between chunks) or left it to its
+        # queue jobs: it stays pending
         if pending and process(pending[:1]) is False:
             return False
         remaining = max(len(pending) - 1, 0)
@@ -689,7 +715,14 @@ class CrmRorCustomerProfile(models.Model):
             where="is_downpayment",
         )
         cr.execute(
-            SQL("DROP TABLE IF EXISTS %s, %s, %s, %s", RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE)
+            SQL(
+                "DROP TABLE IF EXISTS %s, %s, %s, %s, %s",
+                RUN_TABLE,
+                CHUNK_TABLE,
+                STAGE_TABLE,
+                RESULT_TABLE,
+                COST_TABLE,
+            )
         )
         cr.execute(
             SQL(
@@ -703,10 +736,21 @@ class CrmRorCustomerProfile(models.Model):
                 """
                 CREATE UNLOGGED TABLE %s (
                     company_id int4 PRIMARY KEY, reference_date date NOT NULL,
-                    computed_at timestamp NOT NULL, fit jsonb NOT NULL, next_partner_id int4 NOT NULL
+                    computed_at timestamp NOT NULL, fit jsonb NOT NULL
                 )
                 """,
                 RUN_TABLE,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE UNLOGGED TABLE %s (
+                    company_id int4 NOT NULL, low int4 NOT NULL, high int4 NOT NULL,
+                    done bool NOT NULL DEFAULT FALSE, PRIMARY KEY (company_id, low)
+                )
+                """,
+                CHUNK_TABLE,
             )
         )
         cr.execute(
@@ -730,8 +774,11 @@ class CrmRorCustomerProfile(models.Model):
         )
         return result
 
+    # Customers per chunk of the cron's runs; tests may lower it.
+    _ror_profile_chunk = PROFILE_CHUNK
+
     @api.model
-    def _compute_profiles(self, companies, reference_date=None, chunk_size=PROFILE_CHUNK):
+    def _compute_profiles(self, companies, reference_date=None, chunk_size=PROFILE_CHUNK, jobs=False):
         """Recompute the profiles of the companies, each as a staged run that resumes after a crash.
 
         1. the purchase figures of every customer of the company go into a staging table (one SQL
@@ -747,12 +794,15 @@ class CrmRorCustomerProfile(models.Model):
         the lock up between chunks) resumes with the chunks not done yet, on the same date and with
         the same fit, and nobody sees a half-written run: the profiles keep the previous run until
         the switch. Returns False when it gave the lock up (the company stays pending), else True.
+
+        With ``jobs``, phase 2 and the switch are queue jobs (``_ror_job_chunk``): the first company
+        is staged, its chunks enqueued, and False returned (the company stays pending meanwhile).
         """
         reference_date = reference_date or fields.Date.context_today(self)
         # The figures are company-wide; record rules apply when they are read.
         profiles = self.sudo()
         for company in companies.sudo():
-            if profiles._ror_compute_company(company, reference_date, chunk_size) is False:
+            if profiles._ror_compute_company(company, reference_date, chunk_size, jobs) is False:
                 return False
         return True
 
@@ -773,23 +823,28 @@ class CrmRorCustomerProfile(models.Model):
         self._ror_set_local()
         return True
 
-    def _ror_compute_company(self, company, reference_date, chunk_size):
+    def _ror_compute_company(self, company, reference_date, chunk_size, jobs=False):
         self.env.flush_all()  # the figures are read with SQL
         self._ror_set_local()
         started = time.perf_counter()
         run = self._ror_run(company)
-        if run and run["reference_date"] != reference_date:
-            run = None  # staged for another date: start over
-        if run:
-            buyers = self._ror_buyers(company)
-        else:
-            run, buyers = self._ror_stage(company, reference_date)
+        if run and self._ror_jobs_pending(company):
+            return False  # its jobs switch the run, then trigger the cron again
+        buyers = None
+        if not run or run["reference_date"] != reference_date:  # none, or staged for another date
+            run, buyers = self._ror_stage(company, reference_date, chunk_size)
             if not self._ror_commit():
                 return False
+        chunks = self._ror_undone_chunks(company)
+        if jobs and chunks:
+            self._ror_enqueue_chunks(company, chunks)
+            return False
+        if buyers is None:
+            buyers = self._ror_buyers(company)
         population = self._ror_rfm_population(company, buyers, reference_date)
         del buyers
         staged = time.perf_counter()
-        for low, high in self._ror_chunks(company, run["next_partner_id"], chunk_size):
+        for low, high in chunks:
             self._ror_compute_chunk(company, run, population, low, high)
             if not self._ror_commit():
                 return False
@@ -813,17 +868,18 @@ class CrmRorCustomerProfile(models.Model):
         """The company's staged run (dict of RUN_TABLE's columns), or None."""
         self.env.cr.execute(
             SQL(
-                "SELECT reference_date, computed_at, fit, next_partner_id FROM %s WHERE company_id = %s",
+                "SELECT reference_date, computed_at, fit FROM %s WHERE company_id = %s",
                 RUN_TABLE,
                 company.id,
             )
         )
         return self.env.cr.dictfetchone()
 
-    def _ror_stage(self, company, reference_date):
-        """Phase 1: stage the company's purchase figures, fit its models; return (run, buyers)."""
+    def _ror_stage(self, company, reference_date, chunk_size):
+        """Phase 1: stage the company's purchase figures and chunks, fit its models; return (run,
+        buyers)."""
         cr = self.env.cr
-        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
+        for table in (RUN_TABLE, CHUNK_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
         cr.execute(
             SQL(
@@ -849,17 +905,25 @@ class CrmRorCustomerProfile(models.Model):
             "reference_date": reference_date,
             "computed_at": fields.Datetime.now(),
             "fit": fit,
-            "next_partner_id": 0,
         }
         cr.execute(
             SQL(
-                "INSERT INTO %s (company_id, reference_date, computed_at, fit, next_partner_id) "
-                "VALUES (%s, %s, %s, %s, 0)",
+                "INSERT INTO %s (company_id, reference_date, computed_at, fit) VALUES (%s, %s, %s, %s)",
                 RUN_TABLE,
                 company.id,
                 reference_date,
                 run["computed_at"],
                 json.dumps(fit),
+            )
+        )
+        chunks = self._ror_chunks(company, chunk_size)
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, low, high) SELECT %s, unnest(%s::int4[]), unnest(%s::int4[])",
+                CHUNK_TABLE,
+                company.id,
+                [low for low, _high in chunks],
+                [high for _low, high in chunks],
             )
         )
         return run, buyers
@@ -965,27 +1029,37 @@ class CrmRorCustomerProfile(models.Model):
     # Phase 2: chunks of customers
     # ------------------------------------------------------------------------------------------
 
-    def _ror_chunks(self, company, after, chunk_size):
-        """[(low, high)]: the ranges of partner ids (low excluded) of the chunks still to do."""
+    def _ror_chunks(self, company, chunk_size):
+        """[(low, high)]: the ranges of partner ids (low excluded) of ``chunk_size`` staged customers."""
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT max(partner_id) FROM (
                     SELECT partner_id, (row_number() OVER (ORDER BY partner_id) - 1) / %(size)s AS chunk
-                      FROM %(stage)s WHERE company_id = %(company)s AND partner_id > %(after)s
+                      FROM %(stage)s WHERE company_id = %(company)s
                 ) numbered
               GROUP BY chunk ORDER BY 1
                 """,
                 stage=STAGE_TABLE,
                 company=company.id,
-                after=after,
                 size=chunk_size,
             )
         )
-        return list(itertools.pairwise([after, *(high for (high,) in rows)]))
+        return list(itertools.pairwise([0, *(high for (high,) in rows)]))
+
+    def _ror_undone_chunks(self, company):
+        """[(low, high)] of the chunks of the company's run not done yet."""
+        return self.env.execute_query(
+            SQL(
+                "SELECT low, high FROM %s WHERE company_id = %s AND NOT done ORDER BY low",
+                CHUNK_TABLE,
+                company.id,
+            )
+        )
 
     def _ror_compute_chunk(self, company, run, population, low, high):
-        """The figures of the customers of ids in ]low, high] into the result table; the run moves on."""
+        """The figures of the customers of ids in ]low, high] into the result table; the chunk is
+        marked done."""
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -1009,7 +1083,7 @@ class CrmRorCustomerProfile(models.Model):
         )
         self._ror_copy_values(company, values)
         cr.execute(
-            SQL("UPDATE %s SET next_partner_id = %s WHERE company_id = %s", RUN_TABLE, high, company.id)
+            SQL("UPDATE %s SET done = TRUE WHERE company_id = %s AND low = %s", CHUNK_TABLE, company.id, low)
         )
 
     def _ror_company_values(self, company, reference_date, rows, population, fit, costs):
@@ -1304,6 +1378,115 @@ class CrmRorCustomerProfile(models.Model):
             )
 
     # ------------------------------------------------------------------------------------------
+    # Phase 2 and the switch as OCA queue_job jobs (``_ror_queue_jobs``)
+    # ------------------------------------------------------------------------------------------
+
+    def _ror_jobs_pending(self, company):
+        """True when jobs of the company's run are still to run or running."""
+        if "queue.job" not in self.env:
+            return False
+        # sudo: the cron's user need not read the job queue.
+        return bool(
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("model_name", "=", self._name),
+                    ("method_name", "in", ("_ror_job_chunk", "_ror_job_switch")),
+                    ("company_id", "=", company.id),
+                    ("state", "in", LIVE_JOB_STATES),
+                ],
+                limit=1,
+            )
+        )
+
+    def _ror_enqueue_chunks(self, company, chunks):
+        """A job per chunk; the jobs carry the company, so that ``_ror_jobs_pending`` finds them."""
+        for low, high in chunks:
+            self.with_company(company).with_delay(
+                description=self.env._(
+                    "Customer value profiles of %(company)s: customers of ids %(low)s to %(high)s",
+                    company=company.name,
+                    low=low + 1,
+                    high=high,
+                )
+            )._ror_job_chunk(company.id, low, high)
+
+    def _ror_job_start(self, company_id):
+        """The company of a job, once the job holds the recompute lock (shared with the other jobs);
+        a job that finds a cron holding it runs again later."""
+        from odoo.addons.queue_job.exception import RetryableJobError  # queue_job runs this job: installed
+
+        if not self.env.execute_query(JOB_LOCK_SQL)[0][0]:
+            raise RetryableJobError(
+                self.env._("Another recompute of the customer value runs."),
+                seconds=JOB_LOCK_RETRY_SECONDS,
+                ignore_retry=True,
+            )
+        self.env.flush_all()  # the figures are read with SQL
+        self._ror_set_local()
+        # sudo: the figures are company-wide; record rules apply when they are read.
+        return self.env["res.company"].sudo().browse(company_id)
+
+    def _ror_job_chunk(self, company_id, low, high):
+        """Queue job: the chunk ]low, high] of the company's run, unless it is done or another job
+        does it; then the switch, when no chunk is left.
+
+        Odoo's transactions are REPEATABLE READ: a chunk that another job did after this one started
+        still looks undone here, so this job can only tell it ends the run when it sees every other
+        chunk done. Otherwise it leaves the question to a job of its own (``_ror_job_switch``), which
+        starts after this one is committed.
+        """
+        company = self._ror_job_start(company_id)
+        # sudo: the figures are company-wide; record rules apply when they are read.
+        profiles = self.sudo()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT 1 FROM %s WHERE company_id = %s AND low = %s AND high = %s AND NOT done "
+                "FOR UPDATE SKIP LOCKED",
+                CHUNK_TABLE,
+                company.id,
+                low,
+                high,
+            )
+        )
+        if not cr.fetchone():
+            return
+        run = profiles._ror_run(company)
+        population = profiles._ror_rfm_population(
+            company, profiles._ror_buyers(company), run["reference_date"]
+        )
+        profiles._ror_compute_chunk(company, run, population, low, high)
+        if not profiles._ror_undone_chunks(company):
+            profiles._ror_job_finish(company)
+        else:
+            profiles.with_company(company).with_delay(
+                description=self.env._("Customer value profiles of %(company)s: switch", company=company.name)
+            )._ror_job_switch(company.id)
+
+    def _ror_job_switch(self, company_id):
+        """Queue job: the switch of the company's run, when its chunks are all done."""
+        company = self._ror_job_start(company_id)
+        # sudo: the figures are company-wide; record rules apply when they are read.
+        profiles = self.sudo()
+        if not profiles._ror_undone_chunks(company):
+            profiles._ror_job_finish(company)
+
+    def _ror_job_finish(self, company):
+        """The switch of the company's run by a job, once: the run's row is locked first, and a job
+        that finds the run gone (switched by another) does nothing. The cron is then triggered for
+        the next company, or the suggestions."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT 1 FROM %s WHERE company_id = %s FOR UPDATE", RUN_TABLE, company.id))
+        if not cr.fetchone():
+            return
+        count = self._ror_switch(company, self._ror_run(company))
+        _logger.info("Customer value: %s profiles computed for %s by queue jobs", count, company.name)
+        # sudo: triggering a scheduled action needs Settings rights, which the jobs' user may lack.
+        self.env.ref("crm_ror.ir_cron_crm_ror_compute_profiles").sudo()._trigger()
+
+    # ------------------------------------------------------------------------------------------
     # Phase 3: the switch
     # ------------------------------------------------------------------------------------------
 
@@ -1368,7 +1551,7 @@ class CrmRorCustomerProfile(models.Model):
                 **stamp,
             )
         )
-        for table in (RUN_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
+        for table in (RUN_TABLE, CHUNK_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
         # The ORM's cache (profiles, the partners' profile figures) no longer holds.
         self.env.invalidate_all()

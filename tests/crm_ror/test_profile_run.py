@@ -10,7 +10,7 @@ from odoo.tools import SQL
 from .value_common import CrmRorValueCase
 
 # Queries of one chunk: its staged purchase figures and costs to serve (those are queried once per run,
-# not per chunk), the company's segments, the COPY of its figures and the run's progress.
+# not per chunk), the company's segments, the COPY of its figures and the chunk marked done.
 QUERIES_PER_CHUNK = 5
 
 
