@@ -38,9 +38,10 @@ ODOO_CONF = STATE / "odoo.conf"
 ODOO_SRC_RECORD = VENV / "odoo-src"
 
 ADDONS = ("crm_ror", "crm_scorecard", "crm_loyalty")
-# Optional stock modules our addons detect at runtime: the test databases have them installed, so
-# the code paths behind them run in CI (crm_ror's campaigns write mailing lists and read traces;
-# crm_scorecard's department scorecards link hr.department softly).
+# Optional modules our addons detect at runtime: the test databases have them installed, so the
+# code paths behind them run in CI (crm_ror's campaigns write mailing lists and read traces;
+# crm_scorecard's department scorecards link hr.department softly; crm_ror's recompute runs its
+# chunks as OCA queue_job jobs).
 TEST_MODULES = ("mass_mailing", "hr", "queue_job")
 MIN_PYTHON = (3, 11)
 # `dev.py test` without pytest arguments runs the suite on this many pytest-xdist workers, each on
