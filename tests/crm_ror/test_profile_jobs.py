@@ -6,7 +6,7 @@ loses the chunks a crashed job left."""
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.crm_ror.models.crm_ror_customer_profile import RUN_PARAM_PROFILES, VALUE_COLUMNS
+from odoo.addons.crm_ror.models.crm_ror_customer_profile import RUN_PARAM_PROFILES
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.tests import common as odoo_tests_common
@@ -68,14 +68,19 @@ class TestProfileJobs(CrmRorValueCase):
 
     @classmethod
     def _figures(cls):
-        cls.env.flush_all()
-        return cls.env.execute_query(
-            SQL(
-                "SELECT partner_id, %s FROM crm_ror_customer_profile WHERE company_id = %s ORDER BY partner_id",
-                SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
-                cls.company_a.id,
-            )
-        )
+        return cls._profile_figures(cls.company_a)
+
+    def _counting_switches(self):
+        """(patch of ``_ror_switch`` that records the company of each switch, the list it fills)."""
+        Model = type(self.Profile)
+        switch = Model._ror_switch
+        switches = []
+
+        def counted(profile, company, run):
+            switches.append(company)
+            return switch(profile, company, run)
+
+        return patch.object(Model, "_ror_switch", counted), switches
 
     def _chunks(self):
         return self.env.execute_query(
@@ -130,21 +135,14 @@ class TestProfileJobs(CrmRorValueCase):
         self.assertFalse(self.env["ir.config_parameter"].get_param(RUN_PARAM_PROFILES))
 
     def test_switch_runs_once_whatever_order_the_last_jobs_end_in(self):
-        Model = type(self.Profile)
-        switch = Model._ror_switch
-        switches = []
-
-        def counted(profile, company, run):
-            switches.append(company)
-            return switch(profile, company, run)
-
+        counting, switches = self._counting_switches()
         for order in ((-2, -1), (-1, -2)):
             with self.subTest(order=order):
                 self._only_pending(self.company_a)
                 jobs = self._enqueue()
                 self.assertEqual(len(jobs), 5)
                 switches.clear()
-                with patch.object(Model, "_ror_switch", counted), trap_jobs() as trap:
+                with counting, trap_jobs() as trap:
                     for job in jobs[:3]:
                         job.perform()
                     for index in order:
@@ -165,19 +163,12 @@ class TestProfileJobs(CrmRorValueCase):
         """A last chunk job whose transaction began before another job committed still sees that
         job's chunk undone: the switch job it enqueues does the switch, once, after it."""
         jobs = self._enqueue()
-        Model = type(self.Profile)
-        switch = Model._ror_switch
-        switches = []
-
-        def counted(profile, company, run):
-            switches.append(company)
-            return switch(profile, company, run)
-
-        with patch.object(Model, "_ror_switch", counted), trap_jobs() as trap:
+        counting, switches = self._counting_switches()
+        with counting, trap_jobs() as trap:
             for job in jobs[:-1]:
                 job.perform()
             stale = self._chunks()[-2][:2]
-            with patch.object(Model, "_ror_undone_chunks", lambda profile, company: [stale]):
+            with patch.object(type(self.Profile), "_ror_undone_chunks", lambda profile, company: [stale]):
                 jobs[-1].perform()
             self.assertFalse(switches, "no switch on an older snapshot")
             self.assertTrue(all(done for _low, _high, done in self._chunks()))

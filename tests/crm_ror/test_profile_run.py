@@ -43,15 +43,7 @@ class TestProfileRun(CrmRorValueCase):
         cls.Profile._compute_profiles(cls.company_a)
 
     def _figures(self):
-        self.env.flush_all()
-        return self.env.execute_query(
-            SQL(
-                "SELECT partner_id, computed_at, %s FROM crm_ror_customer_profile WHERE company_id = %s "
-                "ORDER BY partner_id",
-                SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
-                self.company_a.id,
-            )
-        )
+        return self._profile_figures(self.company_a, "computed_at")
 
     def _staged(self):
         return self.env.execute_query(

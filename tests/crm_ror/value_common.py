@@ -5,6 +5,8 @@ from datetime import timedelta
 import numpy as np
 
 from odoo import Command, fields
+from odoo.addons.crm_ror.models.crm_ror_customer_profile import VALUE_COLUMNS
+from odoo.tools import SQL
 
 from ..common import CrmTransactionCase
 
@@ -50,6 +52,19 @@ class CrmRorValueCase(CrmTransactionCase):
         cls.env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
         company.currency_id = currency  # the chart template sets its own currency
         return company
+
+    @classmethod
+    def _profile_figures(cls, company, *extra):
+        """Every figure a run computes (``VALUE_COLUMNS``) of the company's profiles, by customer, after
+        the ``extra`` columns (e.g. ``computed_at``)."""
+        cls.env.flush_all()
+        return cls.env.execute_query(
+            SQL(
+                "SELECT partner_id, %s FROM crm_ror_customer_profile WHERE company_id = %s ORDER BY partner_id",
+                SQL(", ").join(map(SQL.identifier, (*extra, *VALUE_COLUMNS))),
+                company.id,
+            )
+        )
 
     @classmethod
     def _days_ago(cls, days):
