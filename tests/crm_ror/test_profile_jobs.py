@@ -6,7 +6,7 @@ loses the chunks a crashed job left."""
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.crm_ror.models.crm_ror_customer_profile import RUN_PARAM_PROFILES
+from odoo.addons.crm_ror.models.crm_ror_customer_profile import QUEUE_JOBS_PARAM, RUN_PARAM_PROFILES
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.tests import common as odoo_tests_common
@@ -19,8 +19,6 @@ from .value_common import CrmRorValueCase
 odoo_tests_common.__dict__.setdefault("SETATTR_SOURCES", {})
 from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
 
-# The system parameter documented in crm_ror/readme/CONFIGURE.md.
-QUEUE_JOBS_PARAM = "crm_ror.profile_queue_jobs"
 # 41 customers in chunks of 10: five chunks, five jobs.
 CHUNK_SIZE = 10
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import numpy as np
 
 from odoo import Command, fields
-from odoo.addons.crm_ror.models.crm_ror_customer_profile import VALUE_COLUMNS
+from odoo.addons.crm_ror.models.crm_ror_customer_profile import QUEUE_JOBS_PARAM, VALUE_COLUMNS
 from odoo.tools import SQL
 
 from ..common import CrmTransactionCase
@@ -17,7 +17,7 @@ class CrmRorValueCase(CrmTransactionCase):
         super().setUpClass()
         # queue_job is installed in the test database: the profile cron computes its chunks itself
         # here; tests/crm_ror/test_profile_jobs.py covers the chunks as jobs.
-        cls.env["ir.config_parameter"].set_param("crm_ror.profile_queue_jobs", "False")
+        cls.env["ir.config_parameter"].set_param(QUEUE_JOBS_PARAM, "False")
         cls.today = fields.Date.context_today(cls.env["res.partner"])
         cls.usd = cls.env.ref("base.USD")
         cls.eur = cls.env.ref("base.EUR")
