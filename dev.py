@@ -493,6 +493,21 @@ def odoo_cmd(*args):
     return [str(venv_python()), "-m", "odoo", "-c", str(ODOO_CONF), *map(str, args)]
 
 
+# `python -m odoo` for a test run, with Odoo's wait for Chromium lengthened (tests/browser_wait.py).
+# --test-tags puts Odoo in test mode anyway; saying so first spares the test framework's import warning.
+ODOO_TESTS_BOOT = (
+    "import sys; sys.path.insert(0, {root!r}); "
+    "from odoo.tools import config; config['test_enable'] = True; "
+    "from tests.browser_wait import lengthen; lengthen(); "
+    "from odoo.cli.command import main; main()"
+)
+
+
+def odoo_tests_cmd(*args):
+    boot = ODOO_TESTS_BOOT.format(root=str(ROOT))
+    return [str(venv_python()), "-c", boot, "-c", str(ODOO_CONF), *map(str, args)]
+
+
 # --------------------------------------------------------------------------------------
 # run / test / lint / pot (inside the virtualenv)
 # --------------------------------------------------------------------------------------
@@ -589,6 +604,8 @@ def cmd_test(args):
         else:
             say(f"creating test database {db} (without demo data) with {', '.join((*ADDONS, *TEST_MODULES))}")
             install_without_demo(db, extra=TEST_MODULES)
+        if not args.pytest_args:
+            check_browser_start()  # the whole suite runs the tours
         pytest_args = args.pytest_args or ["tests", "-n", str(TEST_WORKERS), "--dist", "loadscope"]
         if pytest_args and pytest_args[0] == "--":
             pytest_args = pytest_args[1:]
@@ -614,6 +631,48 @@ BROWSER_SKIP = re.compile(
 )
 
 
+def check_browser_start():
+    """Start the browser Odoo's tours use, as they start it, and say how long it took to open its
+    DevTools port: a CI log then shows what the host's Chromium does, and a Chromium that cannot start
+    stops the run with its own error instead of skipping the tours."""
+    import tempfile
+    import time
+
+    from tests.browser_wait import BROWSER_START_WAIT
+
+    executable = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if not executable:
+        raise DevError("Chromium is missing, so the tours cannot run: `python3 dev.py setup` installs it.")
+    with tempfile.TemporaryDirectory(suffix="_chrome_check") as profile:
+        # Odoo's own switches for a headless tour browser (odoo/tests/common.py, _chrome_start)
+        cmd = [executable, "--headless", "--disable-extensions", "--disable-background-networking",
+               "--disable-breakpad", "--disable-crash-reporter", "--disable-dev-shm-usage",
+               "--disable-namespace-sandbox", "--disable-translate", "--no-sandbox", "--disable-gpu",
+               "--no-first-run", "--no-default-browser-check", "--remote-debugging-address=127.0.0.1",
+               "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"]  # fmt: skip
+        port_file = Path(profile, "DevToolsActivePort")
+        with tempfile.TemporaryFile() as errors:
+            start = time.monotonic()
+            process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+            try:
+                while not (port_file.is_file() and port_file.stat().st_size > 5):
+                    elapsed = time.monotonic() - start
+                    if process.poll() is not None or elapsed > BROWSER_START_WAIT:
+                        errors.seek(0)
+                        tail = errors.read().decode(errors="replace")[-2000:]
+                        state = (
+                            f"exited with {process.returncode}"
+                            if process.poll() is not None
+                            else (f"opened no DevTools port in {BROWSER_START_WAIT} s")
+                        )
+                        raise DevError(f"{executable} {state}, so the tours cannot run:\n{tail}")
+                    time.sleep(0.05)
+                say(f"{executable} opened its DevTools port in {time.monotonic() - start:.2f} s")
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
+
+
 def browser_skips(log_text):
     """The browser tests of a log that were skipped because no browser could run them."""
     return [f"{name}: {why}" for name, why in BROWSER_SKIP.findall(log_text)]
@@ -624,13 +683,14 @@ def cmd_stock_tests(args):
     if args.forced_ledger:
         return stock_tests_forced_ledger()
     settings = prepare()
+    check_browser_start()
     db = f"crm_stock_{uuid.uuid4().hex[:8]}"
     log = STATE / "stock-tests.log"
     say(f"running Odoo's {STOCK_TEST_TAGS} suites with {', '.join(ADDONS)} installed (log: {log})")
     try:
         with open(log, "w") as out:
             result = run_cmd(
-                odoo_cmd(
+                odoo_tests_cmd(
                     "-d",
                     db,
                     "-i",

@@ -4,6 +4,11 @@ import re
 
 import pytest
 
+from .browser_wait import lengthen
+
+# pytest-odoo has imported Odoo's test framework already
+lengthen()
+
 # What Odoo's HttpCase says when it cannot start a browser (odoo/tests/common.py). A tour that could
 # not start is a test that did not run: the suite reports it as a failure, never as a skip.
 BROWSER_SKIP = re.compile(
