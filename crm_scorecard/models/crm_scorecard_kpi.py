@@ -582,7 +582,8 @@ class CrmScorecardKpi(models.Model):
         (run ``with_company``, as the single path, so that currency-converting reports give its
         figures in its own currency), period type and timezone: the periods' date ranges are
         OR-ed (each uses the date field's index) and the rows grouped by the period's bucket
-        in its timezone. Counts and sums are also grouped by team; other aggregates, and
+        in its timezone. Counts and sums are also grouped by team (restricted to the periods'
+        teams unless one of them is company-wide); other aggregates, and
         department scorecards (``user_ids``), get a query per team or department."""
         has_team = "team_id" in self.env[part.model]._fields
         groups = {}
@@ -616,6 +617,9 @@ class CrmScorecardKpi(models.Model):
                 by_team = any(p.get("team") for p in group)
                 if by_team:
                     groupby.append("team_id")
+                if all(p.get("team") for p in group):
+                    # only these teams' rows are read, not the whole company's
+                    filters.append([("team_id", "in", list({p["team"].id for p in group}))])
             elif has_team and first.get("team"):
                 filters.append([("team_id", "=", first["team"].id)])
             rows = self._query_read_group(records, expression.AND(filters), groupby, part.spec)

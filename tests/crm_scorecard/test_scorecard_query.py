@@ -376,6 +376,14 @@ class TestBatchedQueries(ScorecardCase):
             for period in periods:
                 with self.subTest(kpi=kpi.name, company=period["company"].name, team=period["team"].name):
                     self.assertEqual(batched[batch_key(kpi.id, period)], kpi._query_value(period))
+        # Team scorecards only: the grouped query reads those teams' rows, same figures.
+        team_periods = [p for p in periods if p["team"] and p["team"] != self.team_a2]
+        team_batched = kpis._batch_query_values(team_periods)
+        for kpi in kpis:
+            for period in team_periods:
+                with self.subTest(kpi=kpi.name, team=period["team"].name, type=period["period_type"]):
+                    self.assertEqual(team_batched[batch_key(kpi.id, period)], kpi._query_value(period))
+        self.assertEqual(team_batched[batch_key(revenue.id, periods[0])], 100.0)  # not team A2's 50
         january_a = periods[2]
         self.assertEqual(batched[batch_key(revenue.id, january_a)], 155.0)  # 100 + 50 + no company
         self.assertEqual(batched[batch_key(average.id, periods[0])], 100.0)  # team A in January
