@@ -116,22 +116,27 @@ def plan_invoices(cr, customer_ids, lines, currencies, today, rng):
     cr.execute("SELECT COALESCE(max(id), 0) FROM account_move")
     next_move = cr.fetchone()[0] + 1
     invoices, refunds = [], []
-    for number, ((customer, day), nlines) in enumerate(zip(events, counts, strict=True)):
-        move_id = next_move + number
-        invoices.append(
-            (
-                move_id,
-                int(customer_ids[customer]),
-                day,
-                second_currency if second[customer] else company_currency,
-                int(nlines),
-            )
-        )
+    for (customer, day), nlines in zip(events, counts, strict=True):
+        invoice = {
+            "partner_id": int(customer_ids[customer]),
+            "day": day,
+            "currency_id": second_currency if second[customer] else company_currency,
+            "nlines": int(nlines),
+        }
+        invoices.append(invoice)
         if rng.random() < REFUND_SHARE and day + timedelta(days=30) < today:
             refunds.append(
-                (move_id, day + timedelta(days=int(rng.integers(1, 30))), rng.random() < FULL_REFUND_SHARE)
+                {
+                    "origin": invoice,
+                    "day": day + timedelta(days=int(rng.integers(1, 30))),
+                    "full": rng.random() < FULL_REFUND_SHARE,
+                }
             )
-    first_refund = next_move + len(invoices)
+    # Moves get their ids (and their place in the table) in date order, as in a database that
+    # grew day by day: a period's invoices then lie together, not spread over the whole table.
+    moves = sorted(invoices + refunds, key=lambda move: move["day"])
+    for number, move in enumerate(moves):
+        move["id"] = next_move + number
     cr.execute(
         """
         CREATE TEMP TABLE bench_invoice (move_id int, partner_id int, inv_date date, currency_id int,
@@ -142,13 +147,16 @@ def plan_invoices(cr, customer_ids, lines, currencies, today, rng):
         cr,
         "bench_invoice",
         ("move_id", "partner_id", "inv_date", "currency_id", "nlines", "refund_of", "full_refund"),
-        [(*row, None, None) for row in invoices]
-        + [
-            (first_refund + n, None, day, None, None, origin, full)
-            for n, (origin, day, full) in enumerate(refunds)
-        ],
+        [_invoice_row(move) for move in moves],
     )
     return len(invoices), len(refunds)
+
+
+def _invoice_row(move):
+    """The bench_invoice row of a planned invoice or credit note (whose partner comes from its origin)."""
+    if "origin" in move:
+        return (move["id"], None, move["day"], None, None, move["origin"]["id"], move["full"])
+    return (move["id"], move["partner_id"], move["day"], move["currency_id"], move["nlines"], None, None)
 
 
 def rebuild(conn, indexes, timings, say):
@@ -280,7 +288,8 @@ def load(conn, size, setup, say, seed=20261201):
                (%(teams)s::int[])[array_position(%(users)s::int[], p.user_id)], b.rate, b.refund_of,
                CASE WHEN b.refund_of IS NULL THEN 'BHIS/' ELSE 'RBHIS/' END, b.move_id, 1, 1,
                b.inv_date, b.inv_date
-          FROM bench_invoice b JOIN res_partner p ON p.id = b.partner_id;
+          FROM bench_invoice b JOIN res_partner p ON p.id = b.partner_id
+         ORDER BY b.move_id;
         SELECT setval('account_move_id_seq', (SELECT max(id) FROM account_move));
         UPDATE account_move m SET payment_state = 'reversed'
           FROM bench_invoice b WHERE b.refund_of = m.id AND b.full_refund;
@@ -369,6 +378,8 @@ def load(conn, size, setup, say, seed=20261201):
                   FROM account_move_line l JOIN bench_invoice b ON b.move_id = l.move_id
                  WHERE l.display_type = 'product' GROUP BY l.move_id) s
          WHERE s.move_id = m.id;
+        -- The updates above wrote every move again in no order: put them back in id (date) order.
+        CLUSTER account_move USING account_move_pkey;
         """,
         p,
         analyze=("account_move_line", "account_move"),
@@ -385,7 +396,8 @@ def load(conn, size, setup, say, seed=20261201):
                m.partner_id, m.invoice_date - 2, 'sale', %(ccy)s, 1, m.invoice_user_id, m.team_id, 'invoiced',
                m.amount_untaxed_signed, m.amount_untaxed_signed, 0, 1, 1, m.invoice_date - 2, m.invoice_date,
                FALSE, FALSE, FALSE
-          FROM account_move m JOIN bench_invoice b ON b.move_id = m.id AND b.refund_of IS NULL;
+          FROM account_move m JOIN bench_invoice b ON b.move_id = m.id AND b.refund_of IS NULL
+         ORDER BY m.id;
         CREATE TEMP TABLE bench_order AS
         SELECT o.id AS order_id, substr(o.name, 3)::int AS move_id, o.date_order, o.partner_id
           FROM sale_order o WHERE o.name LIKE 'BS%%';
@@ -439,7 +451,8 @@ def load(conn, size, setup, say, seed=20261201):
                     (%(users)s::int[])[1 + (g / 3) %% array_length(%(users)s::int[], 1)] AS user_id,
                     now() - (power(random(), 2) * 1000) * interval '1 day' AS created,
                     floor(random() * 90)::int AS age
-         ) v;
+         ) v
+         ORDER BY v.created;
         """,
         p,
         analyze=("crm_lead",),

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 
 import odoo
@@ -30,8 +31,20 @@ def test_bench_small_gives_every_measure_a_row_with_positive_figures(tmp_path):
         ODOO_DB_USER=cfg["db_user"] or "odoo",
         ODOO_DB_PASSWORD=cfg["db_password"] or "",
     )
+    dbname = f"bench_smoke_{os.getpid()}"
     cmd = [sys.executable, str(ROOT / "dev.py"), "bench", "--size", "small", "--results", str(tmp_path)]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, check=False)
+    cmd += ["--db", dbname]  # kept for the layout check below, then dropped
+    connection = {
+        "host": env["ODOO_DB_HOST"],
+        "port": env["ODOO_DB_PORT"],
+        "user": env["ODOO_DB_USER"],
+        "password": env["ODOO_DB_PASSWORD"],
+    }
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, check=False)
+        layout = _backward_rows(connection, dbname) if result.returncode == 0 else None
+    finally:
+        _drop(connection, dbname)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     payload = json.loads((tmp_path / "results-small.json").read_text())
@@ -62,3 +75,43 @@ def test_bench_small_gives_every_measure_a_row_with_positive_figures(tmp_path):
     assert 0.3 < data["one_time_share"] < 0.7
     table = (tmp_path / "results-small.md").read_text()
     assert f"{payload['machine']['cores']} cores" in table and "PostgreSQL" in table
+    # The history's ids follow its dates, as in a database that grew day by day.
+    assert layout == {"account_move": 0, "sale_order": 0, "crm_lead": 0}, layout
+
+
+# Per table, the loaded history's rows and the date that grows with their ids in a real database.
+HISTORY = {
+    "account_move": ("invoice_date", "name LIKE 'BHIS/%' OR name LIKE 'RBHIS/%'"),
+    "sale_order": ("date_order", "name LIKE 'BS%'"),
+    "crm_lead": ("create_date", "name LIKE 'Bench lead %'"),
+}
+
+
+def _backward_rows(connection, dbname):
+    """{table: loaded rows dated before the row of the next lower id}."""
+    conn = psycopg2.connect(dbname=dbname, **connection)
+    try:
+        with conn.cursor() as cr:
+            counts = {}
+            for table, (column, loaded) in HISTORY.items():
+                cr.execute(
+                    f"""
+                    SELECT count(*) FILTER (WHERE day < previous_day)
+                      FROM (SELECT {column} AS day, lag({column}) OVER (ORDER BY id) AS previous_day
+                              FROM {table} WHERE {loaded}) history
+                    """
+                )
+                counts[table] = cr.fetchone()[0]
+            return counts
+    finally:
+        conn.close()
+
+
+def _drop(connection, dbname):
+    conn = psycopg2.connect(dbname="postgres", **connection)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+    finally:
+        conn.close()
