@@ -210,6 +210,11 @@ def ensure_debian_package(package, executables, purpose, without):
     say(f"{without}: install it (sudo apt-get install {package}), then run setup again.")
 
 
+def browser_executable():
+    """The path of the first browser of ``BROWSERS`` on the PATH, as Odoo's HttpCase picks it, or None."""
+    return next(filter(None, map(shutil.which, BROWSERS)), None)
+
+
 def ensure_chromium():
     """Odoo's tours need Chromium; without it they are skipped and a suite only looks green."""
     ensure_debian_package(
@@ -640,7 +645,7 @@ def check_browser_start():
 
     from tests.browser_wait import BROWSER_START_WAIT
 
-    executable = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    executable = browser_executable()
     if not executable:
         raise DevError("Chromium is missing, so the tours cannot run: `python3 dev.py setup` installs it.")
     with tempfile.TemporaryDirectory(suffix="_chrome_check") as profile:
@@ -663,7 +668,7 @@ def check_browser_start():
                         state = (
                             f"exited with {process.returncode}"
                             if process.poll() is not None
-                            else (f"opened no DevTools port in {BROWSER_START_WAIT} s")
+                            else f"opened no DevTools port in {BROWSER_START_WAIT} s"
                         )
                         raise DevError(f"{executable} {state}, so the tours cannot run:\n{tail}")
                     time.sleep(0.05)
@@ -1028,7 +1033,7 @@ def take_screenshots(settings, db, names, out_dir):
     """Serve ``db`` on a free port, log in, and save one PNG per shot into ``out_dir``."""
     import time
 
-    browser_exe = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    browser_exe = browser_executable()
     if not browser_exe:
         raise DevError("Chromium is missing: install it (sudo apt-get install chromium), then run again.")
     urls = shot_urls(settings, db, names)
