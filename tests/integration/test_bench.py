@@ -112,6 +112,7 @@ def _drop(connection, dbname):
     conn.autocommit = True
     try:
         with conn.cursor() as cr:
-            cr.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+            # FORCE: a bench that timed out may still be connected
+            cr.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     finally:
         conn.close()
