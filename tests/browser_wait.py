@@ -11,7 +11,7 @@ BROWSER_START_WAIT = 60  # seconds
 
 def lengthen(seconds=BROWSER_START_WAIT):
     """Let Odoo's harness wait ``seconds`` for Chromium's DevTools port instead of 10 s."""
-    from odoo.tests import common  # the runner is in test mode by now: no import warning
+    from odoo.tests import common  # callers run it once the test framework is loaded
 
     common.CHECK_BROWSER_ITERATIONS = round(seconds / common.CHECK_BROWSER_SLEEP)
     # the skip message reads this one

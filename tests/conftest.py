@@ -6,8 +6,14 @@ import pytest
 
 from .browser_wait import lengthen
 
-# pytest-odoo has imported Odoo's test framework already
-lengthen()
+
+@pytest.fixture(scope="session", autouse=True)
+def browser_start_wait():
+    """Odoo's harness waits longer for Chromium (see browser_wait). Applied in the processes that run
+    tests, once their test modules have imported Odoo's test framework: imported here at load time,
+    before pytest-odoo's test mode, it logged Odoo's "Importing test framework" error."""
+    lengthen()
+
 
 # What Odoo's HttpCase says when it cannot start a browser (odoo/tests/common.py). A tour that could
 # not start is a test that did not run: the suite reports it as a failure, never as a skip.
