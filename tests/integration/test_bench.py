@@ -10,12 +10,11 @@ import os
 import subprocess
 import sys
 
-import psycopg2
 import pytest
 
 import odoo
 
-from ..common import ROOT
+from ..common import ROOT, load_dev
 
 pytestmark = pytest.mark.integration
 
@@ -34,17 +33,13 @@ def test_bench_small_gives_every_measure_a_row_with_positive_figures(tmp_path):
     dbname = f"bench_smoke_{os.getpid()}"
     cmd = [sys.executable, str(ROOT / "dev.py"), "bench", "--size", "small", "--results", str(tmp_path)]
     cmd += ["--db", dbname]  # kept for the layout check below, then dropped
-    connection = {
-        "host": env["ODOO_DB_HOST"],
-        "port": env["ODOO_DB_PORT"],
-        "user": env["ODOO_DB_USER"],
-        "password": env["ODOO_DB_PASSWORD"],
-    }
+    dev = load_dev()
+    settings = {name: env[f"ODOO_DB_{name.upper()}"] for name in ("host", "port", "user", "password")}
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, check=False)
-        layout = _backward_rows(connection, dbname) if result.returncode == 0 else None
+        layout = _backward_rows(dev.connect(settings, dbname)) if result.returncode == 0 else None
     finally:
-        _drop(connection, dbname)
+        dev.drop_database(settings, dbname)  # ends a timed-out bench's connections first
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     payload = json.loads((tmp_path / "results-small.json").read_text())
@@ -87,9 +82,8 @@ HISTORY = {
 }
 
 
-def _backward_rows(connection, dbname):
-    """{table: loaded rows dated before the row of the next lower id}."""
-    conn = psycopg2.connect(dbname=dbname, **connection)
+def _backward_rows(conn):
+    """{table: loaded rows dated before the row of the next lower id}, read on ``conn`` (closed after)."""
     try:
         with conn.cursor() as cr:
             counts = {}
@@ -103,16 +97,5 @@ def _backward_rows(connection, dbname):
                 )
                 counts[table] = cr.fetchone()[0]
             return counts
-    finally:
-        conn.close()
-
-
-def _drop(connection, dbname):
-    conn = psycopg2.connect(dbname="postgres", **connection)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cr:
-            # FORCE: a bench that timed out may still be connected
-            cr.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     finally:
         conn.close()

@@ -1,19 +1,15 @@
 """dev.py's Odoo source discovery: what setup does when no Odoo 18.0 source is at hand."""
 
-import importlib.util
 import urllib.error
 
 import pytest
 
-from ..common import ROOT
+from ..common import load_dev
 
 
 @pytest.fixture
 def dev():
-    spec = importlib.util.spec_from_file_location("crm_dev_script", ROOT / "dev.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_dev()
 
 
 def test_odoo_source_found_in_a_candidate_folder(dev, monkeypatch, tmp_path):
