@@ -34,9 +34,14 @@ def quintile_scores(values, higher_is_better=True, population=None):
     ``population``: the values ranked against (default: ``values`` themselves), which hold
     ``values``: a part of a population (a chunk of customers) then scores as within the whole.
     """
+    return _quintiles(values, higher_is_better, population).tolist()
+
+
+def _quintiles(values, higher_is_better=True, population=None):
+    """``quintile_scores`` as an int array."""
     data = np.asarray(values, dtype=float)
     if data.size == 0:
-        return []
+        return np.zeros(0, dtype=int)
     reference = data if population is None else np.asarray(population, dtype=float)
     if np.isnan(data).any() or np.isnan(reference).any():
         raise ValueError("cannot score missing values")
@@ -44,18 +49,22 @@ def quintile_scores(values, higher_is_better=True, population=None):
         data, reference = -data, -reference
     worse = np.searchsorted(np.sort(reference), data, side="left")
     scores = np.floor(SCORES * worse / max(reference.size - 1, 1)).astype(int) + 1
-    return np.clip(scores, 1, SCORES).tolist()
+    return np.clip(scores, 1, SCORES)
 
 
 def frequency_bin_scores(counts):
     """Fixed bins of the purchase count: 1 -> 1, 2 -> 2, 3-4 -> 3, 5-9 -> 4, 10 and more -> 5."""
+    return _frequency_bins(counts).tolist()
+
+
+def _frequency_bins(counts):
     data = np.asarray(counts, dtype=float)
     if data.size == 0:
-        return []
+        return np.zeros(0, dtype=int)
     if np.isnan(data).any():
         raise ValueError("cannot score missing values")
     scores = np.searchsorted(np.asarray(FREQUENCY_BINS, dtype=float), data, side="right")
-    return np.clip(scores, 1, SCORES).tolist()
+    return np.clip(scores, 1, SCORES)
 
 
 def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES, population=None):
@@ -65,19 +74,25 @@ def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES, po
     ``population``: the three sequences of the whole population the scores rank against, when the
     ones scored are a part of it (see ``quintile_scores``).
     """
+    r, f, m = rfm_score_arrays(recency_days, frequency, monetary, frequency_method, population)
+    return list(zip(r.tolist(), f.tolist(), m.tolist(), strict=True))
+
+
+def rfm_score_arrays(recency_days, frequency, monetary, frequency_method=QUINTILES, population=None):
+    """``rfm_scores`` as three int arrays (r, f, m)."""
     recency_ref, frequency_ref, monetary_ref = population or (None, None, None)
     if not len(recency_days) == len(frequency) == len(monetary):
         raise ValueError("recency, frequency and monetary must have the same length")
     if frequency_method not in (QUINTILES, BINS):
         raise ValueError(f"unknown frequency method {frequency_method!r}")
-    r = quintile_scores(recency_days, higher_is_better=False, population=recency_ref)
+    r = _quintiles(recency_days, higher_is_better=False, population=recency_ref)
     f = (
-        frequency_bin_scores(frequency)
+        _frequency_bins(frequency)
         if frequency_method == BINS
-        else quintile_scores(frequency, population=frequency_ref)
+        else _quintiles(frequency, population=frequency_ref)
     )
-    m = quintile_scores(monetary, population=monetary_ref)
-    return list(zip(r, f, m, strict=True))
+    m = _quintiles(monetary, population=monetary_ref)
+    return r, f, m
 
 
 def map_segment(recency_score, frequency_score, segments):
@@ -97,9 +112,22 @@ def map_segment(recency_score, frequency_score, segments):
 
 def map_segments(score_pairs, segments):
     """Map many ``(r, f)`` pairs at once (a 5x5 lookup grid, so it is linear in customers)."""
+    if not score_pairs:
+        return []
+    recency, frequency = np.asarray(score_pairs, dtype=int).T
+    return map_segment_arrays(recency, frequency, segments).tolist()
+
+
+def map_segment_arrays(recency_scores, frequency_scores, segments, missing=None):
+    """``map_segment`` of each pair of two aligned int arrays (an object array; ``missing`` where no
+    segment matches)."""
     segments = list(segments)
-    grid = {(r, f): map_segment(r, f, segments) for r in range(1, SCORES + 1) for f in range(1, SCORES + 1)}
-    return [grid.get((r, f)) for r, f in score_pairs]
+    grid = np.full((SCORES + 1, SCORES + 1), missing, dtype=object)
+    for r in range(1, SCORES + 1):
+        for f in range(1, SCORES + 1):
+            segment = map_segment(r, f, segments)
+            grid[r, f] = missing if segment is None else segment
+    return grid[np.asarray(recency_scores, dtype=int), np.asarray(frequency_scores, dtype=int)]
 
 
 def uncovered_cells(segments):

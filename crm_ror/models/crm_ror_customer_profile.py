@@ -3,12 +3,11 @@ import io
 import itertools
 import json
 import logging
-import math
 import threading
 import time
-from collections import namedtuple
 from datetime import date, timedelta
 
+import numpy as np
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -16,7 +15,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, str2bool
 from odoo.tools.sql import create_index
 
-from ..engine import clv, rfm
+from ..engine import clv, pgcopy, rfm
 from ..engine import ror as ror_engine
 from ..engine import rounding as rounding_engine
 
@@ -62,24 +61,42 @@ RATIO_MEASURES = {
 }
 
 
-# A row of ``_ror_purchases_query``, in the order of its SELECT.
-PurchaseRow = namedtuple(
-    "PurchaseRow",
-    "partner_id revenue cost discount revenue_12m margin_12m margin_prev discount_12m discount_prev "
-    "purchase_count first_date last_date day_count avg_gap median_gap repeat_mean first_order",
-)
-
-
-# Column types of the staging table: the PurchaseRow columns as ``_ror_purchases_query`` gives them.
-STAGE_COLUMNS = dict(
-    zip(
-        PurchaseRow._fields,
-        ["int4", *["float8"] * 8, "int8", "date", "date", "int8", "float8", "float8", "float8", "date"],
-        strict=True,
-    )
-)
-# What the staged buyers give the fit and the RFM ranks (revenue and margin rounded as shown).
-BuyerRow = namedtuple("BuyerRow", "purchase_count first_date last_date day_count repeat_mean revenue margin")
+# Column types of the staging table, in the order of the SELECT of ``_ror_purchases_query``.
+STAGE_COLUMNS = {
+    "partner_id": "int4",
+    **dict.fromkeys(
+        (
+            "revenue",
+            "cost",
+            "discount",
+            "revenue_12m",
+            "margin_12m",
+            "margin_prev",
+            "discount_12m",
+            "discount_prev",
+        ),
+        "float8",
+    ),
+    "purchase_count": "int8",
+    "first_date": "date",
+    "last_date": "date",
+    "day_count": "int8",
+    "avg_gap": "float8",
+    "median_gap": "float8",
+    "repeat_mean": "float8",
+    "first_order": "date",
+}
+# Staged figures that are undefined (NaN, then NULL) rather than 0 when missing: one-time buyers' gaps.
+UNDEFINED_GAPS = ("avg_gap", "median_gap")
+# PostgreSQL's epoch of dates: the recompute's arrays hold dates as days since it.
+EPOCH = date(2000, 1, 1)
+# Codes of the CLV note in the result table (see ``_ror_clv_messages``).
+CLV_NO_PURCHASE, CLV_FIT_ERROR, CLV_NO_FINITE = 1, 2, 3
+# The predicted CLV figures, undefined (NULL) without a model.
+CLV_FIGURES = (
+    "clv_predicted", "clv_expected_purchases", "clv_probability_alive", "clv_expected_spend",
+    "clv_next_purchase_date", "churn_risk",
+)  # fmt: skip
 # The profile figures a run computes; the run's date, the historic CLV and the salesperson come from
 # the switch's SQL.
 VALUE_COLUMNS = (
@@ -609,7 +626,7 @@ class CrmRorCustomerProfile(models.Model):
 
     @api.model
     def _ror_purchases_query(self, company, reference_date):
-        """SQL of the company's purchase figures, one row per customer (the columns of PurchaseRow)."""
+        """SQL of the company's purchase figures, one row per customer (the columns of STAGE_COLUMNS)."""
         start_12m, start_prev = self._ror_windows(reference_date)
         return SQL(
             """
@@ -766,10 +783,8 @@ class CrmRorCustomerProfile(models.Model):
             SQL(
                 "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, partner_id int4 NOT NULL, %s)",
                 RESULT_TABLE,
-                SQL(", ").join(
-                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1]))
-                    for name in VALUE_COLUMNS
-                ),
+                # the codes of ``_ror_chunk_figures``; the switch gives them the profile's column types
+                SQL(", ").join(SQL("%s float8", SQL.identifier(name)) for name in VALUE_COLUMNS),
             )
         )
         return result
@@ -811,6 +826,8 @@ class CrmRorCustomerProfile(models.Model):
         # magnitude, which makes JIT compile for longer than the query runs (20 s at 1M lines) and the
         # hashes spill to disk with the default 4 MB. Both settings end with the transaction.
         self.env.cr.execute(SQL("SET LOCAL jit = off; SET LOCAL work_mem = %s", RECOMPUTE_WORK_MEM))
+        # Floats as their shortest exact text (the switch reads numerics through it); 1 by default.
+        self.env.cr.execute(SQL("SET LOCAL extra_float_digits = 3"))
 
     def _ror_commit(self):
         """Commit the work done (outside tests); False when the recompute lock went to another cron
@@ -891,16 +908,12 @@ class CrmRorCustomerProfile(models.Model):
             )
         )
         self._ror_stage_costs(company, reference_date)
+        # The chunks join them: statistics of the tables as they are now, not as autovacuum last saw
+        # them (often empty), or the planner loops over one for each row of the other.
+        cr.execute(SQL("ANALYZE %s, %s", STAGE_TABLE, COST_TABLE))
         buyers = self._ror_buyers(company)
-        fit = self._ror_clv_fit(
-            company,
-            [max(row.day_count - 1, 0) for row in buyers],
-            [(row.last_date - row.first_date).days / DAYS_PER_WEEK for row in buyers],
-            [(reference_date - row.first_date).days / DAYS_PER_WEEK for row in buyers],
-            [row.repeat_mean for row in buyers],
-            [row.revenue for row in buyers],
-            [row.margin for row in buyers],
-        )
+        x, tx, T = self._ror_fit_inputs(buyers, _day_number(reference_date))
+        fit = self._ror_clv_fit(company, x, tx, T, buyers["repeat_mean"], buyers["revenue"], buyers["margin"])
         run = {
             "reference_date": reference_date,
             "computed_at": fields.Datetime.now(),
@@ -987,43 +1000,57 @@ class CrmRorCustomerProfile(models.Model):
                     periods[index // 3][COST_FAMILIES[index % 3]][partner_id] = amount
         return periods
 
+    def _ror_copy_out(self, query, names):
+        """{name: float64 array} of ``query``, whose columns are ``names``, all float8 and never NULL:
+        one binary COPY that numpy reads whole (``engine.pgcopy``), not a Python tuple per row."""
+        data = io.BytesIO()
+        self.env.cr.copy_expert(
+            self.env.cr.mogrify(SQL("COPY (%s) TO STDOUT (FORMAT binary)", query)).decode(), data
+        )
+        return pgcopy.decode(data.getvalue(), names)
+
+    @api.model
+    def _ror_stage_read(self, name, table="s"):
+        """SQL of a staged purchase figure as float8, never NULL: dates as day numbers (``EPOCH``),
+        the gaps NaN when undefined, the other figures 0 when missing."""
+        column = SQL("%s.%s", SQL.identifier(table), SQL.identifier(name))
+        if STAGE_COLUMNS[name] == "date":
+            return SQL("coalesce((%s - %s)::float8, 'NaN')", column, EPOCH)
+        return SQL("coalesce(%s::float8, %s)", column, "NaN" if name in UNDEFINED_GAPS else 0)
+
     def _ror_buyers(self, company):
-        """The staged customers with purchases: what the fit and the RFM ranks need, rounded as the
-        profiles show them."""
+        """{figure: array} of the staged customers with purchases: what the fit and the RFM ranks
+        need, revenue and margin rounded as the profiles show them; dates as day numbers."""
         money = rounding_engine.money_rounder(company.currency_id.rounding)
-        rows = self.env.execute_query(
+        names = ["purchase_count", "first_date", "last_date", "day_count", "repeat_mean", "revenue", "cost"]
+        buyers = self._ror_copy_out(
             SQL(
-                """
-                SELECT purchase_count, first_date, last_date, day_count, repeat_mean, revenue, cost
-                  FROM %s WHERE company_id = %s AND purchase_count > 0
-                """,
+                "SELECT %s FROM %s s WHERE company_id = %s AND purchase_count > 0",
+                SQL(", ").join(self._ror_stage_read(name) for name in names),
                 STAGE_TABLE,
                 company.id,
-            )
+            ),
+            names,
         )
-        return [
-            BuyerRow(
-                count,
-                first,
-                last,
-                int(days or 0),
-                float(spend or 0.0),
-                money(revenue or 0.0),
-                money((revenue or 0.0) - (cost or 0.0)),
-            )
-            for count, first, last, days, spend, revenue, cost in rows
-        ]
+        buyers["margin"] = money(buyers["revenue"] - buyers["cost"])
+        buyers["revenue"] = money(buyers["revenue"])
+        return buyers
+
+    @api.model
+    def _ror_fit_inputs(self, buyers, reference_day):
+        """(repeat purchases, weeks to the last purchase, age in weeks) of buyers (as ``_ror_buyers``)."""
+        return (
+            np.maximum(buyers["day_count"] - 1, 0),
+            (buyers["last_date"] - buyers["first_date"]) / DAYS_PER_WEEK,
+            (reference_day - buyers["first_date"]) / DAYS_PER_WEEK,
+        )
 
     def _ror_rfm_population(self, company, buyers, reference_date):
         """(recency days, purchase counts, revenues) of the active customers: the RFM scores of every
         chunk rank against them."""
-        lost_days = company.ror_lost_days
-        active = [
-            ((reference_date - row.last_date).days, row.purchase_count, row.revenue)
-            for row in buyers
-            if (reference_date - row.last_date).days <= lost_days
-        ]
-        return tuple(map(list, zip(*active, strict=True))) if active else ([], [], [])
+        days = _day_number(reference_date) - buyers["last_date"]
+        active = days <= company.ror_lost_days
+        return days[active], buyers["purchase_count"][active], buyers["revenue"][active]
 
     # ------------------------------------------------------------------------------------------
     # Phase 2: chunks of customers
@@ -1059,116 +1086,128 @@ class CrmRorCustomerProfile(models.Model):
 
     def _ror_compute_chunk(self, company, run, population, low, high):
         """The figures of the customers of ids in ]low, high] into the result table; the chunk is
-        marked done."""
-        cr = self.env.cr
-        cr.execute(
+        marked done. Read, computed and written as arrays: one binary COPY each way."""
+        names = [*STAGE_COLUMNS, *COST_COLUMNS]
+        inputs = self._ror_copy_out(
             SQL(
-                "SELECT %s FROM %s WHERE company_id = %s AND partner_id > %s AND partner_id <= %s",
-                SQL(", ").join(map(SQL.identifier, STAGE_COLUMNS)),
-                STAGE_TABLE,
-                company.id,
-                low,
-                high,
-            )
+                """
+                SELECT %(columns)s
+                  FROM %(stage)s s LEFT JOIN %(costs)s c ON c.company_id = s.company_id AND c.partner_id = s.partner_id
+                 WHERE s.company_id = %(company)s AND s.partner_id > %(low)s AND s.partner_id <= %(high)s
+                """,
+                columns=SQL(", ").join(
+                    [
+                        *(self._ror_stage_read(name) for name in names if name in STAGE_COLUMNS),
+                        *(SQL("coalesce(c.%s, 0)", SQL.identifier(name)) for name in COST_COLUMNS),
+                    ]
+                ),
+                stage=STAGE_TABLE,
+                costs=COST_TABLE,
+                company=company.id,
+                low=low,
+                high=high,
+            ),
+            names,
         )
-        # tuples, not dicts: a tenth of the memory
-        rows = list(map(PurchaseRow._make, cr.fetchall()))
-        values = self._ror_company_values(
-            company,
-            run["reference_date"],
-            rows,
-            population,
-            run["fit"],
-            self._ror_staged_costs(company, low, high),
+        figures = self._ror_chunk_figures(company, run["reference_date"], inputs, population, run["fit"])
+        columns = [
+            ("company_id", "int4"),
+            ("partner_id", "int4"),
+            *((name, "float8") for name in VALUE_COLUMNS),
+        ]
+        figures["company_id"] = np.full(len(inputs["partner_id"]), company.id)
+        figures["partner_id"] = inputs["partner_id"]
+        self.env.cr.copy_expert(
+            SQL(
+                "COPY %s (%s) FROM STDIN (FORMAT binary)",
+                RESULT_TABLE,
+                SQL(", ").join(SQL.identifier(name) for name, _kind in columns),
+            ).code,
+            io.BytesIO(pgcopy.encode(columns, figures)),
         )
-        self._ror_copy_values(company, values)
-        cr.execute(
+        self.env.cr.execute(
             SQL("UPDATE %s SET done = TRUE WHERE company_id = %s AND low = %s", CHUNK_TABLE, company.id, low)
         )
 
-    def _ror_company_values(self, company, reference_date, rows, population, fit, costs):
-        """{partner: profile figures} of the purchase rows; RFM ranked against ``population``, lifetime
-        values predicted with ``fit``, ``costs`` the costs to serve of the three periods as
-        ``_costs_by_period`` gives them."""
-        costs_all, costs_12m, costs_prev = costs
-        currency = company.currency_id
-        # currency.round without the ORM's field access on each of the 1.5M calls at 100k customers
-        rounding = currency.rounding
-        precision = rounding / 2
+    def _ror_codes(self, name):
+        """{key: code} of a selection field of the profile: the codes of the result table."""
+        return {key: code for code, (key, _label) in enumerate(self._fields[name].selection, start=1)}
+
+    def _ror_chunk_figures(self, company, reference_date, inputs, population, fit):
+        """{profile figure: array} of a chunk's customers (``inputs``: {staged column: array}), in the
+        codes of the result table: NaN for NULL, dates as day numbers, selections as ``_ror_codes``.
+        RFM ranked against ``population``, lifetime values predicted with ``fit``."""
+        rounding = company.currency_id.rounding
         money = rounding_engine.money_rounder(rounding)
-
-        def ratio(margin, cost):
-            """(ROR, defined): without a cost to serve the ROR is undefined, stored as NULL."""
-            value = ror_engine.return_on_relationship(margin, cost, precision=precision)
-            return value, value is not None
-
-        values = {}
-        for row in rows:
-            partner_id = row.partner_id
-            revenue = float(row.revenue or 0.0)
-            cost = float(row.cost or 0.0)
-            margin = revenue - cost
-            count = row.purchase_count or 0
-            parts = {family: amounts.get(partner_id, 0.0) for family, amounts in costs_all.items()}
-            discount = float(row.discount or 0.0)
-            cost_to_serve = parts["campaign"] + parts["activity"] + discount + parts["other"]
-            cost_12m = sum(amounts.get(partner_id, 0.0) for amounts in costs_12m.values())
-            cost_12m += float(row.discount_12m or 0.0)
-            cost_prev = sum(amounts.get(partner_id, 0.0) for amounts in costs_prev.values())
-            cost_prev += float(row.discount_prev or 0.0)
-            margin_12m = float(row.margin_12m or 0.0)
-            margin_prev = float(row.margin_prev or 0.0)
-            ror, has_ror = ratio(margin, cost_to_serve)
-            ror_12m, has_ror_12m = ratio(margin_12m, cost_12m)
-            ror_prev, has_ror_prev = ratio(margin_prev, cost_prev)
-            since = [day for day in (row.first_date, row.first_order) if day]
-            values[partner_id] = {
-                "first_purchase_date": row.first_date,
-                "last_purchase_date": row.last_date,
-                "customer_since": min(since) if since else False,
-                "days_since_last_purchase": (reference_date - row.last_date).days if row.last_date else None,
+        today = _day_number(reference_date)
+        revenue, cost, count = inputs["revenue"], inputs["cost"], inputs["purchase_count"]
+        margin = revenue - cost
+        discount = inputs["discount"]
+        cost_to_serve = inputs["campaign_all"] + inputs["activity_all"] + discount + inputs["other_all"]
+        cost_12m = (
+            inputs["campaign_12m"] + inputs["activity_12m"] + inputs["other_12m"] + inputs["discount_12m"]
+        )
+        cost_prev = (
+            inputs["campaign_prev"] + inputs["activity_prev"] + inputs["other_prev"] + inputs["discount_prev"]
+        )
+        # Without a cost to serve the ROR is undefined (NULL).
+        ror = ror_engine.returns_on_relationship(margin, cost_to_serve, precision=rounding / 2)
+        ror_12m = ror_engine.returns_on_relationship(inputs["margin_12m"], cost_12m, precision=rounding / 2)
+        ror_prev = ror_engine.returns_on_relationship(
+            inputs["margin_prev"], cost_prev, precision=rounding / 2
+        )
+        trend_codes = self._ror_codes("ror_trend")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            figures = {
+                "first_purchase_date": inputs["first_date"],
+                "last_purchase_date": inputs["last_date"],
+                # fmin: the earlier of the two that exist
+                "customer_since": np.fmin(inputs["first_date"], inputs["first_order"]),
+                "days_since_last_purchase": today - inputs["last_date"],
                 "purchase_count": count,
                 "revenue": money(revenue),
                 "cost": money(cost),
                 "gross_margin": money(margin),
                 # Undefined figures stay NULL (one-time buyers have no gap, no revenue no margin rate),
                 # so averages in the reports skip them instead of counting zeros.
-                "margin_rate": 100.0 * margin / revenue if revenue > 0 else None,
-                "average_order_value": money(revenue / count) if count else None,
-                "avg_days_between": float(row.avg_gap) if row.avg_gap is not None else None,
-                "median_days_between": float(row.median_gap) if row.median_gap is not None else None,
-                "revenue_12m": money(float(row.revenue_12m or 0.0)),
-                "gross_margin_12m": money(margin_12m),
-                "cost_campaign": money(parts["campaign"]),
-                "cost_activity": money(parts["activity"]),
+                "margin_rate": np.where(revenue > 0, 100.0 * margin / revenue, np.nan),
+                "average_order_value": np.where(count > 0, money(revenue / count), np.nan),
+                "avg_days_between": inputs["avg_gap"],
+                "median_days_between": inputs["median_gap"],
+                "revenue_12m": money(inputs["revenue_12m"]),
+                "gross_margin_12m": money(inputs["margin_12m"]),
+                "cost_campaign": money(inputs["campaign_all"]),
+                "cost_activity": money(inputs["activity_all"]),
                 "cost_discount": money(discount),
-                "cost_other": money(parts["other"]),
+                "cost_other": money(inputs["other_all"]),
                 "cost_to_serve": money(cost_to_serve),
                 "cost_to_serve_12m": money(cost_12m),
                 "ror": ror,
-                "has_ror": has_ror,
+                "has_ror": ~np.isnan(ror),
                 "ror_12m": ror_12m,
-                "has_ror_12m": has_ror_12m,
+                "has_ror_12m": ~np.isnan(ror_12m),
                 "ror_prev_12m": ror_prev,
-                "ror_trend": self._ror_trend(ror_12m, has_ror_12m, ror_prev, has_ror_prev),
-                # engine inputs, popped before writing
-                "_day_count": int(row.day_count or 0),
-                "_repeat_mean": float(row.repeat_mean or 0.0),
+                "ror_trend": np.array([trend_codes[name] for name in ror_engine.TRENDS])[
+                    ror_engine.trends(ror_12m, ror_prev)
+                ],
             }
-        self._ror_apply_rfm(company, values, population)
-        self._ror_apply_clv(company, values, reference_date, fit)
-        return values
+        figures.update(self._ror_rfm_figures(company, figures, population))
+        buyers = {
+            "day_count": inputs["day_count"],
+            "first_date": inputs["first_date"],
+            "last_date": inputs["last_date"],
+            "repeat_mean": inputs["repeat_mean"],
+            "revenue": figures["revenue"],
+            "margin": figures["gross_margin"],
+        }
+        figures.update(self._ror_clv_figures(company, today, count > 0, buyers, fit))
+        return figures
 
-    @api.model
-    def _ror_trend(self, ror_12m, has_12m, ror_prev, has_prev):
-        return ror_engine.trend(ror_12m if has_12m else None, ror_prev if has_prev else None)
-
-    def _ror_apply_rfm(self, company, values, population=None):
+    def _ror_rfm_figures(self, company, figures, population):
         """Scores over the active customers; Lost and credit-note-only customers get none.
 
         ``population``: (recency days, purchase counts, revenues) of all the active customers of the
-        company, when ``values`` holds only a chunk of them; by default the active ones of ``values``.
-        """
+        company the scores rank against (the chunk holds a part of them)."""
         segments = self.env["crm.ror.segment"]._segments_for_company(company)
         lost_segment = segments.filtered("is_lost")[:1]
         grid = [
@@ -1176,42 +1215,38 @@ class CrmRorCustomerProfile(models.Model):
             for s in segments
             if not s.is_lost
         ]
-        active = []
-        lost_days = company.ror_lost_days
-        for partner_id, vals in values.items():
-            vals.update(
-                recency_score=None,
-                frequency_score=None,
-                monetary_score=None,
-                rfm_code=False,
-                segment_id=False,
+        count, days = figures["purchase_count"], figures["days_since_last_purchase"]
+        with np.errstate(invalid="ignore"):
+            lost = (count > 0) & (days > company.ror_lost_days)
+        active = (count > 0) & ~lost
+        states = self._ror_codes("customer_state")
+        result = {
+            "customer_state": np.select(
+                [active, lost], [states["active"], states["lost"]], states["refund_only"]
+            ).astype(float),
+            "segment_id": np.where(lost, lost_segment.id or np.nan, np.nan),
+            **{
+                name: np.full(len(count), np.nan)
+                for name in ("recency_score", "frequency_score", "monetary_score")
+            },
+        }
+        if active.any():
+            r, f, m = rfm.rfm_score_arrays(
+                days[active],
+                count[active],
+                figures["revenue"][active],
+                frequency_method=company.ror_rfm_frequency_method,
+                population=population,
             )
-            if not vals["purchase_count"]:
-                vals["customer_state"] = "refund_only"
-            elif vals["days_since_last_purchase"] > lost_days:
-                vals["customer_state"] = "lost"
-                vals["segment_id"] = lost_segment.id
-            else:
-                vals["customer_state"] = "active"
-                active.append(partner_id)
-        if not active:
-            return
-        scores = rfm.rfm_scores(
-            [values[p]["days_since_last_purchase"] for p in active],
-            [values[p]["purchase_count"] for p in active],
-            [values[p]["revenue"] for p in active],
-            frequency_method=company.ror_rfm_frequency_method,
-            population=population,
+            result["recency_score"][active] = r
+            result["frequency_score"][active] = f
+            result["monetary_score"][active] = m
+            result["segment_id"][active] = rfm.map_segment_arrays(r, f, grid, missing=np.nan).astype(float)
+        # the code's three digits, as a number (the result table holds numbers)
+        result["rfm_code"] = (
+            100 * result["recency_score"] + 10 * result["frequency_score"] + result["monetary_score"]
         )
-        segment_ids = rfm.map_segments([(r, f) for r, f, _m in scores], grid)
-        for partner_id, (r, f, m), segment_id in zip(active, scores, segment_ids, strict=True):
-            values[partner_id].update(
-                recency_score=r,
-                frequency_score=f,
-                monetary_score=m,
-                rfm_code=f"{r}{f}{m}",
-                segment_id=segment_id or False,
-            )
+        return result
 
     # Thresholds of the fit; tests may lower them to fit on a handful of customers.
     _ror_clv_min_customers = clv.MIN_CUSTOMERS
@@ -1219,12 +1254,12 @@ class CrmRorCustomerProfile(models.Model):
 
     def _ror_clv_fit(self, company, x, tx, T, spend, revenue, margin):
         """Fit the company's purchase model (MBG/NBD or BG/NBD) and Gamma-Gamma on its buyers (aligned
-        lists: repeat purchases, weeks to the last purchase, age in weeks, mean repeat spend, revenue,
+        arrays: repeat purchases, weeks to the last purchase, age in weeks, mean repeat spend, revenue,
         gross margin). Returns a JSON-able dict: ``info`` (the company's model note), ``error`` (the
         reason there is no model, or None), the parameters and the company's margin rate."""
-        if not x:
+        if not len(x):
             return {"info": self.env._("Not enough history: no purchase."), "error": None}
-        total_revenue, total_margin = sum(revenue), sum(margin)
+        total_revenue, total_margin = sum(np.asarray(revenue).tolist()), sum(np.asarray(margin).tolist())
         company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
         try:
             params, spend_params = clv.fit(
@@ -1261,121 +1296,71 @@ class CrmRorCustomerProfile(models.Model):
             "company_rate": company_rate,
         }
 
-    def _ror_apply_clv(self, company, values, reference_date, fit=None):
-        """Store each buyer's predicted figures from the company's fit (``_ror_clv_fit``; by default
-        fitted on ``values`` and noted on the company); without a model they stay undefined (NULL)."""
-        buyers = [p for p, vals in values.items() if vals["purchase_count"]]
-        no_purchase = self.env._("No purchase yet.")
-        for vals in values.values():
-            vals.update(
-                clv_status="not_enough_history",
-                clv_message=no_purchase,
-                clv_predicted=None,
-                clv_expected_purchases=None,
-                clv_probability_alive=None,
-                clv_expected_spend=None,
-                clv_next_purchase_date=None,
-                churn_risk=None,
-            )
-        x = [max(values[p]["_day_count"] - 1, 0) for p in buyers]
-        tx = [
-            (values[p]["last_purchase_date"] - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK
-            for p in buyers
+    def _ror_clv_messages(self, fit):
+        """The CLV notes of a run, in the order of the codes of ``_ror_clv_figures``."""
+        return [
+            self.env._("No purchase yet."),
+            fit["error"] or "",
+            # Numerical limits of the closed forms for a history: say so rather than store garbage.
+            self.env._("Not enough history: the model gives no finite value."),
         ]
-        T = [(reference_date - values[p]["first_purchase_date"]).days / DAYS_PER_WEEK for p in buyers]
-        spend = [values[p]["_repeat_mean"] for p in buyers]
-        if fit is None:
-            fit = self._ror_clv_fit(
-                company,
-                x,
-                tx,
-                T,
-                spend,
-                [values[p]["revenue"] for p in buyers],
-                [values[p]["gross_margin"] for p in buyers],
-            )
-            company.ror_clv_model_info = fit["info"]
-        if not buyers:
-            return
+
+    def _ror_clv_figures(self, company, today, bought, buyers, fit):
+        """{CLV figure: array} (codes as ``_ror_chunk_figures``) of customers of which ``bought`` (a
+        mask) have purchases, predicted from the company's fit (``_ror_clv_fit``; ``buyers`` as
+        ``_ror_buyers`` gives them); without a model the figures stay undefined (NULL)."""
+        size = len(bought)
+        statuses = self._ror_codes("clv_status")
+        result = {
+            "clv_status": np.full(size, statuses["not_enough_history"], dtype=float),
+            "clv_message": np.full(size, CLV_NO_PURCHASE, dtype=float),
+            **{name: np.full(size, np.nan) for name in CLV_FIGURES},
+        }
+        if not bought.any():
+            return result
         if fit["error"]:
-            for partner_id in buyers:
-                values[partner_id]["clv_message"] = fit["error"]
-            return
-        company_rate = fit["company_rate"]
+            result["clv_message"][bought] = CLV_FIT_ERROR
+            return result
+        buyers = {name: values[bought] for name, values in buyers.items()}
+        x, tx, T = self._ror_fit_inputs(buyers, today)
+        revenue, margin = buyers["revenue"], buyers["margin"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin_rate = np.where(revenue > 0, np.clip(margin / revenue, 0.0, 1.0), fit["company_rate"])
         prediction = clv.predict(
             x,
             tx,
             T,
-            spend,
-            [
-                min(max(values[p]["gross_margin"] / values[p]["revenue"], 0.0), 1.0)
-                if values[p]["revenue"] > 0
-                else company_rate
-                for p in buyers
-            ],
+            buyers["repeat_mean"],
+            margin_rate,
             company.ror_clv_horizon_months,
             company.ror_clv_discount_rate / 100.0,
             model=fit["model"],
             params=(clv.BGNBDParams(*fit["purchase"]), clv.GammaGammaParams(*fit["spend"])),
         )
         money = rounding_engine.money_rounder(company.currency_id.rounding)
-        high_below = company.ror_churn_high_below / 100.0
-        medium_below = company.ror_churn_medium_below / 100.0
-        # Numerical limits of the closed forms for a history: say so rather than store garbage.
-        no_finite_value = self.env._("Not enough history: the model gives no finite value.")
-        # Python floats once per array, not a numpy scalar per customer and figure
-        columns = zip(
-            buyers,
-            prediction.finite.tolist(),
-            prediction.probability_alive.tolist(),
-            prediction.next_purchase_weeks.tolist(),
-            prediction.clv.tolist(),
-            prediction.expected_purchases.tolist(),
-            prediction.expected_spend.tolist(),
-            strict=True,
+        alive = prediction.probability_alive
+        churn = self._ror_codes("churn_risk")
+        ok = np.flatnonzero(bought)[prediction.finite]
+        finite = prediction.finite
+        result["clv_status"][ok] = statuses["ok"]
+        result["clv_message"][bought] = np.where(finite, np.nan, CLV_NO_FINITE)
+        result["clv_predicted"][ok] = money(prediction.clv[finite])
+        result["clv_expected_purchases"][ok] = prediction.expected_purchases[finite]
+        result["clv_probability_alive"][ok] = 100.0 * alive[finite]
+        result["clv_expected_spend"][ok] = money(prediction.expected_spend[finite])
+        # NaN: no purchase expected within ten years.
+        result["clv_next_purchase_date"][ok] = today + np.rint(
+            prediction.next_purchase_weeks[finite] * DAYS_PER_WEEK
         )
-        for partner_id, finite, alive, weeks, predicted, purchases, spend in columns:
-            if not finite:
-                values[partner_id]["clv_message"] = no_finite_value
-                continue
-            values[partner_id].update(
-                clv_status="ok",
-                clv_message=False,
-                clv_predicted=money(predicted),
-                clv_expected_purchases=purchases,
-                clv_probability_alive=100.0 * alive,
-                clv_expected_spend=money(spend),
-                # NaN: no purchase expected within ten years.
-                clv_next_purchase_date=reference_date + timedelta(days=round(weeks * DAYS_PER_WEEK))
-                if not math.isnan(weeks)
-                else None,
-                churn_risk="high" if alive < high_below else "medium" if alive < medium_below else "low",
-            )
-
-    def _ror_copy_values(self, company, values):
-        """Append a chunk's figures to the result table with ``COPY``, in slices, so that the text of
-        a whole chunk is never held at once. The text is made column by column, each column with the
-        format of its field's type (a comprehension per column, not a call per value)."""
-        copy = SQL(
-            "COPY %s (company_id, partner_id, %s) FROM STDIN",
-            RESULT_TABLE,
-            SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
-        ).code
-        formats = [
-            (name, _COPY_COLUMN_FORMATS.get(self._fields[name].type, _copy_texts)) for name in VALUE_COLUMNS
-        ]
-        partner_ids = list(values)
-        rows = list(values.values())
-        for start in range(0, len(rows), COPY_ROWS):
-            part = rows[start : start + COPY_ROWS]
-            columns = [
-                [str(company.id)] * len(part),
-                list(map(str, partner_ids[start : start + COPY_ROWS])),
-                *(to_text([vals.get(name) for vals in part]) for name, to_text in formats),
-            ]
-            self.env.cr.copy_expert(
-                copy, io.StringIO("".join(f"{line}\n" for line in map("\t".join, zip(*columns, strict=True))))
-            )
+        result["churn_risk"][ok] = np.select(
+            [
+                alive[finite] < company.ror_churn_high_below / 100.0,
+                alive[finite] < company.ror_churn_medium_below / 100.0,
+            ],
+            [churn["high"], churn["medium"]],
+            churn["low"],
+        )
+        return result
 
     # ------------------------------------------------------------------------------------------
     # Phase 2 and the switch as OCA queue_job jobs (``_ror_queue_jobs``)
@@ -1490,6 +1475,32 @@ class CrmRorCustomerProfile(models.Model):
     # Phase 3: the switch
     # ------------------------------------------------------------------------------------------
 
+    def _ror_result_values(self, run):
+        """{profile column: SQL of its value in the result table ``t``}: the codes of phase 2 (float8,
+        NaN for NULL, see ``_ror_chunk_figures``) in the column's own type."""
+        values = {}
+        for name in VALUE_COLUMNS:
+            field = self._fields[name]
+            value = SQL("nullif(t.%s, 'NaN')", SQL.identifier(name))
+            if field.type == "date":
+                value = SQL("%s + %s::int4", EPOCH, value)
+            elif field.type in ("integer", "many2one"):
+                value = SQL("%s::int4", value)
+            elif field.type == "boolean":
+                value = SQL("%s <> 0", value)
+            elif field.type == "selection":
+                value = SQL("(%s::varchar[])[%s::int4]", [key for key, _label in field.selection], value)
+            elif name == "clv_message":
+                value = SQL("(%s::varchar[])[%s::int4]", self._ror_clv_messages(run["fit"]), value)
+            elif name == "rfm_code":
+                value = SQL("%s::int4::text", value)
+            elif field.column_type[1] == "numeric":
+                # through the shortest text that reads back as the float (extra_float_digits > 0), as
+                # psycopg2 writes a float: a direct cast keeps 15 digits only
+                value = SQL("%s::text::numeric", value)
+            values[name] = value
+        return values
+
     def _ror_switch(self, company, run):
         """Apply the run's result to the company's profiles set-wise, in the transaction that takes
         the snapshot and stamps the company; return the number of profiles. The run's date, the
@@ -1503,6 +1514,7 @@ class CrmRorCustomerProfile(models.Model):
             "reference_date": run["reference_date"],
             "result": RESULT_TABLE,
         }
+        values = self._ror_result_values(run)
         cr.execute(
             SQL(
                 """
@@ -1515,7 +1527,7 @@ class CrmRorCustomerProfile(models.Model):
                    AND p.partner_id = t.partner_id
                 """,
                 assign=SQL(", ").join(
-                    SQL("%s = t.%s", SQL.identifier(n), SQL.identifier(n)) for n in VALUE_COLUMNS
+                    SQL("%s = %s", SQL.identifier(n), value) for n, value in values.items()
                 ),
                 **stamp,
             )
@@ -1535,7 +1547,7 @@ class CrmRorCustomerProfile(models.Model):
                                     WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id)
                 """,
                 columns=SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
-                values=SQL(", ").join(SQL("t.%s", SQL.identifier(n)) for n in VALUE_COLUMNS),
+                values=SQL(", ").join(values.values()),
                 **stamp,
             )
         )
@@ -1561,32 +1573,6 @@ class CrmRorCustomerProfile(models.Model):
         return updated + inserted
 
 
-def _copy_texts(column):
-    """A column of values in PostgreSQL's COPY text format (None and False are NULL)."""
-    return [
-        "\\N"
-        if value is None or value is False
-        else value.isoformat()  # dates
-        if isinstance(value, date)
-        else str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        for value in column
-    ]
-
-
-def _copy_numbers(column):
-    """A column of numbers in COPY text format: ``repr`` is the shortest text that reads back exactly."""
-    return ["\\N" if value is None or value is False else repr(value) for value in column]
-
-
-def _copy_booleans(column):
-    return ["t" if value else "f" for value in column]
-
-
-# The COPY text of a column, by the type of its field (the others: ``_copy_texts``).
-_COPY_COLUMN_FORMATS = {
-    "boolean": _copy_booleans,
-    "float": _copy_numbers,
-    "monetary": _copy_numbers,
-    "integer": _copy_numbers,
-    "many2one": _copy_numbers,
-}
+def _day_number(day):
+    """Days since PostgreSQL's epoch of dates (``EPOCH``): the day numbers of the recompute's arrays."""
+    return (day - EPOCH).days

@@ -1,5 +1,8 @@
 """ROR engine (no database)."""
 
+import math
+
+import numpy as np
 import pytest
 
 from odoo.addons.crm_ror.engine import ror
@@ -37,3 +40,28 @@ def test_trend():
 )
 def test_trend_tolerance_is_relative(current, previous, expected):
     assert ror.trend(current, previous) == expected
+
+
+def test_arrays_are_the_pairwise_rules():
+    """The array forms the recompute uses give, pair by pair, what the rules above give: the ROR
+    against ``(m - c) / c`` unless c <= precision, the trend against ``math.isclose``."""
+    rng = np.random.default_rng(3)
+    margins = rng.normal(100, 300, 20_000)
+    costs = np.concatenate([rng.normal(20, 40, 19_000), np.zeros(500), np.full(500, np.nan)])
+    precision = 0.005
+    rors = ror.returns_on_relationship(margins, costs, precision)
+    for margin, cost, value in zip(margins.tolist(), costs.tolist(), rors.tolist(), strict=True):
+        if math.isnan(cost) or cost <= precision:
+            assert math.isnan(value)
+        else:
+            assert value == (margin - cost) / cost
+    previous = np.concatenate([rors[1:], rors[:1]])
+    previous[::7] = rors[::7] * 1.04  # within the tolerance
+    for current, prev, code in zip(rors.tolist(), previous.tolist(), ror.trends(rors, previous), strict=True):
+        if math.isnan(current) or math.isnan(prev):
+            expected = "none"
+        elif math.isclose(current, prev, rel_tol=0.05, abs_tol=0.05):
+            expected = "stable"
+        else:
+            expected = "up" if current > prev else "down"
+        assert ror.TRENDS[code] == expected

@@ -1,12 +1,13 @@
 """Cost to serve, return on relationship, lifetime value on records, and the provider hook."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest.mock import patch
 
 import numpy as np
 
 from odoo import fields
 from odoo.addons.crm_ror.engine import clv
+from odoo.addons.crm_ror.engine import ror as ror_engine
 from odoo.tools import SQL
 
 from .value_common import CrmRorScenarioCase
@@ -183,11 +184,9 @@ class TestRor(CrmRorScenarioCase):
         self.assertAlmostEqual(self._profile(self.p6).cost_activity, 3.0)
 
     def test_ror_trend(self):
-        Profile = self.env["crm.ror.customer.profile"]
-        self.assertEqual(Profile._ror_trend(1.0, True, 0.5, True), "up")
-        self.assertEqual(Profile._ror_trend(0.2, True, 0.5, True), "down")
-        self.assertEqual(Profile._ror_trend(0.5, True, 0.52, True), "stable")
-        self.assertEqual(Profile._ror_trend(0.5, True, 0.0, False), "none")
+        """The trend codes the recompute stores: an undefined ROR (NaN) is not comparable."""
+        codes = ror_engine.trends([1.0, 0.2, 0.5, 0.5], [0.5, 0.5, 0.52, np.nan])
+        self.assertEqual([ror_engine.TRENDS[code] for code in codes], ["up", "down", "stable", "none"])
         # Seen 300 days from now, Acme's purchases fall in the 12 months before the last 12 months,
         # while the contact and the call (made today) stay in the last 12 months.
         self._compute(self.company_a, reference_date=self._days_ago(-300))
@@ -231,8 +230,9 @@ class TestRor(CrmRorScenarioCase):
         Profile = self.env["crm.ror.customer.profile"]
         rng = np.random.default_rng(5)
         truth = clv.BGNBDParams(r=0.5, alpha=6.0, a=0.8, b=2.5)
-        values = {}
-        for index in range(300):
+        today = (self.today - date(2000, 1, 1)).days  # the recompute's day numbers
+        rows = []
+        for _index in range(300):
             lam, drop = rng.gamma(truth.r, 1 / truth.alpha), rng.beta(truth.a, truth.b)
             t, days = 0.0, [0]
             while True:
@@ -241,27 +241,34 @@ class TestRor(CrmRorScenarioCase):
                     break
                 days.append(int(t * 7) + 1)
             days = sorted(set(days))
-            first = self._days_ago(364)
-            values[index] = {
-                "purchase_count": len(days),
-                "_day_count": len(days),
-                "first_purchase_date": first,
-                "last_purchase_date": first + timedelta(days=days[-1]),
-                "_repeat_mean": float(rng.gamma(6, 15.0 / 4)) if len(days) > 1 else 0.0,
-                "revenue": 100.0 * len(days),
-                "gross_margin": 40.0 * len(days),
-            }
-        Profile._ror_apply_clv(self.company_a, values, self.today)
-        self.assertIn("BG/NBD", self.company_a.ror_clv_model_info)
-        statuses = {vals["clv_status"] for vals in values.values()}
-        self.assertEqual(statuses, {"ok"})
-        predicted = [vals["clv_predicted"] for vals in values.values()]
-        self.assertTrue(all(value >= 0 for value in predicted))
-        self.assertTrue(any(value > 0 for value in predicted))
-        for vals in values.values():
-            self.assertTrue(0 < vals["clv_probability_alive"] <= 100)
-            # margin rate 40 %: the predicted margin is 40 % of the expected revenue (before discounting)
-            self.assertLessEqual(
-                vals["clv_predicted"],
-                0.4 * vals["clv_expected_purchases"] * vals["clv_expected_spend"] + 0.01,
-            )
+            first = today - 364
+            spend = float(rng.gamma(6, 15.0 / 4)) if len(days) > 1 else 0.0
+            rows.append((len(days), first, first + days[-1], spend, 100.0 * len(days), 40.0 * len(days)))
+        count, first, last, spend, revenue, margin = map(np.array, zip(*rows, strict=True))
+        buyers = {
+            "day_count": count,
+            "first_date": first,
+            "last_date": last,
+            "repeat_mean": spend,
+            "revenue": revenue,
+            "margin": margin,
+        }
+        fit = Profile._ror_clv_fit(
+            self.company_a, *Profile._ror_fit_inputs(buyers, today), spend, revenue, margin
+        )
+        self.assertIn("BG/NBD", fit["info"])
+        figures = Profile._ror_clv_figures(self.company_a, today, count > 0, buyers, fit)
+        ok = Profile._ror_codes("clv_status")["ok"]
+        self.assertEqual(set(figures["clv_status"].tolist()), {ok})
+        self.assertTrue(np.isnan(figures["clv_message"]).all())
+        predicted = figures["clv_predicted"]
+        self.assertTrue((predicted >= 0).all())
+        self.assertTrue((predicted > 0).any())
+        alive = figures["clv_probability_alive"]
+        self.assertTrue(((alive > 0) & (alive <= 100)).all())
+        # margin rate 40 %: the predicted margin is 40 % of the expected revenue (before discounting)
+        self.assertTrue(
+            (
+                predicted <= 0.4 * figures["clv_expected_purchases"] * figures["clv_expected_spend"] + 0.01
+            ).all()
+        )
