@@ -898,15 +898,26 @@ class CrmRorCustomerProfile(models.Model):
         cr = self.env.cr
         for table in (RUN_TABLE, CHUNK_TABLE, STAGE_TABLE, RESULT_TABLE, COST_TABLE):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", table, company.id))
+        # CREATE TABLE AS, then INSERT: PostgreSQL runs the query of a CREATE TABLE AS with parallel
+        # workers, never that of an INSERT ... SELECT (a fifth of the staging time at 1M lines).
+        purchases = SQL.identifier("crm_ror_profile_purchases")
         cr.execute(
             SQL(
-                "INSERT INTO %s (company_id, %s) SELECT %s, purchases.* FROM (%s) purchases",
-                STAGE_TABLE,
-                SQL(", ").join(map(SQL.identifier, STAGE_COLUMNS)),
-                company.id,
+                "CREATE TEMP TABLE %s ON COMMIT DROP AS %s",
+                purchases,
                 self._ror_purchases_query(company, reference_date),
             )
         )
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, %s) SELECT %s, * FROM %s",
+                STAGE_TABLE,
+                SQL(", ").join(map(SQL.identifier, STAGE_COLUMNS)),
+                company.id,
+                purchases,
+            )
+        )
+        cr.execute(SQL("DROP TABLE %s", purchases))
         self._ror_stage_costs(company, reference_date)
         # The chunks join them: statistics of the tables as they are now, not as autovacuum last saw
         # them (often empty), or the planner loops over one for each row of the other.
