@@ -211,25 +211,20 @@ class CrmRorCostToServe(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH targets AS (
-                    SELECT 'res.partner' AS model, id AS res_id, commercial_partner_id AS partner_id
-                      FROM res_partner WHERE commercial_partner_id = ANY(%(partners)s)
-                 UNION ALL
-                    SELECT 'crm.lead', l.id, p.commercial_partner_id
-                      FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
-                     WHERE p.commercial_partner_id = ANY(%(partners)s)
-                 UNION ALL
-                    SELECT 'sale.order', o.id, p.commercial_partner_id
-                      FROM sale_order o JOIN res_partner p ON p.id = o.partner_id
-                     WHERE p.commercial_partner_id = ANY(%(partners)s)
-                )
-                SELECT t.partner_id, %(sums)s
+                -- from the activities' messages to their customer, not from every partner, lead and
+                -- order of the customers to their messages (a few messages, many documents)
+                SELECT p.commercial_partner_id, %(sums)s
                   FROM mail_message m
-                  JOIN targets t ON t.model = m.model AND t.res_id = m.res_id
                   JOIN mail_activity_type kind ON kind.id = m.mail_activity_type_id
+             LEFT JOIN crm_lead tl ON m.model = 'crm.lead' AND tl.id = m.res_id
+             LEFT JOIN sale_order tso ON m.model = 'sale.order' AND tso.id = m.res_id
+                  JOIN res_partner p
+                    ON p.id = CASE m.model WHEN 'res.partner' THEN m.res_id WHEN 'crm.lead' THEN tl.partner_id
+                                           WHEN 'sale.order' THEN tso.partner_id END
                  WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
-                   AND m.date::date <= %(date_to)s
-              GROUP BY t.partner_id
+                   AND m.model IN ('res.partner', 'crm.lead', 'sale.order')
+                   AND m.date::date <= %(date_to)s AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
                 """,
                 company=company.id,
                 sums=self._period_sums(
