@@ -17,6 +17,15 @@ class SaleOrderLine(models.Model):
             ["coupon_id"],
             where="coupon_id IS NOT NULL",
         )
+        # the rewards' cost to serve (crm.loyalty.cost.to.serve) reads the reward lines of the
+        # company's orders: a few among the order lines, found without a scan of them all
+        create_index(
+            self.env.cr,
+            "sale_order_line_crm_loyalty_reward_id_idx",
+            self._table,
+            ["reward_id"],
+            where="reward_id IS NOT NULL",
+        )
         return res
 
     def _crm_loyalty_touches_ledger(self):
