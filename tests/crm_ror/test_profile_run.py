@@ -134,3 +134,20 @@ class TestProfileRun(CrmRorValueCase):
         self.assertEqual(self._without_stamp(self._figures()), self._without_stamp(after))
         profile = self.Profile.search([("partner_id", "=", buyer.id), ("company_id", "=", self.company_a.id)])
         self.assertEqual(profile.last_purchase_date, self.today)
+
+    def test_tables_keep_the_recompute_plan_robust_and_cheap(self):
+        """The result of a run is keyed by customer (the switch's anti-join probes it, whatever the
+        statistics say of it), and the profiles keep room on each page for the next run's versions
+        of their rows (HOT updates: no new index entries for a rewritten profile)."""
+        options, keys = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT reloptions FROM pg_class WHERE relname = 'crm_ror_customer_profile'),
+                       (SELECT array_agg(a.attname::text ORDER BY a.attnum)
+                          FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)
+                         WHERE x.indrelid = 'crm_ror_profile_result'::regclass AND x.indisprimary)
+                """
+            )
+        )[0]
+        self.assertIn("fillfactor=50", options)
+        self.assertEqual(keys, ["company_id", "partner_id"])
