@@ -134,15 +134,16 @@ class TestLedgerQueryCount(LedgerCase):
         self.assertEqual(len(self._ledger(cards - self.card)), 1)
 
     def test_indexes_of_the_reward_lines_and_the_real_time_tier_check(self):
-        """Issue 14 item 5: the coupon usage joins order lines on their coupon, the real-time
-        tier check sums a customer's posted invoices over the window, and finds the cards of
-        commercial partners."""
+        """Issue 14 item 5: the coupon usage joins order lines on their coupon (the rewards' cost to
+        serve on their reward), the real-time tier check sums a customer's posted invoices over the
+        window, and finds the cards of commercial partners."""
         rows = dict(
             self.env.execute_query(
                 SQL(
                     "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN %s",
                     (
                         "sale_order_line_crm_loyalty_coupon_id_idx",
+                        "sale_order_line_crm_loyalty_reward_id_idx",
                         "account_move_crm_loyalty_spend_idx",
                         "res_partner__commercial_partner_id_index",
                         "loyalty_card__partner_id_index",
@@ -152,6 +153,10 @@ class TestLedgerQueryCount(LedgerCase):
         )
         self.assertIn(
             "(coupon_id) WHERE (coupon_id IS NOT NULL)", rows["sale_order_line_crm_loyalty_coupon_id_idx"]
+        )
+        # the rewards' cost to serve (crm_ror's profiles) reads the reward lines of the orders
+        self.assertIn(
+            "(reward_id) WHERE (reward_id IS NOT NULL)", rows["sale_order_line_crm_loyalty_reward_id_idx"]
         )
         spend = rows["account_move_crm_loyalty_spend_idx"]
         self.assertIn("(commercial_partner_id, invoice_date)", spend)
