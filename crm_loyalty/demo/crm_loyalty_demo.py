@@ -4,6 +4,8 @@ coupon campaign with uses on later orders, and a points-to-vouchers conversion."
 import random
 from datetime import datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, api, fields, models
 
 SEED = 20261202
@@ -23,11 +25,25 @@ ORDER_PRODUCTS = (
 )
 
 
+def story_lots(rng, today):
+    """[(points, day)] of the lots of a card of the audited-ledger program: 14 months ago, expired
+    (12 months, to the end of that month); 12 months ago to the day, expiring at the end of this
+    month, within the 30 days' notice whatever today is; 6 and 2 months ago."""
+    lots = []
+    for months in (14, 12, 6, 2):
+        points, days = rng.choice((40, 80, 120, 200)), rng.randint(0, 10)
+        lots.append(
+            (points, today - relativedelta(months=months) - timedelta(days=days if months != 12 else 0))
+        )
+    return lots
+
+
 class CrmLoyaltyDemo(models.AbstractModel):
     """Builds the demo story of crm_loyalty on install with demo data: Club Card members whose
     invoiced spend of the last twelve months puts them in every tier, points earned on those
     invoices (with the tier's multiplier) and redeemed; on the audited-ledger program, lots earned
-    over the last fourteen months, so that some have expired and some expire within the notice.
+    over the last fourteen months, so that some have expired and some expire within the notice
+    (the program's lots expire at the end of the month: some do within 30 days, whatever the day).
     Members of both programs also buy on confirmed sales orders: the "Monthly favourites" coupon
     campaign ran on them (coupons issued to the members), and some coupons were claimed on later
     confirmed orders (reward lines; the orders' points posted on the ledger). The quarterly
@@ -79,12 +95,12 @@ class CrmLoyaltyDemo(models.AbstractModel):
                 card._ledger_post("redeem", -500, description=self.env._("5 % off an order (demo)"))
         audited_cards = self._story_cards(audited, partners[: MEMBERS // 2], "audited")
         for card in audited_cards:
-            for months in (14, 11, 6, 2):
+            for points, day in story_lots(rng, today):
                 card._ledger_post(
                     "adjust",
-                    rng.choice((40, 80, 120, 200)),
+                    points,
                     reason=self.env._("Points of the previous loyalty scheme (demo)"),
-                    date=datetime.combine(today - timedelta(days=30 * months + rng.randint(0, 10)), time(12)),
+                    date=datetime.combine(day, time(12)),
                 )
         self.env["loyalty.history"]._cron_expire_points()
         # members of both programs: their orders earn on cards they hold (an order of a member
