@@ -32,6 +32,9 @@ BGNBD = "bgnbd"
 MBGNBD = "mbgnbd"
 # The expected next purchase is looked for within this many weeks (ten years).
 NEXT_PURCHASE_MAX_WEEKS = 520.0
+# Relative width of the bracket of the next purchase's time when found, and the steps allowed.
+NEXT_PURCHASE_PRECISION = 1e-12
+NEXT_PURCHASE_MAX_STEPS = 200
 # Bounds of the logarithms of the BG/NBD parameters during the fit.
 LOG_PARAM_MIN, LOG_PARAM_MAX = math.log(1e-8), math.log(1e6)
 
@@ -226,16 +229,33 @@ def bgnbd_expected_purchases(params, t, x, tx, T, model=BGNBD):
 def expected_next_purchase(params, x, tx, T, model=BGNBD, max_weeks=NEXT_PURCHASE_MAX_WEEKS):
     """Time after T by which one purchase is expected (E[Y(t)] = 1), NaN when not within ``max_weeks``.
 
-    E[Y(t)] grows with t, so a bisection on all customers at once finds it.
+    E[Y(t)] grows with t from 0: a root search bracketed in [0, max_weeks] on all customers at once,
+    by regula falsi with the Illinois modification (the root stays bracketed as in a bisection, in
+    about a third of its steps), to a relative precision of NEXT_PURCHASE_PRECISION; the upper end
+    of the bracket is returned (one purchase expected by then).
     """
     x, tx, T = _as_arrays(x, tx, T)
     low, high = np.zeros_like(x), np.full_like(x, max_weeks)
-    reachable = bgnbd_expected_purchases(params, high, x, tx, T, model) >= 1.0
-    for _step in range(40):
-        middle = (low + high) / 2
-        above = bgnbd_expected_purchases(params, middle, x, tx, T, model) >= 1.0
-        high = np.where(above, middle, high)
-        low = np.where(above, low, middle)
+    below = np.full_like(x, -1.0)  # E[Y(t)] - 1 at low (E[Y(0)] = 0) and at high
+    above = bgnbd_expected_purchases(params, high, x, tx, T, model) - 1.0
+    reachable = above >= 0.0
+    side = np.zeros(x.shape, dtype=int)  # the end moved by the last step: -1 low, 1 high
+    for _step in range(NEXT_PURCHASE_MAX_STEPS):
+        # a customer is done when the bracket is narrow, or the upper end is the root
+        open_ = np.flatnonzero(reachable & (high - low > NEXT_PURCHASE_PRECISION * high) & (above > 0.0))
+        if not open_.size:
+            break
+        lo, hi, f_lo, f_hi = low[open_], high[open_], below[open_], above[open_]
+        middle = np.clip(hi - f_hi * (hi - lo) / (f_hi - f_lo), lo, hi)
+        value = bgnbd_expected_purchases(params, middle, x[open_], tx[open_], T[open_], model) - 1.0
+        up = value >= 0.0
+        last = side[open_]
+        # Illinois: an end kept twice in a row has its value halved, so that it moves next time
+        below[open_] = np.where(up, np.where(last == 1, f_lo / 2, f_lo), value)
+        above[open_] = np.where(up, value, np.where(last == -1, f_hi / 2, f_hi))
+        low[open_] = np.where(up, lo, middle)
+        high[open_] = np.where(up, middle, hi)
+        side[open_] = np.where(up, 1, -1)
     return np.where(reachable, high, np.nan)
 
 

@@ -380,3 +380,24 @@ def test_calibration_predicts_the_holdout_of_model_data():
             assert row.predicted == pytest.approx(row.actual, abs=0.15 + 0.15 * row.actual), row
     assert 0 < mae < 1.5
     assert np.isfinite([params.r, params.alpha, params.a, params.b]).all()
+
+
+@pytest.mark.parametrize("model", [clv.BGNBD, clv.MBGNBD])
+def test_expected_next_purchase_is_the_root_a_bisection_finds(model):
+    """On customers of every kind, the time found is where a plain bisection (to the last bit) puts
+    E[Y(t)] = 1, within 1e-9 weeks, and NaN exactly where one purchase is not expected in ten years."""
+    rng = np.random.default_rng(8)
+    n = 5000
+    x = rng.integers(0, 30, n).astype(float)
+    T = rng.uniform(1, 300, n)
+    tx = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    low, high = np.zeros(n), np.full(n, clv.NEXT_PURCHASE_MAX_WEEKS)
+    reachable = clv.bgnbd_expected_purchases(CDNOW, high, x, tx, T, model) >= 1.0
+    for _step in range(60):
+        middle = (low + high) / 2
+        above = clv.bgnbd_expected_purchases(CDNOW, middle, x, tx, T, model) >= 1.0
+        high, low = np.where(above, middle, high), np.where(above, low, middle)
+    weeks = clv.expected_next_purchase(CDNOW, x, tx, T, model=model)
+    assert (np.isnan(weeks) == ~reachable).all()
+    assert reachable.any() and (~reachable).any()
+    assert np.abs(weeks[reachable] - high[reachable]).max() < 1e-9
