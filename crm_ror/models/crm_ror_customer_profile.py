@@ -1031,7 +1031,9 @@ class CrmRorCustomerProfile(models.Model):
         names = ["purchase_count", "first_date", "last_date", "day_count", "repeat_mean", "revenue", "cost"]
         buyers = self._ror_copy_out(
             SQL(
-                "SELECT %s FROM %s s WHERE company_id = %s AND purchase_count > 0",
+                # in the customers' order: the fit sums them, and the same history fits the same
+                # model to the last bit whatever order the staging query wrote them in
+                "SELECT %s FROM %s s WHERE company_id = %s AND purchase_count > 0 ORDER BY partner_id",
                 SQL(", ").join(self._ror_stage_read(name) for name in names),
                 STAGE_TABLE,
                 company.id,
@@ -1524,12 +1526,13 @@ class CrmRorCustomerProfile(models.Model):
             "result": RESULT_TABLE,
         }
         values = self._ror_result_values(run)
+        stamp["historic"] = values["gross_margin"]
         cr.execute(
             SQL(
                 """
                 UPDATE crm_ror_customer_profile p
                    SET %(assign)s, computed_at = %(now)s, reference_date = %(reference_date)s,
-                       clv_historic = t.gross_margin, user_id = rp.user_id, write_uid = %(uid)s,
+                       clv_historic = %(historic)s, user_id = rp.user_id, write_uid = %(uid)s,
                        write_date = %(now)s
                   FROM %(result)s t JOIN res_partner rp ON rp.id = t.partner_id
                  WHERE t.company_id = %(company)s AND p.company_id = %(company)s
@@ -1549,11 +1552,12 @@ class CrmRorCustomerProfile(models.Model):
                        (partner_id, company_id, user_id, %(columns)s, computed_at, reference_date, clv_historic,
                         create_uid, create_date, write_uid, write_date)
                 SELECT t.partner_id, %(company)s, rp.user_id, %(values)s, %(now)s, %(reference_date)s,
-                       t.gross_margin, %(uid)s, %(now)s, %(uid)s, %(now)s
+                       %(historic)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM %(result)s t JOIN res_partner rp ON rp.id = t.partner_id
                  WHERE t.company_id = %(company)s
-                   AND NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
-                                    WHERE p.company_id = %(company)s AND p.partner_id = t.partner_id)
+                -- the profiles updated above: the unique index answers per row, whatever the planner
+                -- believes of the table (an anti-join planned for an empty one scanned it per row)
+                ON CONFLICT (partner_id, company_id) DO NOTHING
                 """,
                 columns=SQL(", ").join(map(SQL.identifier, VALUE_COLUMNS)),
                 values=SQL(", ").join(values.values()),
