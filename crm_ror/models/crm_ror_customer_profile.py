@@ -984,23 +984,27 @@ class CrmRorCustomerProfile(models.Model):
             zip(COST_COLUMNS, (period[family] for period in periods for family in COST_FAMILIES), strict=True)
         )
         with_cost = sorted(set().union(*amounts.values()))
-        columns = [
-            ("company_id", "int4"),
-            ("partner_id", "int4"),
-            *((name, "float8") for name in COST_COLUMNS),
-        ]
-        values = {
-            "company_id": np.full(len(with_cost), company.id),
-            "partner_id": np.array(with_cost),
-            **{
-                name: np.array([column.get(p, 0.0) for p in with_cost], dtype=float)
-                for name, column in amounts.items()
+        self._ror_copy_in(
+            COST_TABLE,
+            COST_COLUMNS,
+            {
+                "company_id": np.full(len(with_cost), company.id),
+                "partner_id": np.array(with_cost),
+                **{
+                    name: np.array([column.get(p, 0.0) for p in with_cost], dtype=float)
+                    for name, column in amounts.items()
+                },
             },
-        }
+        )
+
+    def _ror_copy_in(self, table, names, values):
+        """Append rows to a staging table (company_id, partner_id, then ``names``, float8) with one
+        binary COPY of aligned arrays (``values``: {column: array})."""
+        columns = [("company_id", "int4"), ("partner_id", "int4"), *((name, "float8") for name in names)]
         self.env.cr.copy_expert(
             SQL(
                 "COPY %s (%s) FROM STDIN (FORMAT binary)",
-                COST_TABLE,
+                table,
                 SQL(", ").join(SQL.identifier(name) for name, _kind in columns),
             ).code,
             io.BytesIO(pgcopy.encode(columns, values)),
@@ -1016,10 +1020,10 @@ class CrmRorCustomerProfile(models.Model):
         return pgcopy.decode(data.getvalue(), names)
 
     @api.model
-    def _ror_stage_read(self, name, table="s"):
-        """SQL of a staged purchase figure as float8, never NULL: dates as day numbers (``EPOCH``),
-        the gaps NaN when undefined, the other figures 0 when missing."""
-        column = SQL("%s.%s", SQL.identifier(table), SQL.identifier(name))
+    def _ror_stage_read(self, name):
+        """SQL of a staged purchase figure (of the staging table aliased ``s``) as float8, never
+        NULL: dates as day numbers (``EPOCH``), the gaps NaN when undefined, the others 0 when missing."""
+        column = SQL("s.%s", SQL.identifier(name))
         if STAGE_COLUMNS[name] == "date":
             return SQL("coalesce((%s - %s)::float8, 'NaN')", column, EPOCH)
         return SQL("coalesce(%s::float8, %s)", column, "NaN" if name in UNDEFINED_GAPS else 0)
@@ -1105,7 +1109,7 @@ class CrmRorCustomerProfile(models.Model):
                 """,
                 columns=SQL(", ").join(
                     [
-                        *(self._ror_stage_read(name) for name in names if name in STAGE_COLUMNS),
+                        *(self._ror_stage_read(name) for name in STAGE_COLUMNS),
                         *(SQL("coalesce(c.%s, 0)", SQL.identifier(name)) for name in COST_COLUMNS),
                     ]
                 ),
@@ -1118,21 +1122,9 @@ class CrmRorCustomerProfile(models.Model):
             names,
         )
         figures = self._ror_chunk_figures(company, run["reference_date"], inputs, population, run["fit"])
-        columns = [
-            ("company_id", "int4"),
-            ("partner_id", "int4"),
-            *((name, "float8") for name in VALUE_COLUMNS),
-        ]
         figures["company_id"] = np.full(len(inputs["partner_id"]), company.id)
         figures["partner_id"] = inputs["partner_id"]
-        self.env.cr.copy_expert(
-            SQL(
-                "COPY %s (%s) FROM STDIN (FORMAT binary)",
-                RESULT_TABLE,
-                SQL(", ").join(SQL.identifier(name) for name, _kind in columns),
-            ).code,
-            io.BytesIO(pgcopy.encode(columns, figures)),
-        )
+        self._ror_copy_in(RESULT_TABLE, VALUE_COLUMNS, figures)
         self.env.cr.execute(
             SQL("UPDATE %s SET done = TRUE WHERE company_id = %s AND low = %s", CHUNK_TABLE, company.id, low)
         )
@@ -1267,6 +1259,7 @@ class CrmRorCustomerProfile(models.Model):
         reason there is no model, or None), the parameters and the company's margin rate."""
         if not len(x):
             return {"info": self.env._("Not enough history: no purchase."), "error": None}
+        # Python's sum, term by term in the buyers' order (numpy's adds by blocks, to another last bit)
         total_revenue, total_margin = sum(np.asarray(revenue).tolist()), sum(np.asarray(margin).tolist())
         company_rate = min(max(total_margin / total_revenue, 0.0), 1.0) if total_revenue > 0 else 0.0
         try:
@@ -1348,8 +1341,8 @@ class CrmRorCustomerProfile(models.Model):
         money = rounding_engine.money_rounder(company.currency_id.rounding)
         alive = prediction.probability_alive
         churn = self._ror_codes("churn_risk")
-        ok = np.flatnonzero(bought)[prediction.finite]
         finite = prediction.finite
+        ok = np.flatnonzero(bought)[finite]  # the customers (indexes of the chunk) with a prediction
         result["clv_status"][ok] = statuses["ok"]
         result["clv_message"][bought] = np.where(finite, np.nan, CLV_NO_FINITE)
         result["clv_predicted"][ok] = money(prediction.clv[finite])
