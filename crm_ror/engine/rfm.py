@@ -28,17 +28,12 @@ FREQUENCY_BINS = (1, 2, 3, 5, 10)
 
 
 def quintile_scores(values, higher_is_better=True, population=None):
-    """Return the 1..5 score of each value (a list of ints in input order), minimum rank for ties.
+    """Return the 1..5 score of each value (an int array in input order), minimum rank for ties.
 
     ``higher_is_better=False`` scores small values best (recency in days since last purchase).
     ``population``: the values ranked against (default: ``values`` themselves), which hold
     ``values``: a part of a population (a chunk of customers) then scores as within the whole.
     """
-    return _quintiles(values, higher_is_better, population).tolist()
-
-
-def _quintiles(values, higher_is_better=True, population=None):
-    """``quintile_scores`` as an int array."""
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return np.zeros(0, dtype=int)
@@ -53,11 +48,7 @@ def _quintiles(values, higher_is_better=True, population=None):
 
 
 def frequency_bin_scores(counts):
-    """Fixed bins of the purchase count: 1 -> 1, 2 -> 2, 3-4 -> 3, 5-9 -> 4, 10 and more -> 5."""
-    return _frequency_bins(counts).tolist()
-
-
-def _frequency_bins(counts):
+    """Fixed bins of the purchase count (an int array): 1 -> 1, 2 -> 2, 3-4 -> 3, 5-9 -> 4, 10 and more -> 5."""
     data = np.asarray(counts, dtype=float)
     if data.size == 0:
         return np.zeros(0, dtype=int)
@@ -68,30 +59,24 @@ def _frequency_bins(counts):
 
 
 def rfm_scores(recency_days, frequency, monetary, frequency_method=QUINTILES, population=None):
-    """Score three aligned sequences; return a list of ``(r, f, m)`` tuples.
+    """Score three aligned sequences; return three int arrays ``(r, f, m)``.
 
     ``frequency_method`` is ``"quintile"`` (minimum-rank quintiles, the default) or ``"bins"``.
     ``population``: the three sequences of the whole population the scores rank against, when the
     ones scored are a part of it (see ``quintile_scores``).
     """
-    r, f, m = rfm_score_arrays(recency_days, frequency, monetary, frequency_method, population)
-    return list(zip(r.tolist(), f.tolist(), m.tolist(), strict=True))
-
-
-def rfm_score_arrays(recency_days, frequency, monetary, frequency_method=QUINTILES, population=None):
-    """``rfm_scores`` as three int arrays (r, f, m)."""
     recency_ref, frequency_ref, monetary_ref = population or (None, None, None)
     if not len(recency_days) == len(frequency) == len(monetary):
         raise ValueError("recency, frequency and monetary must have the same length")
     if frequency_method not in (QUINTILES, BINS):
         raise ValueError(f"unknown frequency method {frequency_method!r}")
-    r = _quintiles(recency_days, higher_is_better=False, population=recency_ref)
+    r = quintile_scores(recency_days, higher_is_better=False, population=recency_ref)
     f = (
-        _frequency_bins(frequency)
+        frequency_bin_scores(frequency)
         if frequency_method == BINS
-        else _quintiles(frequency, population=frequency_ref)
+        else quintile_scores(frequency, population=frequency_ref)
     )
-    m = _quintiles(monetary, population=monetary_ref)
+    m = quintile_scores(monetary, population=monetary_ref)
     return r, f, m
 
 
@@ -110,17 +95,9 @@ def map_segment(recency_score, frequency_score, segments):
     return None
 
 
-def map_segments(score_pairs, segments):
-    """Map many ``(r, f)`` pairs at once (a 5x5 lookup grid, so it is linear in customers)."""
-    if not score_pairs:
-        return []
-    recency, frequency = np.asarray(score_pairs, dtype=int).T
-    return map_segment_arrays(recency, frequency, segments).tolist()
-
-
-def map_segment_arrays(recency_scores, frequency_scores, segments, missing=None):
-    """``map_segment`` of each pair of two aligned int arrays (an object array; ``missing`` where no
-    segment matches)."""
+def map_segments(recency_scores, frequency_scores, segments, missing=None):
+    """``map_segment`` of each pair of two aligned int arrays, through a 5x5 lookup grid (linear in
+    customers): an object array, ``missing`` where no segment matches."""
     segments = list(segments)
     grid = np.full((SCORES + 1, SCORES + 1), missing, dtype=object)
     for r in range(1, SCORES + 1):

@@ -40,16 +40,3 @@ def trends(current, previous, tolerance=TREND_TOLERANCE):
         )
         codes = np.where(close, 2, np.where(current > previous, 0, 1))
     return np.where(np.isnan(current) | np.isnan(previous), 3, codes)
-
-
-def trend(current, previous, tolerance=TREND_TOLERANCE):
-    """The trend between two RORs (None: undefined)."""
-    return TRENDS[
-        int(
-            trends(
-                [np.nan if current is None else current],
-                [np.nan if previous is None else previous],
-                tolerance,
-            )[0]
-        )
-    ]

@@ -1231,7 +1231,7 @@ class CrmRorCustomerProfile(models.Model):
             },
         }
         if active.any():
-            r, f, m = rfm.rfm_score_arrays(
+            r, f, m = rfm.rfm_scores(
                 days[active],
                 count[active],
                 figures["revenue"][active],
@@ -1241,7 +1241,7 @@ class CrmRorCustomerProfile(models.Model):
             result["recency_score"][active] = r
             result["frequency_score"][active] = f
             result["monetary_score"][active] = m
-            result["segment_id"][active] = rfm.map_segment_arrays(r, f, grid, missing=np.nan).astype(float)
+            result["segment_id"][active] = rfm.map_segments(r, f, grid, missing=np.nan).astype(float)
         # the code's three digits, as a number (the result table holds numbers)
         result["rfm_code"] = (
             100 * result["recency_score"] + 10 * result["frequency_score"] + result["monetary_score"]
