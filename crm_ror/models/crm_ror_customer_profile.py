@@ -1490,7 +1490,7 @@ class CrmRorCustomerProfile(models.Model):
             elif field.type == "boolean":
                 value = SQL("%s <> 0", value)
             elif field.type == "selection":
-                value = SQL("(%s::varchar[])[%s::int4]", [key for key, _label in field.selection], value)
+                value = SQL("(%s::varchar[])[%s::int4]", list(self._ror_codes(name)), value)
             elif name == "clv_message":
                 value = SQL("(%s::varchar[])[%s::int4]", self._ror_clv_messages(run["fit"]), value)
             elif name == "rfm_code":
