@@ -29,7 +29,7 @@
         "data/ir_cron_data.xml",
         "views/crm_ror_customer_profile_views.xml",
         "views/crm_ror_segment_views.xml",
-        "views/crm_ror_segment_snapshot_views.xml",
+        "report/crm_ror_segment_history_views.xml",
         "report/crm_ror_segment_transition_report_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",

@@ -3,6 +3,10 @@ from odoo.tools import SQL
 
 
 class CrmRorSegmentSnapshot(models.Model):
+    """The segment and figures of each customer at the end of a month that is over, kept when the
+    first run of a new month overwrites the profiles (``_ror_close_month``). Read through
+    ``crm.ror.segment.history``, which adds the month being computed: the profiles."""
+
     _name = "crm.ror.segment.snapshot"
     _description = "Monthly Customer Segment Snapshot"
     _order = "month desc, company_id, partner_id"
@@ -32,12 +36,14 @@ class CrmRorSegmentSnapshot(models.Model):
     ]
 
     @api.model
-    def _ror_take_snapshot(self, company, reference_date):
-        """Store (or refresh) this month's snapshot of every profiled customer of the company.
+    def _ror_close_month(self, company, month):
+        """Store the state of the company's profiles as their month's snapshot when a run of
+        ``month`` is about to overwrite them, if they were computed in another month.
 
-        Each run overwrites the current month, so a month keeps the last state computed in it.
+        The month being computed is the profiles themselves (``crm.ror.segment.history`` shows
+        them): a daily run stores nothing, the first run of a month stores the last state of the
+        month before, and a month keeps the last state computed in it.
         """
-        month = reference_date.replace(day=1)
         self.env["crm.ror.customer.profile"].flush_model()
         self.flush_model()
         self.env.cr.execute(
@@ -47,41 +53,31 @@ class CrmRorSegmentSnapshot(models.Model):
                        (month, partner_id, company_id, segment_id, customer_state, recency_score,
                         frequency_score, monetary_score, revenue, revenue_12m, gross_margin,
                         create_uid, create_date, write_uid, write_date)
-                SELECT %(month)s, p.partner_id, p.company_id, p.segment_id, p.customer_state, p.recency_score,
-                       p.frequency_score, p.monetary_score, p.revenue, p.revenue_12m, p.gross_margin,
+                SELECT date_trunc('month', p.reference_date)::date, p.partner_id, p.company_id, p.segment_id,
+                       p.customer_state, p.recency_score, p.frequency_score, p.monetary_score, p.revenue,
+                       p.revenue_12m, p.gross_margin,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM crm_ror_customer_profile p
-                 WHERE p.company_id = %(company)s
+                 WHERE p.company_id = %(company)s AND date_trunc('month', p.reference_date) <> %(month)s
+                -- a month computed again later (a run dated back) keeps its last state
                 ON CONFLICT (company_id, partner_id, month) DO UPDATE
                    SET segment_id = EXCLUDED.segment_id, customer_state = EXCLUDED.customer_state,
                        recency_score = EXCLUDED.recency_score, frequency_score = EXCLUDED.frequency_score,
                        monetary_score = EXCLUDED.monetary_score, revenue = EXCLUDED.revenue,
                        revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin,
                        write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                 -- a rerun in the same month rewrites only the customers whose figures changed
-                 WHERE (s.segment_id, s.customer_state, s.recency_score, s.frequency_score,
-                        s.monetary_score, s.revenue, s.revenue_12m, s.gross_margin)
-                       IS DISTINCT FROM
-                       (EXCLUDED.segment_id, EXCLUDED.customer_state, EXCLUDED.recency_score,
-                        EXCLUDED.frequency_score, EXCLUDED.monetary_score, EXCLUDED.revenue,
-                        EXCLUDED.revenue_12m, EXCLUDED.gross_margin)
                 """,
                 month=month,
                 uid=self.env.uid,
                 company=company.id,
             )
         )
-        # Customers whose profile disappeared this month leave this month's snapshot too.
+        # The month computed now is the profiles: a snapshot stored for it earlier gives way.
         self.env.cr.execute(
             SQL(
-                """
-                DELETE FROM crm_ror_segment_snapshot s
-                 WHERE s.company_id = %(company)s AND s.month = %(month)s
-                   AND NOT EXISTS (SELECT 1 FROM crm_ror_customer_profile p
-                                    WHERE p.company_id = s.company_id AND p.partner_id = s.partner_id)
-                """,
-                company=company.id,
-                month=month,
+                "DELETE FROM crm_ror_segment_snapshot WHERE company_id = %s AND month = %s",
+                company.id,
+                month,
             )
         )
         self.invalidate_model()

@@ -24,7 +24,8 @@ class CrmRorSegmentTransitionReport(models.Model):
 
     def init(self):
         self.env.cr.execute(SQL("DROP VIEW IF EXISTS %s", SQL.identifier(self._table)))
-        # Each snapshot against the same customer's previous snapshot (skipped months are bridged).
+        # Each month of the history against the same customer's month before (skipped months are
+        # bridged); the history is the stored snapshots and the profiles' own month.
         self.env.cr.execute(
             SQL(
                 """
@@ -35,11 +36,11 @@ class CrmRorSegmentTransitionReport(models.Model):
                            prev.id IS NULL AS is_new,
                            1 AS customer_count, s.revenue_12m,
                            s.revenue_12m - COALESCE(prev.revenue_12m, 0) AS revenue_change
-                      FROM crm_ror_segment_snapshot s
+                      FROM (%(history)s) s
                       JOIN res_company c ON c.id = s.company_id
                  LEFT JOIN LATERAL (
                         SELECT p.id, p.month, p.segment_id, p.revenue_12m
-                          FROM crm_ror_segment_snapshot p
+                          FROM (%(history)s) p
                          WHERE p.company_id = s.company_id AND p.partner_id = s.partner_id AND p.month < s.month
                       ORDER BY p.month DESC
                          LIMIT 1
@@ -47,5 +48,6 @@ class CrmRorSegmentTransitionReport(models.Model):
                 )
                 """,
                 table=SQL.identifier(self._table),
+                history=self.env["crm.ror.segment.history"]._table_query,
             )
         )

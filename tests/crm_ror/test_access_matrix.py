@@ -31,6 +31,7 @@ MATRIX = {
     # customer value
     "crm.ror.customer.profile": SALES,
     "crm.ror.segment.snapshot": SALES,
+    "crm.ror.segment.history": SALES,
     "crm.ror.segment.transition.report": SALES,
     "crm.ror.segment": {**SALES, "sales_manager": ALL},
     # company-wide model checks, for ROR administrators; their rows are written by the computation

@@ -87,13 +87,14 @@ class TestRfmSegments(CrmRorScenarioCase):
 
     def test_monthly_snapshot_and_transitions(self):
         Snapshot = self.env["crm.ror.segment.snapshot"]
+        History = self.env["crm.ror.segment.history"]
         month = self.today.replace(day=1)
-        snapshots = Snapshot.search([("company_id", "=", self.company_a.id), ("month", "=", month)])
+        snapshots = History.search([("company_id", "=", self.company_a.id), ("month", "=", month)])
         self.assertEqual(snapshots.partner_id, self.p1 | self.p2 | self.p3 | self.p6 | self.p7)
         # Recomputing in the same month refreshes, never duplicates.
         self._compute(self.company_a)
         self.assertEqual(
-            Snapshot.search_count([("company_id", "=", self.company_a.id), ("month", "=", month)]), 5
+            History.search_count([("company_id", "=", self.company_a.id), ("month", "=", month)]), 5
         )
         # Last month Acme was a champion with 1000 of revenue.
         Snapshot.create(
@@ -122,3 +123,34 @@ class TestRfmSegments(CrmRorScenarioCase):
             ["customer_count:sum", "revenue_12m:sum"],
         )
         self.assertEqual(groups, [(self._segment("champions"), self._segment("cant_lose"), 1, 285.0)])
+
+    def test_a_new_month_keeps_the_last_state_of_the_month_before(self):
+        """A month's history is the state of its last run: the run's own month is the profiles
+        themselves, and the first run of another month stores the state it overwrites."""
+        Snapshot = self.env["crm.ror.segment.snapshot"]
+        History = self.env["crm.ror.segment.history"]
+        month = self.today.replace(day=1)
+        company = [("company_id", "=", self.company_a.id)]
+        fields = ["partner_id", "segment_id", "customer_state", "recency_score", "frequency_score"]
+        fields += ["monetary_score", "revenue", "revenue_12m", "gross_margin"]
+        profiles = self.env["crm.ror.customer.profile"].search(company)
+        last_state = sorted(tuple(row[f] for f in fields) for row in profiles.read(fields, load=None))
+        self.assertFalse(Snapshot.search(company), "the month computed is not stored twice")
+
+        next_month = month + relativedelta(months=1)
+        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a, next_month + relativedelta(days=3))
+        stored = Snapshot.search(company)
+        self.assertEqual(set(stored.mapped("month")), {month})
+        self.assertEqual(sorted(tuple(row[f] for f in fields) for row in stored.read(fields, load=None)), last_state)
+        # The history has each month once per customer: the stored one, then the live profiles.
+        shown = History.search(company)
+        self.assertEqual(len(shown), len(stored) + len(profiles.exists()))
+        self.assertEqual(shown.filtered(lambda row: row.month == month).partner_id, stored.partner_id)
+        self.assertEqual(
+            shown.filtered(lambda row: row.month == next_month).partner_id, profiles.exists().partner_id
+        )
+        # Another run in the new month stores nothing more; company B kept its own month.
+        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a, next_month + relativedelta(days=4))
+        self.assertEqual(Snapshot.search(company), stored)
+        self.assertFalse(Snapshot.search([("company_id", "=", self.company_b.id)]))
+        self.assertTrue(History.search([("company_id", "=", self.company_b.id), ("month", "=", month)]))

@@ -15,6 +15,7 @@ from .value_common import CrmRorValueCase
 VALUE_MODELS = {
     "crm.ror.customer.profile": "partner_id",
     "crm.ror.segment.snapshot": "partner_id",
+    "crm.ror.segment.history": "partner_id",
     "crm.ror.segment.transition.report": "partner_id",
     "crm.ror.suggestion": "partner_id",
     "crm.ror.key.date": "commercial_partner_id",
@@ -68,9 +69,21 @@ class TestValueSecurity(CrmRorValueCase):
                         "user_id": customer.user_id.id,
                     }
                 )
-        # Two months of snapshots, so the transition report has rows of both kinds.
+        # Two months of history, so the transition report has rows of both kinds. Company B had no
+        # invoice 40 days ago: its month before is a stored snapshot of its own.
         cls._compute(reference_date=cls.today - timedelta(days=40))
         cls._compute()
+        cls.env["crm.ror.segment.snapshot"].create(
+            [
+                {
+                    "month": (cls.today - timedelta(days=40)).replace(day=1),
+                    "company_id": b.id,
+                    "partner_id": customer.id,
+                    "revenue_12m": 10.0,
+                }
+                for customer in cls.customers
+            ]
+        )
 
     @classmethod
     def _user(cls, login, groups, companies):
@@ -170,7 +183,7 @@ class TestValueSecurity(CrmRorValueCase):
         )
         self.assertEqual(count, 1)
         self.assertAlmostEqual(revenue, own.revenue)
-        for model in ("crm.ror.segment.snapshot", "crm.ror.segment.transition.report"):
+        for model in ("crm.ror.segment.snapshot", "crm.ror.segment.history", "crm.ror.segment.transition.report"):
             groups = self._as(self.s1, model, self.company_a)._read_group(
                 [], groupby=["partner_id"], aggregates=["revenue_12m:sum"]
             )
@@ -239,6 +252,7 @@ class TestValueSecurity(CrmRorValueCase):
             with self.assertRaises(AccessError):
                 Model.with_context(allowed_company_ids=[self.company_b.id]).search([])
             theirs = self.env[model].search([("company_id", "=", self.company_b.id)], limit=1)
+            self.assertTrue(theirs, model)
             with self.assertRaises(AccessError):
                 theirs.with_user(self.a_only).read([field])
 
