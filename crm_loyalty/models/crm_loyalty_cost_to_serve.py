@@ -24,7 +24,8 @@ class CrmLoyaltyCostToServe(models.AbstractModel):
         conditions = [
             SQL("so.state = 'sale'"),
             SQL("so.company_id = %s", company.id),
-            SQL("p.commercial_partner_id IN %s", tuple(partner_ids)),
+            # one int4[] literal: a list of 100k ids is parsed and planned id by id (0.1 s)
+            SQL("p.commercial_partner_id = ANY(%s::int4[])", "{%s}" % ",".join(map(str, partner_ids))),
             SQL("prog.program_type = 'loyalty'"),
         ]
         if date_from:

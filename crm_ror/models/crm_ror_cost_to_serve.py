@@ -24,6 +24,12 @@ DEFAULT_COSTS = {
 }
 
 
+def int4_array(ids):
+    """The ids as one ``int4[]`` literal. PostgreSQL reads it at once; the ``ARRAY[...]`` psycopg2
+    writes for a list is parsed and planned element by element (0.15 s per query at 100k ids)."""
+    return "{%s}" % ",".join(map(str, ids))
+
+
 # Statuses of a mass-mailing trace (mass_mailing) that reached the customer: a campaign contact.
 MAILING_DELIVERED = ("pending", "sent", "open", "reply")
 
@@ -151,7 +157,7 @@ class CrmRorCostToServe(models.AbstractModel):
                   FROM contacts c
                   JOIN res_partner p ON p.id = c.partner_id
                   JOIN utm_medium m ON m.id = c.medium_id
-                 WHERE p.commercial_partner_id = ANY(%(partners)s)
+                 WHERE p.commercial_partner_id = ANY(%(partners)s::int4[])
                    AND c.create_date::date <= %(date_to)s
               GROUP BY p.commercial_partner_id
                 """,
@@ -162,7 +168,7 @@ class CrmRorCostToServe(models.AbstractModel):
                     SQL("c.create_date::date"),
                     periods,
                 ),
-                partners=list(partner_ids),
+                partners=int4_array(partner_ids),
                 date_to=max(date_to for _date_from, date_to in periods),
             )
         )
@@ -223,7 +229,7 @@ class CrmRorCostToServe(models.AbstractModel):
                                            WHEN 'sale.order' THEN tso.partner_id END
                  WHERE m.mail_activity_type_id IS NOT NULL AND m.record_company_id = %(company)s
                    AND m.model IN ('res.partner', 'crm.lead', 'sale.order')
-                   AND m.date::date <= %(date_to)s AND p.commercial_partner_id = ANY(%(partners)s)
+                   AND m.date::date <= %(date_to)s AND p.commercial_partner_id = ANY(%(partners)s::int4[])
               GROUP BY p.commercial_partner_id
                 """,
                 company=company.id,
@@ -232,7 +238,7 @@ class CrmRorCostToServe(models.AbstractModel):
                     SQL("m.date::date"),
                     periods,
                 ),
-                partners=list(partner_ids),
+                partners=int4_array(partner_ids),
                 date_to=max(date_to for _date_from, date_to in periods),
             )
         )
