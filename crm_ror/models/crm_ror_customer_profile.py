@@ -933,8 +933,15 @@ class CrmRorCustomerProfile(models.Model):
         cr.execute(SQL("DROP TABLE %s", purchases))
         self._ror_stage_costs(company, reference_date)
         # The chunks join them: statistics of the tables as they are now, not as autovacuum last saw
-        # them (often empty), or the planner loops over one for each row of the other.
-        cr.execute(SQL("ANALYZE %s, %s", STAGE_TABLE, COST_TABLE))
+        # them (often empty), or the planner loops over one for each row of the other. The sizes and
+        # the keys the queries filter and join on are all it needs (a third of the time of all columns).
+        cr.execute(
+            SQL(
+                "ANALYZE %s (company_id, partner_id, purchase_count), %s (company_id, partner_id)",
+                STAGE_TABLE,
+                COST_TABLE,
+            )
+        )
         buyers = self._ror_buyers(company)
         x, tx, T = self._ror_fit_inputs(buyers, _day_number(reference_date))
         fit = self._ror_clv_fit(company, x, tx, T, buyers["repeat_mean"], buyers["revenue"], buyers["margin"])
@@ -1514,7 +1521,7 @@ class CrmRorCustomerProfile(models.Model):
         cr = self.env.cr
         # The statistics of the result as it is now: autovacuum may last have seen it emptied by the
         # previous switch, and a plan for an empty table loops over it for each profile.
-        cr.execute(SQL("ANALYZE %s", RESULT_TABLE))
+        cr.execute(SQL("ANALYZE %s (company_id, partner_id)", RESULT_TABLE))
         stamp = {
             "company": company.id,
             "now": run["computed_at"],
