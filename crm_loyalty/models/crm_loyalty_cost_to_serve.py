@@ -25,7 +25,7 @@ class CrmLoyaltyCostToServe(models.AbstractModel):
             SQL("so.state = 'sale'"),
             SQL("so.company_id = %s", company.id),
             # one int4[] literal: a list of 100k ids is parsed and planned id by id (0.1 s)
-            SQL("p.commercial_partner_id = ANY(%s::int4[])", "{%s}" % ",".join(map(str, partner_ids))),
+            SQL("p.commercial_partner_id = ANY(%s::int4[])", "{" + ",".join(map(str, partner_ids)) + "}"),
             SQL("prog.program_type = 'loyalty'"),
         ]
         if date_from:

@@ -27,7 +27,7 @@ DEFAULT_COSTS = {
 def int4_array(ids):
     """The ids as one ``int4[]`` literal. PostgreSQL reads it at once; the ``ARRAY[...]`` psycopg2
     writes for a list is parsed and planned element by element (0.15 s per query at 100k ids)."""
-    return "{%s}" % ",".join(map(str, ids))
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 # Statuses of a mass-mailing trace (mass_mailing) that reached the customer: a campaign contact.

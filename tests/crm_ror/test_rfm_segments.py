@@ -138,10 +138,14 @@ class TestRfmSegments(CrmRorScenarioCase):
         self.assertFalse(Snapshot.search(company), "the month computed is not stored twice")
 
         next_month = month + relativedelta(months=1)
-        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a, next_month + relativedelta(days=3))
+        self.env["crm.ror.customer.profile"]._compute_profiles(
+            self.company_a, next_month + relativedelta(days=3)
+        )
         stored = Snapshot.search(company)
         self.assertEqual(set(stored.mapped("month")), {month})
-        self.assertEqual(sorted(tuple(row[f] for f in fields) for row in stored.read(fields, load=None)), last_state)
+        self.assertEqual(
+            sorted(tuple(row[f] for f in fields) for row in stored.read(fields, load=None)), last_state
+        )
         # The history has each month once per customer: the stored one, then the live profiles.
         shown = History.search(company)
         self.assertEqual(len(shown), len(stored) + len(profiles.exists()))
@@ -150,7 +154,9 @@ class TestRfmSegments(CrmRorScenarioCase):
             shown.filtered(lambda row: row.month == next_month).partner_id, profiles.exists().partner_id
         )
         # Another run in the new month stores nothing more; company B kept its own month.
-        self.env["crm.ror.customer.profile"]._compute_profiles(self.company_a, next_month + relativedelta(days=4))
+        self.env["crm.ror.customer.profile"]._compute_profiles(
+            self.company_a, next_month + relativedelta(days=4)
+        )
         self.assertEqual(Snapshot.search(company), stored)
         self.assertFalse(Snapshot.search([("company_id", "=", self.company_b.id)]))
         self.assertTrue(History.search([("company_id", "=", self.company_b.id), ("month", "=", month)]))

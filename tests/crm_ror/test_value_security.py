@@ -183,7 +183,11 @@ class TestValueSecurity(CrmRorValueCase):
         )
         self.assertEqual(count, 1)
         self.assertAlmostEqual(revenue, own.revenue)
-        for model in ("crm.ror.segment.snapshot", "crm.ror.segment.history", "crm.ror.segment.transition.report"):
+        for model in (
+            "crm.ror.segment.snapshot",
+            "crm.ror.segment.history",
+            "crm.ror.segment.transition.report",
+        ):
             groups = self._as(self.s1, model, self.company_a)._read_group(
                 [], groupby=["partner_id"], aggregates=["revenue_12m:sum"]
             )
