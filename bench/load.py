@@ -522,9 +522,8 @@ def load(conn, size, setup, say, seed=20261201):
     step(
         "profiles",
         """
-        INSERT INTO crm_ror_customer_profile (partner_id, company_id, user_id, create_uid, write_uid,
-                                              create_date, write_date)
-        SELECT DISTINCT m.commercial_partner_id, m.company_id, p.user_id, 1, 1, now(), now()
+        INSERT INTO crm_ror_customer_profile (partner_id, company_id, user_id)
+        SELECT DISTINCT m.commercial_partner_id, m.company_id, p.user_id
           FROM account_move m JOIN res_partner p ON p.id = m.commercial_partner_id
          WHERE m.journal_id = %(journal)s
         ON CONFLICT DO NOTHING;
