@@ -354,13 +354,14 @@ class CrmRorCustomerProfile(models.Model):
 
         Columns: partner_id (commercial), doc_id, doc_date, is_purchase, amount (untaxed, company
         currency, negative for credit notes), cost, discount (list-price discount, company currency),
-        user_id, team_id.
+        user_id, team_id, single (the row is its purchase's only one: an invoice that no credit note
+        or down payment goes to; never an order line).
         """
         if company.ror_source == "order":
             return SQL(
                 """
                 SELECT partner_id, order_id AS doc_id, day AS doc_date, TRUE AS is_purchase, amount,
-                       cost, discount, user_id, team_id
+                       cost, discount, user_id, team_id, FALSE AS single
                   FROM (%s) order_lines
                 """,
                 self._ror_order_lines_query(company, date_to),
@@ -588,7 +589,10 @@ class CrmRorCustomerProfile(models.Model):
                        + COALESCE(s.booked_cost, 0) AS cost,
                    CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * s.discount
                        / COALESCE(NULLIF(m.invoice_currency_rate, 0), 1) AS discount,
-                   m.invoice_user_id AS user_id, m.team_id AS team_id
+                   m.invoice_user_id AS user_id, m.team_id AS team_id,
+                   s.deposit_of IS NULL AND m.doc_id = m.id
+                       AND NOT EXISTS (SELECT 1 FROM refund_origin ro WHERE ro.invoice_id = m.id)
+                       %(no_deposit)s AS single
               FROM line_sums s
               JOIN move_doc m ON m.id = s.move_id
             """,
@@ -599,6 +603,9 @@ class CrmRorCustomerProfile(models.Model):
             cost_columns=cost_columns,
             cost_joins=cost_joins,
             line_sums=line_sums,
+            no_deposit=SQL("AND NOT EXISTS (SELECT 1 FROM deposit_final dp WHERE dp.invoice_id = m.id)")
+            if has_deposits
+            else SQL(""),
             direct=moves["direct"],
             inv=moves["inv"],
             r=moves["r"],
@@ -632,13 +639,20 @@ class CrmRorCustomerProfile(models.Model):
         start_12m, start_prev = self._ror_windows(reference_date)
         return SQL(
             """
-            WITH docs AS (
-                -- one pass over the lines: a purchase is a document that still sells something once
-                -- its credit notes are netted; the line sums of a document serve every figure below
-                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AND sum(amount) > %(precision)s
-                       AS is_purchase, sum(amount) AS amount, sum(cost) AS cost, sum(discount) AS discount
-                  FROM (%(lines)s) lines
-                 WHERE partner_id IS NOT NULL
+            WITH lines AS (%(lines)s),
+            docs AS (
+                -- a purchase is a document that still sells something once its credit notes are
+                -- netted; the sums of a document serve every figure below. Most invoices are their
+                -- purchase's only row: they go through as they are, only the others are summed.
+                SELECT partner_id, doc_id, doc_date, is_purchase AND amount > %(precision)s AS is_purchase,
+                       amount, cost, discount
+                  FROM lines
+                 WHERE single AND partner_id IS NOT NULL
+             UNION ALL
+                SELECT partner_id, doc_id, doc_date, bool_or(is_purchase) AND sum(amount) > %(precision)s,
+                       sum(amount), sum(cost), sum(discount)
+                  FROM lines
+                 WHERE NOT single AND partner_id IS NOT NULL
               GROUP BY partner_id, doc_id, doc_date
             ),
             days AS (
