@@ -119,9 +119,8 @@ class CrmRorCustomerProfile(models.Model):
     # whose two foreign keys PostgreSQL would check row by row (0.6 s per 100k new profiles).
     _log_access = False
 
-    partner_id = fields.Many2one(
-        "res.partner", "Customer", required=True, index=True, ondelete="cascade", readonly=True
-    )
+    # no index of its own: the unique (partner, company) key answers by partner
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True, index=True)
@@ -737,6 +736,9 @@ class CrmRorCustomerProfile(models.Model):
         cr.execute(
             SQL("ALTER TABLE %s SET (fillfactor = %s)", SQL.identifier(self._table), PROFILE_FILLFACTOR)
         )
+        # The partner's own index of earlier versions: the unique key serves its lookups, and a
+        # profile's first fill (a new row version, in every index) paid for both (0.2 s per 100k).
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(f"{self._table}__partner_id_index")))
         # Whether a company books cost-of-goods or down-payment lines (``_ror_line_kinds``), answered
         # from an index of those lines only instead of a scan of every journal item.
         create_index(

@@ -151,3 +151,21 @@ class TestProfileRun(CrmRorValueCase):
         )[0]
         self.assertIn("fillfactor=50", options)
         self.assertEqual(keys, ["company_id", "partner_id"])
+        # Each profile's first fill writes a new entry into every index: none is there twice (the
+        # unique key, partner first, answers the lookups by partner).
+        indexes = self.env.execute_query(
+            SQL(
+                """
+                SELECT array_agg(array_to_string(x.indkey::int2[], ' ') ORDER BY x.indexrelid)
+                  FROM pg_index x WHERE x.indrelid = 'crm_ror_customer_profile'::regclass
+                """
+            )
+        )[0][0]
+        leading = [key.split()[0] for key in indexes]
+        partner = self.env.execute_query(
+            SQL(
+                "SELECT attnum::text FROM pg_attribute WHERE attrelid = 'crm_ror_customer_profile'::regclass"
+                " AND attname = 'partner_id'"
+            )
+        )[0][0]
+        self.assertEqual(leading.count(partner), 1, indexes)
