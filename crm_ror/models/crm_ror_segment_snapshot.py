@@ -11,6 +11,9 @@ class CrmRorSegmentSnapshot(models.Model):
     _description = "Monthly Customer Segment Snapshot"
     _order = "month desc, company_id, partner_id"
     _rec_name = "partner_id"
+    # Written by ``_ror_close_month``'s SQL only: no creator or writer columns (their foreign keys
+    # are checked row by row, 0.4 s per 100k rows).
+    _log_access = False
 
     month = fields.Date(required=True, index=True, readonly=True, help="First day of the month.")
     partner_id = fields.Many2one("res.partner", "Customer", required=True, ondelete="cascade", readonly=True)
@@ -51,12 +54,10 @@ class CrmRorSegmentSnapshot(models.Model):
                 """
                 INSERT INTO crm_ror_segment_snapshot AS s
                        (month, partner_id, company_id, segment_id, customer_state, recency_score,
-                        frequency_score, monetary_score, revenue, revenue_12m, gross_margin,
-                        create_uid, create_date, write_uid, write_date)
+                        frequency_score, monetary_score, revenue, revenue_12m, gross_margin)
                 SELECT date_trunc('month', p.reference_date)::date, p.partner_id, p.company_id, p.segment_id,
                        p.customer_state, p.recency_score, p.frequency_score, p.monetary_score, p.revenue,
-                       p.revenue_12m, p.gross_margin,
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                       p.revenue_12m, p.gross_margin
                   FROM crm_ror_customer_profile p
                  WHERE p.company_id = %(company)s AND date_trunc('month', p.reference_date) <> %(month)s
                 -- a month computed again later (a run dated back) keeps its last state
@@ -64,11 +65,9 @@ class CrmRorSegmentSnapshot(models.Model):
                    SET segment_id = EXCLUDED.segment_id, customer_state = EXCLUDED.customer_state,
                        recency_score = EXCLUDED.recency_score, frequency_score = EXCLUDED.frequency_score,
                        monetary_score = EXCLUDED.monetary_score, revenue = EXCLUDED.revenue,
-                       revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin,
-                       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                       revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin
                 """,
                 month=month,
-                uid=self.env.uid,
                 company=company.id,
             )
         )
