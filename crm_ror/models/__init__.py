@@ -8,6 +8,7 @@ from . import crm_ror_key_date
 from . import crm_ror_product_affinity
 from . import crm_ror_scorecard_kpi
 from . import crm_ror_segment
+from . import crm_ror_segment_month
 from . import crm_ror_segment_snapshot
 from . import crm_ror_suggestion
 from . import mail_activity

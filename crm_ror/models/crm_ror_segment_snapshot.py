@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .crm_ror_segment_month import FIGURES
+
 
 class CrmRorSegmentSnapshot(models.Model):
     """The segment and figures of each customer at the end of a month that is over, kept when the
@@ -8,27 +10,16 @@ class CrmRorSegmentSnapshot(models.Model):
     ``crm.ror.segment.history``, which adds the month being computed: the profiles."""
 
     _name = "crm.ror.segment.snapshot"
+    _inherit = ["crm.ror.segment.month"]
     _description = "Monthly Customer Segment Snapshot"
-    _order = "month desc, company_id, partner_id"
-    _rec_name = "partner_id"
     # Written by ``_ror_close_month``'s SQL only: no creator or writer columns (their foreign keys
     # are checked row by row, 0.4 s per 100k rows).
     _log_access = False
 
-    month = fields.Date(required=True, index=True, readonly=True, help="First day of the month.")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    segment_id = fields.Many2one("crm.ror.segment", ondelete="set null", readonly=True)
-    customer_state = fields.Selection(
-        [("active", "Active"), ("lost", "Lost"), ("refund_only", "Credit notes only")], readonly=True
-    )
-    recency_score = fields.Integer("R", readonly=True, aggregator="avg")
-    frequency_score = fields.Integer("F", readonly=True, aggregator="avg")
-    monetary_score = fields.Integer("M", readonly=True, aggregator="avg")
-    revenue = fields.Monetary(readonly=True)
-    revenue_12m = fields.Monetary("Revenue (12 months)", readonly=True)
-    gross_margin = fields.Monetary(readonly=True)
+    month = fields.Date(required=True, index=True)
+    partner_id = fields.Many2one(required=True, ondelete="cascade")
+    company_id = fields.Many2one(required=True, ondelete="cascade")
+    segment_id = fields.Many2one(ondelete="set null")
 
     _sql_constraints = [
         (
@@ -49,24 +40,22 @@ class CrmRorSegmentSnapshot(models.Model):
         """
         self.env["crm.ror.customer.profile"].flush_model()
         self.flush_model()
+        column = SQL.identifier
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO crm_ror_segment_snapshot AS s
-                       (month, partner_id, company_id, segment_id, customer_state, recency_score,
-                        frequency_score, monetary_score, revenue, revenue_12m, gross_margin)
-                SELECT date_trunc('month', p.reference_date)::date, p.partner_id, p.company_id, p.segment_id,
-                       p.customer_state, p.recency_score, p.frequency_score, p.monetary_score, p.revenue,
-                       p.revenue_12m, p.gross_margin
+                INSERT INTO crm_ror_segment_snapshot (month, partner_id, company_id, %(figures)s)
+                SELECT date_trunc('month', p.reference_date)::date, p.partner_id, p.company_id, %(values)s
                   FROM crm_ror_customer_profile p
                  WHERE p.company_id = %(company)s AND date_trunc('month', p.reference_date) <> %(month)s
                 -- a month computed again later (a run dated back) keeps its last state
-                ON CONFLICT (company_id, partner_id, month) DO UPDATE
-                   SET segment_id = EXCLUDED.segment_id, customer_state = EXCLUDED.customer_state,
-                       recency_score = EXCLUDED.recency_score, frequency_score = EXCLUDED.frequency_score,
-                       monetary_score = EXCLUDED.monetary_score, revenue = EXCLUDED.revenue,
-                       revenue_12m = EXCLUDED.revenue_12m, gross_margin = EXCLUDED.gross_margin
+                ON CONFLICT (company_id, partner_id, month) DO UPDATE SET %(updates)s
                 """,
+                figures=SQL(", ").join(column(name) for name in FIGURES),
+                values=SQL(", ").join(SQL("p.%s", column(name)) for name in FIGURES),
+                updates=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", column(name), column(name)) for name in FIGURES
+                ),
                 month=month,
                 company=company.id,
             )

@@ -1,16 +1,7 @@
-from odoo import fields, models
+from odoo import models
 from odoo.tools import SQL
 
-FIGURES = [
-    "segment_id",
-    "customer_state",
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "revenue",
-    "revenue_12m",
-    "gross_margin",
-]
+from ..models.crm_ror_segment_month import FIGURES
 
 
 class CrmRorSegmentHistory(models.Model):
@@ -19,29 +10,13 @@ class CrmRorSegmentHistory(models.Model):
     so a daily run writes no history. Ids are even for snapshots, odd for profiles."""
 
     _name = "crm.ror.segment.history"
+    _inherit = ["crm.ror.segment.month"]
     _description = "Customer Segment History"
     _auto = False
-    _order = "month desc, company_id, partner_id"
-    _rec_name = "partner_id"
     _depends = {
         "crm.ror.segment.snapshot": ["month", "partner_id", "company_id", *FIGURES],
         "crm.ror.customer.profile": ["reference_date", "partner_id", "company_id", *FIGURES],
     }
-
-    month = fields.Date(readonly=True, help="First day of the month.")
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    segment_id = fields.Many2one("crm.ror.segment", readonly=True)
-    customer_state = fields.Selection(
-        [("active", "Active"), ("lost", "Lost"), ("refund_only", "Credit notes only")], readonly=True
-    )
-    recency_score = fields.Integer("R", readonly=True, aggregator="avg")
-    frequency_score = fields.Integer("F", readonly=True, aggregator="avg")
-    monetary_score = fields.Integer("M", readonly=True, aggregator="avg")
-    revenue = fields.Monetary(readonly=True)
-    revenue_12m = fields.Monetary("Revenue (12 months)", readonly=True)
-    gross_margin = fields.Monetary(readonly=True)
 
     @property
     def _table_query(self):

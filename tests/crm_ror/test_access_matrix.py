@@ -43,6 +43,7 @@ MATRIX = {
     "crm.ror.suggestion": {**SALES, "sales_manager": "r--u"},
     # abstract: no data of their own
     "crm.ror.cost.to.serve": {},
+    "crm.ror.segment.month": {},
     "crm.ror.scorecard.kpi": {},
     "crm.ror.lead.scorecard.kpi": {},
     "crm.ror.demo": {},  # the demo story's builder, called at install only
