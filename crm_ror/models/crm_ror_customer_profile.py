@@ -930,6 +930,11 @@ class CrmRorCustomerProfile(models.Model):
         # CREATE TABLE AS, then INSERT: PostgreSQL runs the query of a CREATE TABLE AS with parallel
         # workers, never that of an INSERT ... SELECT (a fifth of the staging time at 1M lines).
         purchases = SQL.identifier("crm_ror_profile_purchases")
+        # Sorted aggregates, not hashed, for this statement only: a hash aggregate keeps the numeric
+        # sums of every customer in memory at once (1-2 kB each, 200 MB at 100k customers) and took
+        # 3.3 s where sorting takes 2.6 s at 1M lines.
+        hashagg = self.env.execute_query(SQL("SELECT current_setting('enable_hashagg')"))[0][0]
+        cr.execute(SQL("SET LOCAL enable_hashagg = off"))
         cr.execute(
             SQL(
                 "CREATE TEMP TABLE %s ON COMMIT DROP AS %s",
@@ -937,6 +942,7 @@ class CrmRorCustomerProfile(models.Model):
                 self._ror_purchases_query(company, reference_date),
             )
         )
+        cr.execute(SQL("SELECT set_config('enable_hashagg', %s, true)", hashagg))
         cr.execute(
             SQL(
                 "INSERT INTO %s (company_id, %s) SELECT %s, * FROM %s",

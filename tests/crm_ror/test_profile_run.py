@@ -75,6 +75,19 @@ class TestProfileRun(CrmRorValueCase):
             self.assertEqual(self._without_stamp(self._figures()), whole, f"chunks of {size} customers")
         self.assertEqual(self._staged(), (0, 0, 0), "the switch leaves nothing staged")
 
+    def test_the_staging_leaves_the_planner_settings_as_they_were(self):
+        """The purchases query is planned with sorted aggregates; the rest of the transaction keeps
+        the server's setting, whichever it is."""
+
+        def hashagg():
+            return self.env.execute_query(SQL("SELECT current_setting('enable_hashagg')"))[0][0]
+
+        for setting in ("on", "off"):
+            self.env.cr.execute(SQL("SET LOCAL enable_hashagg = %s", SQL(setting)))
+            self.Profile._compute_profiles(self.company_a)
+            self.assertEqual(hashagg(), setting)
+        self.env.cr.execute(SQL("SET LOCAL enable_hashagg = on"))
+
     def test_query_budget_per_chunk(self):
         def queries(chunk_size):
             self.env.flush_all()
